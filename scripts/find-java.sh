@@ -1,0 +1,28 @@
+# Sourced by ./zenith and ./run-tests: sets ZENITH_JAVA_HOME to a JDK >= 21 found in JAVA_HOME,
+# on the PATH or under /usr/lib/jvm (and macOS's java_home), or explains what to install.
+zenith_java_major() {
+  "$1/bin/java" -version 2>&1 | awk -F'"' '/version/ { split($2, v, "."); print (v[1] == "1" ? v[2] : v[1]); exit }'
+}
+
+zenith_find_java() {
+  local candidates=() c major
+  [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME")
+  if command -v java >/dev/null 2>&1; then
+    candidates+=("$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")")
+  fi
+  for c in /usr/lib/jvm/*; do [ -d "$c" ] && candidates+=("$c"); done
+  if [ -x /usr/libexec/java_home ]; then
+    c=$(/usr/libexec/java_home -v 21+ 2>/dev/null) && candidates+=("$c")
+  fi
+  for c in "${candidates[@]}"; do
+    [ -x "$c/bin/java" ] && [ -x "$c/bin/javac" ] || continue
+    major=$(zenith_java_major "$c")
+    if [ -n "$major" ] && [ "$major" -ge 21 ] 2>/dev/null; then
+      ZENITH_JAVA_HOME="$c"
+      return 0
+    fi
+  done
+  echo "zenith: needs a JDK 21 or newer and found none (looked at JAVA_HOME, PATH and /usr/lib/jvm):" \
+       "install one, for example 'apt-get install openjdk-21-jdk' or Temurin 21, or point JAVA_HOME at it" >&2
+  return 1
+}

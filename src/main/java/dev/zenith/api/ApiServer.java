@@ -1,0 +1,212 @@
+package dev.zenith.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.zenith.BranchName;
+import dev.zenith.Json;
+import dev.zenith.ZenithException;
+import dev.zenith.compute.Computes;
+import dev.zenith.compute.PgDistribution;
+import dev.zenith.storage.Repository;
+import dev.zenith.storage.Timeline;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The management API: JSON over HTTP on 127.0.0.1, one virtual thread per request. The JDK's own
+ * HTTP server is enough for a local control plane with a handful of callers. Documented in docs/API.md.
+ */
+public final class ApiServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
+    private static final int MAX_BODY = 64 * 1024;
+    private static final Pattern COMPUTE_ACTION = Pattern.compile("/v1/computes/([^/]+)/(start|stop)");
+    private static final Pattern BRANCH = Pattern.compile("/v1/branches/([^/]+)");
+
+    record CreateBranch(String name, String parent) {
+    }
+
+    record CreateCompute(String branch, String name, Integer port) {
+    }
+
+    record StopCompute(Boolean destroy) {
+    }
+
+    /** A branch as the API shows it. */
+    public record BranchInfo(BranchName name, String timelineId, BranchName parent, String ancestorLsn,
+                             String lastLsn, String createdAt, String compute) {
+    }
+
+    public record StatusInfo(long pid, String repository, String api, String postgresBin, String postgresVersion,
+                             String osUser, String superuser, List<Computes.Status> computes) {
+    }
+
+    public record Error(String error, String hint) {
+    }
+
+    private final HttpServer server;
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final Repository repository;
+    private final Computes computes;
+    private final PgDistribution dist;
+    private final Runnable shutdown;
+
+    public ApiServer(InetSocketAddress address, Repository repository, Computes computes, PgDistribution dist,
+                     Runnable shutdown) {
+        this.repository = repository;
+        this.computes = computes;
+        this.dist = dist;
+        this.shutdown = shutdown;
+        try {
+            this.server = HttpServer.create(address, 64);
+        } catch (BindException e) {
+            throw ZenithException.conflict("port " + address.getPort() + " is in use, so the API cannot listen on "
+                    + address.getHostString() + ":" + address.getPort(),
+                    "stop the program using it, or set apiPort in " + repository.root().resolve(Repository.CONFIG));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen on " + address, e);
+        }
+        server.setExecutor(executor);
+        server.createContext("/", this::handle);
+    }
+
+    public void start() {
+        server.start();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try {
+            Object result = route(exchange.getRequestMethod(), exchange.getRequestURI().getPath(), exchange);
+            respond(exchange, exchange.getRequestMethod().equals("POST") && result instanceof Created ? 201 : 200,
+                    result instanceof Created c ? c.body() : result);
+        } catch (ZenithException e) {
+            int status = switch (e.kind()) {
+                case BAD_REQUEST -> 400;
+                case NOT_FOUND -> 404;
+                case CONFLICT -> 409;
+                case FAILED -> 500;
+            };
+            if (status == 500) {
+                log.error("{} {} failed: {}", exchange.getRequestMethod(), exchange.getRequestURI(), e.getMessage(), e);
+            }
+            respond(exchange, status, new Error(e.getMessage(), e.hint()));
+        } catch (IllegalArgumentException | JsonProcessingException e) {
+            respond(exchange, 400, new Error(e.getMessage() == null ? "bad request" : firstLine(e.getMessage()), null));
+        } catch (RuntimeException e) {
+            log.error("{} {} failed", exchange.getRequestMethod(), exchange.getRequestURI(), e);
+            respond(exchange, 500, new Error("internal error: " + e.getMessage(),
+                    "see " + repository.logsDir().resolve("pageserver.log")));
+        } finally {
+            exchange.close();
+        }
+    }
+
+    private record Created(Object body) {
+    }
+
+    private Object route(String method, String path, HttpExchange exchange) throws IOException {
+        Matcher m;
+        switch (method + " " + path) {
+            case "GET /v1/status":
+                return status();
+            case "GET /v1/branches":
+                return branches();
+            case "POST /v1/branches": {
+                CreateBranch req = body(exchange, CreateBranch.class);
+                BranchName parent = req.parent() == null ? BranchName.MAIN : BranchName.of(req.parent());
+                return new Created(computes.branch(BranchName.of(req.name()), parent));
+            }
+            case "GET /v1/computes":
+                return computes.list();
+            case "POST /v1/computes": {
+                CreateCompute req = body(exchange, CreateCompute.class);
+                return new Created(computes.create(BranchName.of(req.branch()), req.name(), req.port()));
+            }
+            case "POST /v1/shutdown":
+                Thread.ofVirtual().start(shutdown);
+                return Map.of("status", "stopping");
+            default:
+                break;
+        }
+        if (method.equals("GET") && (m = BRANCH.matcher(path)).matches()) {
+            BranchName name = BranchName.of(m.group(1));
+            return branches().stream().filter(b -> b.name().equals(name)).findFirst()
+                    .orElseThrow(() -> ZenithException.notFound("branch \"" + name + "\" does not exist",
+                            "zenith branch " + name + " main"));
+        }
+        if (method.equals("POST") && (m = COMPUTE_ACTION.matcher(path)).matches()) {
+            if (m.group(2).equals("start")) {
+                return computes.start(m.group(1));
+            }
+            StopCompute req = body(exchange, StopCompute.class);
+            return computes.stop(m.group(1), req != null && Boolean.TRUE.equals(req.destroy()));
+        }
+        throw ZenithException.notFound("no such API endpoint: " + method + " " + BranchName.printable(path),
+                "see docs/API.md");
+    }
+
+    private StatusInfo status() {
+        return new StatusInfo(ProcessHandle.current().pid(), repository.root().toString(),
+                "127.0.0.1:" + repository.config().apiPort(), dist.bin().toString(), dist.version(),
+                computes.user().name(), repository.config().superuser(),
+                computes.list().stream().filter(s -> s.state().equals("running")).toList());
+    }
+
+    private List<BranchInfo> branches() {
+        Map<String, BranchName> byTimeline = new java.util.HashMap<>();
+        repository.branches().all().forEach((name, id) -> byTimeline.put(id.value(), name));
+        return repository.branches().all().entrySet().stream().map(e -> {
+            Timeline t = repository.timeline(e.getValue());
+            var md = t.metadata();
+            return new BranchInfo(e.getKey(), t.id().value(),
+                    md.ancestor() == null ? null : byTimeline.get(md.ancestor().value()),
+                    md.ancestorLsn() == null ? null : md.ancestorLsn().toString(), md.lastLsn().toString(),
+                    md.createdAt().toString(),
+                    computes.nodeFor(t.id()).map(n -> n.name()).orElse(null));
+        }).toList();
+    }
+
+    private static <T> T body(HttpExchange exchange, Class<T> type) throws IOException {
+        try (InputStream in = exchange.getRequestBody()) {
+            byte[] bytes = in.readNBytes(MAX_BODY + 1);
+            if (bytes.length > MAX_BODY) {
+                throw ZenithException.badRequest("request body over " + MAX_BODY + " bytes");
+            }
+            if (bytes.length == 0) {
+                return type == StopCompute.class ? null : Json.MAPPER.readValue("{}", type);
+            }
+            return Json.MAPPER.readValue(bytes, type);
+        }
+    }
+
+    private static void respond(HttpExchange exchange, int status, Object body) throws IOException {
+        byte[] bytes = Json.MAPPER.writeValueAsBytes(body);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, bytes.length);
+        exchange.getResponseBody().write(bytes);
+    }
+
+    private static String firstLine(String s) {
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+}

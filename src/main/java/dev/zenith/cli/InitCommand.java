@@ -1,0 +1,111 @@
+package dev.zenith.cli;
+
+import dev.zenith.ZenithException;
+import dev.zenith.compute.Computes;
+import dev.zenith.compute.OsUser;
+import dev.zenith.compute.PgDistribution;
+import dev.zenith.storage.Repository;
+import dev.zenith.storage.RepositoryConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+
+@Command(name = "init", mixinStandardHelpOptions = true,
+        description = "Create a repository and its main branch (runs initdb). Works without a pageserver.")
+final class InitCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--pg-bin", paramLabel = "DIR",
+            description = "bin directory of a system PostgreSQL ${sys:line.separator}(default: the bundled PostgreSQL 18)")
+    String pgBin;
+
+    @Option(names = "--os-user", paramLabel = "USER",
+            description = "OS user Postgres runs as when zenith runs as root (default: " + OsUser.DEFAULT_AS_ROOT + ")")
+    String osUser;
+
+    @Option(names = "--api-port", paramLabel = "PORT", defaultValue = "" + RepositoryConfig.DEFAULT_API_PORT,
+            description = "Port of the pageserver's API on 127.0.0.1 (default: ${DEFAULT-VALUE})")
+    int apiPort;
+
+    @Option(names = "--compute-port-base", paramLabel = "PORT", defaultValue = "" + RepositoryConfig.DEFAULT_COMPUTE_PORT_BASE,
+            description = "First port tried for compute nodes (default: ${DEFAULT-VALUE})")
+    int computePortBase;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        Path root = Main.repoRoot(spec);
+        init(root, out);
+        out.println("created main branch");
+        out.println("new zenith repository was created in " + Main.display(root));
+        out.flush();
+        return 0;
+    }
+
+    void init(Path root, PrintWriter out) {
+        for (int port : new int[] {apiPort, computePortBase}) {
+            if (port < 1 || port > 65535) {
+                throw ZenithException.badRequest("invalid port " + port + ": use 1 to 65535");
+            }
+        }
+        if (Repository.exists(root)) {
+            throw ZenithException.conflict("a zenith repository already exists in " + Main.display(root),
+                    "use it as it is (zenith pageserver start), or remove " + Main.display(root) + " to start over");
+        }
+        boolean existed = Files.exists(root);
+        if (existed && !isEmptyDirectory(root)) {
+            throw ZenithException.conflict(Main.display(root) + " exists and is not an empty directory",
+                    "choose another place with --repo, or empty it first");
+        }
+        try {
+            PgDistribution dist = PgDistribution.resolve(pgBin, msg -> { out.println(msg); out.flush(); });
+            OsUser user = OsUser.resolve(osUser);
+            Files.createDirectories(root);
+            user.checkCanReach(root, "repository");
+            user.checkCanReach(dist.bin(), "PostgreSQL binaries");
+            Repository repository = Repository.create(root, new RepositoryConfig(apiPort, computePortBase,
+                    pgBin == null ? null : dist.bin().toString(), osUser, System.getProperty("user.name")));
+            Computes.initRoot(repository, dist, user);
+        } catch (IOException e) {
+            undo(root, existed);
+            throw new UncheckedIOException("cannot create " + root, e);
+        } catch (RuntimeException e) {
+            undo(root, existed);
+            throw e;
+        }
+    }
+
+    /** A failed init leaves things as they were, so that running it again just works. */
+    private static void undo(Path root, boolean existed) {
+        Repository.deleteTree(root);
+        if (existed) {
+            try {
+                Files.createDirectories(root);
+            } catch (IOException ignored) {
+                // it was empty; nothing of the user's is lost
+            }
+        }
+    }
+
+    private static boolean isEmptyDirectory(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return false;
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package dev.zenith.cli;
+
+import dev.zenith.BranchName;
+import dev.zenith.Lsn;
+import dev.zenith.ZenithException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+
+/** {@code zenith}: the command line. Everything but {@code init} talks to the pageserver's API. */
+@Command(name = "zenith", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Serverless Postgres on your laptop: branches of your database, computes on demand.",
+        subcommands = {StartCommand.class, InitCommand.class, PageserverCommand.class, BranchCommand.class,
+                PgCommand.class, StatusCommand.class, CommandLine.HelpCommand.class})
+public final class Main {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--repo", scope = ScopeType.INHERIT, paramLabel = "DIR",
+            description = "Repository directory (default: $ZENITH_REPO_DIR, else .zenith in the current directory).")
+    Path repo;
+
+    public static void main(String[] args) {
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", System.getProperty("zenith.log.level", "off"));
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line with zenith's converters and error handling; tests run it in process. */
+    public static CommandLine commandLine() {
+        CommandLine cmd = new CommandLine(new Main());
+        cmd.registerConverter(BranchName.class, BranchName::new);
+        cmd.registerConverter(Lsn.class, Lsn::parse);
+        cmd.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            PrintWriter err = commandLine.getErr();
+            if (ex instanceof ZenithException z) {
+                err.println("zenith: " + z.getMessage() + (z.hint() == null ? "" : ": " + z.hint()));
+                err.flush();
+                return z.kind() == ZenithException.Kind.BAD_REQUEST ? 2 : 1;
+            }
+            if (ex instanceof IllegalArgumentException) {
+                err.println("zenith: " + ex.getMessage());
+                err.flush();
+                return 2;
+            }
+            err.println("zenith: " + ex + ": this is a bug, please report it with the command you ran");
+            err.flush();
+            return 1;
+        });
+        return cmd;
+    }
+
+    /** The repository directory for a command: --repo, then $ZENITH_REPO_DIR, then ./.zenith. */
+    static Path repoRoot(CommandSpec spec) {
+        Main main = (Main) spec.root().userObject();
+        if (main.repo != null) {
+            return main.repo.toAbsolutePath().normalize();
+        }
+        String env = System.getenv("ZENITH_REPO_DIR");
+        return Path.of(env != null && !env.isBlank() ? env : ".zenith").toAbsolutePath().normalize();
+    }
+
+    /** A path as the user would type it: relative to the current directory when inside it. */
+    static String display(Path path) {
+        Path cwd = Path.of("").toAbsolutePath();
+        Path abs = path.toAbsolutePath().normalize();
+        return abs.startsWith(cwd) && !abs.equals(cwd) ? cwd.relativize(abs).toString() : abs.toString();
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"zenith " + (v == null ? "dev" : v)};
+        }
+    }
+}

@@ -1,0 +1,172 @@
+package dev.zenith.cli;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.zenith.ZenithException;
+import dev.zenith.api.ApiServer;
+import dev.zenith.pageserver.PageServer;
+import dev.zenith.storage.Repository;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+
+@Command(name = "pageserver", mixinStandardHelpOptions = true,
+        description = "Start, stop or check the daemon that serves the repository (API on 127.0.0.1:64000).")
+final class PageserverCommand {
+
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+    private static final Duration STOP_TIMEOUT = Duration.ofMinutes(5);
+
+    @Spec
+    CommandSpec spec;
+
+    @Command(name = "start", mixinStandardHelpOptions = true, description = "Start the pageserver in the background.")
+    int start(@Option(names = "--foreground", description = "Run in this process until stopped (logs still go to the repository).")
+              boolean foreground) throws InterruptedException {
+        Path root = Main.repoRoot(spec);
+        PrintWriter out = spec.commandLine().getOut();
+        Repository repository = Repository.open(root);
+        OptionalLong running = PageServer.runningPid(root);
+        String address = "127.0.0.1:" + repository.config().apiPort();
+        if (running.isPresent()) {
+            out.println("pageserver is already running (pid " + running.getAsLong() + ") at '" + address + "' in " + Main.display(root));
+            out.flush();
+            return 0;
+        }
+        if (foreground) {
+            return runForeground(root, out);
+        }
+        out.println("Starting pageserver at '" + address + "' in " + Main.display(root));
+        out.flush();
+        spawn(root, repository);
+        out.println("Page server started");
+        out.flush();
+        return 0;
+    }
+
+    private static int runForeground(Path root, PrintWriter out) throws InterruptedException {
+        System.setProperty("org.slf4j.simpleLogger.logFile", root.resolve("logs").resolve("pageserver.log").toString());
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "info");
+        PageServer server = PageServer.start(root);
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pageserver-shutdown"));
+        out.println("Page server started (pid " + ProcessHandle.current().pid() + ")");
+        out.flush();
+        server.awaitStop();
+        return 0;
+    }
+
+    /** Starts the daemon as a new JVM in a session of its own, and waits until its API answers. */
+    static void spawn(Path root, Repository repository) {
+        Path outFile = repository.logsDir().resolve("pageserver.out");
+        List<String> cmd = new ArrayList<>();
+        if (System.getProperty("os.name").toLowerCase().contains("linux")) {
+            cmd.add("setsid");
+        }
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.addAll(List.of("-XX:+UseSerialGC", "-Xss512k", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "--repo", root.toString(), "pageserver", "start", "--foreground"));
+        Process process;
+        try {
+            Files.createDirectories(outFile.getParent());
+            process = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(outFile.toFile()))
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        } catch (IOException e) {
+            throw ZenithException.failed("cannot start the pageserver process: " + e.getMessage(), "see " + outFile);
+        }
+        ApiClient api = ApiClient.forRepository(root);
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw ZenithException.failed("the pageserver exited at start: " + lastLine(outFile), "see " + outFile);
+            }
+            if (api.isUp() && PageServer.runningPid(root).isPresent()) {
+                return;
+            }
+            pause();
+        }
+        throw ZenithException.failed("the pageserver did not answer within " + START_TIMEOUT.toSeconds() + " s",
+                "see " + repository.logsDir().resolve("pageserver.log"));
+    }
+
+    @Command(name = "stop", mixinStandardHelpOptions = true,
+            description = "Stop every compute cleanly, then the pageserver.")
+    int stop() {
+        Path root = Main.repoRoot(spec);
+        PrintWriter out = spec.commandLine().getOut();
+        Repository.open(root);
+        OptionalLong pid = PageServer.runningPid(root);
+        if (pid.isEmpty()) {
+            out.println("pageserver is not running");
+            out.flush();
+            return 0;
+        }
+        out.println("Stopping pageserver (pid " + pid.getAsLong() + ") and its computes");
+        out.flush();
+        try {
+            ApiClient.forRepository(root).post("/v1/shutdown", Map.of(), new TypeReference<Map<String, String>>() { });
+        } catch (ZenithException e) {
+            ProcessHandle.of(pid.getAsLong()).ifPresent(ProcessHandle::destroy);
+        }
+        long deadline = System.nanoTime() + STOP_TIMEOUT.toNanos();
+        while (ProcessHandle.of(pid.getAsLong()).map(ProcessHandle::isAlive).orElse(false)) {
+            if (System.nanoTime() > deadline) {
+                throw ZenithException.failed("the pageserver (pid " + pid.getAsLong() + ") did not stop within "
+                        + STOP_TIMEOUT.toMinutes() + " minutes", "see " + root.resolve("logs/pageserver.log"));
+            }
+            pause();
+        }
+        out.println("Page server stopped");
+        out.flush();
+        return 0;
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = "Say whether the pageserver runs (exit 0) or not (exit 3, as pg_ctl status does).")
+    int status(@Option(names = "--json", description = "Print JSON.") boolean json) throws IOException {
+        Path root = Main.repoRoot(spec);
+        PrintWriter out = spec.commandLine().getOut();
+        Repository.open(root);
+        if (PageServer.runningPid(root).isEmpty()) {
+            out.println(json ? "{\"running\": false}" : "pageserver is not running");
+            out.flush();
+            return 3;
+        }
+        ApiServer.StatusInfo status = ApiClient.forRepository(root).get("/v1/status", new TypeReference<>() { });
+        if (json) {
+            out.println(dev.zenith.Json.MAPPER.writeValueAsString(status));
+        } else {
+            out.println("pageserver is running (pid " + status.pid() + ") at '" + status.api() + "' in " + Main.display(root));
+        }
+        out.flush();
+        return 0;
+    }
+
+    private static String lastLine(Path file) {
+        try {
+            List<String> lines = Files.readAllLines(file);
+            return lines.isEmpty() ? "(no output)" : lines.get(lines.size() - 1);
+        } catch (IOException e) {
+            return "(no output)";
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ZenithException.failed("interrupted", null);
+        }
+    }
+}

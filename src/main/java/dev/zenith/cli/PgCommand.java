@@ -1,0 +1,116 @@
+package dev.zenith.cli;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.zenith.BranchName;
+import dev.zenith.Json;
+import dev.zenith.api.ApiServer.BranchInfo;
+import dev.zenith.compute.Computes.Status;
+import dev.zenith.storage.Repository;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+@Command(name = "pg", mixinStandardHelpOptions = true,
+        description = "Compute nodes: a Postgres for a branch, made from the repository by point-in-time recovery.")
+final class PgCommand {
+
+    @Spec
+    CommandSpec spec;
+
+    @Command(name = "create", mixinStandardHelpOptions = true,
+            description = "Make a compute node for a branch: its data directory, from the repository.")
+    int create(@Parameters(paramLabel = "BRANCH", description = "The branch.") BranchName branch,
+               @Option(names = "--name", paramLabel = "NAME", description = "Node name (default: pg1, pg2, ...).") String name,
+               @Option(names = "--port", paramLabel = "PORT", description = "Port (default: the next free one from 55432).") Integer port) {
+        PrintWriter out = spec.commandLine().getOut();
+        ApiClient api = api();
+        BranchInfo info = api.get("/v1/branches/" + branch, new TypeReference<>() { });
+        out.println("Initializing Postgres on timeline " + info.timelineId() + "...");
+        out.flush();
+        Map<String, Object> body = new HashMap<>();
+        body.put("branch", branch.value());
+        body.put("name", name);
+        body.put("port", port);
+        Status node = api.post("/v1/computes", body, new TypeReference<>() { });
+        printCreated(out, node);
+        return 0;
+    }
+
+    @Command(name = "start", mixinStandardHelpOptions = true,
+            description = "Start a compute node; given a branch with no node, create one first.")
+    int start(@Parameters(paramLabel = "NAME|BRANCH", description = "Node or branch name.") String target) {
+        PrintWriter out = spec.commandLine().getOut();
+        ApiClient api = api();
+        List<Status> nodes = api.get("/v1/computes", new TypeReference<>() { });
+        Optional<Status> known = nodes.stream()
+                .filter(n -> n.name().equals(target) || (n.branch() != null && n.branch().value().equals(target)))
+                .findFirst();
+        String user = superuser();
+        known.ifPresent(n -> printStarting(out, n, user));
+        Status node = api.post("/v1/computes/" + target + "/start", Map.of(), new TypeReference<>() { });
+        if (known.isEmpty()) {
+            printCreated(out, node);
+            printStarting(out, node, user);
+        }
+        out.println("server started");
+        out.flush();
+        return 0;
+    }
+
+    @Command(name = "stop", mixinStandardHelpOptions = true, description = "Stop a compute node cleanly.")
+    int stop(@Parameters(paramLabel = "NAME", description = "Node name.") String name,
+             @Option(names = "--destroy", description = "Also remove the node and its data directory (the branch keeps its data).")
+             boolean destroy) {
+        PrintWriter out = spec.commandLine().getOut();
+        Status node = api().post("/v1/computes/" + name + "/stop", Map.of("destroy", destroy), new TypeReference<>() { });
+        out.println(destroy ? "node " + node.name() + " stopped and destroyed; branch " + node.branch() + " keeps its data"
+                : "node " + node.name() + " stopped");
+        out.flush();
+        return 0;
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List compute nodes.")
+    int list(@Option(names = "--json", description = "Print JSON.") boolean json) throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        List<Status> nodes = api().get("/v1/computes", new TypeReference<>() { });
+        if (json) {
+            out.println(Json.MAPPER.writeValueAsString(nodes));
+        } else {
+            String format = "%-10s %-21s %-20s %-12s %s%n";
+            out.printf(format, "NODE", "ADDRESS", "BRANCH", "LSN", "STATUS");
+            for (Status n : nodes) {
+                out.printf(format, n.name(), n.host() + ":" + n.port(), n.branch(), n.lsn(), n.state());
+            }
+        }
+        out.flush();
+        return 0;
+    }
+
+    private ApiClient api() {
+        return ApiClient.forRepository(Main.repoRoot(spec));
+    }
+
+    private static void printCreated(PrintWriter out, Status node) {
+        out.println("Extracting base backup to create postgres instance: path=" + Main.display(node.dataDir())
+                + " port=" + node.port());
+        out.flush();
+    }
+
+    private static void printStarting(PrintWriter out, Status node, String user) {
+        out.println("Starting postgres node at 'host=" + node.host() + " port=" + node.port() + " user=" + user + "'");
+        out.flush();
+    }
+
+    private String superuser() {
+        return Repository.open(Main.repoRoot(spec)).config().superuser();
+    }
+}

@@ -1,0 +1,57 @@
+package dev.zenith.cli;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.zenith.BranchName;
+import dev.zenith.compute.Computes.Status;
+import dev.zenith.pageserver.PageServer;
+import dev.zenith.storage.Repository;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "start", mixinStandardHelpOptions = true,
+        description = {"Bring everything up in one step: init when there is no repository,",
+                "start the pageserver, start the main branch's Postgres, and say how to connect."})
+final class StartCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    InitCommand init;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        Path root = Main.repoRoot(spec);
+        if (!Repository.exists(root)) {
+            init.init(root, out);
+            out.println("created main branch");
+            out.println("new zenith repository was created in " + Main.display(root));
+        }
+        Repository repository = Repository.open(root);
+        if (PageServer.runningPid(root).isEmpty()) {
+            out.println("Starting pageserver at '127.0.0.1:" + repository.config().apiPort() + "' in " + Main.display(root));
+            out.flush();
+            PageserverCommand.spawn(root, repository);
+            out.println("Page server started");
+        }
+        out.flush();
+        Status main = ApiClient.forRepository(root).post("/v1/computes/" + BranchName.MAIN + "/start", Map.of(),
+                new TypeReference<>() { });
+        String user = repository.config().superuser();
+        out.println();
+        out.println("Branch main is running. Connect with:");
+        out.println("  psql \"host=" + main.host() + " port=" + main.port() + " user=" + user + " dbname=postgres\"");
+        out.println("  jdbc:postgresql://" + main.host() + ":" + main.port() + "/postgres?user=" + user);
+        out.println("Make a branch with: zenith branch NAME main; stop everything with: zenith pageserver stop");
+        out.flush();
+        return 0;
+    }
+}

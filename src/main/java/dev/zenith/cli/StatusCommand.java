@@ -1,0 +1,63 @@
+package dev.zenith.cli;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.zenith.Json;
+import dev.zenith.api.ApiServer.StatusInfo;
+import dev.zenith.compute.Computes.Status;
+import dev.zenith.pageserver.PageServer;
+import dev.zenith.storage.Repository;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "status", mixinStandardHelpOptions = true,
+        description = "Show the repository, the pageserver, the PostgreSQL binaries and the running computes.")
+final class StatusCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--json", description = "Print JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        Path root = Main.repoRoot(spec);
+        Repository repository = Repository.open(root);
+        StatusInfo daemon = PageServer.runningPid(root).isPresent()
+                ? ApiClient.forRepository(root).get("/v1/status", new TypeReference<>() { }) : null;
+        if (json) {
+            Map<String, Object> all = new LinkedHashMap<>();
+            all.put("repository", root.toString());
+            all.put("running", daemon != null);
+            all.put("pageserver", daemon);
+            out.println(Json.MAPPER.writeValueAsString(all));
+            out.flush();
+            return 0;
+        }
+        out.println("repository:  " + Main.display(root) + " (" + repository.branches().all().size() + " branches)");
+        if (daemon == null) {
+            out.println("pageserver:  not running (zenith pageserver start)");
+            out.println("postgres:    " + (repository.config().pgBin() == null ? "bundled PostgreSQL" : repository.config().pgBin()));
+        } else {
+            out.println("pageserver:  running (pid " + daemon.pid() + ") at '" + daemon.api() + "'");
+            out.println("postgres:    " + daemon.postgresVersion() + " in " + daemon.postgresBin()
+                    + ", runs as OS user " + daemon.osUser() + ", superuser " + daemon.superuser());
+            out.println("computes:    " + daemon.computes().size() + " running");
+            for (Status c : daemon.computes()) {
+                out.println("  " + c.name() + "  " + c.host() + ":" + c.port() + "  branch " + c.branch() + "  pid " + c.pid());
+            }
+        }
+        out.flush();
+        return 0;
+    }
+}

@@ -1,0 +1,642 @@
+package dev.zenith.compute;
+
+import dev.zenith.BranchName;
+import dev.zenith.Lsn;
+import dev.zenith.TimelineId;
+import dev.zenith.ZenithException;
+import dev.zenith.storage.AtomicFiles;
+import dev.zenith.storage.RecoveryPlan;
+import dev.zenith.storage.Repository;
+import dev.zenith.storage.Timeline;
+import dev.zenith.storage.WalFileName;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * The compute nodes of a repository: making their data directories from the repository, starting and
+ * stopping their Postgres, and finding the end of a timeline's WAL for a new branch.
+ *
+ * <p>Every operation on a timeline's node holds that timeline's lock, so a start, a stop and a branch
+ * point never interleave; with one node per timeline that keeps one writer per branch.
+ */
+public final class Computes implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Computes.class);
+
+    static final String PLAN_FILE = "zenith-recovery-plan.json";
+    private static final String CONFIG_FILE = "zenith.conf";
+    private static final Duration START_TIMEOUT = Duration.ofMinutes(10);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
+    private static final int MAX_SOCKET_PATH = 107;
+
+    /** What {@code zenith pg list} shows of a node. */
+    public record Status(String name, BranchName branch, TimelineId timeline, String host, int port,
+                         String state, Long pid, Lsn lsn, Path dataDir, String user) {
+    }
+
+    /** A new branch and the LSN it was made at. */
+    public record BranchPoint(BranchName name, TimelineId timeline, BranchName parent, Lsn lsn) {
+    }
+
+    private final Repository repository;
+    private final PgCtl pgCtl;
+    private final OsUser user;
+    private final Map<String, ComputeNode> nodes = new ConcurrentHashMap<>();
+    private final Map<TimelineId, ReentrantLock> timelineLocks = new ConcurrentHashMap<>();
+    private final ReentrantLock registryLock = new ReentrantLock();
+
+    public Computes(Repository repository, PgDistribution dist, OsUser user) {
+        this.repository = repository;
+        this.pgCtl = new PgCtl(dist, user);
+        this.user = user;
+        try (Stream<Path> files = Files.list(repository.computesDir())) {
+            files.filter(f -> f.getFileName().toString().endsWith(".json"))
+                    .map(f -> AtomicFiles.readJson(f, ComputeNode.class))
+                    .forEach(n -> nodes.put(n.name(), n));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + repository.computesDir(), e);
+        }
+    }
+
+    /** Runs initdb for a new repository and makes the result the root timeline's first image. */
+    public static void initRoot(Repository repository, PgDistribution dist, OsUser user) {
+        Path staging = repository.tmpDir().resolve("initdb");
+        Repository.deleteTree(staging);
+        try {
+            Files.createDirectories(staging);
+            user.own(staging, false);
+            new PgCtl(dist, user).initdb(staging, repository.config().superuser(), repository.logsDir().resolve("initdb.log"));
+            Files.writeString(staging.resolve("postgresql.conf"), "\ninclude_if_exists = '" + CONFIG_FILE + "'\n",
+                    StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare " + staging, e);
+        }
+        PgControl control = PgControl.read(staging);
+        repository.createRoot(staging, control.checkpoint(), control.tli());
+    }
+
+    /**
+     * Creates a branch at the end of {@code parent}'s WAL. With the parent's compute running, the point
+     * is a restore point written inside a transaction whose commit makes it durable, so every commit
+     * acknowledged before holds and nothing after it reaches the branch. With no compute running, it is
+     * where the parent's WAL ended at its last clean stop.
+     */
+    public BranchPoint branch(BranchName name, BranchName parentName) {
+        Timeline parent = repository.requireBranch(parentName);
+        if (repository.branch(name).isPresent()) {
+            throw ZenithException.conflict("branch \"" + name + "\" already exists",
+                    "choose another name; zenith branch lists the branches");
+        }
+        ReentrantLock lock = lockFor(parent.id());
+        lock.lock();
+        try {
+            Lsn lsn;
+            int tli;
+            Optional<ComputeNode> node = nodeFor(parent.id());
+            if (node.isPresent() && isRunning(node.get())) {
+                Map.Entry<Lsn, Integer> point = restorePoint(node.get(), name);
+                lsn = point.getKey();
+                tli = point.getValue();
+            } else {
+                node.ifPresent(n -> settleStopped(n, parent));
+                lsn = parent.metadata().lastLsn();
+                tli = parent.metadata().lastTli();
+            }
+            Timeline child = repository.createBranch(name, parent, lsn, tli);
+            log.info("branch {} ({}) made from {} at {}", name, child.id(), parentName, lsn);
+            return new BranchPoint(name, child.id(), parentName, lsn);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public List<Status> list() {
+        return nodes.values().stream().sorted(Comparator.comparing(ComputeNode::name)).map(this::status).toList();
+    }
+
+    public Optional<ComputeNode> node(String name) {
+        return Optional.ofNullable(nodes.get(name));
+    }
+
+    public Optional<ComputeNode> nodeFor(TimelineId timeline) {
+        return nodes.values().stream().filter(n -> n.timeline().equals(timeline)).findFirst();
+    }
+
+    /** Registers a node for a branch and makes its data directory from the repository ({@code zenith pg create}). */
+    public Status create(BranchName branch, String name, Integer port) {
+        Timeline timeline = repository.requireBranch(branch);
+        ComputeNode node;
+        registryLock.lock();
+        try {
+            Optional<ComputeNode> existing = nodeFor(timeline.id());
+            if (existing.isPresent()) {
+                throw ZenithException.conflict("branch \"" + branch + "\" already has compute node " + existing.get().name(),
+                        "start it with zenith pg start " + existing.get().name()
+                                + " (a branch has at most one read-write compute)");
+            }
+            if (name != null && !BranchName.isSafeName(name)) {
+                throw ZenithException.badRequest("invalid node name \"" + BranchName.printable(name)
+                        + "\": use 1 to 63 letters, digits, '_' or '-', starting with a letter or digit");
+            }
+            if (name != null && nodes.containsKey(name)) {
+                throw ZenithException.conflict("compute node " + name + " already exists",
+                        "choose another --name; zenith pg list shows the nodes");
+            }
+            node = new ComputeNode(name != null ? name : nextName(), timeline.id(), allocatePort(port), Instant.now(), false);
+            nodes.put(node.name(), node);
+        } finally {
+            registryLock.unlock();
+        }
+        ReentrantLock lock = lockFor(timeline.id());
+        lock.lock();
+        try {
+            prepare(node, timeline);
+            save(node);
+        } catch (RuntimeException e) {
+            nodes.remove(node.name());
+            throw e;
+        } finally {
+            lock.unlock();
+        }
+        return status(node);
+    }
+
+    /** Starts a node, given its name or its branch's; a branch with no node gets one first. */
+    public Status start(String nameOrBranch) {
+        ComputeNode node = nodes.get(nameOrBranch);
+        if (node == null) {
+            if (!BranchName.isSafeName(nameOrBranch) || repository.branch(new BranchName(nameOrBranch)).isEmpty()) {
+                throw ZenithException.notFound("no compute node or branch named \"" + BranchName.printable(nameOrBranch) + "\"",
+                        "zenith pg list shows the nodes, zenith branch the branches");
+            }
+            Timeline timeline = repository.requireBranch(new BranchName(nameOrBranch));
+            node = nodeFor(timeline.id()).orElse(null);
+            if (node == null) {
+                try {
+                    node = nodes.get(create(new BranchName(nameOrBranch), null, null).name());
+                } catch (ZenithException e) {
+                    node = nodeFor(timeline.id()).orElseThrow(() -> e);
+                }
+            }
+        }
+        ReentrantLock lock = lockFor(node.timeline());
+        lock.lock();
+        try {
+            ComputeNode current = requireNode(node.name());
+            if (!isRunning(current)) {
+                startLocked(current, repository.timeline(current.timeline()));
+            }
+            return status(nodes.get(current.name()));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Stops a node cleanly; with {@code destroy}, also removes it and its data directory (the branch stays). */
+    public Status stop(String name, boolean destroy) {
+        ComputeNode node = requireNode(name);
+        ReentrantLock lock = lockFor(node.timeline());
+        lock.lock();
+        try {
+            node = requireNode(name);
+            Timeline timeline = repository.timeline(node.timeline());
+            stopLocked(node, timeline);
+            if (destroy) {
+                Repository.deleteTree(dataDir(node));
+                Repository.deleteTree(restoreDir(node));
+                try {
+                    Files.deleteIfExists(nodeFile(node));
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot remove " + nodeFile(node), e);
+                }
+                nodes.remove(name);
+                return new Status(name, branchOf(node), node.timeline(), "127.0.0.1", node.port(), "destroyed",
+                        null, timeline.metadata().lastLsn(), dataDir(node), user.name());
+            }
+            save(node.withWantRunning(false));
+            return status(nodes.get(name));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Brings nodes back to what they were when the daemon last ran: running Postgres processes are
+     * adopted as they are, nodes that should run but do not are started, cleanly stopped ones have the
+     * end of their WAL saved.
+     */
+    public void reconcile() {
+        for (ComputeNode node : List.copyOf(nodes.values())) {
+            ReentrantLock lock = lockFor(node.timeline());
+            lock.lock();
+            try {
+                Timeline timeline = repository.timeline(node.timeline());
+                if (isRunning(node)) {
+                    log.info("adopted running compute {} (pid {})", node.name(), pid(node).orElse(-1));
+                } else {
+                    settleStopped(node, timeline);
+                    if (node.wantRunning()) {
+                        log.info("restarting compute {}, which was running before", node.name());
+                        startLocked(node, timeline);
+                    }
+                }
+            } catch (RuntimeException e) {
+                log.error("cannot bring compute {} back", node.name(), e);
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** Stops every running compute cleanly: {@code zenith pageserver stop}. */
+    @Override
+    public void close() {
+        for (ComputeNode node : List.copyOf(nodes.values())) {
+            ReentrantLock lock = lockFor(node.timeline());
+            lock.lock();
+            try {
+                if (isRunning(node)) {
+                    stopLocked(node, repository.timeline(node.timeline()));
+                    save(node.withWantRunning(false));
+                }
+            } catch (RuntimeException e) {
+                log.error("cannot stop compute {}", node.name(), e);
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    public boolean isRunning(ComputeNode node) {
+        return pid(node).isPresent();
+    }
+
+    public OptionalLong pid(ComputeNode node) {
+        return PgCtl.postmasterPid(dataDir(node));
+    }
+
+    public Path dataDir(ComputeNode node) {
+        return repository.dataDirs().resolve(node.name());
+    }
+
+    public Path logFile(ComputeNode node) {
+        return repository.logsDir().resolve("compute-" + node.name() + ".log");
+    }
+
+    public Path socketDir() {
+        return repository.socketsDir();
+    }
+
+    public OsUser user() {
+        return user;
+    }
+
+    /** A connection to a running node as the superuser, for zenith's own queries. */
+    public Connection connect(ComputeNode node) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", repository.config().superuser());
+        props.setProperty("connectTimeout", "10");
+        props.setProperty("socketTimeout", "60");
+        props.setProperty("ApplicationName", "zenith");
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + node.port() + "/postgres", props);
+    }
+
+    private void startLocked(ComputeNode node, Timeline timeline) {
+        Path dataDir = dataDir(node);
+        if (!Files.exists(dataDir.resolve("PG_VERSION"))) {
+            prepare(node, timeline);
+        }
+        Path planFile = dataDir.resolve(PLAN_FILE);
+        RecoveryPlan plan = Files.exists(dataDir.resolve("recovery.signal")) && Files.exists(planFile)
+                ? AtomicFiles.readJson(planFile, RecoveryPlan.class) : null;
+        if (plan != null) {
+            plan.writeRestoreView(repository, restoreDir(node), this::livePgWal);
+        }
+        checkSocketPath(node);
+        writeConfig(node, timeline, plan);
+        user.own(timeline.wal().archiveDir(), false);
+        user.own(repository.socketsDir(), false);
+        Path logFile = logFile(node);
+        touch(logFile);
+        log.info("starting compute {} on port {}{}", node.name(), node.port(), plan == null ? "" : " (recovery)");
+        pgCtl.start(dataDir, logFile, START_TIMEOUT);
+        waitUntilWritable(node, logFile);
+        if (plan != null) {
+            try {
+                Files.deleteIfExists(planFile);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            Repository.deleteTree(restoreDir(node));
+        }
+        save(node.withWantRunning(true));
+    }
+
+    private void stopLocked(ComputeNode node, Timeline timeline) {
+        if (isRunning(node)) {
+            log.info("stopping compute {}", node.name());
+            pgCtl.stop(dataDir(node), logFile(node), STOP_TIMEOUT);
+        }
+        settleStopped(node, timeline);
+    }
+
+    /**
+     * For a node that is not running: after a clean stop, saves the WAL left in its {@code pg_wal} and
+     * records where the timeline's WAL ends; after a crash, runs crash recovery once (start, clean stop)
+     * so that end is known and nothing the crashed Postgres acknowledged is left behind.
+     */
+    private void settleStopped(ComputeNode node, Timeline timeline) {
+        Path dataDir = dataDir(node);
+        if (!Files.exists(dataDir.resolve("global").resolve("pg_control")) || Files.exists(dataDir.resolve("recovery.signal"))) {
+            return; // never promoted: the timeline still ends at its branch point
+        }
+        PgControl control = PgControl.read(dataDir);
+        if (!control.clean()) {
+            log.info("compute {} did not stop cleanly; running crash recovery", node.name());
+            startLocked(node, timeline);
+            pgCtl.stop(dataDir, logFile(node), STOP_TIMEOUT);
+            control = PgControl.read(dataDir);
+            save(node);
+        }
+        if (control.clean()) {
+            timeline.wal().captureFromStoppedCompute(dataDir.resolve("pg_wal"),
+                    WalFileName.segmentOf(control.tli(), control.checkpoint()));
+            timeline.recordCleanStop(control.checkpoint(), control.tli());
+        }
+    }
+
+    /** Makes a node's data directory: the plan's image copied in, set to recover by that plan at first start. */
+    private void prepare(ComputeNode node, Timeline timeline) {
+        RecoveryPlan plan = RecoveryPlan.latest(repository, timeline);
+        Path staging = repository.tmpDir().resolve("datadir-" + node.name());
+        Repository.deleteTree(staging);
+        copyTree(plan.image().dataDir(), staging);
+        try {
+            Files.createFile(staging.resolve("recovery.signal"));
+            AtomicFiles.writeJson(staging.resolve(PLAN_FILE), plan);
+            user.own(staging, true);
+            Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwx------"));
+            Path dataDir = dataDir(node);
+            Repository.deleteTree(dataDir);
+            AtomicFiles.moveDurably(staging, dataDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare the data directory of " + node.name(), e);
+        }
+        log.info("prepared {} for timeline {} from image {}{}", node.name(), timeline.id(), plan.image().lsn(),
+                plan.stopBefore().map(l -> ", replay stops before " + l).orElse(""));
+    }
+
+    private Map.Entry<Lsn, Integer> restorePoint(ComputeNode node, BranchName child) {
+        String pointName = ("zenith branch " + child).substring(0, Math.min(63, 14 + child.value().length()));
+        try (Connection c = connect(node)) {
+            c.setAutoCommit(false);
+            Lsn lsn;
+            int tli;
+            try (Statement s = c.createStatement()) {
+                // An xid makes the commit below write a record after the restore point and flush both.
+                s.execute("SELECT txid_current()");
+                try (ResultSet rs = s.executeQuery("SELECT p, pg_walfile_name(p) FROM pg_create_restore_point('"
+                        + pointName.replace("'", "''") + "') AS p")) {
+                    rs.next();
+                    lsn = Lsn.parse(rs.getString(1));
+                    tli = Integer.parseUnsignedInt(rs.getString(2).substring(0, 8), 16);
+                }
+            }
+            c.commit();
+            return Map.entry(lsn, tli);
+        } catch (SQLException e) {
+            throw ZenithException.failed("cannot mark the branch point on compute " + node.name() + ": " + e.getMessage(),
+                    "see " + logFile(node));
+        }
+    }
+
+    private void waitUntilWritable(ComputeNode node, Path logFile) {
+        // pg_ctl -w returns as soon as a hot standby accepts connections, before recovery reaches its
+        // target; handing it out then would show old data.
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        SQLException last = null;
+        while (System.nanoTime() < deadline) {
+            if (!isRunning(node)) {
+                throw ZenithException.failed("Postgres for " + node.name() + " stopped during recovery: "
+                        + PgCtl.lastLines(logFile), "see " + logFile);
+            }
+            try (Connection c = connect(node); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    return;
+                }
+            } catch (SQLException e) {
+                last = e;
+            }
+            pause(Duration.ofMillis(20));
+        }
+        throw ZenithException.failed("Postgres for " + node.name() + " did not finish recovery in "
+                + START_TIMEOUT.toMinutes() + " minutes" + (last == null ? "" : ": " + last.getMessage()), "see " + logFile);
+    }
+
+    private void writeConfig(ComputeNode node, Timeline timeline, RecoveryPlan plan) {
+        StringBuilder conf = new StringBuilder()
+                .append("# Written by zenith before every start; put your own settings in postgresql.conf.\n")
+                .append("listen_addresses = '127.0.0.1'\n")
+                .append("port = ").append(node.port()).append('\n')
+                .append("unix_socket_directories = ").append(quote(repository.socketsDir().toAbsolutePath().toString())).append('\n')
+                .append("fsync = on\n")
+                .append("wal_level = replica\n")
+                .append("archive_mode = on\n")
+                .append("archive_library = 'basic_archive'\n")
+                .append("basic_archive.archive_directory = ")
+                .append(quote(timeline.wal().archiveDir().toAbsolutePath().toString())).append('\n');
+        if (plan != null) {
+            conf.append("restore_command = ")
+                    .append(quote("cp \"" + restoreDir(node).toAbsolutePath() + "/%f\" \"%p\"")).append('\n')
+                    .append("recovery_target_timeline = 'latest'\n")
+                    .append("recovery_target_action = 'promote'\n");
+            plan.stopBefore().ifPresent(lsn -> conf
+                    .append("recovery_target_lsn = '").append(lsn).append("'\n")
+                    .append("recovery_target_inclusive = off\n"));
+        }
+        Path file = dataDir(node).resolve(CONFIG_FILE);
+        AtomicFiles.write(file, conf.toString().getBytes(StandardCharsets.UTF_8));
+        user.own(file, false);
+    }
+
+    private void checkSocketPath(ComputeNode node) {
+        String socket = repository.socketsDir().toAbsolutePath() + "/.s.PGSQL." + node.port();
+        if (socket.length() > MAX_SOCKET_PATH) {
+            throw ZenithException.failed("the repository path is too long for a Unix socket: " + socket
+                    + " has " + socket.length() + " characters, the limit is " + MAX_SOCKET_PATH,
+                    "put the repository in a shorter path (ZENITH_REPO_DIR or --repo)");
+        }
+    }
+
+    private Optional<Path> livePgWal(TimelineId timeline) {
+        return nodeFor(timeline).filter(this::isRunning).map(n -> dataDir(n).resolve("pg_wal"));
+    }
+
+    private static String quote(String value) {
+        return "'" + value.replace("'", "''") + "'";
+    }
+
+    private Status status(ComputeNode node) {
+        OptionalLong pid = pid(node);
+        Lsn lsn = repository.timeline(node.timeline()).metadata().lastLsn();
+        String state = pid.isPresent() ? "running" : Files.exists(dataDir(node).resolve("PG_VERSION")) ? "stopped" : "new";
+        if (pid.isPresent()) {
+            try (Connection c = connect(node); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()"
+                         + " ELSE pg_current_wal_insert_lsn() END")) {
+                rs.next();
+                lsn = Lsn.parse(rs.getString(1));
+            } catch (SQLException e) {
+                state = "starting";
+            }
+        }
+        return new Status(node.name(), branchOf(node), node.timeline(), "127.0.0.1", node.port(), state,
+                pid.isPresent() ? pid.getAsLong() : null, lsn, dataDir(node), user.name());
+    }
+
+    private BranchName branchOf(ComputeNode node) {
+        return repository.branches().all().entrySet().stream()
+                .filter(e -> e.getValue().equals(node.timeline())).map(Map.Entry::getKey).findFirst().orElse(null);
+    }
+
+    private ComputeNode requireNode(String name) {
+        ComputeNode node = nodes.get(name);
+        if (node == null) {
+            throw ZenithException.notFound("compute node \"" + BranchName.printable(name) + "\" does not exist",
+                    "zenith pg list shows the nodes");
+        }
+        return node;
+    }
+
+    private String nextName() {
+        for (int i = 1; ; i++) {
+            String name = "pg" + i;
+            if (!nodes.containsKey(name) && !Files.exists(repository.dataDirs().resolve(name))) {
+                return name;
+            }
+        }
+    }
+
+    private int allocatePort(Integer requested) {
+        Set<Integer> taken = nodes.values().stream().map(ComputeNode::port).collect(Collectors.toSet());
+        if (requested != null) {
+            if (requested < 1 || requested > 65535) {
+                throw ZenithException.badRequest("invalid port " + requested + ": use 1 to 65535");
+            }
+            Optional<ComputeNode> owner = nodes.values().stream().filter(n -> n.port() == requested).findFirst();
+            if (owner.isPresent()) {
+                throw ZenithException.conflict("port " + requested + " is already used by compute node " + owner.get().name(),
+                        "choose another --port, or leave it out to take the next free one");
+            }
+            if (!isFree(requested)) {
+                throw ZenithException.conflict("port " + requested + " is in use by another program",
+                        "choose another --port, or leave it out to take the next free one");
+            }
+            return requested;
+        }
+        for (int port = repository.config().computePortBase(); port <= 65535; port++) {
+            if (!taken.contains(port) && isFree(port)) {
+                return port;
+            }
+        }
+        throw ZenithException.failed("no free port from " + repository.config().computePortBase() + " up", "stop other programs");
+    }
+
+    private static boolean isFree(int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress("127.0.0.1", port));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private void save(ComputeNode node) {
+        AtomicFiles.writeJson(nodeFile(node), node);
+        nodes.put(node.name(), node);
+    }
+
+    private Path nodeFile(ComputeNode node) {
+        return repository.computesDir().resolve(node.name() + ".json");
+    }
+
+    private Path restoreDir(ComputeNode node) {
+        return repository.restoreDir().resolve(node.name());
+    }
+
+    private ReentrantLock lockFor(TimelineId timeline) {
+        return timelineLocks.computeIfAbsent(timeline, t -> new ReentrantLock());
+    }
+
+    private void touch(Path file) {
+        try {
+            if (!Files.exists(file)) {
+                Files.createFile(file);
+            }
+            user.own(file, false);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + file, e);
+        }
+    }
+
+    /** Copies a data directory, cloning file extents where the file system can (reflink, APFS clones). */
+    private static void copyTree(Path source, Path target) {
+        List<String> cmd = new ArrayList<>(PgDistribution.isLinux()
+                ? List.of("cp", "-a", "--reflink=auto") : List.of("cp", "-c", "-pR"));
+        cmd.add(source.toString());
+        cmd.add(target.toString());
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            if (p.waitFor() != 0) {
+                throw ZenithException.failed("cannot copy " + source + " to " + target + ": " + out.trim(),
+                        "check free disk space");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run cp", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ZenithException.failed("interrupted while copying " + source, null);
+        }
+    }
+
+    private static void pause(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ZenithException.failed("interrupted", null);
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package dev.zenith.compute;
+
+import dev.zenith.ZenithException;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
+
+/** Runs {@code initdb} and {@code pg_ctl} as the Postgres OS user, each one's output going to a log file. */
+final class PgCtl {
+
+    private final PgDistribution dist;
+    private final OsUser user;
+
+    PgCtl(PgDistribution dist, OsUser user) {
+        this.dist = dist;
+        this.user = user;
+    }
+
+    void initdb(Path dataDir, String superuser, Path log) {
+        run(List.of(dist.tool("initdb").toString(), "-D", dataDir.toString(), "-U", superuser,
+                "--no-locale", "-E", "UTF8", "--auth=trust", "--no-instructions"), log, Duration.ofMinutes(5),
+                "initdb failed");
+    }
+
+    /** Starts the server in a session of its own, so it outlives the daemon; returns once it accepts connections. */
+    void start(Path dataDir, Path log, Duration timeout) {
+        List<String> cmd = new ArrayList<>();
+        if (PgDistribution.isLinux()) {
+            cmd.add("setsid");
+        }
+        cmd.addAll(user.command(List.of(dist.tool("pg_ctl").toString(), "start", "-w",
+                "-t", Long.toString(timeout.toSeconds()), "-D", dataDir.toString(), "-l", log.toString())));
+        exec(cmd, log, timeout.plusSeconds(30), "Postgres failed to start");
+    }
+
+    /** Stops the server: fast shutdown, or immediate if that does not finish in time. True when it stopped cleanly. */
+    boolean stop(Path dataDir, Path log, Duration timeout) {
+        if (postmasterPid(dataDir).isEmpty()) {
+            return false;
+        }
+        try {
+            run(List.of(dist.tool("pg_ctl").toString(), "stop", "-w", "-m", "fast",
+                    "-t", Long.toString(timeout.toSeconds()), "-D", dataDir.toString()), log, timeout.plusSeconds(30),
+                    "Postgres did not stop");
+            return true;
+        } catch (ZenithException e) {
+            run(List.of(dist.tool("pg_ctl").toString(), "stop", "-w", "-m", "immediate", "-D", dataDir.toString()),
+                    log, Duration.ofSeconds(60), "Postgres did not stop");
+            return false;
+        }
+    }
+
+    /** The postmaster's pid when one is running on this data directory. */
+    static OptionalLong postmasterPid(Path dataDir) {
+        Path pidFile = dataDir.resolve("postmaster.pid");
+        try {
+            if (!Files.exists(pidFile)) {
+                return OptionalLong.empty();
+            }
+            List<String> lines = Files.readAllLines(pidFile);
+            if (lines.isEmpty() || lines.get(0).isBlank()) {
+                return OptionalLong.empty();
+            }
+            long pid = Long.parseLong(lines.get(0).trim());
+            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+                    .filter(h -> h.info().command().map(c -> c.endsWith("postgres")).orElse(true))
+                    .map(h -> OptionalLong.of(pid)).orElse(OptionalLong.empty());
+        } catch (IOException | NumberFormatException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    private void run(List<String> cmd, Path log, Duration timeout, String failure) {
+        exec(user.command(cmd), log, timeout, failure);
+    }
+
+    private static void exec(List<String> cmd, Path log, Duration timeout, String failure) {
+        try {
+            Files.createDirectories(log.getParent());
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            Map<String, String> env = pb.environment();
+            env.keySet().removeIf(k -> k.startsWith("PG"));
+            env.put("LC_ALL", "C");
+            Process p = pb.start();
+            if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw ZenithException.failed(failure + ": no answer within " + timeout.toSeconds() + " s",
+                        "see " + log);
+            }
+            if (p.exitValue() != 0) {
+                throw ZenithException.failed(failure + ": " + lastLines(log), "see " + log);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run " + cmd.get(0), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ZenithException.failed(failure + ": interrupted", "see " + log);
+        }
+    }
+
+    /** The last FATAL/ERROR line of a log, or its last line: what a user needs to see first. */
+    static String lastLines(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            for (int i = lines.size() - 1; i >= Math.max(0, lines.size() - 40); i--) {
+                String l = lines.get(i);
+                if (l.contains("FATAL") || l.contains("ERROR") || l.contains("PANIC")) {
+                    return l.trim();
+                }
+            }
+            return lines.isEmpty() ? "(no output)" : lines.get(lines.size() - 1).trim();
+        } catch (IOException e) {
+            return "(no log)";
+        }
+    }
+}

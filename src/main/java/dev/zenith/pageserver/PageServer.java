@@ -1,0 +1,129 @@
+package dev.zenith.pageserver;
+
+import dev.zenith.ZenithException;
+import dev.zenith.api.ApiServer;
+import dev.zenith.compute.Computes;
+import dev.zenith.compute.OsUser;
+import dev.zenith.compute.PgDistribution;
+import dev.zenith.storage.Repository;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.OptionalLong;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The daemon of one repository: holds its lock, owns the computes and serves the API. Its state lives
+ * in the repository, so a daemon killed with -9 and started again picks up where the last one was.
+ */
+public final class PageServer implements AutoCloseable {
+
+    public static final String PID_FILE = "pageserver.pid";
+    public static final String LOCK_FILE = "pageserver.lock";
+
+    private final Logger log = LoggerFactory.getLogger(PageServer.class);
+    private final Repository repository;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final Computes computes;
+    private final ApiServer api;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    private PageServer(Repository repository, FileChannel lockChannel, FileLock lock) {
+        this.repository = repository;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+        PgDistribution dist = PgDistribution.resolve(repository.config().pgBin(), msg -> log.info(msg));
+        OsUser user = OsUser.resolve(repository.config().osUser());
+        user.checkCanReach(repository.root(), "repository");
+        this.computes = new Computes(repository, dist, user);
+        this.api = new ApiServer(new InetSocketAddress("127.0.0.1", repository.config().apiPort()), repository,
+                computes, dist, this::close);
+    }
+
+    /** Starts the daemon for the repository; refuses when another one already runs on it. */
+    public static PageServer start(Path root) {
+        Repository repository = Repository.open(root);
+        FileChannel channel = null;
+        try {
+            channel = FileChannel.open(root.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock = channel.tryLock();
+            if (lock == null) {
+                channel.close();
+                throw ZenithException.conflict("pageserver is already running in " + root, "zenith pageserver status");
+            }
+            PageServer server = new PageServer(repository, channel, lock);
+            server.run();
+            return server;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot lock " + root.resolve(LOCK_FILE), e);
+        } catch (RuntimeException e) {
+            closeQuietly(channel);
+            throw e;
+        }
+    }
+
+    private void run() throws IOException {
+        Files.writeString(repository.root().resolve(PID_FILE), ProcessHandle.current().pid() + "\n");
+        computes.reconcile();
+        api.start();
+        log.info("pageserver started: pid {}, API on 127.0.0.1:{}, repository {}", ProcessHandle.current().pid(),
+                repository.config().apiPort(), repository.root());
+    }
+
+    /** The pid of the daemon running on a repository, if any. */
+    public static OptionalLong runningPid(Path root) {
+        try {
+            Path pidFile = root.resolve(PID_FILE);
+            if (!Files.exists(pidFile)) {
+                return OptionalLong.empty();
+            }
+            long pid = Long.parseLong(Files.readString(pidFile).trim());
+            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).isPresent() ? OptionalLong.of(pid) : OptionalLong.empty();
+        } catch (IOException | NumberFormatException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    public void awaitStop() throws InterruptedException {
+        stopped.await();
+    }
+
+    /** Stops the API, then every compute cleanly, then lets go of the repository. */
+    @Override
+    public synchronized void close() {
+        if (stopped.getCount() == 0) {
+            return;
+        }
+        log.info("pageserver stopping");
+        api.close();
+        computes.close();
+        try {
+            Files.deleteIfExists(repository.root().resolve(PID_FILE));
+            lock.release();
+        } catch (IOException e) {
+            log.warn("cannot clean up pid file or lock", e);
+        }
+        closeQuietly(lockChannel);
+        log.info("pageserver stopped");
+        stopped.countDown();
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // nothing left to release
+            }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+package dev.zenith.storage;
+
+import dev.zenith.Lsn;
+import dev.zenith.TimelineId;
+import dev.zenith.ZenithException;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+
+/**
+ * How to rebuild a timeline's latest state in an empty data directory by point-in-time recovery:
+ * the image to copy, the WAL that recovery may restore, and the LSN before which replay must stop.
+ *
+ * <p>A timeline that never had a compute shows its ancestor's state at the branch point, so replay
+ * stops before the first record at or after that LSN ({@code recovery_target_lsn} with
+ * {@code recovery_target_inclusive = off}): whatever the ancestor wrote later never reaches it. Once
+ * promoted, its own history file tells Postgres where it left the ancestor, and recovery runs to the
+ * end of its WAL.
+ *
+ * <p>Postgres timeline ids ("tli") restart from the same numbers on every branch, so each ancestor
+ * contributes only files of the tlis it had at the branch point; higher ones are its own later life.
+ *
+ * <p>A plan is fixed when a data directory is prepared from its image and saved beside it, so that
+ * the first start replays exactly what fits that image, however late it comes.
+ */
+public record RecoveryPlan(Image image, Optional<Lsn> stopBefore, List<WalSource> sources) {
+
+    /** WAL of one timeline that a recovery may restore: files of Postgres timelines up to {@code maxTli}. */
+    public record WalSource(TimelineId timeline, int maxTli, boolean historyOnly) {
+    }
+
+    private record Link(Timeline timeline, int maxTli, Lsn upTo) {
+    }
+
+    public static RecoveryPlan latest(Repository repository, Timeline timeline) {
+        List<Link> chain = new ArrayList<>();
+        chain.add(new Link(timeline, Integer.MAX_VALUE, null));
+        for (Timeline t = timeline; t.metadata().ancestor() != null; ) {
+            Timeline ancestor = repository.timeline(t.metadata().ancestor());
+            chain.add(new Link(ancestor, t.metadata().ancestorTli(), t.metadata().ancestorLsn()));
+            t = ancestor;
+        }
+        Image image = chain.stream()
+                .map(l -> l.upTo() == null ? l.timeline().newestImage() : l.timeline().newestImageAtOrBefore(l.upTo()))
+                .flatMap(Optional::stream).findFirst()
+                .orElseThrow(() -> ZenithException.failed("no image to rebuild timeline " + timeline.id() + " from",
+                        "the repository is damaged: restore " + repository.root() + " from a backup"));
+
+        boolean promoted = timeline.wal().hasHistory();
+        Lsn branchPoint = timeline.metadata().lastLsn();
+        if (!promoted && image.lsn().equals(branchPoint)) {
+            // The image is the state at the branch point: replay nothing. History files still tell
+            // Postgres which timeline ids are taken, so its promotion picks a fresh one.
+            return new RecoveryPlan(image, Optional.empty(),
+                    chain.stream().map(l -> new WalSource(l.timeline().id(), l.maxTli(), true)).toList());
+        }
+        return new RecoveryPlan(image, promoted ? Optional.empty() : Optional.of(branchPoint),
+                chain.stream().map(l -> new WalSource(l.timeline().id(), l.maxTli(), false)).toList());
+    }
+
+    /**
+     * Fills {@code dir} with the files recovery may restore, named as Postgres asks for them. Archived
+     * files are linked; segments still only in the {@code pg_wal} of a running compute (given by
+     * {@code livePgWal}) are copied, since Postgres keeps writing and recycling them.
+     */
+    public void writeRestoreView(Repository repository, Path dir, Function<TimelineId, Optional<Path>> livePgWal) {
+        Repository.deleteTree(dir);
+        try {
+            Files.createDirectories(dir);
+            Set<String> placed = new HashSet<>();
+            for (WalSource source : sources) {
+                WalArchive wal = repository.timeline(source.timeline()).wal();
+                Map<WalFileName, Path> archived = wal.archived();
+                Map<WalFileName, Path> partial = wal.partial();
+                Map<WalFileName, Path> live = livePgWal.apply(source.timeline())
+                        .map(WalArchive::list).orElse(Map.of());
+                Set<WalFileName> names = new TreeSet<>();
+                names.addAll(archived.keySet());
+                names.addAll(partial.keySet());
+                names.addAll(live.keySet());
+                for (WalFileName name : names) {
+                    if (name.tli() > source.maxTli() || (source.historyOnly() && !name.history())
+                            || !placed.add(name.toString())) {
+                        continue;
+                    }
+                    Path target = dir.resolve(name.toString());
+                    if (archived.containsKey(name)) {
+                        Files.createSymbolicLink(target, archived.get(name).toAbsolutePath());
+                    } else if (live.containsKey(name) && copyLive(live.get(name), target)) {
+                        continue;
+                    } else if (wal.archived().containsKey(name)) {
+                        // archived and recycled while we looked
+                        Files.createSymbolicLink(target, wal.archived().get(name).toAbsolutePath());
+                    } else if (partial.containsKey(name)) {
+                        Files.createSymbolicLink(target, partial.get(name).toAbsolutePath());
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare the WAL for recovery in " + dir, e);
+        }
+    }
+
+    private static boolean copyLive(Path source, Path target) throws IOException {
+        try {
+            Files.copy(source, target);
+            target.toFile().setReadable(true, false);
+            return true;
+        } catch (NoSuchFileException e) {
+            return false;
+        }
+    }
+}

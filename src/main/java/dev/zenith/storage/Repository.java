@@ -1,0 +1,216 @@
+package dev.zenith.storage;
+
+import dev.zenith.BranchName;
+import dev.zenith.Lsn;
+import dev.zenith.TimelineId;
+import dev.zenith.ZenithException;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A zenith repository on disk. Layout:
+ * <pre>
+ *   config.json              settings ({@link RepositoryConfig})
+ *   branches.json            branch name -> timeline id
+ *   timelines/ID/            one {@link Timeline} each: timeline.json, wal/, wal-partial/, images/
+ *   computes/NAME.json       compute nodes (owned by the compute package)
+ *   pgdatadirs/NAME/         compute data directories: a cache, rebuilt from timelines/ when missing
+ *   restore/NAME/            the WAL a compute's recovery may read (see {@link RecoveryPlan})
+ *   sockets/                 the computes' Unix sockets
+ *   logs/                    pageserver.log and one log per compute
+ *   tmp/                     staging, on the same file system so renames are atomic
+ * </pre>
+ */
+public final class Repository {
+
+    public static final String CONFIG = "config.json";
+
+    private final Path root;
+    private final RepositoryConfig config;
+    private final BranchRegistry branches;
+    private final Map<TimelineId, Timeline> timelines = new ConcurrentHashMap<>();
+
+    private Repository(Path root, RepositoryConfig config) {
+        this.root = root;
+        this.config = config;
+        this.branches = new BranchRegistry(root.resolve("branches.json"));
+    }
+
+    public static boolean exists(Path root) {
+        return Files.exists(root.resolve(CONFIG));
+    }
+
+    public static Repository open(Path root) {
+        if (!exists(root)) {
+            throw ZenithException.notFound("no repository in " + root, "run zenith init");
+        }
+        return new Repository(root, AtomicFiles.readJson(root.resolve(CONFIG), RepositoryConfig.class));
+    }
+
+    /** Creates the directory layout and config. The root timeline is added by {@link #createRoot}. */
+    public static Repository create(Path root, RepositoryConfig config) {
+        if (exists(root)) {
+            throw ZenithException.conflict("a zenith repository already exists in " + root,
+                    "use it as it is, or remove " + root + " to start over");
+        }
+        try {
+            for (String dir : new String[] {"timelines", "computes", "pgdatadirs", "restore", "sockets", "logs", "tmp"}) {
+                Files.createDirectories(root.resolve(dir));
+            }
+        } catch (IOException e) {
+            throw ZenithException.failed("cannot create a repository in " + root + ": " + e.getMessage(),
+                    "check that the directory is writable");
+        }
+        AtomicFiles.writeJson(root.resolve(CONFIG), config);
+        return new Repository(root, config);
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    public RepositoryConfig config() {
+        return config;
+    }
+
+    public BranchRegistry branches() {
+        return branches;
+    }
+
+    /** Makes the root timeline from a cleanly shut down, freshly initialized data directory and names it main. */
+    public Timeline createRoot(Path stagedDataDir, Lsn lsn, int tli) {
+        TimelineId id = TimelineId.generate();
+        Timeline timeline = newTimeline(new TimelineMetadata(id, null, null, 0, Instant.now(), lsn, tli));
+        timeline.addImage(stagedDataDir, lsn, tli);
+        branches.add(BranchName.MAIN, id);
+        return timeline;
+    }
+
+    /**
+     * Creates a branch at {@code lsn} of {@code parent}'s WAL. Only metadata is written: the branch's
+     * data comes from its ancestors' images and WAL when a compute first starts on it.
+     */
+    public Timeline createBranch(BranchName name, Timeline parent, Lsn lsn, int tli) {
+        if (branches.get(name).isPresent()) {
+            throw ZenithException.conflict("branch \"" + name + "\" already exists",
+                    "choose another name; zenith branch lists the branches");
+        }
+        TimelineId id = TimelineId.generate();
+        Timeline timeline = newTimeline(new TimelineMetadata(id, parent.id(), lsn, tli, Instant.now(), lsn, tli));
+        if (!branches.add(name, id)) {
+            throw ZenithException.conflict("branch \"" + name + "\" already exists",
+                    "choose another name; zenith branch lists the branches");
+        }
+        return timeline;
+    }
+
+    private Timeline newTimeline(TimelineMetadata metadata) {
+        Path staged = root.resolve("tmp").resolve("timeline-" + metadata.id());
+        Path target = root.resolve("timelines").resolve(metadata.id().value());
+        try {
+            Timeline.create(staged, metadata);
+            AtomicFiles.moveDurably(staged, target);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create timeline " + target, e);
+        }
+        Timeline timeline = Timeline.load(target);
+        timelines.put(metadata.id(), timeline);
+        return timeline;
+    }
+
+    public Timeline timeline(TimelineId id) {
+        return timelines.computeIfAbsent(id, i -> Timeline.load(root.resolve("timelines").resolve(i.value())));
+    }
+
+    public Optional<Timeline> branch(BranchName name) {
+        return branches.get(name).map(this::timeline);
+    }
+
+    public Timeline requireBranch(BranchName name) {
+        return branch(name).orElseThrow(() -> ZenithException.notFound(
+                "branch \"" + name + "\" does not exist", "zenith branch " + name + " main"));
+    }
+
+    public Path computesDir() {
+        return root.resolve("computes");
+    }
+
+    public Path dataDirs() {
+        return root.resolve("pgdatadirs");
+    }
+
+    public Path restoreDir() {
+        return root.resolve("restore");
+    }
+
+    public Path socketsDir() {
+        return root.resolve("sockets");
+    }
+
+    public Path logsDir() {
+        return root.resolve("logs");
+    }
+
+    public Path tmpDir() {
+        return root.resolve("tmp");
+    }
+
+    /** Bytes used under a path, not following links; 0 if it does not exist. */
+    public static long sizeOf(Path path) {
+        long[] total = {0};
+        try {
+            Files.walkFileTree(path, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                    total[0] += attrs.size();
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFileFailed(Path file, IOException exc) {
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (NoSuchFileException e) {
+            return 0;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return total[0];
+    }
+
+    /** Removes a directory tree; absent is fine. */
+    public static void deleteTree(Path path) {
+        if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try {
+            Files.walkFileTree(path, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.deleteIfExists(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
+                    Files.deleteIfExists(dir);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + path, e);
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package dev.zenith.storage;
+
+import dev.zenith.Lsn;
+import dev.zenith.TimelineId;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
+
+/** One timeline's directory: {@code timeline.json}, its WAL archive and its images. */
+public final class Timeline {
+
+    static final String METADATA = "timeline.json";
+
+    private final Path dir;
+    private final WalArchive wal;
+    private final ReentrantLock metadataLock = new ReentrantLock();
+    private volatile TimelineMetadata metadata;
+
+    private Timeline(Path dir, TimelineMetadata metadata) {
+        this.dir = dir;
+        this.metadata = metadata;
+        this.wal = new WalArchive(dir);
+    }
+
+    static Timeline create(Path dir, TimelineMetadata metadata) throws IOException {
+        Files.createDirectories(dir.resolve("wal"));
+        Files.createDirectories(dir.resolve("wal-partial"));
+        Files.createDirectories(dir.resolve("images"));
+        AtomicFiles.writeJson(dir.resolve(METADATA), metadata);
+        return new Timeline(dir, metadata);
+    }
+
+    static Timeline load(Path dir) {
+        return new Timeline(dir, AtomicFiles.readJson(dir.resolve(METADATA), TimelineMetadata.class));
+    }
+
+    public TimelineId id() {
+        return metadata.id();
+    }
+
+    public TimelineMetadata metadata() {
+        return metadata;
+    }
+
+    public WalArchive wal() {
+        return wal;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** Remembers the end of WAL after a clean stop, so children can branch from it with no compute running. */
+    public void recordCleanStop(Lsn lsn, int tli) {
+        metadataLock.lock();
+        try {
+            if (lsn.equals(metadata.lastLsn()) && tli == metadata.lastTli()) {
+                return;
+            }
+            TimelineMetadata updated = metadata.withLast(lsn, tli);
+            AtomicFiles.writeJson(dir.resolve(METADATA), updated);
+            metadata = updated;
+        } finally {
+            metadataLock.unlock();
+        }
+    }
+
+    /** Images, oldest first. */
+    public List<Image> images() {
+        Path images = dir.resolve("images");
+        if (!Files.isDirectory(images)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(images)) {
+            return s.map(Image::parse).flatMap(Optional::stream)
+                    .sorted(Comparator.comparing(Image::lsn)).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + images, e);
+        }
+    }
+
+    public Optional<Image> newestImageAtOrBefore(Lsn lsn) {
+        return images().stream().filter(i -> !i.lsn().isAfter(lsn)).reduce((a, b) -> b);
+    }
+
+    public Optional<Image> newestImage() {
+        return images().stream().reduce((a, b) -> b);
+    }
+
+    /** Moves a cleanly shut down data directory in as an image; it must be on the repository's file system. */
+    public Image addImage(Path stagedDataDir, Lsn lsn, int tli) {
+        Path target = dir.resolve("images").resolve(Image.dirName(lsn, tli));
+        try {
+            AtomicFiles.moveDurably(stagedDataDir, target);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot add image " + target, e);
+        }
+        return new Image(lsn, tli, target);
+    }
+
+    public long sizeBytes() {
+        return Repository.sizeOf(dir);
+    }
+}

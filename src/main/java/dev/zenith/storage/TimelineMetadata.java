@@ -1,0 +1,24 @@
+package dev.zenith.storage;
+
+import dev.zenith.Lsn;
+import dev.zenith.TimelineId;
+
+import java.time.Instant;
+
+/**
+ * What {@code timeline.json} says of a timeline.
+ *
+ * @param ancestor    the timeline it was branched from; null for the root
+ * @param ancestorLsn the branch point on the ancestor; the branch shows the ancestor's state there
+ * @param ancestorTli the Postgres timeline id of the ancestor's WAL at the branch point
+ * @param lastLsn     the end of this timeline's WAL when no compute runs on it: the branch point until
+ *                    its first start, then the shutdown checkpoint of its last clean stop
+ * @param lastTli     the Postgres timeline id at {@code lastLsn}
+ */
+public record TimelineMetadata(TimelineId id, TimelineId ancestor, Lsn ancestorLsn, int ancestorTli,
+                               Instant createdAt, Lsn lastLsn, int lastTli) {
+
+    public TimelineMetadata withLast(Lsn lsn, int tli) {
+        return new TimelineMetadata(id, ancestor, ancestorLsn, ancestorTli, createdAt, lsn, tli);
+    }
+}

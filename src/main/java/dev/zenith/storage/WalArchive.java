@@ -1,0 +1,100 @@
+package dev.zenith.storage;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * The WAL of one timeline, in Postgres's own file format so stock tools read it.
+ *
+ * <p>{@code wal/} is written by Postgres's archiver ({@code basic_archive}) and holds complete
+ * segments and history files. {@code wal-partial/} holds the segment that was still open when the
+ * timeline's compute last stopped, captured by the daemon; it lives apart so that the archiver, which
+ * refuses to overwrite a file with other contents, never meets it when that segment is later completed.
+ */
+public final class WalArchive {
+
+    private final Path archiveDir;
+    private final Path partialDir;
+
+    WalArchive(Path timelineDir) {
+        this.archiveDir = timelineDir.resolve("wal");
+        this.partialDir = timelineDir.resolve("wal-partial");
+    }
+
+    /** Where Postgres's archiver writes; the compute makes it writable for its OS user. */
+    public Path archiveDir() {
+        return archiveDir;
+    }
+
+    /** True once a compute of this timeline has been promoted: its history file is archived. */
+    public boolean hasHistory() {
+        return list(archiveDir).keySet().stream().anyMatch(WalFileName::history);
+    }
+
+    /** Complete files of the archive, keyed by name. */
+    public Map<WalFileName, Path> archived() {
+        return list(archiveDir);
+    }
+
+    /** Open segments captured at clean stops. */
+    public Map<WalFileName, Path> partial() {
+        return list(partialDir);
+    }
+
+    /**
+     * Saves what a cleanly stopped compute left in {@code pg_wal}: files still waiting for the archiver
+     * go to the archive as they are, and the open segment (the one holding the shutdown checkpoint)
+     * goes to {@code wal-partial/}. Idempotent.
+     */
+    public void captureFromStoppedCompute(Path pgWal, WalFileName openSegment) {
+        try {
+            Files.createDirectories(partialDir);
+            Path status = pgWal.resolve("archive_status");
+            if (Files.isDirectory(status)) {
+                try (Stream<Path> ready = Files.list(status)) {
+                    for (Path marker : ready.toList()) {
+                        String name = marker.getFileName().toString();
+                        if (name.endsWith(".ready")) {
+                            String file = name.substring(0, name.length() - ".ready".length());
+                            if (WalFileName.parse(file).isPresent() && !Files.exists(archiveDir.resolve(file))) {
+                                AtomicFiles.copy(pgWal.resolve(file), archiveDir.resolve(file));
+                            }
+                        }
+                    }
+                }
+            }
+            Path open = pgWal.resolve(openSegment.toString());
+            if (!Files.exists(archiveDir.resolve(openSegment.toString())) && Files.exists(open)) {
+                AtomicFiles.copy(open, partialDir.resolve(openSegment.toString()));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot capture WAL from " + pgWal + " into " + archiveDir, e);
+        }
+    }
+
+    public long sizeBytes() {
+        return Repository.sizeOf(archiveDir) + Repository.sizeOf(partialDir);
+    }
+
+    static Map<WalFileName, Path> list(Path dir) {
+        Map<WalFileName, Path> files = new TreeMap<>();
+        if (!Files.isDirectory(dir)) {
+            return files;
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            s.forEach(p -> {
+                Optional<WalFileName> name = WalFileName.parse(p.getFileName().toString());
+                name.ifPresent(n -> files.put(n, p));
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir, e);
+        }
+        return files;
+    }
+}
