@@ -67,7 +67,7 @@ final class PgCommand {
     }
 
     @Command(name = "stop", mixinStandardHelpOptions = true, description = "Stop a compute node cleanly.")
-    int stop(@Parameters(paramLabel = "NAME", description = "Node name.") String name,
+    int stop(@Parameters(paramLabel = "NAME|BRANCH", description = "Node or branch name.") String name,
              @Option(names = "--destroy", description = "Also remove the node and its data directory (the branch keeps its data).")
              boolean destroy) {
         PrintWriter out = spec.commandLine().getOut();

@@ -221,9 +221,13 @@ public final class Computes implements AutoCloseable {
         }
     }
 
-    /** Stops a node cleanly; with {@code destroy}, also removes it and its data directory (the branch stays). */
-    public Status stop(String name, boolean destroy) {
-        ComputeNode node = requireNode(name);
+    /**
+     * Stops a node, given its name or its branch's, cleanly; with {@code destroy}, also removes it and
+     * its data directory (the branch keeps its data in the repository).
+     */
+    public Status stop(String nameOrBranch, boolean destroy) {
+        ComputeNode node = requireNode(nameOrBranch);
+        String name = node.name();
         ReentrantLock lock = lockFor(node.timeline());
         lock.lock();
         try {
@@ -530,10 +534,14 @@ public final class Computes implements AutoCloseable {
                 .filter(e -> e.getValue().equals(node.timeline())).map(Map.Entry::getKey).findFirst().orElse(null);
     }
 
-    private ComputeNode requireNode(String name) {
-        ComputeNode node = nodes.get(name);
+    /** A node by its name, or by its branch's name. */
+    private ComputeNode requireNode(String nameOrBranch) {
+        ComputeNode node = nodes.get(nameOrBranch);
+        if (node == null && BranchName.isSafeName(nameOrBranch)) {
+            node = repository.branch(new BranchName(nameOrBranch)).flatMap(t -> nodeFor(t.id())).orElse(null);
+        }
         if (node == null) {
-            throw ZenithException.notFound("compute node \"" + BranchName.printable(name) + "\" does not exist",
+            throw ZenithException.notFound("compute node \"" + BranchName.printable(nameOrBranch) + "\" does not exist",
                     "zenith pg list shows the nodes");
         }
         return node;

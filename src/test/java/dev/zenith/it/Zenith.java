@@ -1,0 +1,234 @@
+package dev.zenith.it;
+
+import dev.zenith.cli.Main;
+import dev.zenith.storage.Repository;
+import picocli.CommandLine;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A real zenith repository for a test: its own directory (enterable by the Postgres OS user), free
+ * ports, the CLI run in this JVM, and the pageserver as a real background process. {@link #close}
+ * kills every process it started, whatever state the test left it in.
+ */
+public final class Zenith implements AutoCloseable {
+
+    public record Result(int exit, String out, String err) {
+        public Result ok() {
+            assertThat(exit).as("exit code of a command that should succeed; stderr: %s", err).isZero();
+            return this;
+        }
+    }
+
+    private final Path dir;
+    private final Path repo;
+    private final int apiPort;
+    private final int computePortBase;
+
+    private Zenith(Path dir) {
+        this.dir = dir;
+        this.repo = dir.resolve(".zenith");
+        this.apiPort = freePort();
+        this.computePortBase = 20000 + ThreadLocalRandom.current().nextInt(20000);
+    }
+
+    /** A fresh directory with no repository yet. */
+    public static Zenith empty() {
+        try {
+            Path dir = Files.createTempDirectory(Path.of("/tmp"), "zt");
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+            return new Zenith(dir);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A repository made by {@code zenith init}, with the pageserver running. */
+    public static Zenith started() {
+        Zenith z = empty();
+        z.init().ok();
+        z.cli("pageserver", "start").ok();
+        return z;
+    }
+
+    public Result init(String... extra) {
+        List<String> args = new ArrayList<>(List.of("init", "--api-port", Integer.toString(apiPort),
+                "--compute-port-base", Integer.toString(computePortBase)));
+        args.addAll(List.of(extra));
+        return cli(args.toArray(String[]::new));
+    }
+
+    /** Runs a zenith command in this JVM against this repository. */
+    public Result cli(String... args) {
+        List<String> all = new ArrayList<>(List.of("--repo", repo.toString()));
+        all.addAll(List.of(args));
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cmd = Main.commandLine();
+        cmd.setOut(new PrintWriter(out, true));
+        cmd.setErr(new PrintWriter(err, true));
+        int exit = cmd.execute(all.toArray(String[]::new));
+        return new Result(exit, out.toString(), err.toString());
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public Path repo() {
+        return repo;
+    }
+
+    public int apiPort() {
+        return apiPort;
+    }
+
+    public Repository repository() {
+        return Repository.open(repo);
+    }
+
+    /** The port of the compute node serving a branch, starting it (and creating it) if needed. */
+    public int start(String branch) {
+        cli("pg", "start", branch).ok();
+        return port(branch);
+    }
+
+    public int port(String branchOrNode) {
+        String list = cli("pg", "list").ok().out();
+        for (String line : list.split("\n")) {
+            String[] cols = line.trim().split("\\s+");
+            if (cols.length >= 3 && (cols[0].equals(branchOrNode) || cols[2].equals(branchOrNode))) {
+                return Integer.parseInt(cols[1].substring(cols[1].indexOf(':') + 1));
+            }
+        }
+        throw new AssertionError("no compute for " + branchOrNode + " in:\n" + list);
+    }
+
+    public Connection connect(int port) throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres?user="
+                + System.getProperty("user.name") + "&connectTimeout=10&socketTimeout=120");
+    }
+
+    public long queryLong(int port, String sql) throws SQLException {
+        try (Connection c = connect(port); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    public void execute(int port, String... sql) throws SQLException {
+        try (Connection c = connect(port); Statement s = c.createStatement()) {
+            for (String q : sql) {
+                s.execute(q);
+            }
+        }
+    }
+
+    public Optional<Long> daemonPid() {
+        try {
+            Path pidFile = repo.resolve("pageserver.pid");
+            if (!Files.exists(pidFile)) {
+                return Optional.empty();
+            }
+            long pid = Long.parseLong(Files.readString(pidFile).trim());
+            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).map(h -> pid);
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The postmaster pid of a compute node's data directory. */
+    public Optional<Long> postmasterPid(String node) {
+        return pidOf(repo.resolve("pgdatadirs").resolve(node));
+    }
+
+    public void kill9Daemon() {
+        long pid = daemonPid().orElseThrow();
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        waitFor(Duration.ofSeconds(30), () -> ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true), "daemon to die");
+    }
+
+    public void kill9Postmaster(String node) {
+        long pid = postmasterPid(node).orElseThrow();
+        ProcessHandle h = ProcessHandle.of(pid).orElseThrow();
+        h.destroyForcibly();
+        waitFor(Duration.ofSeconds(30), () -> !h.isAlive(), "postmaster " + pid + " to die");
+    }
+
+    public static void waitFor(Duration timeout, BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what);
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted waiting for " + what);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        daemonPid().flatMap(ProcessHandle::of).ifPresent(h -> {
+            h.destroyForcibly();
+            waitFor(Duration.ofSeconds(30), () -> !h.isAlive(), "daemon to die");
+        });
+        Path dataDirs = repo.resolve("pgdatadirs");
+        if (Files.isDirectory(dataDirs)) {
+            try (Stream<Path> dirs = Files.list(dataDirs)) {
+                dirs.forEach(d -> pidOf(d).flatMap(ProcessHandle::of).ifPresent(h -> {
+                    h.descendants().forEach(ProcessHandle::destroyForcibly);
+                    h.destroyForcibly();
+                    waitFor(Duration.ofSeconds(30), () -> !h.isAlive(), "postmaster to die");
+                }));
+            } catch (IOException ignored) {
+                // the directory is removed below either way
+            }
+        }
+        Repository.deleteTree(dir);
+    }
+
+    private static Optional<Long> pidOf(Path dataDir) {
+        try {
+            Path pidFile = dataDir.resolve("postmaster.pid");
+            if (!Files.exists(pidFile)) {
+                return Optional.empty();
+            }
+            long pid = Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
+            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).map(h -> pid);
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    public static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
