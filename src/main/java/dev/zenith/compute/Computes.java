@@ -344,6 +344,7 @@ public final class Computes implements AutoCloseable {
                 ? AtomicFiles.readJson(planFile, RecoveryPlan.class) : null;
         if (plan != null) {
             plan.writeRestoreView(repository, restoreDir(node), this::livePgWal);
+            user.own(restoreDir(node), true);
         }
         checkSocketPath(node);
         writeConfig(node, timeline, plan);

@@ -115,7 +115,6 @@ public record RecoveryPlan(Image image, Optional<Lsn> stopBefore, List<WalSource
     private static boolean copyLive(Path source, Path target) throws IOException {
         try {
             Files.copy(source, target);
-            target.toFile().setReadable(true, false);
             return true;
         } catch (NoSuchFileException e) {
             return false;

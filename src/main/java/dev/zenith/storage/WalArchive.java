@@ -63,7 +63,7 @@ public final class WalArchive {
                         if (name.endsWith(".ready")) {
                             String file = name.substring(0, name.length() - ".ready".length());
                             if (WalFileName.parse(file).isPresent() && !Files.exists(archiveDir.resolve(file))) {
-                                AtomicFiles.copy(pgWal.resolve(file), archiveDir.resolve(file));
+                                copyAsArchiveOwner(pgWal.resolve(file), archiveDir.resolve(file));
                             }
                         }
                     }
@@ -71,10 +71,24 @@ public final class WalArchive {
             }
             Path open = pgWal.resolve(openSegment.toString());
             if (!Files.exists(archiveDir.resolve(openSegment.toString())) && Files.exists(open)) {
-                AtomicFiles.copy(open, partialDir.resolve(openSegment.toString()));
+                copyAsArchiveOwner(open, partialDir.resolve(openSegment.toString()));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot capture WAL from " + pgWal + " into " + archiveDir, e);
+        }
+    }
+
+    /**
+     * The archive belongs to the OS user Postgres runs as (it writes there); files the daemon adds
+     * belong to the same user, so that a recovery running as that user can read them.
+     */
+    private void copyAsArchiveOwner(Path source, Path target) throws IOException {
+        AtomicFiles.copy(source, target);
+        Object uid = Files.getAttribute(archiveDir, "unix:uid");
+        Object gid = Files.getAttribute(archiveDir, "unix:gid");
+        if (!uid.equals(Files.getAttribute(target, "unix:uid")) || !gid.equals(Files.getAttribute(target, "unix:gid"))) {
+            Files.setAttribute(target, "unix:uid", uid);
+            Files.setAttribute(target, "unix:gid", gid);
         }
     }
 
