@@ -151,10 +151,30 @@ public final class Computes implements AutoCloseable {
         return nodes.values().stream().filter(n -> n.timeline().equals(timeline)).findFirst();
     }
 
-    /** Registers a node for a branch and makes its data directory from the repository ({@code zenith pg create}). */
+    /**
+     * Registers a node for a branch and makes its data directory from the repository ({@code zenith pg create}).
+     * Lock order everywhere: the timeline's lock, then the registry's.
+     */
     public Status create(BranchName branch, String name, Integer port) {
         Timeline timeline = repository.requireBranch(branch);
-        ComputeNode node;
+        ReentrantLock lock = lockFor(timeline.id());
+        lock.lock();
+        try {
+            ComputeNode node = register(timeline, branch, name, port);
+            try {
+                prepare(node, timeline);
+                save(node);
+            } catch (RuntimeException e) {
+                nodes.remove(node.name());
+                throw e;
+            }
+            return status(node);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private ComputeNode register(Timeline timeline, BranchName branch, String name, Integer port) {
         registryLock.lock();
         try {
             Optional<ComputeNode> existing = nodeFor(timeline.id());
@@ -171,23 +191,13 @@ public final class Computes implements AutoCloseable {
                 throw ZenithException.conflict("compute node " + name + " already exists",
                         "choose another --name; zenith pg list shows the nodes");
             }
-            node = new ComputeNode(name != null ? name : nextName(), timeline.id(), allocatePort(port), Instant.now(), false);
+            ComputeNode node = new ComputeNode(name != null ? name : nextName(), timeline.id(), allocatePort(port),
+                    Instant.now(), false);
             nodes.put(node.name(), node);
+            return node;
         } finally {
             registryLock.unlock();
         }
-        ReentrantLock lock = lockFor(timeline.id());
-        lock.lock();
-        try {
-            prepare(node, timeline);
-            save(node);
-        } catch (RuntimeException e) {
-            nodes.remove(node.name());
-            throw e;
-        } finally {
-            lock.unlock();
-        }
-        return status(node);
     }
 
     /** Starts a node, given its name or its branch's; a branch with no node gets one first. */
