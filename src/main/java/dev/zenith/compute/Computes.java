@@ -112,10 +112,7 @@ public final class Computes implements AutoCloseable {
      */
     public BranchPoint branch(BranchName name, BranchName parentName) {
         Timeline parent = repository.requireBranch(parentName);
-        if (repository.branch(name).isPresent()) {
-            throw ZenithException.conflict("branch \"" + name + "\" already exists",
-                    "choose another name; zenith branch lists the branches");
-        }
+        repository.requireNewBranchName(name);
         ReentrantLock lock = lockFor(parent.id());
         lock.lock();
         try {

@@ -102,17 +102,21 @@ public final class Repository {
      * data comes from its ancestors' images and WAL when a compute first starts on it.
      */
     public Timeline createBranch(BranchName name, Timeline parent, Lsn lsn, int tli) {
+        requireNewBranchName(name);
+        TimelineId id = TimelineId.generate();
+        Timeline timeline = newTimeline(new TimelineMetadata(id, parent.id(), lsn, tli, Instant.now(), lsn, tli));
+        if (!branches.add(name, id)) {
+            requireNewBranchName(name);
+        }
+        return timeline;
+    }
+
+    /** Refuses a name that a branch already has. */
+    public void requireNewBranchName(BranchName name) {
         if (branches.get(name).isPresent()) {
             throw ZenithException.conflict("branch \"" + name + "\" already exists",
                     "choose another name; zenith branch lists the branches");
         }
-        TimelineId id = TimelineId.generate();
-        Timeline timeline = newTimeline(new TimelineMetadata(id, parent.id(), lsn, tli, Instant.now(), lsn, tli));
-        if (!branches.add(name, id)) {
-            throw ZenithException.conflict("branch \"" + name + "\" already exists",
-                    "choose another name; zenith branch lists the branches");
-        }
-        return timeline;
     }
 
     private Timeline newTimeline(TimelineMetadata metadata) {
