@@ -6,7 +6,7 @@ package dev.zenith;
  */
 public class ZenithException extends RuntimeException {
 
-    public enum Kind { BAD_REQUEST, NOT_FOUND, CONFLICT, FAILED }
+    public enum Kind { BAD_REQUEST, NOT_FOUND, CONFLICT, LIMIT, FAILED }
 
     private final Kind kind;
     private final String hint;
@@ -33,6 +33,10 @@ public class ZenithException extends RuntimeException {
 
     public static ZenithException conflict(String message, String hint) {
         return new ZenithException(Kind.CONFLICT, message, hint);
+    }
+
+    public static ZenithException limit(String message, String hint) {
+        return new ZenithException(Kind.LIMIT, message, hint);
     }
 
     public static ZenithException failed(String message, String hint) {

@@ -39,7 +39,10 @@ public final class ApiServer implements AutoCloseable {
     record CreateBranch(String name, String parent) {
     }
 
-    record CreateCompute(String branch, String name, Integer port) {
+    record CreateCompute(String branch, String name, Integer port, String idleTimeout) {
+    }
+
+    record StartCompute(String idleTimeout) {
     }
 
     record StopCompute(Boolean destroy) {
@@ -50,8 +53,8 @@ public final class ApiServer implements AutoCloseable {
                              String lastLsn, String createdAt, String compute) {
     }
 
-    public record StatusInfo(long pid, String repository, String api, String postgresBin, String postgresVersion,
-                             String osUser, String superuser, List<Computes.Status> computes) {
+    public record StatusInfo(long pid, String repository, String api, List<String> proxy, String postgresBin,
+                             String postgresVersion, String osUser, String superuser, List<Computes.Status> computes) {
     }
 
     public record Error(String error, String hint) {
@@ -63,9 +66,11 @@ public final class ApiServer implements AutoCloseable {
     private final Computes computes;
     private final PgDistribution dist;
     private final Runnable shutdown;
+    private final List<String> proxyAddresses;
 
     public ApiServer(InetSocketAddress address, Repository repository, Computes computes, PgDistribution dist,
-                     Runnable shutdown) {
+                     List<String> proxyAddresses, Runnable shutdown) {
+        this.proxyAddresses = List.copyOf(proxyAddresses);
         this.repository = repository;
         this.computes = computes;
         this.dist = dist;
@@ -103,6 +108,7 @@ public final class ApiServer implements AutoCloseable {
                 case BAD_REQUEST -> 400;
                 case NOT_FOUND -> 404;
                 case CONFLICT -> 409;
+                case LIMIT -> 503;
                 case FAILED -> 500;
             };
             if (status == 500) {
@@ -139,7 +145,7 @@ public final class ApiServer implements AutoCloseable {
                 return computes.list();
             case "POST /v1/computes": {
                 CreateCompute req = body(exchange, CreateCompute.class);
-                return new Created(computes.create(BranchName.of(req.branch()), req.name(), req.port()));
+                return new Created(computes.create(BranchName.of(req.branch()), req.name(), req.port(), req.idleTimeout()));
             }
             case "POST /v1/shutdown":
                 Thread.ofVirtual().start(shutdown);
@@ -155,7 +161,8 @@ public final class ApiServer implements AutoCloseable {
         }
         if (method.equals("POST") && (m = COMPUTE_ACTION.matcher(path)).matches()) {
             if (m.group(2).equals("start")) {
-                return computes.start(m.group(1));
+                StartCompute req = body(exchange, StartCompute.class);
+                return computes.start(m.group(1), req.idleTimeout());
             }
             StopCompute req = body(exchange, StopCompute.class);
             return computes.stop(m.group(1), req != null && Boolean.TRUE.equals(req.destroy()));
@@ -166,7 +173,7 @@ public final class ApiServer implements AutoCloseable {
 
     private StatusInfo status() {
         return new StatusInfo(ProcessHandle.current().pid(), repository.root().toString(),
-                "127.0.0.1:" + repository.config().apiPort(), dist.bin().toString(), dist.version(),
+                "127.0.0.1:" + repository.config().apiPort(), proxyAddresses, dist.bin().toString(), dist.version(),
                 computes.user().name(), repository.config().superuser(),
                 computes.list().stream().filter(s -> s.state().equals("running")).toList());
     }

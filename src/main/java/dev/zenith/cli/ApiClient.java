@@ -69,6 +69,7 @@ final class ApiClient {
                 case 400 -> ZenithException.Kind.BAD_REQUEST;
                 case 404 -> ZenithException.Kind.NOT_FOUND;
                 case 409 -> ZenithException.Kind.CONFLICT;
+                case 503 -> ZenithException.Kind.LIMIT;
                 default -> ZenithException.Kind.FAILED;
             };
             throw new ZenithException(kind, message, hint);

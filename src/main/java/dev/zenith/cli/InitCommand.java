@@ -2,6 +2,7 @@ package dev.zenith.cli;
 
 import dev.zenith.ZenithException;
 import dev.zenith.compute.Computes;
+import dev.zenith.compute.IdleTimeout;
 import dev.zenith.compute.OsUser;
 import dev.zenith.compute.PgDistribution;
 import dev.zenith.storage.Repository;
@@ -16,6 +17,7 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
@@ -42,6 +44,22 @@ final class InitCommand implements Callable<Integer> {
             description = "First port tried for compute nodes (default: ${DEFAULT-VALUE})")
     int computePortBase;
 
+    @Option(names = "--proxy-port", paramLabel = "PORT", defaultValue = "" + RepositoryConfig.DEFAULT_PROXY_PORT,
+            description = "Port where clients connect naming a branch (default: ${DEFAULT-VALUE})")
+    int proxyPort;
+
+    @Option(names = "--proxy-socket-dir", paramLabel = "DIR",
+            description = "Directory for the proxy's Unix socket; repeatable (default: /tmp and /var/run/postgresql)")
+    List<String> proxySocketDirs;
+
+    @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = RepositoryConfig.DEFAULT_IDLE_TIMEOUT,
+            description = "Suspend an on-demand compute after this long with no client: 300s, 5m, 0, never (default: ${DEFAULT-VALUE})")
+    String idleTimeout;
+
+    @Option(names = "--max-computes", paramLabel = "N", defaultValue = "" + RepositoryConfig.DEFAULT_MAX_COMPUTES,
+            description = "How many computes may run at once (default: ${DEFAULT-VALUE})")
+    int maxComputes;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -54,11 +72,15 @@ final class InitCommand implements Callable<Integer> {
     }
 
     void init(Path root, PrintWriter out) {
-        for (int port : new int[] {apiPort, computePortBase}) {
+        for (int port : new int[] {apiPort, computePortBase, proxyPort}) {
             if (port < 1 || port > 65535) {
                 throw ZenithException.badRequest("invalid port " + port + ": use 1 to 65535");
             }
         }
+        if (maxComputes < 1) {
+            throw ZenithException.badRequest("invalid --max-computes " + maxComputes + ": use 1 or more");
+        }
+        String timeout = IdleTimeout.parse(idleTimeout).toString();
         if (Repository.exists(root)) {
             throw ZenithException.conflict("a zenith repository already exists in " + Main.display(root),
                     "use it as it is (zenith pageserver start), or remove " + Main.display(root) + " to start over");
@@ -75,7 +97,8 @@ final class InitCommand implements Callable<Integer> {
             user.checkCanReach(root, "repository");
             user.checkCanReach(dist.bin(), "PostgreSQL binaries");
             Repository repository = Repository.create(root, new RepositoryConfig(apiPort, computePortBase,
-                    pgBin == null ? null : dist.bin().toString(), osUser, System.getProperty("user.name")));
+                    pgBin == null ? null : dist.bin().toString(), osUser, System.getProperty("user.name"),
+                    proxyPort, null, proxySocketDirs, timeout, maxComputes));
             Computes.initRoot(repository, dist, user);
         } catch (IOException e) {
             undo(root, existed);

@@ -32,7 +32,10 @@ final class PageserverCommand {
 
     @Command(name = "start", mixinStandardHelpOptions = true, description = "Start the pageserver in the background.")
     int start(@Option(names = "--foreground", description = "Run in this process until stopped (logs still go to the repository).")
-              boolean foreground) throws InterruptedException {
+              boolean foreground,
+              @Option(names = "--proxy-port", paramLabel = "PORT",
+                      description = "Port of the proxy for this run (default: proxyPort in config.json, 5432)")
+              Integer proxyPort) throws InterruptedException {
         Path root = Main.repoRoot(spec);
         PrintWriter out = spec.commandLine().getOut();
         Repository repository = Repository.open(root);
@@ -43,21 +46,24 @@ final class PageserverCommand {
             out.flush();
             return 0;
         }
+        if (proxyPort != null && (proxyPort < 1 || proxyPort > 65535)) {
+            throw ZenithException.badRequest("invalid --proxy-port " + proxyPort + ": use 1 to 65535");
+        }
         if (foreground) {
-            return runForeground(root, out);
+            return runForeground(root, proxyPort, out);
         }
         out.println("Starting pageserver at '" + address + "' in " + Main.display(root));
         out.flush();
-        spawn(root, repository);
+        spawn(root, repository, proxyPort);
         out.println("Page server started");
         out.flush();
         return 0;
     }
 
-    private static int runForeground(Path root, PrintWriter out) throws InterruptedException {
+    private static int runForeground(Path root, Integer proxyPort, PrintWriter out) throws InterruptedException {
         System.setProperty("org.slf4j.simpleLogger.logFile", root.resolve("logs").resolve("pageserver.log").toString());
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "info");
-        PageServer server = PageServer.start(root);
+        PageServer server = PageServer.start(root, proxyPort);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pageserver-shutdown"));
         out.println("Page server started (pid " + ProcessHandle.current().pid() + ")");
         out.flush();
@@ -66,7 +72,7 @@ final class PageserverCommand {
     }
 
     /** Starts the daemon as a new JVM in a session of its own, and waits until its API answers. */
-    static void spawn(Path root, Repository repository) {
+    static void spawn(Path root, Repository repository, Integer proxyPort) {
         Path outFile = repository.logsDir().resolve("pageserver.out");
         List<String> cmd = new ArrayList<>();
         if (System.getProperty("os.name").toLowerCase().contains("linux")) {
@@ -75,6 +81,9 @@ final class PageserverCommand {
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.addAll(List.of("-XX:+UseSerialGC", "-Xss512k", "-cp", System.getProperty("java.class.path"),
                 Main.class.getName(), "--repo", root.toString(), "pageserver", "start", "--foreground"));
+        if (proxyPort != null) {
+            cmd.addAll(List.of("--proxy-port", proxyPort.toString()));
+        }
         Process process;
         try {
             Files.createDirectories(outFile.getParent());

@@ -30,7 +30,9 @@ final class PgCommand {
             description = "Make a compute node for a branch: its data directory, from the repository.")
     int create(@Parameters(paramLabel = "BRANCH", description = "The branch.") BranchName branch,
                @Option(names = "--name", paramLabel = "NAME", description = "Node name (default: pg1, pg2, ...).") String name,
-               @Option(names = "--port", paramLabel = "PORT", description = "Port (default: the next free one from 55432).") Integer port) {
+               @Option(names = "--port", paramLabel = "PORT", description = "Port (default: the next free one from 55432).") Integer port,
+               @Option(names = "--idle-timeout", paramLabel = "DURATION",
+                       description = "Suspend after this long with no client (300s, 5m, 0, never); default: the repository's for on-demand starts, never for pg start") String idleTimeout) {
         PrintWriter out = spec.commandLine().getOut();
         ApiClient api = api();
         BranchInfo info = api.get("/v1/branches/" + branch, new TypeReference<>() { });
@@ -40,6 +42,7 @@ final class PgCommand {
         body.put("branch", branch.value());
         body.put("name", name);
         body.put("port", port);
+        body.put("idleTimeout", idleTimeout);
         Status node = api.post("/v1/computes", body, new TypeReference<>() { });
         printCreated(out, node);
         return 0;
@@ -47,7 +50,9 @@ final class PgCommand {
 
     @Command(name = "start", mixinStandardHelpOptions = true,
             description = "Start a compute node; given a branch with no node, create one first.")
-    int start(@Parameters(paramLabel = "NAME|BRANCH", description = "Node or branch name.") String target) {
+    int start(@Parameters(paramLabel = "NAME|BRANCH", description = "Node or branch name.") String target,
+              @Option(names = "--idle-timeout", paramLabel = "DURATION",
+                      description = "Suspend after this long with no client (300s, 5m, 0, never); default: never") String idleTimeout) {
         PrintWriter out = spec.commandLine().getOut();
         ApiClient api = api();
         List<Status> nodes = api.get("/v1/computes", new TypeReference<>() { });
@@ -56,7 +61,9 @@ final class PgCommand {
                 .findFirst();
         String user = superuser();
         known.ifPresent(n -> printStarting(out, n, user));
-        Status node = api.post("/v1/computes/" + target + "/start", Map.of(), new TypeReference<>() { });
+        Map<String, Object> body = new HashMap<>();
+        body.put("idleTimeout", idleTimeout);
+        Status node = api.post("/v1/computes/" + target + "/start", body, new TypeReference<>() { });
         if (known.isEmpty()) {
             printCreated(out, node);
             printStarting(out, node, user);
@@ -85,10 +92,12 @@ final class PgCommand {
         if (json) {
             out.println(Json.MAPPER.writeValueAsString(nodes));
         } else {
-            String format = "%-10s %-21s %-20s %-12s %s%n";
-            out.printf(format, "NODE", "ADDRESS", "BRANCH", "LSN", "STATUS");
+            String format = "%-10s %-21s %-20s %-12s %-10s %-11s %-8s %s%n";
+            out.printf(format, "NODE", "ADDRESS", "BRANCH", "LSN", "STATUS", "CONNECTIONS", "IDLE", "IDLE_TIMEOUT");
             for (Status n : nodes) {
-                out.printf(format, n.name(), n.host() + ":" + n.port(), n.branch(), n.lsn(), n.state());
+                out.printf(format, n.name(), n.host() + ":" + n.port(), n.branch(), n.lsn(), n.state(),
+                        n.connections() == null ? "-" : n.connections(),
+                        n.idleSeconds() == null ? "-" : n.idleSeconds() + "s", n.idleTimeout());
             }
         }
         out.flush();

@@ -9,10 +9,32 @@ import java.time.Instant;
  * A timeline has at most one node, so at most one read-write Postgres ever writes its WAL.
  *
  * @param wantRunning whether the node should be running; a restarted daemon starts such nodes it finds down
+ * @param idleTimeout the node's own idle timeout ({@link IdleTimeout} text), or null for the default
+ * @param onDemand    started by a connection through the proxy, so the repository's idle timeout applies;
+ *                    a node started by hand runs until stopped unless it has its own idle timeout
+ * @param suspended   stopped because it was idle; the next connection resumes it
  */
-public record ComputeNode(String name, TimelineId timeline, int port, Instant createdAt, boolean wantRunning) {
+public record ComputeNode(String name, TimelineId timeline, int port, Instant createdAt, boolean wantRunning,
+                          String idleTimeout, boolean onDemand, boolean suspended) {
 
     public ComputeNode withWantRunning(boolean want) {
-        return new ComputeNode(name, timeline, port, createdAt, want);
+        return new ComputeNode(name, timeline, port, createdAt, want, idleTimeout, onDemand, suspended && !want);
+    }
+
+    public ComputeNode started(boolean byProxy, String timeout) {
+        return new ComputeNode(name, timeline, port, createdAt, true, timeout != null ? timeout : idleTimeout,
+                byProxy, false);
+    }
+
+    public ComputeNode asSuspended() {
+        return new ComputeNode(name, timeline, port, createdAt, false, idleTimeout, onDemand, true);
+    }
+
+    /** The idle timeout in force: the node's own, else the repository's for on-demand nodes, else never. */
+    public IdleTimeout effectiveIdleTimeout(IdleTimeout repositoryDefault) {
+        if (idleTimeout != null) {
+            return IdleTimeout.parse(idleTimeout);
+        }
+        return onDemand ? repositoryDefault : IdleTimeout.NEVER;
     }
 }

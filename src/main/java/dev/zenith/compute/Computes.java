@@ -53,6 +53,8 @@ public final class Computes implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Computes.class);
 
     static final String PLAN_FILE = "zenith-recovery-plan.json";
+    /** zenith's own connections, which do not keep a compute awake. */
+    private static final String INTERNAL_APPLICATION = "zenith-internal";
     private static final String CONFIG_FILE = "zenith.conf";
     private static final Duration START_TIMEOUT = Duration.ofMinutes(10);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
@@ -60,7 +62,51 @@ public final class Computes implements AutoCloseable {
 
     /** What {@code zenith pg list} shows of a node. */
     public record Status(String name, BranchName branch, TimelineId timeline, String host, int port,
-                         String state, Long pid, Lsn lsn, Path dataDir, String user) {
+                         String state, Long pid, Lsn lsn, Path dataDir, String user, Integer connections,
+                         Long idleSeconds, String idleTimeout) {
+    }
+
+    /**
+     * A client's claim on a running compute, from the proxy: while any lease is open the compute is not
+     * suspended. Closing it (at disconnect) may let the idle timeout run.
+     */
+    public final class Lease implements AutoCloseable {
+        private final ComputeNode node;
+        private final Activity activity;
+        private boolean closed;
+
+        private Lease(ComputeNode node, Activity activity) {
+            this.node = node;
+            this.activity = activity;
+        }
+
+        public ComputeNode node() {
+            return node;
+        }
+
+        /** The compute's Unix socket: the shortest way in, and no TCP on the proxy's relay path. */
+        public Path socket() {
+            return repository.socketsDir().resolve(".s.PGSQL." + node.port());
+        }
+
+        @Override
+        public void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            activity.lastActiveNanos = System.nanoTime();
+            if (activity.leases.decrementAndGet() == 0) {
+                idleListener.run();
+            }
+        }
+    }
+
+    /** What the idle check knows of a node's clients. */
+    static final class Activity {
+        final java.util.concurrent.atomic.AtomicInteger leases = new java.util.concurrent.atomic.AtomicInteger();
+        volatile long lastActiveNanos = System.nanoTime();
+        volatile int clientBackends;
     }
 
     /** A new branch and the LSN it was made at. */
@@ -73,6 +119,10 @@ public final class Computes implements AutoCloseable {
     private final Map<String, ComputeNode> nodes = new ConcurrentHashMap<>();
     private final Map<TimelineId, ReentrantLock> timelineLocks = new ConcurrentHashMap<>();
     private final ReentrantLock registryLock = new ReentrantLock();
+    private final ReentrantLock admissionLock = new ReentrantLock();
+    private final Set<String> starting = ConcurrentHashMap.newKeySet();
+    private final Map<String, Activity> activity = new ConcurrentHashMap<>();
+    private volatile Runnable idleListener = () -> { };
 
     public Computes(Repository repository, PgDistribution dist, OsUser user) {
         this.repository = repository;
@@ -152,12 +202,13 @@ public final class Computes implements AutoCloseable {
      * Registers a node for a branch and makes its data directory from the repository ({@code zenith pg create}).
      * Lock order everywhere: the timeline's lock, then the registry's.
      */
-    public Status create(BranchName branch, String name, Integer port) {
+    public Status create(BranchName branch, String name, Integer port, String idleTimeout) {
         Timeline timeline = repository.requireBranch(branch);
+        String timeout = idleTimeout == null ? null : IdleTimeout.parse(idleTimeout).toString();
         ReentrantLock lock = lockFor(timeline.id());
         lock.lock();
         try {
-            ComputeNode node = register(timeline, branch, name, port);
+            ComputeNode node = register(timeline, branch, name, port, timeout);
             try {
                 prepare(node, timeline);
                 save(node);
@@ -171,7 +222,7 @@ public final class Computes implements AutoCloseable {
         }
     }
 
-    private ComputeNode register(Timeline timeline, BranchName branch, String name, Integer port) {
+    private ComputeNode register(Timeline timeline, BranchName branch, String name, Integer port, String idleTimeout) {
         registryLock.lock();
         try {
             Optional<ComputeNode> existing = nodeFor(timeline.id());
@@ -189,7 +240,7 @@ public final class Computes implements AutoCloseable {
                         "choose another --name; zenith pg list shows the nodes");
             }
             ComputeNode node = new ComputeNode(name != null ? name : nextName(), timeline.id(), allocatePort(port),
-                    Instant.now(), false);
+                    Instant.now(), false, idleTimeout, false, false);
             nodes.put(node.name(), node);
             return node;
         } finally {
@@ -197,35 +248,168 @@ public final class Computes implements AutoCloseable {
         }
     }
 
-    /** Starts a node, given its name or its branch's; a branch with no node gets one first. */
-    public Status start(String nameOrBranch) {
+    /**
+     * Starts a node by hand, given its name or its branch's; a branch with no node gets one first. It
+     * runs until stopped, unless {@code idleTimeout} (or the node's own) says otherwise.
+     */
+    public Status start(String nameOrBranch, String idleTimeout) {
+        String timeout = idleTimeout == null ? null : IdleTimeout.parse(idleTimeout).toString();
         ComputeNode node = nodes.get(nameOrBranch);
         if (node == null) {
             if (!BranchName.isSafeName(nameOrBranch) || repository.branch(new BranchName(nameOrBranch)).isEmpty()) {
                 throw ZenithException.notFound("no compute node or branch named \"" + BranchName.printable(nameOrBranch) + "\"",
                         "zenith pg list shows the nodes, zenith branch the branches");
             }
-            Timeline timeline = repository.requireBranch(new BranchName(nameOrBranch));
-            node = nodeFor(timeline.id()).orElse(null);
-            if (node == null) {
-                try {
-                    node = nodes.get(create(new BranchName(nameOrBranch), null, null).name());
-                } catch (ZenithException e) {
-                    node = nodeFor(timeline.id()).orElseThrow(() -> e);
-                }
-            }
+            node = nodeForBranch(new BranchName(nameOrBranch));
         }
         ReentrantLock lock = lockFor(node.timeline());
         lock.lock();
         try {
             ComputeNode current = requireNode(node.name());
             if (!isRunning(current)) {
-                startLocked(current, repository.timeline(current.timeline()));
+                startLocked(current.started(false, timeout), repository.timeline(current.timeline()));
+            } else if (timeout != null) {
+                save(current.started(current.onDemand(), timeout));
             }
             return status(nodes.get(current.name()));
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * For the proxy: the branch's compute, created and started if needed (once, however many clients
+     * race for it), under a lease that keeps it from being suspended until the client leaves.
+     */
+    public Lease lease(BranchName branch) {
+        ComputeNode node = nodeForBranch(branch);
+        Activity a = activity(node.name());
+        a.leases.incrementAndGet();
+        try {
+            if (!isRunning(node)) {
+                admit(node);
+                try {
+                    ReentrantLock lock = lockFor(node.timeline());
+                    lock.lock();
+                    try {
+                        ComputeNode current = requireNode(node.name());
+                        if (!isRunning(current)) {
+                            startLocked(current.started(true, null), repository.timeline(current.timeline()));
+                        }
+                    } finally {
+                        lock.unlock();
+                    }
+                } finally {
+                    starting.remove(node.name());
+                }
+            }
+            return new Lease(nodes.get(node.name()), a);
+        } catch (RuntimeException e) {
+            a.leases.decrementAndGet();
+            throw e;
+        }
+    }
+
+    /** Called when the last lease of a node closes, so an idle timeout of 0 acts at once. */
+    public void onLastLeaseClosed(Runnable listener) {
+        this.idleListener = listener;
+    }
+
+    /**
+     * Suspends running nodes that have had no client (through the proxy or directly) for their idle
+     * timeout. Run periodically by {@link IdleSuspender}.
+     */
+    public void suspendIdle(IdleTimeout repositoryDefault) {
+        for (ComputeNode node : List.copyOf(nodes.values())) {
+            if (!isRunning(node) || starting.contains(node.name())) {
+                continue;
+            }
+            Activity a = activity(node.name());
+            int backends = clientBackends(node);
+            a.clientBackends = Math.max(backends, 0);
+            if (a.leases.get() > 0 || backends != 0) {
+                a.lastActiveNanos = System.nanoTime();
+                continue;
+            }
+            IdleTimeout timeout = node.effectiveIdleTimeout(repositoryDefault);
+            if (timeout.isNever() || System.nanoTime() - a.lastActiveNanos < timeout.duration().orElseThrow().toNanos()) {
+                continue;
+            }
+            suspendIfIdle(node, "idle for " + timeout);
+        }
+    }
+
+    /** Makes room under max_computes: the least recently used idle compute is suspended, or the start is refused. */
+    private void admit(ComputeNode node) {
+        admissionLock.lock();
+        try {
+            int max = repository.config().maxComputes();
+            List<ComputeNode> active = nodes.values().stream()
+                    .filter(n -> !n.name().equals(node.name()) && (starting.contains(n.name()) || isRunning(n))).toList();
+            if (active.size() >= max) {
+                Optional<ComputeNode> victim = active.stream()
+                        .filter(n -> !starting.contains(n.name()) && activity(n.name()).leases.get() == 0)
+                        .sorted(Comparator.comparingLong(n -> activity(n.name()).lastActiveNanos))
+                        .filter(n -> suspendIfIdle(n, "to make room under max_computes = " + max))
+                        .findFirst();
+                if (victim.isEmpty()) {
+                    throw ZenithException.limit("too many computes running: maxComputes is " + max
+                            + " and none of the running ones is idle",
+                            "disconnect the clients of another branch, stop one with zenith pg stop NAME, or raise"
+                                    + " maxComputes in " + repository.root().resolve(Repository.CONFIG));
+                }
+            }
+            starting.add(node.name());
+        } finally {
+            admissionLock.unlock();
+        }
+    }
+
+    private boolean suspendIfIdle(ComputeNode node, String why) {
+        ReentrantLock lock = lockFor(node.timeline());
+        lock.lock();
+        try {
+            ComputeNode current = nodes.get(node.name());
+            if (current == null || !isRunning(current) || activity(current.name()).leases.get() > 0
+                    || clientBackends(current) != 0) {
+                return false;
+            }
+            log.info("suspending compute {}: {}", current.name(), why);
+            stopLocked(current, repository.timeline(current.timeline()));
+            save(current.asSuspended());
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Client connections on a running node other than zenith's own; -1 when it cannot be asked. */
+    private int clientBackends(ComputeNode node) {
+        try (Connection c = connect(node); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+                     + " AND application_name IS DISTINCT FROM '" + INTERNAL_APPLICATION + "'")) {
+            rs.next();
+            return rs.getInt(1);
+        } catch (SQLException e) {
+            return -1;
+        }
+    }
+
+    private ComputeNode nodeForBranch(BranchName branch) {
+        Timeline timeline = repository.requireBranch(branch);
+        Optional<ComputeNode> node = nodeFor(timeline.id());
+        if (node.isPresent()) {
+            return node.get();
+        }
+        try {
+            return nodes.get(create(branch, null, null, null).name());
+        } catch (ZenithException e) {
+            return nodeFor(timeline.id()).orElseThrow(() -> e); // created by a racing caller
+        }
+    }
+
+    private Activity activity(String node) {
+        return activity.computeIfAbsent(node, n -> new Activity());
     }
 
     /**
@@ -250,8 +434,9 @@ public final class Computes implements AutoCloseable {
                     throw new UncheckedIOException("cannot remove " + nodeFile(node), e);
                 }
                 nodes.remove(name);
+                activity.remove(name);
                 return new Status(name, branchOf(node), node.timeline(), "127.0.0.1", node.port(), "destroyed",
-                        null, timeline.metadata().lastLsn(), dataDir(node), user.name());
+                        null, timeline.metadata().lastLsn(), dataDir(node), user.name(), null, null, null);
             }
             save(node.withWantRunning(false));
             return status(nodes.get(name));
@@ -337,7 +522,7 @@ public final class Computes implements AutoCloseable {
         props.setProperty("user", repository.config().superuser());
         props.setProperty("connectTimeout", "10");
         props.setProperty("socketTimeout", "60");
-        props.setProperty("ApplicationName", "zenith");
+        props.setProperty("ApplicationName", INTERNAL_APPLICATION);
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + node.port() + "/postgres", props);
     }
 
@@ -362,6 +547,7 @@ public final class Computes implements AutoCloseable {
         log.info("starting compute {} on port {}{}", node.name(), node.port(), plan == null ? "" : " (recovery)");
         pgCtl.start(dataDir, logFile, START_TIMEOUT);
         waitUntilWritable(node, logFile);
+        activity.put(node.name(), new Activity());
         if (plan != null) {
             try {
                 Files.deleteIfExists(planFile);
@@ -522,7 +708,12 @@ public final class Computes implements AutoCloseable {
     private Status status(ComputeNode node) {
         OptionalLong pid = pid(node);
         Lsn lsn = repository.timeline(node.timeline()).metadata().lastLsn();
-        String state = pid.isPresent() ? "running" : Files.exists(dataDir(node).resolve("PG_VERSION")) ? "stopped" : "new";
+        String state = starting.contains(node.name()) ? "starting"
+                : pid.isPresent() ? "running"
+                : node.suspended() ? "suspended"
+                : Files.exists(dataDir(node).resolve("PG_VERSION")) ? "stopped" : "new";
+        Integer connections = null;
+        Long idleSeconds = null;
         if (pid.isPresent()) {
             try (Connection c = connect(node); Statement s = c.createStatement();
                  ResultSet rs = s.executeQuery("SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()"
@@ -532,9 +723,13 @@ public final class Computes implements AutoCloseable {
             } catch (SQLException e) {
                 state = "starting";
             }
+            Activity a = activity(node.name());
+            connections = Math.max(a.leases.get(), a.clientBackends);
+            idleSeconds = connections == 0 ? (System.nanoTime() - a.lastActiveNanos) / 1_000_000_000L : 0L;
         }
+        String timeout = node.effectiveIdleTimeout(IdleTimeout.parse(repository.config().idleTimeout())).toString();
         return new Status(node.name(), branchOf(node), node.timeline(), "127.0.0.1", node.port(), state,
-                pid.isPresent() ? pid.getAsLong() : null, lsn, dataDir(node), user.name());
+                pid.isPresent() ? pid.getAsLong() : null, lsn, dataDir(node), user.name(), connections, idleSeconds, timeout);
     }
 
     private BranchName branchOf(ComputeNode node) {

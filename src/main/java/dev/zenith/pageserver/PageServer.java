@@ -3,9 +3,13 @@ package dev.zenith.pageserver;
 import dev.zenith.ZenithException;
 import dev.zenith.api.ApiServer;
 import dev.zenith.compute.Computes;
+import dev.zenith.compute.IdleSuspender;
+import dev.zenith.compute.IdleTimeout;
 import dev.zenith.compute.OsUser;
 import dev.zenith.compute.PgDistribution;
+import dev.zenith.proxy.ProxyServer;
 import dev.zenith.storage.Repository;
+import dev.zenith.storage.RepositoryConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,6 +21,7 @@ import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.OptionalLong;
 import java.util.concurrent.CountDownLatch;
 
@@ -28,30 +33,46 @@ public final class PageServer implements AutoCloseable {
 
     public static final String PID_FILE = "pageserver.pid";
     public static final String LOCK_FILE = "pageserver.lock";
+    private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration IDLE_CHECK_INTERVAL = Duration.ofSeconds(1);
 
     private final Logger log = LoggerFactory.getLogger(PageServer.class);
     private final Repository repository;
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final Computes computes;
+    private final ProxyServer proxy;
+    private final IdleSuspender suspender;
     private final ApiServer api;
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final java.util.concurrent.locks.ReentrantLock closeLock = new java.util.concurrent.locks.ReentrantLock();
 
     private PageServer(Repository repository, FileChannel lockChannel, FileLock lock) {
         this.repository = repository;
         this.lockChannel = lockChannel;
         this.lock = lock;
-        PgDistribution dist = PgDistribution.resolve(repository.config().pgBin(), msg -> log.info(msg));
-        OsUser user = OsUser.resolve(repository.config().osUser());
+        RepositoryConfig config = repository.config();
+        IdleTimeout idleTimeout = IdleTimeout.parse(config.idleTimeout());
+        PgDistribution dist = PgDistribution.resolve(config.pgBin(), msg -> log.info(msg));
+        OsUser user = OsUser.resolve(config.osUser());
         user.checkCanReach(repository.root(), "repository");
         this.computes = new Computes(repository, dist, user);
-        this.api = new ApiServer(new InetSocketAddress("127.0.0.1", repository.config().apiPort()), repository,
-                computes, dist, this::close);
+        // Listeners first: a port in use stops the start before anything else happened.
+        this.proxy = new ProxyServer(computes, config.proxyAddress(), config.proxyPort(),
+                config.proxySocketDirs().stream().map(Path::of).toList(), STARTUP_TIMEOUT);
+        try {
+            this.api = new ApiServer(new InetSocketAddress("127.0.0.1", config.apiPort()), repository,
+                    computes, dist, proxy.addresses(), this::close);
+        } catch (RuntimeException e) {
+            proxy.close();
+            throw e;
+        }
+        this.suspender = new IdleSuspender(computes, idleTimeout, IDLE_CHECK_INTERVAL);
     }
 
     /** Starts the daemon for the repository; refuses when another one already runs on it. */
-    public static PageServer start(Path root) {
-        Repository repository = Repository.open(root);
+    public static PageServer start(Path root, Integer proxyPort) {
+        Repository repository = proxyPort == null ? Repository.open(root) : Repository.open(root).withProxyPort(proxyPort);
         FileChannel channel = null;
         try {
             channel = FileChannel.open(root.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -74,9 +95,11 @@ public final class PageServer implements AutoCloseable {
     private void run() throws IOException {
         Files.writeString(repository.root().resolve(PID_FILE), ProcessHandle.current().pid() + "\n");
         computes.reconcile();
+        suspender.start();
         api.start();
-        log.info("pageserver started: pid {}, API on 127.0.0.1:{}, repository {}", ProcessHandle.current().pid(),
-                repository.config().apiPort(), repository.root());
+        proxy.start();
+        log.info("pageserver started: pid {}, API on 127.0.0.1:{}, proxy on {}, repository {}", ProcessHandle.current().pid(),
+                repository.config().apiPort(), proxy.addresses(), repository.root());
     }
 
     /** The pid of the daemon running on a repository, if any. */
@@ -99,12 +122,27 @@ public final class PageServer implements AutoCloseable {
 
     /** Stops the API, then every compute cleanly, then lets go of the repository. */
     @Override
-    public synchronized void close() {
+    public void close() {
+        closeLock.lock();
+        try {
+            closeOnce();
+        } finally {
+            closeLock.unlock();
+        }
+    }
+
+    private void closeOnce() {
         if (stopped.getCount() == 0) {
             return;
         }
         log.info("pageserver stopping");
+        proxy.close();
         api.close();
+        try {
+            suspender.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         computes.close();
         try {
             Files.deleteIfExists(repository.root().resolve(PID_FILE));

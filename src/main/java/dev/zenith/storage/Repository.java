@@ -80,6 +80,11 @@ public final class Repository {
         return root;
     }
 
+    /** The same repository with the proxy on another port for this run (config.json is unchanged). */
+    public Repository withProxyPort(int port) {
+        return new Repository(root, config.withProxyPort(port));
+    }
+
     public RepositoryConfig config() {
         return config;
     }

@@ -1,7 +1,10 @@
 package dev.zenith.storage;
 
+import java.util.List;
+
 /**
- * {@code config.json}: settings chosen at {@code zenith init}, editable by hand.
+ * {@code config.json}: settings chosen at {@code zenith init}, editable by hand. Fields missing from an
+ * older file take their defaults.
  *
  * @param apiPort         the management API's port on 127.0.0.1
  * @param computePortBase the first port {@code zenith pg create} tries
@@ -9,9 +12,38 @@ package dev.zenith.storage;
  * @param osUser          the OS user Postgres runs as when zenith runs as root, or null for the default
  * @param superuser       the Postgres superuser initdb created: the name of the OS user who ran init,
  *                        so that psql connects without a user name, as with a local Postgres
+ * @param proxyPort       the proxy's port: where clients connect, naming a branch
+ * @param proxyAddress    the address the proxy's TCP listener binds
+ * @param proxySocketDirs directories for the proxy's Unix sockets ({@code .s.PGSQL.<port>}); those that
+ *                        do not exist are skipped
+ * @param idleTimeout     how long a compute started on demand may have no client before it is
+ *                        suspended: {@code 300s}, {@code 5m}, {@code 0} (at the last disconnect), {@code never}
+ * @param maxComputes     how many computes may run at once
  */
-public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, String osUser, String superuser) {
+public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, String osUser, String superuser,
+                               int proxyPort, String proxyAddress, List<String> proxySocketDirs,
+                               String idleTimeout, int maxComputes) {
 
     public static final int DEFAULT_API_PORT = 64000;
     public static final int DEFAULT_COMPUTE_PORT_BASE = 55432;
+    public static final int DEFAULT_PROXY_PORT = 5432;
+    public static final String DEFAULT_PROXY_ADDRESS = "127.0.0.1";
+    public static final List<String> DEFAULT_PROXY_SOCKET_DIRS = List.of("/tmp", "/var/run/postgresql");
+    public static final String DEFAULT_IDLE_TIMEOUT = "300s";
+    public static final int DEFAULT_MAX_COMPUTES = 8;
+
+    public RepositoryConfig {
+        apiPort = apiPort == 0 ? DEFAULT_API_PORT : apiPort;
+        computePortBase = computePortBase == 0 ? DEFAULT_COMPUTE_PORT_BASE : computePortBase;
+        proxyPort = proxyPort == 0 ? DEFAULT_PROXY_PORT : proxyPort;
+        proxyAddress = proxyAddress == null ? DEFAULT_PROXY_ADDRESS : proxyAddress;
+        proxySocketDirs = proxySocketDirs == null ? DEFAULT_PROXY_SOCKET_DIRS : List.copyOf(proxySocketDirs);
+        idleTimeout = idleTimeout == null ? DEFAULT_IDLE_TIMEOUT : idleTimeout;
+        maxComputes = maxComputes == 0 ? DEFAULT_MAX_COMPUTES : maxComputes;
+    }
+
+    public RepositoryConfig withProxyPort(int port) {
+        return new RepositoryConfig(apiPort, computePortBase, pgBin, osUser, superuser, port, proxyAddress,
+                proxySocketDirs, idleTimeout, maxComputes);
+    }
 }

@@ -1,0 +1,243 @@
+package dev.zenith.proxy;
+
+import dev.zenith.BranchName;
+import dev.zenith.ZenithException;
+import dev.zenith.compute.Computes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One client of the proxy: the startup phase (SSL/GSS refusals, cancel requests, the startup message
+ * and its branch), a lease on the branch's compute, then plain byte relaying. After the compute's
+ * {@code ReadyForQuery} nothing is parsed any more: the proxy costs one copy per direction.
+ */
+final class ClientConnection implements Runnable {
+
+    private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
+    private static final int PROTOCOL_MAJOR_3 = 3;
+    private static final int RELAY_BUFFER = 64 * 1024;
+
+    private final Endpoint client;
+    private final Computes computes;
+    private final CancelKeys cancelKeys;
+    private final Duration startupTimeout;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile boolean startupReceived;
+
+    ClientConnection(Endpoint client, Computes computes, CancelKeys cancelKeys, Duration startupTimeout) {
+        this.client = client;
+        this.computes = computes;
+        this.cancelKeys = cancelKeys;
+        this.startupTimeout = startupTimeout;
+    }
+
+    @Override
+    public void run() {
+        Thread watchdog = Thread.ofVirtual().start(this::closeIfNoStartup);
+        try {
+            StartupMessage startup = negotiate(new DataInputStream(client.in()));
+            startupReceived = true;
+            watchdog.interrupt();
+            if (startup != null) {
+                serve(startup);
+            }
+        } catch (Wire.ProtocolException e) {
+            fail("08P01", e.getMessage(), null);
+        } catch (IOException e) {
+            log.debug("client connection ended: {}", e.getMessage());
+        } finally {
+            watchdog.interrupt();
+            close();
+        }
+    }
+
+    /** Reads startup-phase packets until a startup message; null when the client only wanted to cancel. */
+    private StartupMessage negotiate(DataInputStream in) throws IOException, Wire.ProtocolException {
+        while (true) {
+            byte[] body = Wire.readStartupPacket(in);
+            int code = ByteBuffer.wrap(body).getInt();
+            switch (code) {
+                case Wire.SSL_REQUEST, Wire.GSSENC_REQUEST -> {
+                    client.out().write('N');
+                    client.out().flush();
+                }
+                case Wire.CANCEL_REQUEST -> {
+                    if (body.length < 8) {
+                        throw new Wire.ProtocolException("invalid cancel request length " + (body.length + 4));
+                    }
+                    cancelKeys.cancel(ByteBuffer.wrap(body, 4, 4).getInt(), Arrays.copyOfRange(body, 8, body.length));
+                    return null;
+                }
+                default -> {
+                    if (code >>> 16 != PROTOCOL_MAJOR_3) {
+                        throw new Wire.ProtocolException("unsupported frontend protocol " + (code >>> 16) + "." + (code & 0xffff)
+                                + ": server supports 3.0 to 3.2");
+                    }
+                    return StartupMessage.parse(code, body, 4);
+                }
+            }
+        }
+    }
+
+    private void serve(StartupMessage startup) throws IOException {
+        StartupMessage.Routed routed = startup.route();
+        BranchName branch;
+        try {
+            branch = routed.branch().map(BranchName::new).orElse(BranchName.MAIN);
+        } catch (IllegalArgumentException e) {
+            fail("42602", e.getMessage(), "name a branch like options=branch=main; zenith branch lists them");
+            return;
+        }
+        Computes.Lease lease;
+        try {
+            lease = computes.lease(branch);
+        } catch (ZenithException e) {
+            fail(sqlState(e), e.getMessage(), e.hint());
+            return;
+        } catch (RuntimeException e) {
+            log.error("cannot start a compute for branch {}", branch, e);
+            fail("58000", "cannot start a compute for branch \"" + branch + "\": " + e.getMessage(),
+                    "see the pageserver log");
+            return;
+        }
+        try (lease) {
+            relay(lease, routed.forward());
+        }
+    }
+
+    private void relay(Computes.Lease lease, StartupMessage forward) throws IOException {
+        SocketChannel channel;
+        try {
+            channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+            channel.connect(UnixDomainSocketAddress.of(lease.socket()));
+        } catch (IOException e) {
+            fail("58000", "cannot reach the compute " + lease.node().name() + " at " + lease.socket() + ": " + e.getMessage(),
+                    "see the compute's log with zenith pg list and .zenith/logs");
+            return;
+        }
+        CancelKeys.Issued issued = null;
+        try (Endpoint server = Endpoint.of(channel)) {
+            server.out().write(forward.encode());
+            server.out().flush();
+            Thread upstream = Thread.ofVirtual().start(() -> pump(client.in(), server.out(), server));
+            issued = relayUntilReady(new DataInputStream(server.in()), client.out(), lease);
+            pump(server.in(), client.out(), client);
+            close();
+            server.close();
+            try {
+                upstream.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        } finally {
+            if (issued != null) {
+                cancelKeys.forget(issued);
+            }
+        }
+    }
+
+    /**
+     * Passes the compute's authentication and startup messages through, replacing its cancel key with
+     * one of the proxy's, until {@code ReadyForQuery}.
+     */
+    private CancelKeys.Issued relayUntilReady(DataInputStream server, OutputStream out, Computes.Lease lease) throws IOException {
+        CancelKeys.Issued issued = null;
+        while (true) {
+            int type = server.read();
+            if (type < 0) {
+                return issued;
+            }
+            int length = server.readInt();
+            byte[] body = new byte[length - 4];
+            server.readFully(body);
+            if (type == 'K' && body.length >= 8) {
+                ByteBuffer b = ByteBuffer.wrap(body);
+                int pid = b.getInt();
+                byte[] key = Arrays.copyOfRange(body, 4, body.length);
+                issued = cancelKeys.issue(new CancelKeys.Target(lease.socket(), pid, key));
+                body = ByteBuffer.allocate(body.length).putInt(issued.pid()).put(issued.key()).array();
+            }
+            out.write(ByteBuffer.allocate(5 + body.length).put((byte) type).putInt(length).put(body).array());
+            if (type == 'Z') {
+                out.flush();
+                return issued;
+            }
+            if (type == 'R' || type == 'E') {
+                out.flush(); // authentication requests and errors need an answer or end the session
+            }
+        }
+    }
+
+    /** Copies bytes until either side closes, then closes {@code onEnd} so the other direction ends too. */
+    private static void pump(InputStream from, OutputStream to, java.io.Closeable onEnd) {
+        byte[] buffer = new byte[RELAY_BUFFER];
+        try {
+            int n;
+            while ((n = from.read(buffer)) >= 0) {
+                to.write(buffer, 0, n);
+                to.flush();
+            }
+        } catch (IOException e) {
+            // one side went away: the session is over
+        } finally {
+            try {
+                onEnd.close();
+            } catch (IOException ignored) {
+                // already closed
+            }
+        }
+    }
+
+    private void closeIfNoStartup() {
+        try {
+            Thread.sleep(startupTimeout);
+        } catch (InterruptedException e) {
+            return;
+        }
+        if (!startupReceived) {
+            fail("08P01", "no startup message received within " + startupTimeout.toSeconds() + " s", null);
+            close();
+        }
+    }
+
+    private void fail(String sqlState, String message, String hint) {
+        try {
+            client.out().write(Wire.fatal(sqlState, message, hint));
+            client.out().flush();
+        } catch (IOException e) {
+            log.debug("cannot send an error to a client that left: {}", message);
+        }
+    }
+
+    private void close() {
+        if (closed.compareAndSet(false, true)) {
+            try {
+                client.close();
+            } catch (IOException ignored) {
+                // nothing left to release
+            }
+        }
+    }
+
+    static String sqlState(ZenithException e) {
+        return switch (e.kind()) {
+            case NOT_FOUND -> "3D000";
+            case BAD_REQUEST -> "42602";
+            case LIMIT -> "53300";
+            case CONFLICT -> "55000";
+            case FAILED -> "58000";
+        };
+    }
+}

@@ -1,0 +1,166 @@
+package dev.zenith.proxy;
+
+import dev.zenith.ZenithException;
+import dev.zenith.compute.Computes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The Postgres front door: TCP on {@code address:port} and Unix sockets {@code .s.PGSQL.<port>} in the
+ * configured directories, so {@code psql "dbname=postgres port=5432 options=branch=x"} works with or
+ * without a host. One virtual thread per connection. Either every listener binds, or none stays open.
+ */
+public final class ProxyServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
+    private static final int BACKLOG = 1024;
+
+    private final Computes computes;
+    private final CancelKeys cancelKeys = new CancelKeys();
+    private final Duration startupTimeout;
+    private final ServerSocket tcp;
+    private final List<ServerSocketChannel> unix = new ArrayList<>();
+    private final List<Path> socketFiles = new ArrayList<>();
+    private final List<String> addresses = new ArrayList<>();
+    private volatile boolean closed;
+
+    public ProxyServer(Computes computes, String address, int port, List<Path> socketDirs, Duration startupTimeout) {
+        this.computes = computes;
+        this.startupTimeout = startupTimeout;
+        try {
+            tcp = new ServerSocket();
+            tcp.setReuseAddress(true);
+            tcp.bind(new InetSocketAddress(InetAddress.getByName(address), port), BACKLOG);
+            addresses.add(address + ":" + port);
+        } catch (BindException e) {
+            throw portInUse(address + ":" + port, port);
+        } catch (IOException e) {
+            throw ZenithException.failed("the proxy cannot listen on " + address + ":" + port + ": " + e.getMessage(),
+                    "choose another address or port: zenith pageserver start --proxy-port N");
+        }
+        try {
+            for (Path dir : socketDirs) {
+                bindUnix(dir, port);
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private void bindUnix(Path dir, int port) {
+        if (!Files.isDirectory(dir) || !Files.isWritable(dir)) {
+            log.info("no proxy socket in {}: not a writable directory", dir);
+            return;
+        }
+        Path file = dir.resolve(".s.PGSQL." + port);
+        if (Files.exists(file)) {
+            try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                probe.connect(UnixDomainSocketAddress.of(file));
+                throw portInUse(file.toString(), port);
+            } catch (IOException stale) {
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException e) {
+                    throw ZenithException.failed("cannot remove the stale socket " + file + ": " + e.getMessage(),
+                            "remove it by hand");
+                }
+            }
+        }
+        try {
+            ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            channel.bind(UnixDomainSocketAddress.of(file), BACKLOG);
+            unix.add(channel);
+            socketFiles.add(file);
+            addresses.add(file.toString());
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxrwxrwx"));
+        } catch (IOException e) {
+            throw ZenithException.failed("the proxy cannot listen on " + file + ": " + e.getMessage(),
+                    "choose other socket directories (proxySocketDirs in .zenith/config.json)");
+        }
+    }
+
+    private static ZenithException portInUse(String where, int port) {
+        return ZenithException.conflict("port " + port + " is already in use (" + where + "), so the proxy cannot listen there;"
+                        + " is another PostgreSQL running?",
+                "stop it, or choose another port: zenith pageserver start --proxy-port N (or proxyPort in .zenith/config.json)");
+    }
+
+    public void start() {
+        Thread.ofVirtual().name("proxy-accept-tcp").start(() -> {
+            while (!closed) {
+                try {
+                    Socket socket = tcp.accept();
+                    Thread.ofVirtual().start(() -> handle(socket));
+                } catch (IOException e) {
+                    if (!closed) {
+                        log.warn("proxy accept failed: {}", e.getMessage());
+                    }
+                }
+            }
+        });
+        for (ServerSocketChannel channel : unix) {
+            Thread.ofVirtual().name("proxy-accept-unix").start(() -> {
+                while (!closed) {
+                    try {
+                        SocketChannel socket = channel.accept();
+                        Thread.ofVirtual().start(new ClientConnection(Endpoint.of(socket), computes, cancelKeys, startupTimeout));
+                    } catch (IOException e) {
+                        if (!closed) {
+                            log.warn("proxy accept failed: {}", e.getMessage());
+                        }
+                    }
+                }
+            });
+        }
+        log.info("proxy listening on {}", addresses);
+    }
+
+    private void handle(Socket socket) {
+        try {
+            new ClientConnection(Endpoint.of(socket), computes, cancelKeys, startupTimeout).run();
+        } catch (IOException e) {
+            log.debug("client connection failed: {}", e.getMessage());
+        }
+    }
+
+    /** Where clients can connect: {@code host:port} and socket paths. */
+    public List<String> addresses() {
+        return List.copyOf(addresses);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            if (tcp != null) {
+                tcp.close();
+            }
+            for (ServerSocketChannel channel : unix) {
+                channel.close();
+            }
+            for (Path file : socketFiles) {
+                Files.deleteIfExists(file);
+            }
+        } catch (IOException e) {
+            log.warn("cannot close the proxy's listeners: {}", e.getMessage());
+        }
+    }
+}

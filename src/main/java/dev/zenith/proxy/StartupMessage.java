@@ -1,0 +1,134 @@
+package dev.zenith.proxy;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A {@code StartupMessage}: protocol version and parameters, and where the client named its branch.
+ *
+ * <p>Stock libpq refuses unknown connection keywords, so the branch travels in {@code options}, as
+ * Neon's endpoint does: {@code options=branch=NAME}, {@code options='-c branch=NAME'},
+ * {@code options=--branch=NAME} (so {@code PGOPTIONS} works), or a parameter literally named
+ * {@code branch}. The branch token is removed and every other token reaches Postgres unchanged.
+ */
+record StartupMessage(int protocol, Map<String, String> parameters) {
+
+    static StartupMessage parse(int protocol, byte[] body, int offset) throws Wire.ProtocolException {
+        Map<String, String> params = new LinkedHashMap<>();
+        int i = offset;
+        while (true) {
+            int keyEnd = indexOfZero(body, i);
+            if (keyEnd == i) {
+                break;
+            }
+            int valueEnd = indexOfZero(body, keyEnd + 1);
+            params.put(new String(body, i, keyEnd - i, StandardCharsets.UTF_8),
+                    new String(body, keyEnd + 1, valueEnd - keyEnd - 1, StandardCharsets.UTF_8));
+            i = valueEnd + 1;
+        }
+        if (!params.containsKey("user")) {
+            throw new Wire.ProtocolException("no PostgreSQL user name specified in startup packet");
+        }
+        return new StartupMessage(protocol, params);
+    }
+
+    private static int indexOfZero(byte[] body, int from) throws Wire.ProtocolException {
+        for (int i = from; i < body.length; i++) {
+            if (body[i] == 0) {
+                return i;
+            }
+        }
+        throw new Wire.ProtocolException("invalid startup packet layout: expected a terminator as the last byte");
+    }
+
+    byte[] encode() {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        parameters.forEach((k, v) -> {
+            body.writeBytes(k.getBytes(StandardCharsets.UTF_8));
+            body.write(0);
+            body.writeBytes(v.getBytes(StandardCharsets.UTF_8));
+            body.write(0);
+        });
+        body.write(0);
+        byte[] b = body.toByteArray();
+        return ByteBuffer.allocate(8 + b.length).putInt(8 + b.length).putInt(protocol).put(b).array();
+    }
+
+    /** The branch the client named, if any, and the message with the branch taken out. */
+    record Routed(Optional<String> branch, StartupMessage forward) {
+    }
+
+    Routed route() {
+        Map<String, String> params = new LinkedHashMap<>(parameters);
+        String branch = params.remove("branch");
+        String options = params.get("options");
+        if (options != null) {
+            List<String> tokens = splitOptions(options);
+            List<String> kept = new ArrayList<>();
+            for (int i = 0; i < tokens.size(); i++) {
+                String t = tokens.get(i);
+                String value = null;
+                if (t.startsWith("branch=")) {
+                    value = t.substring("branch=".length());
+                } else if (t.startsWith("--branch=")) {
+                    value = t.substring("--branch=".length());
+                } else if (t.startsWith("-cbranch=")) {
+                    value = t.substring("-cbranch=".length());
+                } else if (t.equals("-c") && i + 1 < tokens.size() && tokens.get(i + 1).startsWith("branch=")) {
+                    value = tokens.get(++i).substring("branch=".length());
+                }
+                if (value != null) {
+                    branch = value;
+                } else {
+                    kept.add(t);
+                }
+            }
+            if (kept.isEmpty()) {
+                params.remove("options");
+            } else {
+                params.put("options", joinOptions(kept));
+            }
+        }
+        return new Routed(Optional.ofNullable(branch), new StartupMessage(protocol, params));
+    }
+
+    /** Splits {@code options} as Postgres does: on spaces, with backslash escaping the next character. */
+    static List<String> splitOptions(String options) {
+        List<String> tokens = new ArrayList<>();
+        StringBuilder current = new StringBuilder();
+        boolean escaped = false;
+        boolean inToken = false;
+        for (char c : options.toCharArray()) {
+            if (escaped) {
+                current.append('\\').append(c);
+                escaped = false;
+                inToken = true;
+            } else if (c == '\\') {
+                escaped = true;
+            } else if (Character.isWhitespace(c)) {
+                if (inToken) {
+                    tokens.add(current.toString());
+                    current.setLength(0);
+                    inToken = false;
+                }
+            } else {
+                current.append(c);
+                inToken = true;
+            }
+        }
+        if (inToken) {
+            tokens.add(current.toString());
+        }
+        return tokens;
+    }
+
+    private static String joinOptions(List<String> tokens) {
+        return String.join(" ", tokens);
+    }
+}

@@ -1,0 +1,72 @@
+package dev.zenith.proxy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The few pieces of the Postgres wire protocol the proxy speaks itself. Written by hand because no
+ * library offers a server side of the protocol, and the proxy needs only the startup phase.
+ */
+final class Wire {
+
+    static final int SSL_REQUEST = 80877103;
+    static final int GSSENC_REQUEST = 80877104;
+    static final int CANCEL_REQUEST = 80877102;
+    /** What Postgres allows a startup packet (MAX_STARTUP_PACKET_LENGTH). */
+    static final int MAX_STARTUP_PACKET = 10000;
+
+    private Wire() {
+    }
+
+    /** An untyped startup-phase packet: its length was read and checked, this is what followed it. */
+    static byte[] readStartupPacket(DataInputStream in) throws IOException, ProtocolException {
+        int length;
+        try {
+            length = in.readInt();
+        } catch (EOFException e) {
+            throw new ProtocolException("the connection closed before a startup packet arrived");
+        }
+        if (length < 8 || length > MAX_STARTUP_PACKET) {
+            throw new ProtocolException("invalid startup packet length " + length + " (8 to " + MAX_STARTUP_PACKET + " bytes)");
+        }
+        byte[] body = new byte[length - 4];
+        try {
+            in.readFully(body);
+        } catch (EOFException e) {
+            throw new ProtocolException("incomplete startup packet: " + length + " bytes announced");
+        }
+        return body;
+    }
+
+    /** A FATAL {@code ErrorResponse}, as Postgres sends before closing a connection. */
+    static byte[] fatal(String sqlState, String message, String hint) {
+        ByteArrayOutputStream fields = new ByteArrayOutputStream();
+        field(fields, 'S', "FATAL");
+        field(fields, 'V', "FATAL");
+        field(fields, 'C', sqlState);
+        field(fields, 'M', message);
+        if (hint != null) {
+            field(fields, 'H', hint);
+        }
+        fields.write(0);
+        byte[] body = fields.toByteArray();
+        return ByteBuffer.allocate(5 + body.length).put((byte) 'E').putInt(4 + body.length).put(body).array();
+    }
+
+    private static void field(ByteArrayOutputStream out, char type, String value) {
+        out.write(type);
+        out.writeBytes(value.getBytes(StandardCharsets.UTF_8));
+        out.write(0);
+    }
+
+    /** The startup phase went wrong on the client's side: the message goes back as SQLSTATE 08P01. */
+    static final class ProtocolException extends Exception {
+        ProtocolException(String message) {
+            super(message);
+        }
+    }
+}
