@@ -54,7 +54,8 @@ public final class ApiServer implements AutoCloseable {
     }
 
     public record StatusInfo(long pid, String repository, String api, List<String> proxy, String postgresBin,
-                             String postgresVersion, String osUser, String superuser, List<Computes.Status> computes) {
+                             String postgresVersion, String osUser, String superuser, long idleChecks,
+                             List<Computes.Status> computes) {
     }
 
     public record Error(String error, String hint) {
@@ -67,9 +68,11 @@ public final class ApiServer implements AutoCloseable {
     private final PgDistribution dist;
     private final Runnable shutdown;
     private final List<String> proxyAddresses;
+    private final java.util.function.LongSupplier idleChecks;
 
     public ApiServer(InetSocketAddress address, Repository repository, Computes computes, PgDistribution dist,
-                     List<String> proxyAddresses, Runnable shutdown) {
+                     List<String> proxyAddresses, java.util.function.LongSupplier idleChecks, Runnable shutdown) {
+        this.idleChecks = idleChecks;
         this.proxyAddresses = List.copyOf(proxyAddresses);
         this.repository = repository;
         this.computes = computes;
@@ -174,7 +177,7 @@ public final class ApiServer implements AutoCloseable {
     private StatusInfo status() {
         return new StatusInfo(ProcessHandle.current().pid(), repository.root().toString(),
                 "127.0.0.1:" + repository.config().apiPort(), proxyAddresses, dist.bin().toString(), dist.version(),
-                computes.user().name(), repository.config().superuser(),
+                computes.user().name(), repository.config().superuser(), idleChecks.getAsLong(),
                 computes.list().stream().filter(s -> s.state().equals("running")).toList());
     }
 

@@ -19,6 +19,7 @@ public final class IdleSuspender implements AutoCloseable {
     private final IdleTimeout repositoryDefault;
     private final Duration interval;
     private final Semaphore wake = new Semaphore(0);
+    private final java.util.concurrent.atomic.AtomicLong checks = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean closed;
     private Thread thread;
 
@@ -40,6 +41,7 @@ public final class IdleSuspender implements AutoCloseable {
             } catch (RuntimeException e) {
                 log.error("idle check failed", e);
             }
+            checks.incrementAndGet();
             try {
                 if (wake.tryAcquire(interval.toMillis(), TimeUnit.MILLISECONDS)) {
                     wake.drainPermits();
@@ -48,6 +50,11 @@ public final class IdleSuspender implements AutoCloseable {
                 return;
             }
         }
+    }
+
+    /** How many idle checks have completed: lets a caller wait for the next one. */
+    public long checks() {
+        return checks.get();
     }
 
     @Override

@@ -33,7 +33,6 @@ public final class PageServer implements AutoCloseable {
 
     public static final String PID_FILE = "pageserver.pid";
     public static final String LOCK_FILE = "pageserver.lock";
-    private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration IDLE_CHECK_INTERVAL = Duration.ofSeconds(1);
 
     private final Logger log = LoggerFactory.getLogger(PageServer.class);
@@ -59,15 +58,16 @@ public final class PageServer implements AutoCloseable {
         this.computes = new Computes(repository, dist, user);
         // Listeners first: a port in use stops the start before anything else happened.
         this.proxy = new ProxyServer(computes, config.proxyAddress(), config.proxyPort(),
-                config.proxySocketDirs().stream().map(Path::of).toList(), STARTUP_TIMEOUT);
+                config.proxySocketDirs().stream().map(Path::of).toList(),
+                IdleTimeout.parse(config.proxyStartupTimeout()).duration().orElse(Duration.ofDays(1)));
         try {
+            this.suspender = new IdleSuspender(computes, idleTimeout, IDLE_CHECK_INTERVAL);
             this.api = new ApiServer(new InetSocketAddress("127.0.0.1", config.apiPort()), repository,
-                    computes, dist, proxy.addresses(), this::close);
+                    computes, dist, proxy.addresses(), suspender::checks, this::close);
         } catch (RuntimeException e) {
             proxy.close();
             throw e;
         }
-        this.suspender = new IdleSuspender(computes, idleTimeout, IDLE_CHECK_INTERVAL);
     }
 
     /** Starts the daemon for the repository; refuses when another one already runs on it. */

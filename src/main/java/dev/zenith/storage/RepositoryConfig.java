@@ -19,10 +19,11 @@ import java.util.List;
  * @param idleTimeout     how long a compute started on demand may have no client before it is
  *                        suspended: {@code 300s}, {@code 5m}, {@code 0} (at the last disconnect), {@code never}
  * @param maxComputes     how many computes may run at once
+ * @param proxyStartupTimeout how long a client may take to send its startup message ({@code 10s})
  */
 public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, String osUser, String superuser,
                                int proxyPort, String proxyAddress, List<String> proxySocketDirs,
-                               String idleTimeout, int maxComputes) {
+                               String idleTimeout, int maxComputes, String proxyStartupTimeout) {
 
     public static final int DEFAULT_API_PORT = 64000;
     public static final int DEFAULT_COMPUTE_PORT_BASE = 55432;
@@ -31,6 +32,7 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
     public static final List<String> DEFAULT_PROXY_SOCKET_DIRS = List.of("/tmp", "/var/run/postgresql");
     public static final String DEFAULT_IDLE_TIMEOUT = "300s";
     public static final int DEFAULT_MAX_COMPUTES = 8;
+    public static final String DEFAULT_PROXY_STARTUP_TIMEOUT = "10s";
 
     public RepositoryConfig {
         apiPort = apiPort == 0 ? DEFAULT_API_PORT : apiPort;
@@ -40,10 +42,11 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
         proxySocketDirs = proxySocketDirs == null ? DEFAULT_PROXY_SOCKET_DIRS : List.copyOf(proxySocketDirs);
         idleTimeout = idleTimeout == null ? DEFAULT_IDLE_TIMEOUT : idleTimeout;
         maxComputes = maxComputes == 0 ? DEFAULT_MAX_COMPUTES : maxComputes;
+        proxyStartupTimeout = proxyStartupTimeout == null ? DEFAULT_PROXY_STARTUP_TIMEOUT : proxyStartupTimeout;
     }
 
     public RepositoryConfig withProxyPort(int port) {
         return new RepositoryConfig(apiPort, computePortBase, pgBin, osUser, superuser, port, proxyAddress,
-                proxySocketDirs, idleTimeout, maxComputes);
+                proxySocketDirs, idleTimeout, maxComputes, proxyStartupTimeout);
     }
 }

@@ -43,12 +43,14 @@ public final class Zenith implements AutoCloseable {
     private final Path dir;
     private final Path repo;
     private final int apiPort;
+    private final int proxyPort;
     private final int computePortBase;
 
     private Zenith(Path dir) {
         this.dir = dir;
         this.repo = dir.resolve(".zenith");
         this.apiPort = freePort();
+        this.proxyPort = freePort();
         this.computePortBase = 20000 + ThreadLocalRandom.current().nextInt(20000);
     }
 
@@ -73,7 +75,8 @@ public final class Zenith implements AutoCloseable {
 
     public Result init(String... extra) {
         List<String> args = new ArrayList<>(List.of("init", "--api-port", Integer.toString(apiPort),
-                "--compute-port-base", Integer.toString(computePortBase)));
+                "--compute-port-base", Integer.toString(computePortBase), "--proxy-port", Integer.toString(proxyPort),
+                "--proxy-socket-dir", dir.toString()));
         args.addAll(List.of(extra));
         return cli(args.toArray(String[]::new));
     }
@@ -101,6 +104,20 @@ public final class Zenith implements AutoCloseable {
 
     public int apiPort() {
         return apiPort;
+    }
+
+    public int proxyPort() {
+        return proxyPort;
+    }
+
+    /** A pgjdbc URL through the proxy; {@code options} is sent as given (already URL-encoded). */
+    public String proxyUrl(String options) {
+        return "jdbc:postgresql://127.0.0.1:" + proxyPort + "/postgres?user=" + System.getProperty("user.name")
+                + "&connectTimeout=60&socketTimeout=120" + (options == null ? "" : "&options=" + options);
+    }
+
+    public Connection connectProxy(String branch) throws SQLException {
+        return DriverManager.getConnection(proxyUrl(branch == null ? null : "branch%3D" + branch));
     }
 
     public Repository repository() {
