@@ -45,11 +45,12 @@ final class StartCommand implements Callable<Integer> {
         out.flush();
         Status main = ApiClient.forRepository(root).post("/v1/computes/" + BranchName.MAIN + "/start", Map.of(),
                 new TypeReference<>() { });
-        String user = repository.config().superuser();
+        int proxy = repository.config().proxyPort();
         out.println();
-        out.println("Branch main is running. Connect with:");
-        out.println("  psql \"host=" + main.host() + " port=" + main.port() + " user=" + user + " dbname=postgres\"");
-        out.println("  jdbc:postgresql://" + main.host() + ":" + main.port() + "/postgres?user=" + user);
+        out.println("Branch main is running. Connect through the proxy, naming any branch (Postgres starts on demand):");
+        out.println("  psql \"host=127.0.0.1 port=" + proxy + " dbname=postgres options=branch=main\"");
+        out.println("  jdbc:postgresql://127.0.0.1:" + proxy + "/postgres?options=branch%3Dmain");
+        out.println("or to main's Postgres directly: psql \"host=" + main.host() + " port=" + main.port() + " dbname=postgres\"");
         out.println("Make a branch with: zenith branch NAME main; stop everything with: zenith pageserver stop");
         out.flush();
         return 0;

@@ -50,6 +50,7 @@ final class StatusCommand implements Callable<Integer> {
             out.println("postgres:    " + (repository.config().pgBin() == null ? "bundled PostgreSQL" : repository.config().pgBin()));
         } else {
             out.println("pageserver:  running (pid " + daemon.pid() + ") at '" + daemon.api() + "'");
+            out.println("proxy:       " + String.join(", ", daemon.proxy()));
             out.println("postgres:    " + daemon.postgresVersion() + " in " + daemon.postgresBin()
                     + ", runs as OS user " + daemon.osUser() + ", superuser " + daemon.superuser());
             out.println("computes:    " + daemon.computes().size() + " running");
