@@ -60,6 +60,9 @@ final class InitCommand implements Callable<Integer> {
             description = "How many computes may run at once (default: ${DEFAULT-VALUE})")
     int maxComputes;
 
+    @Option(names = "--tls", description = "Offer TLS on the proxy with a self-signed certificate (sslmode=require works)")
+    boolean tls;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -98,7 +101,7 @@ final class InitCommand implements Callable<Integer> {
             user.checkCanReach(dist.bin(), "PostgreSQL binaries");
             Repository repository = Repository.create(root, new RepositoryConfig(apiPort, computePortBase,
                     pgBin == null ? null : dist.bin().toString(), osUser, System.getProperty("user.name"),
-                    proxyPort, null, proxySocketDirs, timeout, maxComputes, null));
+                    proxyPort, null, proxySocketDirs, timeout, maxComputes, null, tls));
             Computes.initRoot(repository, dist, user);
         } catch (IOException e) {
             undo(root, existed);

@@ -35,7 +35,9 @@ final class PageserverCommand {
               boolean foreground,
               @Option(names = "--proxy-port", paramLabel = "PORT",
                       description = "Port of the proxy for this run (default: proxyPort in config.json, 5432)")
-              Integer proxyPort) throws InterruptedException {
+              Integer proxyPort,
+              @Option(names = "--tls", description = "Offer TLS on the proxy with a self-signed certificate (sslmode=require works)")
+              boolean tls) throws InterruptedException {
         Path root = Main.repoRoot(spec);
         PrintWriter out = spec.commandLine().getOut();
         Repository repository = Repository.open(root);
@@ -50,20 +52,20 @@ final class PageserverCommand {
             throw ZenithException.badRequest("invalid --proxy-port " + proxyPort + ": use 1 to 65535");
         }
         if (foreground) {
-            return runForeground(root, proxyPort, out);
+            return runForeground(root, proxyPort, tls, out);
         }
         out.println("Starting pageserver at '" + address + "' in " + Main.display(root));
         out.flush();
-        spawn(root, repository, proxyPort);
+        spawn(root, repository, proxyPort, tls);
         out.println("Page server started");
         out.flush();
         return 0;
     }
 
-    private static int runForeground(Path root, Integer proxyPort, PrintWriter out) throws InterruptedException {
+    private static int runForeground(Path root, Integer proxyPort, boolean tls, PrintWriter out) throws InterruptedException {
         System.setProperty("org.slf4j.simpleLogger.logFile", root.resolve("logs").resolve("pageserver.log").toString());
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "info");
-        PageServer server = PageServer.start(root, proxyPort);
+        PageServer server = PageServer.start(root, proxyPort, tls);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pageserver-shutdown"));
         out.println("Page server started (pid " + ProcessHandle.current().pid() + ")");
         out.flush();
@@ -72,7 +74,7 @@ final class PageserverCommand {
     }
 
     /** Starts the daemon as a new JVM in a session of its own, and waits until its API answers. */
-    static void spawn(Path root, Repository repository, Integer proxyPort) {
+    static void spawn(Path root, Repository repository, Integer proxyPort, boolean tls) {
         Path outFile = repository.logsDir().resolve("pageserver.out");
         List<String> cmd = new ArrayList<>();
         if (System.getProperty("os.name").toLowerCase().contains("linux")) {
@@ -83,6 +85,9 @@ final class PageserverCommand {
                 Main.class.getName(), "--repo", root.toString(), "pageserver", "start", "--foreground"));
         if (proxyPort != null) {
             cmd.addAll(List.of("--proxy-port", proxyPort.toString()));
+        }
+        if (tls) {
+            cmd.add("--tls");
         }
         Process process;
         try {

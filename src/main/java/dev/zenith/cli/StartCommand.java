@@ -39,7 +39,7 @@ final class StartCommand implements Callable<Integer> {
         if (PageServer.runningPid(root).isEmpty()) {
             out.println("Starting pageserver at '127.0.0.1:" + repository.config().apiPort() + "' in " + Main.display(root));
             out.flush();
-            PageserverCommand.spawn(root, repository, null);
+            PageserverCommand.spawn(root, repository, null, false);
             out.println("Page server started");
         }
         out.flush();

@@ -59,7 +59,8 @@ public final class PageServer implements AutoCloseable {
         // Listeners first: a port in use stops the start before anything else happened.
         this.proxy = new ProxyServer(computes, config.proxyAddress(), config.proxyPort(),
                 config.proxySocketDirs().stream().map(Path::of).toList(),
-                IdleTimeout.parse(config.proxyStartupTimeout()).duration().orElse(Duration.ofDays(1)));
+                IdleTimeout.parse(config.proxyStartupTimeout()).duration().orElse(Duration.ofDays(1)),
+                config.proxyTls() ? repository.root().resolve("tls") : null);
         try {
             this.suspender = new IdleSuspender(computes, idleTimeout, IDLE_CHECK_INTERVAL);
             this.api = new ApiServer(new InetSocketAddress("127.0.0.1", config.apiPort()), repository,
@@ -71,8 +72,8 @@ public final class PageServer implements AutoCloseable {
     }
 
     /** Starts the daemon for the repository; refuses when another one already runs on it. */
-    public static PageServer start(Path root, Integer proxyPort) {
-        Repository repository = proxyPort == null ? Repository.open(root) : Repository.open(root).withProxyPort(proxyPort);
+    public static PageServer start(Path root, Integer proxyPort, boolean tls) {
+        Repository repository = Repository.open(root).withProxy(proxyPort, tls);
         FileChannel channel = null;
         try {
             channel = FileChannel.open(root.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);

@@ -29,15 +29,18 @@ final class ClientConnection implements Runnable {
     private static final int PROTOCOL_MAJOR_3 = 3;
     private static final int RELAY_BUFFER = 64 * 1024;
 
-    private final Endpoint client;
+    private Endpoint client;
+    private final javax.net.ssl.SSLContext tls;
     private final Computes computes;
     private final CancelKeys cancelKeys;
     private final Duration startupTimeout;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean startupReceived;
 
-    ClientConnection(Endpoint client, Computes computes, CancelKeys cancelKeys, Duration startupTimeout) {
+    ClientConnection(Endpoint client, javax.net.ssl.SSLContext tls, Computes computes, CancelKeys cancelKeys,
+                     Duration startupTimeout) {
         this.client = client;
+        this.tls = tls;
         this.computes = computes;
         this.cancelKeys = cancelKeys;
         this.startupTimeout = startupTimeout;
@@ -47,7 +50,7 @@ final class ClientConnection implements Runnable {
     public void run() {
         Thread watchdog = Thread.ofVirtual().start(this::closeIfNoStartup);
         try {
-            StartupMessage startup = negotiate(new DataInputStream(client.in()));
+            StartupMessage startup = negotiate();
             startupReceived = true;
             watchdog.interrupt();
             if (startup != null) {
@@ -64,12 +67,24 @@ final class ClientConnection implements Runnable {
     }
 
     /** Reads startup-phase packets until a startup message; null when the client only wanted to cancel. */
-    private StartupMessage negotiate(DataInputStream in) throws IOException, Wire.ProtocolException {
+    private StartupMessage negotiate() throws IOException, Wire.ProtocolException {
+        DataInputStream in = new DataInputStream(client.in());
         while (true) {
             byte[] body = Wire.readStartupPacket(in);
             int code = ByteBuffer.wrap(body).getInt();
             switch (code) {
-                case Wire.SSL_REQUEST, Wire.GSSENC_REQUEST -> {
+                case Wire.SSL_REQUEST -> {
+                    if (tls != null && client.canStartTls()) {
+                        client.out().write('S');
+                        client.out().flush();
+                        client = client.startTls(tls);
+                        in = new DataInputStream(client.in());
+                    } else {
+                        client.out().write('N');
+                        client.out().flush();
+                    }
+                }
+                case Wire.GSSENC_REQUEST -> {
                     client.out().write('N');
                     client.out().flush();
                 }

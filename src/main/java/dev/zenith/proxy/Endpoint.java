@@ -15,6 +15,16 @@ interface Endpoint extends Closeable {
 
     OutputStream out();
 
+    /** Whether TLS can be layered on this connection: TCP yes, Unix sockets no (libpq never asks there). */
+    default boolean canStartTls() {
+        return false;
+    }
+
+    /** This connection with TLS on top, after the client was told 'S'. */
+    default Endpoint startTls(javax.net.ssl.SSLContext context) throws IOException {
+        throw new UnsupportedOperationException("no TLS on this connection");
+    }
+
     static Endpoint of(Socket socket) throws IOException {
         socket.setTcpNoDelay(true);
         InputStream in = socket.getInputStream();
@@ -30,6 +40,20 @@ interface Endpoint extends Closeable {
 
             public void close() throws IOException {
                 socket.close();
+            }
+
+            @Override
+            public boolean canStartTls() {
+                return !(socket instanceof javax.net.ssl.SSLSocket);
+            }
+
+            @Override
+            public Endpoint startTls(javax.net.ssl.SSLContext context) throws IOException {
+                javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) context.getSocketFactory()
+                        .createSocket(socket, null, socket.getPort(), true);
+                tls.setUseClientMode(false);
+                tls.startHandshake();
+                return Endpoint.of(tls);
             }
         };
     }

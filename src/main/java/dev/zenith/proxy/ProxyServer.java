@@ -35,15 +35,22 @@ public final class ProxyServer implements AutoCloseable {
     private final Computes computes;
     private final CancelKeys cancelKeys = new CancelKeys();
     private final Duration startupTimeout;
+    private final javax.net.ssl.SSLContext tls;
     private final ServerSocket tcp;
     private final List<ServerSocketChannel> unix = new ArrayList<>();
     private final List<Path> socketFiles = new ArrayList<>();
     private final List<String> addresses = new ArrayList<>();
     private volatile boolean closed;
 
-    public ProxyServer(Computes computes, String address, int port, List<Path> socketDirs, Duration startupTimeout) {
+    /**
+     * Binds the listeners. With {@code tlsDir}, TLS is offered on TCP with a self-signed certificate kept
+     * there (made on first use), so {@code sslmode=require} works; without, SSLRequest is answered 'N'.
+     */
+    public ProxyServer(Computes computes, String address, int port, List<Path> socketDirs, Duration startupTimeout,
+                       Path tlsDir) {
         this.computes = computes;
         this.startupTimeout = startupTimeout;
+        this.tls = tlsDir == null ? null : TlsContext.forRepository(tlsDir);
         try {
             tcp = new ServerSocket();
             tcp.setReuseAddress(true);
@@ -121,7 +128,7 @@ public final class ProxyServer implements AutoCloseable {
                 while (!closed) {
                     try {
                         SocketChannel socket = channel.accept();
-                        Thread.ofVirtual().start(new ClientConnection(Endpoint.of(socket), computes, cancelKeys, startupTimeout));
+                        Thread.ofVirtual().start(new ClientConnection(Endpoint.of(socket), tls, computes, cancelKeys, startupTimeout));
                     } catch (IOException e) {
                         if (!closed) {
                             log.warn("proxy accept failed: {}", e.getMessage());
@@ -135,7 +142,7 @@ public final class ProxyServer implements AutoCloseable {
 
     private void handle(Socket socket) {
         try {
-            new ClientConnection(Endpoint.of(socket), computes, cancelKeys, startupTimeout).run();
+            new ClientConnection(Endpoint.of(socket), tls, computes, cancelKeys, startupTimeout).run();
         } catch (IOException e) {
             log.debug("client connection failed: {}", e.getMessage());
         }

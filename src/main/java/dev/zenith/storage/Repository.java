@@ -80,9 +80,9 @@ public final class Repository {
         return root;
     }
 
-    /** The same repository with the proxy on another port for this run (config.json is unchanged). */
-    public Repository withProxyPort(int port) {
-        return new Repository(root, config.withProxyPort(port));
+    /** The same repository with the proxy's port and TLS set for this run (config.json is unchanged). */
+    public Repository withProxy(Integer port, boolean tls) {
+        return new Repository(root, config.withProxy(port == null ? config.proxyPort() : port, tls || config.proxyTls()));
     }
 
     public RepositoryConfig config() {

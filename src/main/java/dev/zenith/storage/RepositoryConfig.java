@@ -20,10 +20,12 @@ import java.util.List;
  *                        suspended: {@code 300s}, {@code 5m}, {@code 0} (at the last disconnect), {@code never}
  * @param maxComputes     how many computes may run at once
  * @param proxyStartupTimeout how long a client may take to send its startup message ({@code 10s})
+ * @param proxyTls        offer TLS on the proxy's TCP port with a self-signed certificate kept in
+ *                        {@code tls/}, so {@code sslmode=require} works
  */
 public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, String osUser, String superuser,
                                int proxyPort, String proxyAddress, List<String> proxySocketDirs,
-                               String idleTimeout, int maxComputes, String proxyStartupTimeout) {
+                               String idleTimeout, int maxComputes, String proxyStartupTimeout, boolean proxyTls) {
 
     public static final int DEFAULT_API_PORT = 64000;
     public static final int DEFAULT_COMPUTE_PORT_BASE = 55432;
@@ -45,8 +47,9 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
         proxyStartupTimeout = proxyStartupTimeout == null ? DEFAULT_PROXY_STARTUP_TIMEOUT : proxyStartupTimeout;
     }
 
-    public RepositoryConfig withProxyPort(int port) {
+    /** These settings with the proxy's port and TLS changed for one run of the daemon. */
+    public RepositoryConfig withProxy(int port, boolean tls) {
         return new RepositoryConfig(apiPort, computePortBase, pgBin, osUser, superuser, port, proxyAddress,
-                proxySocketDirs, idleTimeout, maxComputes, proxyStartupTimeout);
+                proxySocketDirs, idleTimeout, maxComputes, proxyStartupTimeout, tls);
     }
 }

@@ -317,6 +317,29 @@ class ProxyTest {
         }
     }
 
+    @Test
+    void tlsWithASelfSignedCertificateMakesSslmodeRequireWork() throws Exception {
+        assertThatThrownBy(() -> DriverManager.getConnection(z.proxyUrl(null) + "&sslmode=require"))
+                .isInstanceOf(PSQLException.class).hasMessageContaining("does not support SSL");
+        Zenith secure = Zenith.empty();
+        try {
+            secure.init().ok();
+            secure.cli("pageserver", "start", "--tls").ok();
+            try (Connection c = DriverManager.getConnection(secure.proxyUrl(null) + "&sslmode=require");
+                 Statement s = c.createStatement()) {
+                assertThat(value(s, "SELECT 1")).isEqualTo("1");
+                assertThat(((org.postgresql.PGConnection) c).getParameterStatus("server_version")).startsWith("18");
+            }
+            Psql.assumeInstalled();
+            Psql.Result r = Psql.run("host=127.0.0.1 port=" + secure.proxyPort() + " dbname=postgres sslmode=require",
+                    Map.of(), "\\conninfo");
+            assertThat(r.exit()).as(r.err()).isZero();
+            assertThat(r.out()).contains("SSL connection");
+        } finally {
+            secure.close();
+        }
+    }
+
     private static PSQLException proxyError(String branch) {
         try (Connection c = z.connectProxy(branch)) {
             throw new AssertionError("connected to " + branch);
