@@ -1,5 +1,7 @@
 package dev.zenith.proxy;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,71 +10,54 @@ import java.net.Socket;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 
-/** One end of a relayed connection, TCP or Unix socket, as a pair of streams that can be used from two threads. */
-interface Endpoint extends Closeable {
+/** One end of a relayed connection, TCP or Unix socket, as a pair of streams usable from two threads. */
+final class Endpoint implements Closeable {
 
-    InputStream in();
+    private final InputStream in;
+    private final OutputStream out;
+    private final Closeable resource;
+    /** The TCP socket, when this is one: TLS can be layered on it. */
+    private final Socket tcp;
 
-    OutputStream out();
-
-    /** Whether TLS can be layered on this connection: TCP yes, Unix sockets no (libpq never asks there). */
-    default boolean canStartTls() {
-        return false;
-    }
-
-    /** This connection with TLS on top, after the client was told 'S'. */
-    default Endpoint startTls(javax.net.ssl.SSLContext context) throws IOException {
-        throw new UnsupportedOperationException("no TLS on this connection");
+    private Endpoint(InputStream in, OutputStream out, Closeable resource, Socket tcp) {
+        this.in = in;
+        this.out = out;
+        this.resource = resource;
+        this.tcp = tcp;
     }
 
     static Endpoint of(Socket socket) throws IOException {
         socket.setTcpNoDelay(true);
-        InputStream in = socket.getInputStream();
-        OutputStream out = socket.getOutputStream();
-        return new Endpoint() {
-            public InputStream in() {
-                return in;
-            }
-
-            public OutputStream out() {
-                return out;
-            }
-
-            public void close() throws IOException {
-                socket.close();
-            }
-
-            @Override
-            public boolean canStartTls() {
-                return !(socket instanceof javax.net.ssl.SSLSocket);
-            }
-
-            @Override
-            public Endpoint startTls(javax.net.ssl.SSLContext context) throws IOException {
-                javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) context.getSocketFactory()
-                        .createSocket(socket, null, socket.getPort(), true);
-                tls.setUseClientMode(false);
-                tls.startHandshake();
-                return Endpoint.of(tls);
-            }
-        };
+        return new Endpoint(socket.getInputStream(), socket.getOutputStream(), socket, socket);
     }
 
     static Endpoint of(SocketChannel channel) {
-        InputStream in = Channels.newInputStream(channel);
-        OutputStream out = Channels.newOutputStream(channel);
-        return new Endpoint() {
-            public InputStream in() {
-                return in;
-            }
+        return new Endpoint(Channels.newInputStream(channel), Channels.newOutputStream(channel), channel, null);
+    }
 
-            public OutputStream out() {
-                return out;
-            }
+    InputStream in() {
+        return in;
+    }
 
-            public void close() throws IOException {
-                channel.close();
-            }
-        };
+    OutputStream out() {
+        return out;
+    }
+
+    /** TCP yes, once; Unix sockets no (libpq never asks for TLS there). */
+    boolean canStartTls() {
+        return tcp != null && !(tcp instanceof SSLSocket);
+    }
+
+    /** This connection with TLS on top, after the client was told 'S'. */
+    Endpoint startTls(SSLContext context) throws IOException {
+        SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(tcp, null, tcp.getPort(), true);
+        tls.setUseClientMode(false);
+        tls.startHandshake();
+        return of(tls);
+    }
+
+    @Override
+    public void close() throws IOException {
+        resource.close();
     }
 }

@@ -3,9 +3,8 @@ package dev.zenith.it;
 import dev.zenith.BranchName;
 import dev.zenith.Lsn;
 import dev.zenith.storage.Repository;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -25,17 +24,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** ARCHITECTURE.md invariants 1 (no copy), 2 (end-of-WAL branch point under racing commits) and 4 (isolation). */
 class BranchInvariantsTest {
 
-    private static Zenith z;
-
-    @BeforeAll
-    static void setUp() {
-        z = Zenith.started();
-    }
-
-    @AfterAll
-    static void tearDown() {
-        z.close();
-    }
+    @RegisterExtension
+    static final Zenith z = Zenith.startedPerClass();
 
     @Test
     void creatingABranchCopiesNoData() throws Exception {

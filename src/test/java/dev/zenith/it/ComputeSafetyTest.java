@@ -1,8 +1,7 @@
 package dev.zenith.it;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,17 +18,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /** ARCHITECTURE.md invariants 7 (one read-write compute per branch) and 8 (Postgres never runs as root). */
 class ComputeSafetyTest {
 
-    private static Zenith z;
-
-    @BeforeAll
-    static void setUp() {
-        z = Zenith.started();
-    }
-
-    @AfterAll
-    static void tearDown() {
-        z.close();
-    }
+    @RegisterExtension
+    static final Zenith z = Zenith.startedPerClass();
 
     @Test
     void racingStartsOfOneBranchMakeOnePostgres() throws Exception {

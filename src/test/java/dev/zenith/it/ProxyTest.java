@@ -2,9 +2,8 @@ package dev.zenith.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.zenith.Json;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.postgresql.util.PSQLException;
 
 import java.sql.Connection;
@@ -27,17 +26,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** The seed's proposal: connect to the proxy naming a branch, Postgres starts on demand and stops when idle. */
 class ProxyTest {
 
-    private static Zenith z;
-
-    @BeforeAll
-    static void setUp() {
-        z = Zenith.started();
-    }
-
-    @AfterAll
-    static void tearDown() {
-        z.close();
-    }
+    @RegisterExtension
+    static final Zenith z = Zenith.startedPerClass();
 
     @Test
     void seedTranscriptThroughPsqlOverTcpAndUnixSocket() throws Exception {

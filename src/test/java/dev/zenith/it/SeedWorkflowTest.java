@@ -2,12 +2,11 @@ package dev.zenith.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.zenith.Json;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -15,17 +14,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SeedWorkflowTest {
 
-    private static Zenith z;
-
-    @BeforeAll
-    static void setUp() {
-        z = Zenith.empty();
-    }
-
-    @AfterAll
-    static void tearDown() {
-        z.close();
-    }
+    @RegisterExtension
+    static final Zenith z = Zenith.empty();
 
     @Test
     @Order(1)

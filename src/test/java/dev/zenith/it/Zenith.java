@@ -2,6 +2,9 @@ package dev.zenith.it;
 
 import dev.zenith.cli.Main;
 import dev.zenith.storage.Repository;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import picocli.CommandLine;
 
 import java.io.IOException;
@@ -31,7 +34,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * ports, the CLI run in this JVM, and the pageserver as a real background process. {@link #close}
  * kills every process it started, whatever state the test left it in.
  */
-public final class Zenith implements AutoCloseable {
+public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllCallback {
 
     public record Result(int exit, String out, String err) {
         public Result ok() {
@@ -45,6 +48,7 @@ public final class Zenith implements AutoCloseable {
     private final int apiPort;
     private final int proxyPort;
     private final int computePortBase;
+    private boolean startForClass;
 
     private Zenith(Path dir) {
         this.dir = dir;
@@ -63,6 +67,29 @@ public final class Zenith implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * For {@code @RegisterExtension static final}: a repository made by {@code zenith init} with the
+     * pageserver running for the whole test class, closed after it.
+     */
+    public static Zenith startedPerClass() {
+        Zenith z = empty();
+        z.startForClass = true;
+        return z;
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        if (startForClass) {
+            init().ok();
+            cli("pageserver", "start").ok();
+        }
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        close();
     }
 
     /** A repository made by {@code zenith init}, with the pageserver running. */
