@@ -5,6 +5,8 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.zenith.BranchName;
 import dev.zenith.Json;
+import dev.zenith.Lsn;
+import dev.zenith.PointInTime;
 import dev.zenith.ZenithException;
 import dev.zenith.compute.Computes;
 import dev.zenith.compute.PgDistribution;
@@ -36,7 +38,7 @@ public final class ApiServer implements AutoCloseable {
     private static final Pattern COMPUTE_ACTION = Pattern.compile("/v1/computes/([^/]+)/(start|stop)");
     private static final Pattern BRANCH = Pattern.compile("/v1/branches/([^/]+)");
 
-    record CreateBranch(String name, String parent) {
+    record CreateBranch(String name, String parent, String at) {
     }
 
     record CreateCompute(String branch, String name, Integer port, String idleTimeout) {
@@ -142,7 +144,15 @@ public final class ApiServer implements AutoCloseable {
             case "POST /v1/branches": {
                 CreateBranch req = body(exchange, CreateBranch.class);
                 BranchName parent = req.parent() == null ? BranchName.MAIN : BranchName.of(req.parent());
-                return new Created(computes.branch(BranchName.of(req.name()), parent));
+                Lsn at = null;
+                if (req.at() != null) {
+                    PointInTime point = PointInTime.parse(req.at(), java.time.Instant.now());
+                    if (!(point instanceof PointInTime.AtLsn atLsn)) {
+                        throw ZenithException.badRequest("branching at a time is not available yet: give an LSN");
+                    }
+                    at = atLsn.lsn();
+                }
+                return new Created(computes.branch(BranchName.of(req.name()), parent, at));
             }
             case "GET /v1/computes":
                 return computes.list();

@@ -3,6 +3,7 @@ package dev.zenith.cli;
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.zenith.BranchName;
 import dev.zenith.Json;
+import dev.zenith.PointInTime;
 import dev.zenith.api.ApiServer.BranchInfo;
 import dev.zenith.compute.Computes;
 import picocli.CommandLine.Command;
@@ -33,6 +34,11 @@ final class BranchCommand implements Callable<Integer> {
     @Parameters(index = "1", arity = "0..1", paramLabel = "PARENT", description = "Branch to branch from (default: main).")
     BranchName parent;
 
+    @Option(names = "--at", paramLabel = "LSN|TIME",
+            description = {"Branch at a past point of PARENT: an LSN (0/16B5A50), a time with its zone",
+                    "(2026-11-24T10:15:00Z) or a relative time (-10m, -2h)."})
+    String at;
+
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
 
@@ -46,10 +52,15 @@ final class BranchCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
-        Computes.BranchPoint point = api.post("/v1/branches",
-                Map.of("name", name.value(), "parent", (parent == null ? BranchName.MAIN : parent).value()),
-                new TypeReference<>() { });
-        out.println(json ? Json.MAPPER.writeValueAsString(point) : "branching at end of WAL: " + point.lsn());
+        Map<String, String> body = new java.util.HashMap<>(
+                Map.of("name", name.value(), "parent", (parent == null ? BranchName.MAIN : parent).value()));
+        if (at != null) {
+            PointInTime.parse(at, java.time.Instant.now()); // a typo is a usage error, before any call
+            body.put("at", at);
+        }
+        Computes.BranchPoint point = api.post("/v1/branches", body, new TypeReference<>() { });
+        out.println(json ? Json.MAPPER.writeValueAsString(point)
+                : (at == null ? "branching at end of WAL: " : "branching at LSN: ") + point.lsn());
         out.flush();
         return 0;
     }

@@ -155,34 +155,60 @@ public final class Computes implements AutoCloseable {
     }
 
     /**
-     * Creates a branch at the end of {@code parent}'s WAL. With the parent's compute running, the point
-     * is a restore point written inside a transaction whose commit makes it durable, so every commit
-     * acknowledged before holds and nothing after it reaches the branch. With no compute running, it is
-     * where the parent's WAL ended at its last clean stop.
+     * Creates a branch of {@code parent}: at the end of its WAL when {@code at} is null, else at that LSN
+     * of its history. With the parent's compute running, a restore point is written inside a
+     * transaction whose commit makes it durable: for "end of WAL" it is the branch point (every commit
+     * acknowledged before holds, nothing after it reaches the branch); for a past LSN it guarantees
+     * WAL exists after the point, which recovery needs to stop there. With no compute running, the end
+     * is where the parent's WAL ended at its last clean stop.
      */
-    public BranchPoint branch(BranchName name, BranchName parentName) {
+    public BranchPoint branch(BranchName name, BranchName parentName, Lsn at) {
         Timeline parent = repository.requireBranch(parentName);
         repository.requireNewBranchName(name);
         ReentrantLock lock = lockFor(parent.id());
         lock.lock();
         try {
+            Optional<ComputeNode> node = nodeFor(parent.id());
+            boolean running = node.isPresent() && isRunning(node.get());
+            if (!running) {
+                node.ifPresent(n -> settleStopped(n, parent));
+            }
+            Lsn end = running ? currentLsn(node.get()) : parent.metadata().lastLsn();
+            Map.Entry<Lsn, Integer> mark = running ? restorePoint(node.get(), name) : null;
             Lsn lsn;
             int tli;
-            Optional<ComputeNode> node = nodeFor(parent.id());
-            if (node.isPresent() && isRunning(node.get())) {
-                Map.Entry<Lsn, Integer> point = restorePoint(node.get(), name);
-                lsn = point.getKey();
-                tli = point.getValue();
+            if (at == null) {
+                lsn = running ? mark.getKey() : parent.metadata().lastLsn();
+                tli = running ? mark.getValue() : parent.metadata().lastTli();
             } else {
-                node.ifPresent(n -> settleStopped(n, parent));
-                lsn = parent.metadata().lastLsn();
-                tli = parent.metadata().lastTli();
+                boolean promoted = running || parent.wal().hasHistory();
+                Lsn start = parent.startLsn();
+                Lsn last = promoted ? end : start;
+                if (at.isBefore(start) || at.isAfter(last)) {
+                    throw ZenithException.badRequest("LSN " + at + " is outside branch " + parentName + "'s history: "
+                            + (at.isBefore(start) ? "it starts at " + start : "its WAL ends at " + last)
+                            + "; choose an LSN from " + start + " to " + last);
+                }
+                lsn = at;
+                int currentTli = running ? mark.getValue() : parent.metadata().lastTli();
+                tli = promoted ? parent.history(currentTli, livePgWal(parent.id())).tliAt(at) : currentTli;
             }
             Timeline child = repository.createBranch(name, parent, lsn, tli);
             log.info("branch {} ({}) made from {} at {}", name, child.id(), parentName, lsn);
             return new BranchPoint(name, child.id(), parentName, lsn);
         } finally {
             lock.unlock();
+        }
+    }
+
+    private Lsn currentLsn(ComputeNode node) {
+        try (Connection c = connect(node); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT pg_current_wal_insert_lsn()")) {
+            rs.next();
+            return Lsn.parse(rs.getString(1));
+        } catch (SQLException e) {
+            throw ZenithException.failed("cannot read the WAL position of compute " + node.name() + ": " + e.getMessage(),
+                    "see " + logFile(node));
         }
     }
 

@@ -72,6 +72,28 @@ public final class Timeline {
         }
     }
 
+    /**
+     * The history of the Postgres timeline {@code tli} of this timeline's WAL, from the archive, or from
+     * {@code livePgWal} (a running compute's pg_wal) when not archived yet.
+     */
+    public TimelineHistory history(int tli, java.util.Optional<Path> livePgWal) {
+        String name = WalFileName.history(tli).toString();
+        Path archived = wal.archiveDir().resolve(name);
+        if (Files.exists(archived)) {
+            return TimelineHistory.read(tli, archived);
+        }
+        return livePgWal.map(d -> d.resolve(name)).filter(Files::exists)
+                .map(f -> TimelineHistory.read(tli, f)).orElse(TimelineHistory.none(tli));
+    }
+
+    /** Where this timeline's own history starts: its branch point, or for the root its first image. */
+    public Lsn startLsn() {
+        if (metadata.ancestorLsn() != null) {
+            return metadata.ancestorLsn();
+        }
+        return images().stream().findFirst().map(Image::lsn).orElse(metadata.lastLsn());
+    }
+
     /** Images, oldest first. */
     public List<Image> images() {
         Path images = dir.resolve("images");

@@ -1,0 +1,115 @@
+package dev.zenith.it;
+
+import dev.zenith.Lsn;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** ARCHITECTURE.md invariant 3: a branch at LSN L (or time T) shows exactly the parent's state there. */
+class TimeTravelTest {
+
+    @RegisterExtension
+    static final Zenith z = Zenith.startedPerClass();
+
+    /** Inserts rows {@code from..to} one transaction each; returns the WAL position after each commit. */
+    private static List<Lsn> commitEach(int port, String table, int from, int to) throws SQLException {
+        List<Lsn> after = new ArrayList<>();
+        try (Connection c = z.connect(port); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS " + table + " (id int)");
+            for (int i = from; i <= to; i++) {
+                s.execute("INSERT INTO " + table + " VALUES (" + i + ")");
+                try (ResultSet rs = s.executeQuery("SELECT pg_current_wal_insert_lsn()")) {
+                    rs.next();
+                    after.add(Lsn.parse(rs.getString(1)));
+                }
+            }
+        }
+        return after;
+    }
+
+    private static List<Integer> ids(int port, String table) throws SQLException {
+        List<Integer> ids = new ArrayList<>();
+        try (Connection c = z.connect(port); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT id FROM " + table + " ORDER BY id")) {
+            while (rs.next()) {
+                ids.add(rs.getInt(1));
+            }
+        }
+        return ids;
+    }
+
+    private static List<Integer> range(int from, int to) {
+        List<Integer> r = new ArrayList<>();
+        for (int i = from; i <= to; i++) {
+            r.add(i);
+        }
+        return r;
+    }
+
+    @Test
+    void branchAtAnLsnShowsExactlyTheStateThere() throws Exception {
+        int main = z.start("main");
+        List<Lsn> after = commitEach(main, "lsn_rows", 1, 30);
+        String out = z.cli("branch", "at_ten", "main", "--at", after.get(9).toString()).ok().out();
+        assertThat(out.trim()).isEqualTo("branching at LSN: " + after.get(9));
+        assertThat(ids(z.start("at_ten"), "lsn_rows")).isEqualTo(range(1, 10));
+
+        z.cli("pg", "stop", "main").ok();
+        z.cli("branch", "at_twenty", "main", "--at", after.get(19).toString()).ok();
+        assertThat(ids(z.start("at_twenty"), "lsn_rows")).isEqualTo(range(1, 20));
+        z.cli("branch", "at_first", "main", "--at", after.get(0).toString()).ok();
+        assertThat(ids(z.start("at_first"), "lsn_rows")).isEqualTo(range(1, 1));
+    }
+
+    @Test
+    void branchesOfBranchesAtPastPointsThreeLevelsDeep() throws Exception {
+        int main = z.start("main");
+        List<Lsn> onMain = commitEach(main, "chain", 1, 10);
+        z.cli("branch", "level1", "main", "--at", onMain.get(4).toString()).ok();          // rows 1..5
+        int l1 = z.start("level1");
+        List<Lsn> onL1 = commitEach(l1, "chain", 101, 110);
+        z.cli("branch", "level2", "level1", "--at", onL1.get(2).toString()).ok();         // 1..5, 101..103
+        int l2 = z.start("level2");
+        List<Lsn> onL2 = commitEach(l2, "chain", 201, 210);
+        z.cli("pg", "stop", "level2").ok();
+        z.cli("branch", "level3", "level2", "--at", onL2.get(6).toString()).ok();         // ..., 201..207
+
+        List<Integer> expected = new ArrayList<>(range(1, 5));
+        expected.addAll(range(101, 103));
+        assertThat(ids(z.start("level2"), "chain")).containsAll(expected).hasSize(18);
+        expected.addAll(range(201, 207));
+        assertThat(ids(z.start("level3"), "chain")).isEqualTo(expected);
+        // and rebuilt from the repository alone, level 3 is still exactly that
+        z.cli("pg", "stop", "level3", "--destroy").ok();
+        assertThat(ids(z.start("level3"), "chain")).isEqualTo(expected);
+    }
+
+    @Test
+    void pointsOutsideTheParentsHistoryAreRefusedWithTheRange() throws Exception {
+        int main = z.start("main");
+        List<Lsn> after = commitEach(main, "range_rows", 1, 3);
+        z.cli("branch", "young", "main").ok();
+
+        Zenith.Result before = z.cli("branch", "x1", "young", "--at", "0/100");
+        assertThat(before.exit()).isEqualTo(2);
+        assertThat(before.err()).contains("LSN 0/100 is outside branch young's history").contains("choose an LSN from");
+
+        Zenith.Result future = z.cli("branch", "x2", "main", "--at", "FF/0");
+        assertThat(future.exit()).isEqualTo(2);
+        assertThat(future.err()).contains("its WAL ends at").contains("choose an LSN from");
+
+        Zenith.Result garbage = z.cli("branch", "x3", "main", "--at", "yesterday-ish");
+        assertThat(garbage.exit()).isEqualTo(2);
+        assertThat(garbage.err()).contains("invalid point \"yesterday-ish\"");
+        assertThat(z.cli("branch", "--json").ok().out()).doesNotContain("\"x1\"", "\"x2\"", "\"x3\"");
+        assertThat(after).hasSize(3);
+    }
+}
