@@ -5,7 +5,6 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.zenith.BranchName;
 import dev.zenith.Json;
-import dev.zenith.Lsn;
 import dev.zenith.PointInTime;
 import dev.zenith.ZenithException;
 import dev.zenith.compute.Computes;
@@ -144,14 +143,7 @@ public final class ApiServer implements AutoCloseable {
             case "POST /v1/branches": {
                 CreateBranch req = body(exchange, CreateBranch.class);
                 BranchName parent = req.parent() == null ? BranchName.MAIN : BranchName.of(req.parent());
-                Lsn at = null;
-                if (req.at() != null) {
-                    PointInTime point = PointInTime.parse(req.at(), java.time.Instant.now());
-                    if (!(point instanceof PointInTime.AtLsn atLsn)) {
-                        throw ZenithException.badRequest("branching at a time is not available yet: give an LSN");
-                    }
-                    at = atLsn.lsn();
-                }
+                PointInTime at = req.at() == null ? null : PointInTime.parse(req.at(), java.time.Instant.now());
                 return new Created(computes.branch(BranchName.of(req.name()), parent, at));
             }
             case "GET /v1/computes":

@@ -2,6 +2,7 @@ package dev.zenith.compute;
 
 import dev.zenith.BranchName;
 import dev.zenith.Lsn;
+import dev.zenith.PointInTime;
 import dev.zenith.TimelineId;
 import dev.zenith.ZenithException;
 import dev.zenith.storage.AtomicFiles;
@@ -9,6 +10,7 @@ import dev.zenith.storage.RecoveryPlan;
 import dev.zenith.storage.Repository;
 import dev.zenith.storage.Timeline;
 import dev.zenith.storage.WalFileName;
+import dev.zenith.storage.WalReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -162,7 +164,7 @@ public final class Computes implements AutoCloseable {
      * WAL exists after the point, which recovery needs to stop there. With no compute running, the end
      * is where the parent's WAL ended at its last clean stop.
      */
-    public BranchPoint branch(BranchName name, BranchName parentName, Lsn at) {
+    public BranchPoint branch(BranchName name, BranchName parentName, PointInTime at) {
         Timeline parent = repository.requireBranch(parentName);
         repository.requireNewBranchName(name);
         ReentrantLock lock = lockFor(parent.id());
@@ -175,30 +177,57 @@ public final class Computes implements AutoCloseable {
             }
             Lsn end = running ? currentLsn(node.get()) : parent.metadata().lastLsn();
             Map.Entry<Lsn, Integer> mark = running ? restorePoint(node.get(), name) : null;
-            Lsn lsn;
-            int tli;
-            if (at == null) {
-                lsn = running ? mark.getKey() : parent.metadata().lastLsn();
-                tli = running ? mark.getValue() : parent.metadata().lastTli();
-            } else {
-                boolean promoted = running || parent.wal().hasHistory();
-                Lsn start = parent.startLsn();
-                Lsn last = promoted ? end : start;
-                if (at.isBefore(start) || at.isAfter(last)) {
-                    throw ZenithException.badRequest("LSN " + at + " is outside branch " + parentName + "'s history: "
-                            + (at.isBefore(start) ? "it starts at " + start : "its WAL ends at " + last)
-                            + "; choose an LSN from " + start + " to " + last);
-                }
-                lsn = at;
-                int currentTli = running ? mark.getValue() : parent.metadata().lastTli();
-                tli = promoted ? parent.history(currentTli, livePgWal(parent.id())).tliAt(at) : currentTli;
-            }
+            Lsn markLsn = running ? mark.getKey() : parent.metadata().lastLsn();
+            int currentTli = running ? mark.getValue() : parent.metadata().lastTli();
+            boolean promoted = running || parent.wal().hasHistory();
+            Lsn start = parent.startLsn();
+            Lsn lsn = switch (at) {
+                case null -> markLsn;
+                case PointInTime.AtLsn atLsn -> checkInHistory(parentName, atLsn.lsn(), start, promoted ? end : start);
+                case PointInTime.AtTime atTime -> promoted
+                        ? lsnAtTime(parent, parentName, atTime.time(), start, markLsn, currentTli)
+                        : checkTime(parent, parentName, atTime.time(), start);
+            };
+            int tli = at == null || !promoted ? currentTli : parent.history(currentTli, livePgWal(parent.id())).tliAt(lsn);
             Timeline child = repository.createBranch(name, parent, lsn, tli);
-            log.info("branch {} ({}) made from {} at {}", name, child.id(), parentName, lsn);
+            log.info("branch {} ({}) made from {} at {}{}", name, child.id(), parentName, lsn, at == null ? "" : " (" + at + ")");
             return new BranchPoint(name, child.id(), parentName, lsn);
         } finally {
             lock.unlock();
         }
+    }
+
+    private static Lsn checkInHistory(BranchName parent, Lsn at, Lsn start, Lsn last) {
+        if (at.isBefore(start) || at.isAfter(last)) {
+            throw ZenithException.badRequest("LSN " + at + " is outside branch " + parent + "'s history: "
+                    + (at.isBefore(start) ? "it starts at " + start : "its WAL ends at " + last)
+                    + "; choose an LSN from " + start + " to " + last);
+        }
+        return at;
+    }
+
+    /** A time within a branch's life; for a branch with no WAL of its own, every such time is its branch point. */
+    private static Lsn checkTime(Timeline parent, BranchName parentName, Instant time, Lsn start) {
+        Instant created = parent.metadata().createdAt();
+        Instant now = Instant.now();
+        if (time.isAfter(now)) {
+            throw ZenithException.badRequest("time " + time + " is in the future; choose a time from " + created + " to " + now);
+        }
+        if (time.isBefore(created)) {
+            throw ZenithException.badRequest("time " + time + " is before branch " + parentName + " existed (created "
+                    + created + "); choose a time from " + created + " to " + now);
+        }
+        return start;
+    }
+
+    /** The LSN of the state at {@code time}: where the first transaction that ended after it starts. */
+    private Lsn lsnAtTime(Timeline parent, BranchName parentName, Instant time, Lsn start, Lsn end, int currentTli) {
+        checkTime(parent, parentName, time, start);
+        Map<WalFileName, Path> files = new java.util.TreeMap<>();
+        RecoveryPlan.latest(repository, parent).files(repository, this::livePgWal)
+                .forEach((fileName, file) -> files.put(fileName, file.path()));
+        WalReader reader = new WalReader(files, parent.history(currentTli, livePgWal(parent.id())));
+        return reader.firstCommitAfter(time, start, end).orElse(end);
     }
 
     private Lsn currentLsn(ComputeNode node) {

@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -69,41 +68,56 @@ public record RecoveryPlan(Image image, Optional<Lsn> stopBefore, List<WalSource
                 chain.stream().map(l -> new WalSource(l.timeline().id(), l.maxTli(), false)).toList());
     }
 
+    /** A file recovery may restore, the timeline it comes from, and whether a running compute still writes it. */
+    public record WalFile(Path path, TimelineId source, boolean live) {
+    }
+
+    /**
+     * The files this plan's recovery may restore, by name: from each source in chain order (the
+     * timeline's own first), a complete archived file, else one in the {@code pg_wal} of the source's
+     * running compute ({@code livePgWal}), else the open segment captured at its last clean stop.
+     */
+    public Map<WalFileName, WalFile> files(Repository repository, Function<TimelineId, Optional<Path>> livePgWal) {
+        Map<WalFileName, WalFile> chosen = new java.util.TreeMap<>();
+        for (WalSource source : sources) {
+            WalArchive wal = repository.timeline(source.timeline()).wal();
+            Map<WalFileName, Path> archived = wal.archived();
+            Map<WalFileName, Path> partial = wal.partial();
+            Map<WalFileName, Path> live = livePgWal.apply(source.timeline()).map(WalArchive::list).orElse(Map.of());
+            Set<WalFileName> names = new TreeSet<>();
+            names.addAll(archived.keySet());
+            names.addAll(partial.keySet());
+            names.addAll(live.keySet());
+            for (WalFileName name : names) {
+                if (name.tli() > source.maxTli() || (source.historyOnly() && !name.history()) || chosen.containsKey(name)) {
+                    continue;
+                }
+                chosen.put(name, archived.containsKey(name) ? new WalFile(archived.get(name), source.timeline(), false)
+                        : live.containsKey(name) ? new WalFile(live.get(name), source.timeline(), true)
+                        : new WalFile(partial.get(name), source.timeline(), false));
+            }
+        }
+        return chosen;
+    }
+
     /**
      * Fills {@code dir} with the files recovery may restore, named as Postgres asks for them. Archived
-     * files are linked; segments still only in the {@code pg_wal} of a running compute (given by
-     * {@code livePgWal}) are copied, since Postgres keeps writing and recycling them.
+     * files are linked; segments still only in the {@code pg_wal} of a running compute are copied,
+     * since Postgres keeps writing and recycling them.
      */
     public void writeRestoreView(Repository repository, Path dir, Function<TimelineId, Optional<Path>> livePgWal) {
         Repository.deleteTree(dir);
         try {
             Files.createDirectories(dir);
-            Set<String> placed = new HashSet<>();
-            for (WalSource source : sources) {
-                WalArchive wal = repository.timeline(source.timeline()).wal();
-                Map<WalFileName, Path> archived = wal.archived();
-                Map<WalFileName, Path> partial = wal.partial();
-                Map<WalFileName, Path> live = livePgWal.apply(source.timeline())
-                        .map(WalArchive::list).orElse(Map.of());
-                Set<WalFileName> names = new TreeSet<>();
-                names.addAll(archived.keySet());
-                names.addAll(partial.keySet());
-                names.addAll(live.keySet());
-                for (WalFileName name : names) {
-                    if (name.tli() > source.maxTli() || (source.historyOnly() && !name.history())
-                            || !placed.add(name.toString())) {
-                        continue;
-                    }
-                    Path target = dir.resolve(name.toString());
-                    if (archived.containsKey(name)) {
-                        Files.createSymbolicLink(target, archived.get(name).toAbsolutePath());
-                    } else if (live.containsKey(name) && copyLive(live.get(name), target)) {
-                        continue;
-                    } else if (wal.archived().containsKey(name)) {
-                        // archived and recycled while we looked
-                        Files.createSymbolicLink(target, wal.archived().get(name).toAbsolutePath());
-                    } else if (partial.containsKey(name)) {
-                        Files.createSymbolicLink(target, partial.get(name).toAbsolutePath());
+            for (Map.Entry<WalFileName, WalFile> e : files(repository, livePgWal).entrySet()) {
+                Path target = dir.resolve(e.getKey().toString());
+                if (!e.getValue().live() || !copyLive(e.getValue().path(), target)) {
+                    // a live segment archived and recycled while we looked is in the archive now
+                    Path archived = e.getValue().live()
+                            ? repository.timeline(e.getValue().source()).wal().archiveDir().resolve(e.getKey().toString())
+                            : e.getValue().path();
+                    if (Files.exists(archived)) {
+                        Files.createSymbolicLink(target, archived.toAbsolutePath());
                     }
                 }
             }

@@ -92,6 +92,57 @@ class TimeTravelTest {
         assertThat(ids(z.start("level3"), "chain")).isEqualTo(expected);
     }
 
+    /** Inserts rows {@code from..to} one transaction each; returns the server's clock right after each commit. */
+    private static List<String> commitEachWithTime(int port, String table, int from, int to) throws SQLException {
+        List<String> after = new ArrayList<>();
+        try (Connection c = z.connect(port); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS " + table + " (id int)");
+            for (int i = from; i <= to; i++) {
+                s.execute("INSERT INTO " + table + " VALUES (" + i + ")");
+                try (ResultSet rs = s.executeQuery(
+                        "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")) {
+                    rs.next();
+                    after.add(rs.getString(1));
+                }
+            }
+        }
+        return after;
+    }
+
+    @Test
+    void branchAtATimeShowsExactlyTheCommitsUntilThen() throws Exception {
+        int main = z.start("main");
+        // enough WAL before the point that the reader must find the right segment
+        z.execute(main, "CREATE TABLE filler AS SELECT g, repeat('z', 300) AS pad FROM generate_series(1, 100000) g");
+        List<String> times = commitEachWithTime(main, "time_rows", 1, 20);
+        String out = z.cli("branch", "at_time", "main", "--at", times.get(6)).ok().out();
+        assertThat(out).startsWith("branching at LSN: ");
+        assertThat(ids(z.start("at_time"), "time_rows")).isEqualTo(range(1, 7));
+
+        z.cli("pg", "stop", "main").ok();
+        z.cli("branch", "at_time_stopped", "main", "--at", times.get(14)).ok();
+        assertThat(ids(z.start("at_time_stopped"), "time_rows")).isEqualTo(range(1, 15));
+        z.cli("branch", "at_time_last", "main", "--at", times.get(19)).ok();
+        assertThat(ids(z.start("at_time_last"), "time_rows")).isEqualTo(range(1, 20));
+        // a branch of a branch at a time in the child's own life
+        int child = z.port("at_time");
+        List<String> onChild = commitEachWithTime(child, "time_rows", 101, 105);
+        z.cli("branch", "at_time_grandchild", "at_time", "--at", onChild.get(1)).ok();
+        List<Integer> expected = new ArrayList<>(range(1, 7));
+        expected.addAll(range(101, 102));
+        assertThat(ids(z.start("at_time_grandchild"), "time_rows")).isEqualTo(expected);
+    }
+
+    @Test
+    void timesOutsideTheParentsLifeAreRefused() {
+        Zenith.Result future = z.cli("branch", "t1", "main", "--at", "2999-01-01T00:00:00Z");
+        assertThat(future.exit()).isEqualTo(2);
+        assertThat(future.err()).contains("is in the future");
+        Zenith.Result before = z.cli("branch", "t2", "main", "--at", "-1d");
+        assertThat(before.exit()).isEqualTo(2);
+        assertThat(before.err()).contains("before branch main existed").contains("choose a time from");
+    }
+
     @Test
     void pointsOutsideTheParentsHistoryAreRefusedWithTheRange() throws Exception {
         int main = z.start("main");

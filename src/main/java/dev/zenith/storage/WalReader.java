@@ -1,0 +1,290 @@
+package dev.zenith.storage;
+
+import dev.zenith.Lsn;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.zip.CRC32C;
+
+/**
+ * Reads WAL records from the archive to find commit times: "the state at time T" is every transaction
+ * that committed by T, so its LSN is where the first commit or abort after T starts. Written by hand:
+ * no Java library reads Postgres WAL, and only page headers, record headers and the commit timestamp are
+ * needed. The end of valid WAL is found as Postgres finds it: a page whose address does not match, a
+ * zero length, a broken back link or a CRC that does not match.
+ */
+public final class WalReader {
+
+    private static final int PAGE = 8192;
+    private static final int SHORT_PAGE_HEADER = 24;
+    private static final int LONG_PAGE_HEADER = 40;
+    private static final int RECORD_HEADER = 24;
+    private static final int XLP_FIRST_IS_CONTRECORD = 0x0001;
+    private static final int RM_XLOG_ID = 0;
+    private static final int RM_XACT_ID = 1;
+    private static final int XLOG_SWITCH = 0x40;
+    private static final int XLOG_XACT_OPMASK = 0x70;
+    private static final int XLOG_XACT_COMMIT = 0x00;
+    private static final int XLOG_XACT_ABORT = 0x20;
+    private static final int XLOG_XACT_COMMIT_PREPARED = 0x30;
+    private static final int XLOG_XACT_ABORT_PREPARED = 0x40;
+    /** Postgres timestamps count microseconds from 2000-01-01 00:00 UTC. */
+    private static final long POSTGRES_EPOCH_MICROS = 946_684_800_000_000L;
+
+    private final Map<WalFileName, Path> files;
+    private final TimelineHistory history;
+    private long loadedSegment = -1;
+    private ByteBuffer segment;
+
+    /** {@code files}: the WAL a timeline may read (see {@link RecoveryPlan#files}); {@code history}: its current Postgres timeline. */
+    public WalReader(Map<WalFileName, Path> files, TimelineHistory history) {
+        this.files = files;
+        this.history = history;
+    }
+
+    /** The start of the first commit or abort record in [{@code from}, {@code to}) that happened after {@code time}. */
+    public Optional<Lsn> firstCommitAfter(Instant time, Lsn from, Lsn to) {
+        long segno = Math.max(segmentOf(from.value()), firstSegmentTouchedAfter(time, segmentOf(from.value())));
+        if (!load(segno)) {
+            return Optional.empty();
+        }
+        long pos = firstRecordIn(segno);
+        long prev = -1;
+        while (pos >= 0) {
+            long start = skipPageHeader(pos); // a record that would start at a page boundary starts after its header
+            if (start < 0 || Long.compareUnsigned(start, to.value()) >= 0) {
+                return Optional.empty();
+            }
+            Record r = readRecord(start, prev);
+            if (r == null) {
+                return Optional.empty();
+            }
+            if (Long.compareUnsigned(start, from.value()) >= 0 && r.commitTime() != null && r.commitTime().isAfter(time)) {
+                return Optional.of(new Lsn(start));
+            }
+            prev = start;
+            pos = r.isSwitch() ? (segmentOf(start) + 1) * WalFileName.SEGMENT_SIZE : align(r.end());
+        }
+        return Optional.empty();
+    }
+
+    private record Record(long end, boolean isSwitch, Instant commitTime) {
+    }
+
+    /** The record starting at {@code pos} (not a page boundary), or null at the end of valid WAL. */
+    private Record readRecord(long pos, long prev) {
+        if (PAGE - pageOffset(pos) < 4) {
+            return null;
+        }
+        long totLen = Integer.toUnsignedLong(intAt(pos));
+        if (totLen < RECORD_HEADER || totLen > 1L << 30) {
+            return null;
+        }
+        byte[] record = new byte[(int) totLen];
+        long end = copy(pos, record);
+        if (end < 0) {
+            return null;
+        }
+        ByteBuffer r = ByteBuffer.wrap(record).order(ByteOrder.LITTLE_ENDIAN);
+        if (prev >= 0 && r.getLong(8) != prev) {
+            return null;
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(record, RECORD_HEADER, record.length - RECORD_HEADER);
+        crc.update(record, 0, 20);
+        if ((int) crc.getValue() != r.getInt(20)) {
+            return null;
+        }
+        int info = record[16] & 0xff;
+        int rmid = record[17] & 0xff;
+        boolean isSwitch = rmid == RM_XLOG_ID && (info & 0xf0) == XLOG_SWITCH;
+        Instant commitTime = null;
+        if (rmid == RM_XACT_ID) {
+            int op = info & XLOG_XACT_OPMASK;
+            if (op == XLOG_XACT_COMMIT || op == XLOG_XACT_ABORT || op == XLOG_XACT_COMMIT_PREPARED
+                    || op == XLOG_XACT_ABORT_PREPARED) {
+                int mainData = mainDataLength(r);
+                if (mainData >= 8) {
+                    long micros = r.getLong(record.length - mainData);
+                    long epochMicros = micros + POSTGRES_EPOCH_MICROS;
+                    commitTime = Instant.ofEpochSecond(Math.floorDiv(epochMicros, 1_000_000L),
+                            Math.floorMod(epochMicros, 1_000_000L) * 1000L);
+                }
+            }
+        }
+        return new Record(end, isSwitch, commitTime);
+    }
+
+    /** Walks the record's data headers (as DecodeXLogRecord does) to find the length of its main data, which comes last. */
+    private static int mainDataLength(ByteBuffer r) {
+        int p = RECORD_HEADER;
+        int limit = r.capacity();
+        while (p < limit) {
+            int id = r.get(p) & 0xff;
+            if (id == 255) {
+                return r.get(p + 1) & 0xff;
+            } else if (id == 254) {
+                return r.getInt(p + 1);
+            } else if (id == 253) {
+                p += 3;
+            } else if (id == 252) {
+                p += 5;
+            } else if (id <= 32) {
+                int forkFlags = r.get(p + 1) & 0xff;
+                p += 4;
+                if ((forkFlags & 0x10) != 0) {
+                    int bimgInfo = r.get(p + 4) & 0xff;
+                    p += 5;
+                    if ((bimgInfo & 0x01) != 0 && (bimgInfo & 0x1c) != 0) {
+                        p += 2;
+                    }
+                }
+                if ((forkFlags & 0x80) == 0) {
+                    p += 12;
+                }
+                p += 4;
+            } else {
+                return 0;
+            }
+        }
+        return 0;
+    }
+
+    /** The first segment, from {@code from} on, whose file was last written after {@code time}: earlier ones hold only older commits. */
+    private long firstSegmentTouchedAfter(Instant time, long from) {
+        for (long segno = from; ; segno++) {
+            Optional<Path> file = fileFor(segno);
+            if (file.isEmpty()) {
+                return segno;
+            }
+            try {
+                if (!Files.getLastModifiedTime(file.get()).toInstant().isBefore(time)) {
+                    return segno;
+                }
+            } catch (IOException e) {
+                return segno;
+            }
+        }
+    }
+
+    /** Where the first record that starts in a segment begins, past any record continued from the previous one. */
+    private long firstRecordIn(long segno) {
+        long start = segno * WalFileName.SEGMENT_SIZE;
+        int info = Short.toUnsignedInt(segment.getShort(2));
+        long remaining = (info & XLP_FIRST_IS_CONTRECORD) != 0 ? Integer.toUnsignedLong(segment.getInt(16)) : 0;
+        long pos = start + LONG_PAGE_HEADER;
+        while (remaining > 0) {
+            long room = PAGE - pageOffset(pos);
+            if (remaining <= room) {
+                return align(pos + remaining);
+            }
+            remaining -= room;
+            pos = pos + room;
+            if (segmentOf(pos) != segno) {
+                return -1;
+            }
+            pos += SHORT_PAGE_HEADER;
+        }
+        return align(pos);
+    }
+
+    /** Copies record bytes from {@code pos} into {@code out}, skipping page headers; returns the end, or -1 past valid WAL. */
+    private long copy(long pos, byte[] out) {
+        int done = 0;
+        while (done < out.length) {
+            pos = skipPageHeader(pos);
+            if (pos < 0) {
+                return -1;
+            }
+            int n = (int) Math.min(out.length - done, PAGE - pageOffset(pos));
+            segment.get((int) (pos % WalFileName.SEGMENT_SIZE), out, done, n);
+            done += n;
+            pos += n;
+        }
+        return pos;
+    }
+
+    /** At a page boundary, loads the page (and segment) and checks its header; returns the first data position. */
+    private long skipPageHeader(long pos) {
+        if (pageOffset(pos) != 0) {
+            return load(segmentOf(pos)) ? pos : -1;
+        }
+        if (!load(segmentOf(pos))) {
+            return -1;
+        }
+        int offset = (int) (pos % WalFileName.SEGMENT_SIZE);
+        if (segment.getLong(offset + 8) != pos || segment.getShort(offset) == 0) {
+            return -1;
+        }
+        return pos + (offset == 0 ? LONG_PAGE_HEADER : SHORT_PAGE_HEADER);
+    }
+
+    private boolean load(long segno) {
+        if (segno == loadedSegment) {
+            return true;
+        }
+        Optional<Path> file = fileFor(segno);
+        if (file.isEmpty()) {
+            return false;
+        }
+        try {
+            segment = ByteBuffer.wrap(Files.readAllBytes(file.get())).order(ByteOrder.LITTLE_ENDIAN);
+        } catch (NoSuchFileException e) {
+            return false;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file.get(), e);
+        }
+        if (segment.capacity() != WalFileName.SEGMENT_SIZE) {
+            return false;
+        }
+        loadedSegment = segno;
+        return true;
+    }
+
+    /**
+     * The file holding a segment: the newest Postgres timeline in force somewhere in it, since a new
+     * timeline's first segment starts with a copy of the old one's WAL up to the switch.
+     */
+    private Optional<Path> fileFor(long segno) {
+        long segStart = segno * WalFileName.SEGMENT_SIZE;
+        long segEnd = segStart + WalFileName.SEGMENT_SIZE;
+        List<TimelineHistory.Switch> switches = history.switches();
+        for (int i = switches.size(); i >= 0; i--) {
+            int tli = i == switches.size() ? history.tli() : switches.get(i).tli();
+            long begin = i == 0 ? 0 : switches.get(i - 1).end().value();
+            long end = i == switches.size() ? Long.MAX_VALUE : switches.get(i).end().value();
+            if (Long.compareUnsigned(begin, segEnd) < 0 && Long.compareUnsigned(end, segStart) > 0) {
+                Path file = files.get(WalFileName.segment(tli, segno));
+                if (file != null) {
+                    return Optional.of(file);
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private int intAt(long pos) {
+        return segment.getInt((int) (pos % WalFileName.SEGMENT_SIZE));
+    }
+
+    private static long segmentOf(long pos) {
+        return Long.divideUnsigned(pos, WalFileName.SEGMENT_SIZE);
+    }
+
+    private static long pageOffset(long pos) {
+        return pos % PAGE;
+    }
+
+    private static long align(long pos) {
+        return (pos + 7) & ~7L;
+    }
+}
