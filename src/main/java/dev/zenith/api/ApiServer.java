@@ -36,6 +36,7 @@ public final class ApiServer implements AutoCloseable {
     private static final int MAX_BODY = 64 * 1024;
     private static final Pattern COMPUTE_ACTION = Pattern.compile("/v1/computes/([^/]+)/(start|stop)");
     private static final Pattern BRANCH = Pattern.compile("/v1/branches/([^/]+)");
+    private static final Pattern BRANCH_ACTION = Pattern.compile("/v1/branches/([^/]+)/(rename|reset)");
 
     record CreateBranch(String name, String parent, String at) {
     }
@@ -44,6 +45,12 @@ public final class ApiServer implements AutoCloseable {
     }
 
     record StartCompute(String idleTimeout) {
+    }
+
+    record RenameBranch(String to) {
+    }
+
+    record ResetBranch(Boolean backup) {
     }
 
     record StopCompute(Boolean destroy) {
@@ -163,6 +170,19 @@ public final class ApiServer implements AutoCloseable {
             return branches().stream().filter(b -> b.name().equals(name)).findFirst()
                     .orElseThrow(() -> ZenithException.notFound("branch \"" + name + "\" does not exist",
                             "zenith branch " + name + " main"));
+        }
+        if (method.equals("DELETE") && (m = BRANCH.matcher(path)).matches()) {
+            return computes.deleteBranch(BranchName.of(m.group(1)));
+        }
+        if (method.equals("POST") && (m = BRANCH_ACTION.matcher(path)).matches()) {
+            BranchName name = BranchName.of(m.group(1));
+            if (m.group(2).equals("rename")) {
+                BranchName to = BranchName.of(body(exchange, RenameBranch.class).to());
+                computes.renameBranch(name, to);
+                return Map.of("name", to.value(), "from", name.value());
+            }
+            ResetBranch req = body(exchange, ResetBranch.class);
+            return computes.resetBranch(name, req.backup() == null || req.backup());
         }
         if (method.equals("POST") && (m = COMPUTE_ACTION.matcher(path)).matches()) {
             if (m.group(2).equals("start")) {

@@ -42,6 +42,10 @@ final class ApiClient {
         }
     }
 
+    <T> T delete(String path, TypeReference<T> type) {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).DELETE(), type);
+    }
+
     boolean isUp() {
         try {
             HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/status"))

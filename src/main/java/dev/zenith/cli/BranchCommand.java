@@ -21,8 +21,10 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "branch", mixinStandardHelpOptions = true,
-        description = {"Create a branch at the end of its parent's WAL (copies no data),",
-                "or with no NAME, show the tree of branches."})
+        description = {"Create a branch at the end of its parent's WAL (copies no data) or at a past point,",
+                "or with no NAME, show the tree of branches."},
+        subcommands = {BranchCommand.Create.class, BranchCommand.Delete.class, BranchCommand.Rename.class,
+                BranchCommand.Reset.class})
 final class BranchCommand implements Callable<Integer> {
 
     @Spec
@@ -52,6 +54,11 @@ final class BranchCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
+        return create(api, out, name, parent, at, json);
+    }
+
+    static int create(ApiClient api, PrintWriter out, BranchName name, BranchName parent, String at, boolean json)
+            throws IOException {
         Map<String, String> body = new java.util.HashMap<>(
                 Map.of("name", name.value(), "parent", (parent == null ? BranchName.MAIN : parent).value()));
         if (at != null) {
@@ -63,6 +70,99 @@ final class BranchCommand implements Callable<Integer> {
                 : (at == null ? "branching at end of WAL: " : "branching at LSN: ") + point.lsn());
         out.flush();
         return 0;
+    }
+
+    @Command(name = "create", mixinStandardHelpOptions = true,
+            description = "Create a branch (the same as zenith branch NAME [PARENT], for names like delete or reset).")
+    static final class Create implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "NAME", description = "Name of the new branch.")
+        BranchName name;
+
+        @Parameters(index = "1", arity = "0..1", paramLabel = "PARENT", description = "Branch to branch from (default: main).")
+        BranchName parent;
+
+        @Option(names = "--at", paramLabel = "LSN|TIME", description = "A past point of PARENT: 0/16B5A50, 2026-11-24T10:15:00Z, -10m.")
+        String at;
+
+        @Option(names = "--json", description = "Print JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() throws IOException {
+            return create(ApiClient.forRepository(Main.repoRoot(spec)), spec.commandLine().getOut(), name, parent, at, json);
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true,
+            description = "Delete a branch and free its storage; refused for main and for branches with children.")
+    static final class Delete implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "NAME", description = "The branch.")
+        BranchName name;
+
+        @Override
+        public Integer call() {
+            Computes.Deleted deleted = ApiClient.forRepository(Main.repoRoot(spec))
+                    .delete("/v1/branches/" + name, new TypeReference<>() { });
+            spec.commandLine().getOut().println("deleted branch " + deleted.name() + ", freed " + Bytes.human(deleted.freedBytes()));
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "rename", mixinStandardHelpOptions = true,
+            description = "Rename a branch; its compute keeps running and new connections use the new name.")
+    static final class Rename implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "OLD", description = "The branch.")
+        BranchName from;
+
+        @Parameters(index = "1", paramLabel = "NEW", description = "Its new name.")
+        BranchName to;
+
+        @Override
+        public Integer call() {
+            ApiClient.forRepository(Main.repoRoot(spec)).post("/v1/branches/" + from + "/rename", Map.of("to", to.value()),
+                    new TypeReference<Map<String, String>>() { });
+            spec.commandLine().getOut().println("renamed branch " + from + " to " + to);
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "reset", mixinStandardHelpOptions = true,
+            description = {"Make a branch its parent's latest state again. Its clients are disconnected (57P01);",
+                    "the previous state stays as NAME_old_<time> unless --no-backup."})
+    static final class Reset implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "NAME", description = "The branch.")
+        BranchName name;
+
+        @Option(names = "--to-parent", description = "Reset to the parent's latest state (the default, and only, target).")
+        boolean toParent;
+
+        @Option(names = "--no-backup", description = "Do not keep the previous state.")
+        boolean noBackup;
+
+        @Override
+        public Integer call() {
+            Computes.Reset reset = ApiClient.forRepository(Main.repoRoot(spec)).post("/v1/branches/" + name + "/reset",
+                    Map.of("backup", !noBackup), new TypeReference<>() { });
+            PrintWriter out = spec.commandLine().getOut();
+            out.println("reset branch " + reset.name() + " to " + reset.parent() + " at " + reset.lsn()
+                    + (reset.backup() == null ? "" : "; its previous state is branch " + reset.backup()));
+            out.flush();
+            return 0;
+        }
     }
 
     /** The tree as neon_local draws it: {@code ┣━ @0/16F9A00: migration_check}. */

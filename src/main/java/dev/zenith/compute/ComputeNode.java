@@ -26,6 +26,11 @@ public record ComputeNode(String name, TimelineId timeline, int port, Instant cr
                 byProxy, false);
     }
 
+    /** The same node serving another timeline of its branch (after a reset); its data directory is gone. */
+    public ComputeNode rebound(TimelineId newTimeline) {
+        return new ComputeNode(name, newTimeline, port, createdAt, false, idleTimeout, onDemand, false);
+    }
+
     public ComputeNode asSuspended() {
         return new ComputeNode(name, timeline, port, createdAt, false, idleTimeout, onDemand, true);
     }

@@ -170,31 +170,165 @@ public final class Computes implements AutoCloseable {
         ReentrantLock lock = lockFor(parent.id());
         lock.lock();
         try {
-            Optional<ComputeNode> node = nodeFor(parent.id());
-            boolean running = node.isPresent() && isRunning(node.get());
-            if (!running) {
-                node.ifPresent(n -> settleStopped(n, parent));
-            }
-            Lsn end = running ? currentLsn(node.get()) : parent.metadata().lastLsn();
-            Map.Entry<Lsn, Integer> mark = running ? restorePoint(node.get(), name) : null;
-            Lsn markLsn = running ? mark.getKey() : parent.metadata().lastLsn();
-            int currentTli = running ? mark.getValue() : parent.metadata().lastTli();
-            boolean promoted = running || parent.wal().hasHistory();
+            ParentState state = parentState(parent, name);
             Lsn start = parent.startLsn();
             Lsn lsn = switch (at) {
-                case null -> markLsn;
-                case PointInTime.AtLsn atLsn -> checkInHistory(parentName, atLsn.lsn(), start, promoted ? end : start);
-                case PointInTime.AtTime atTime -> promoted
-                        ? lsnAtTime(parent, parentName, atTime.time(), start, markLsn, currentTli)
+                case null -> state.mark();
+                case PointInTime.AtLsn atLsn -> checkInHistory(parentName, atLsn.lsn(), start, state.promoted() ? state.end() : start);
+                case PointInTime.AtTime atTime -> state.promoted()
+                        ? lsnAtTime(parent, parentName, atTime.time(), start, state.mark(), state.tli())
                         : checkTime(parent, parentName, atTime.time(), start);
             };
-            int tli = at == null || !promoted ? currentTli : parent.history(currentTli, livePgWal(parent.id())).tliAt(lsn);
+            int tli = at == null || !state.promoted() ? state.tli()
+                    : parent.history(state.tli(), livePgWal(parent.id())).tliAt(lsn);
             Timeline child = repository.createBranch(name, parent, lsn, tli);
             log.info("branch {} ({}) made from {} at {}{}", name, child.id(), parentName, lsn, at == null ? "" : " (" + at + ")");
             return new BranchPoint(name, child.id(), parentName, lsn);
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Where a parent's WAL stands, under its lock: {@code mark} is its end of WAL as a branch point
+     * (a fresh restore point when its compute runs), {@code end} the last LSN it has, {@code tli} its
+     * current Postgres timeline, {@code promoted} whether it has WAL of its own.
+     */
+    private record ParentState(boolean promoted, Lsn end, Lsn mark, int tli) {
+    }
+
+    private ParentState parentState(Timeline parent, BranchName child) {
+        Optional<ComputeNode> node = nodeFor(parent.id());
+        boolean running = node.isPresent() && isRunning(node.get());
+        if (!running) {
+            node.ifPresent(n -> settleStopped(n, parent));
+            Lsn last = parent.metadata().lastLsn();
+            return new ParentState(parent.wal().hasHistory(), last, last, parent.metadata().lastTli());
+        }
+        Lsn end = currentLsn(node.get());
+        Map.Entry<Lsn, Integer> mark = restorePoint(node.get(), child);
+        return new ParentState(true, end, mark.getKey(), mark.getValue());
+    }
+
+    /** What deleting a branch freed. */
+    public record Deleted(BranchName name, long freedBytes) {
+    }
+
+    /** Deletes a branch: refused for main and for branches with children; stops and removes its compute first. */
+    public Deleted deleteBranch(BranchName name) {
+        if (name.equals(BranchName.MAIN)) {
+            throw ZenithException.badRequest("main is the root branch and cannot be deleted; to start over, remove the repository");
+        }
+        Timeline timeline = repository.requireBranch(name);
+        ReentrantLock lock = lockFor(timeline.id());
+        lock.lock();
+        try {
+            List<String> children = repository.children(timeline.id()).stream()
+                    .map(t -> repository.branches().nameOf(t.id())).flatMap(Optional::stream).map(BranchName::value).toList();
+            if (!children.isEmpty()) {
+                throw ZenithException.conflict("branch \"" + name + "\" has children: " + String.join(", ", children),
+                        "delete them first (zenith branch delete " + children.get(0) + ")");
+            }
+            long freed = nodeFor(timeline.id()).map(n -> destroyLocked(n, timeline)).orElse(0L);
+            freed += repository.deleteBranch(name);
+            log.info("branch {} deleted, {} bytes freed", name, freed);
+            return new Deleted(name, freed);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Renames a branch; a running compute keeps running and new connections use the new name. */
+    public void renameBranch(BranchName from, BranchName to) {
+        if (from.equals(BranchName.MAIN)) {
+            throw ZenithException.badRequest("main cannot be renamed: connections that name no branch go to main");
+        }
+        repository.renameBranch(from, to);
+        log.info("branch {} renamed to {}", from, to);
+    }
+
+    /** The outcome of a reset: the branch's new point, and where its old state went. */
+    public record Reset(BranchName name, BranchName parent, Lsn lsn, BranchName backup) {
+    }
+
+    /**
+     * Makes a branch its parent's latest state again. Its compute is stopped (clients get 57P01 from
+     * Postgres's fast shutdown), the branch points at a new timeline from the parent's end of WAL, and
+     * the old timeline stays as {@code backup} unless there is none. A compute that was running is
+     * started again on the new state.
+     */
+    public Reset resetBranch(BranchName name, boolean keepBackup) {
+        if (name.equals(BranchName.MAIN)) {
+            throw ZenithException.badRequest("main has no parent to reset to");
+        }
+        Timeline old = repository.requireBranch(name);
+        Timeline parent = repository.timeline(old.metadata().ancestor());
+        BranchName parentName = repository.branches().nameOf(parent.id()).orElseThrow(() -> ZenithException.conflict(
+                "the parent of branch \"" + name + "\" no longer has a name", "branch from another parent instead"));
+        if (!keepBackup && !repository.children(old.id()).isEmpty()) {
+            throw ZenithException.conflict("branch \"" + name + "\" has children that need its current state",
+                    "keep a backup (leave out --no-backup), or delete its children first");
+        }
+        BranchName backup = keepBackup ? backupName(name) : null;
+        ReentrantLock lock = lockFor(old.id());
+        lock.lock();
+        try {
+            Optional<ComputeNode> node = nodeFor(old.id());
+            boolean wasRunning = node.isPresent() && isRunning(node.get());
+            node.ifPresent(n -> stopLocked(n, old));
+            ParentState state;
+            ReentrantLock parentLock = lockFor(parent.id());
+            parentLock.lock();
+            try {
+                state = parentState(parent, name);
+            } finally {
+                parentLock.unlock();
+            }
+            Timeline fresh = repository.resetBranch(name, parent, state.mark(), state.tli(), backup);
+            if (node.isPresent()) {
+                ComputeNode rebound = node.get().rebound(fresh.id());
+                Repository.deleteTree(dataDir(rebound));
+                Repository.deleteTree(restoreDir(rebound));
+                save(rebound);
+                activity.remove(rebound.name());
+                if (wasRunning) {
+                    ReentrantLock freshLock = lockFor(fresh.id());
+                    freshLock.lock();
+                    try {
+                        startLocked(rebound.started(rebound.onDemand(), null), fresh);
+                    } finally {
+                        freshLock.unlock();
+                    }
+                }
+            }
+            log.info("branch {} reset to {} at {}{}", name, parentName, state.mark(), backup == null ? "" : ", old state kept as " + backup);
+            return new Reset(name, parentName, state.mark(), backup);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private BranchName backupName(BranchName name) {
+        String stamp = java.time.format.DateTimeFormatter.ofPattern("yyyyMMddHHmmss")
+                .withZone(java.time.ZoneOffset.UTC).format(Instant.now());
+        String base = name.value().length() > 40 ? name.value().substring(0, 40) : name.value();
+        return new BranchName(base + "_old_" + stamp);
+    }
+
+    /** Stops a node and removes it with its data directory; returns the bytes freed. */
+    private long destroyLocked(ComputeNode node, Timeline timeline) {
+        stopLocked(node, timeline);
+        long bytes = Repository.sizeOf(dataDir(node));
+        Repository.deleteTree(dataDir(node));
+        Repository.deleteTree(restoreDir(node));
+        try {
+            Files.deleteIfExists(nodeFile(node));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove " + nodeFile(node), e);
+        }
+        nodes.remove(node.name());
+        activity.remove(node.name());
+        return bytes;
     }
 
     private static Lsn checkInHistory(BranchName parent, Lsn at, Lsn start, Lsn last) {
@@ -479,20 +613,12 @@ public final class Computes implements AutoCloseable {
         try {
             node = requireNode(name);
             Timeline timeline = repository.timeline(node.timeline());
-            stopLocked(node, timeline);
             if (destroy) {
-                Repository.deleteTree(dataDir(node));
-                Repository.deleteTree(restoreDir(node));
-                try {
-                    Files.deleteIfExists(nodeFile(node));
-                } catch (IOException e) {
-                    throw new UncheckedIOException("cannot remove " + nodeFile(node), e);
-                }
-                nodes.remove(name);
-                activity.remove(name);
+                destroyLocked(node, timeline);
                 return new Status(name, branchOf(node), node.timeline(), "127.0.0.1", node.port(), "destroyed",
                         null, timeline.metadata().lastLsn(), dataDir(node), user.name(), null, null, null);
             }
+            stopLocked(node, timeline);
             save(node.withWantRunning(false));
             return status(nodes.get(name));
         } finally {

@@ -37,14 +37,46 @@ public final class BranchRegistry {
 
     /** Adds a branch; false if the name is taken. */
     boolean add(BranchName name, TimelineId timeline) {
-        lock.lock();
-        try {
-            if (branches.containsKey(name)) {
+        return update(m -> m.putIfAbsent(name, timeline) == null);
+    }
+
+    /** Points {@code name} at another timeline and adds {@code also}, in one atomic write (for reset). */
+    boolean repoint(BranchName name, TimelineId timeline, BranchName also, TimelineId alsoTimeline) {
+        return update(m -> {
+            if (!m.containsKey(name) || (also != null && m.containsKey(also))) {
                 return false;
             }
+            m.put(name, timeline);
+            if (also != null) {
+                m.put(also, alsoTimeline);
+            }
+            return true;
+        });
+    }
+
+    boolean rename(BranchName from, BranchName to) {
+        return update(m -> {
+            if (!m.containsKey(from) || m.containsKey(to)) {
+                return false;
+            }
+            m.put(to, m.remove(from));
+            return true;
+        });
+    }
+
+    boolean remove(BranchName name) {
+        return update(m -> m.remove(name) != null);
+    }
+
+    /** Applies a change to a copy and writes it atomically when the change says so. */
+    private boolean update(java.util.function.Predicate<Map<BranchName, TimelineId>> change) {
+        lock.lock();
+        try {
             Map<BranchName, TimelineId> updated = new TreeMap<>(java.util.Comparator.comparing(BranchName::value));
             updated.putAll(branches);
-            updated.put(name, timeline);
+            if (!change.test(updated)) {
+                return false;
+            }
             Map<String, String> onDisk = new TreeMap<>();
             updated.forEach((k, v) -> onDisk.put(k.value(), v.value()));
             AtomicFiles.writeJson(file, onDisk);
@@ -53,6 +85,11 @@ public final class BranchRegistry {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** The name of the branch pointing at a timeline, if any. */
+    public Optional<BranchName> nameOf(TimelineId timeline) {
+        return branches.entrySet().stream().filter(e -> e.getValue().equals(timeline)).map(Map.Entry::getKey).findFirst();
     }
 
     private static Map<BranchName, TimelineId> read(Path file) {

@@ -116,6 +116,68 @@ public final class Repository {
         return timeline;
     }
 
+    /** The timelines branched directly from {@code timeline}. */
+    public java.util.List<Timeline> children(TimelineId timeline) {
+        try (java.util.stream.Stream<Path> dirs = Files.list(root.resolve("timelines"))) {
+            return dirs.filter(d -> Files.exists(d.resolve(Timeline.METADATA)))
+                    .map(d -> timeline(new TimelineId(d.getFileName().toString())))
+                    .filter(t -> timeline.equals(t.metadata().ancestor())).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list timelines", e);
+        }
+    }
+
+    /** Renames a branch; its timeline, data and compute stay as they are. */
+    public void renameBranch(BranchName from, BranchName to) {
+        requireBranch(from);
+        requireNewBranchName(to);
+        if (!branches.rename(from, to)) {
+            requireNewBranchName(to);
+        }
+    }
+
+    /**
+     * Points a branch at a new timeline made from its parent's latest state; the old timeline stays as
+     * {@code backup}, or, with no backup, is removed. Returns the new timeline.
+     */
+    public Timeline resetBranch(BranchName name, Timeline parent, Lsn lsn, int tli, BranchName backup) {
+        Timeline old = requireBranch(name);
+        if (backup != null) {
+            requireNewBranchName(backup);
+        }
+        TimelineId id = TimelineId.generate();
+        Timeline fresh = newTimeline(new TimelineMetadata(id, parent.id(), lsn, tli, Instant.now(), lsn, tli));
+        if (!branches.repoint(name, id, backup, old.id())) {
+            throw ZenithException.conflict("branch \"" + name + "\" changed while it was being reset", "try again");
+        }
+        if (backup == null) {
+            deleteTimeline(old);
+        }
+        return fresh;
+    }
+
+    /** Removes a branch and frees its timeline's storage; returns the bytes freed. */
+    public long deleteBranch(BranchName name) {
+        Timeline timeline = requireBranch(name);
+        if (!branches.remove(name)) {
+            throw ZenithException.notFound("branch \"" + name + "\" does not exist", "zenith branch lists the branches");
+        }
+        return deleteTimeline(timeline);
+    }
+
+    private long deleteTimeline(Timeline timeline) {
+        long bytes = timeline.sizeBytes();
+        Path graveyard = root.resolve("tmp").resolve("deleted-" + timeline.id());
+        try {
+            AtomicFiles.moveDurably(timeline.dir(), graveyard);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove " + timeline.dir(), e);
+        }
+        timelines.remove(timeline.id());
+        deleteTree(graveyard);
+        return bytes;
+    }
+
     /** Refuses a name that a branch already has. */
     public void requireNewBranchName(BranchName name) {
         if (branches.get(name).isPresent()) {
