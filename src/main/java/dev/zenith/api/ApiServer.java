@@ -58,7 +58,8 @@ public final class ApiServer implements AutoCloseable {
 
     /** A branch as the API shows it. */
     public record BranchInfo(BranchName name, String timelineId, BranchName parent, String ancestorLsn,
-                             String lastLsn, String createdAt, String compute) {
+                             String lastLsn, String createdAt, String compute, String computeState,
+                             long storageBytes, long dataDirBytes) {
     }
 
     public record StatusInfo(long pid, String repository, String api, List<String> proxy, String postgresBin,
@@ -206,14 +207,18 @@ public final class ApiServer implements AutoCloseable {
     private List<BranchInfo> branches() {
         Map<String, BranchName> byTimeline = new java.util.HashMap<>();
         repository.branches().all().forEach((name, id) -> byTimeline.put(id.value(), name));
+        Map<String, Computes.Status> computeByTimeline = new java.util.HashMap<>();
+        computes.list().forEach(c -> computeByTimeline.put(c.timeline().value(), c));
         return repository.branches().all().entrySet().stream().map(e -> {
             Timeline t = repository.timeline(e.getValue());
             var md = t.metadata();
+            Computes.Status compute = computeByTimeline.get(t.id().value());
+            String last = compute != null && compute.state().equals("running") ? compute.lsn().toString() : md.lastLsn().toString();
             return new BranchInfo(e.getKey(), t.id().value(),
                     md.ancestor() == null ? null : byTimeline.get(md.ancestor().value()),
-                    md.ancestorLsn() == null ? null : md.ancestorLsn().toString(), md.lastLsn().toString(),
-                    md.createdAt().toString(),
-                    computes.nodeFor(t.id()).map(n -> n.name()).orElse(null));
+                    md.ancestorLsn() == null ? null : md.ancestorLsn().toString(), last, md.createdAt().toString(),
+                    compute == null ? null : compute.name(), compute == null ? "none" : compute.state(),
+                    t.sizeBytes(), compute == null ? 0 : Repository.sizeOf(compute.dataDir()));
         }).toList();
     }
 

@@ -170,10 +170,16 @@ final class BranchCommand implements Callable<Integer> {
         StringBuilder sb = new StringBuilder();
         List<BranchInfo> roots = branches.stream().filter(b -> b.parent() == null).toList();
         for (BranchInfo root : roots) {
-            sb.append(root.name()).append(" [").append(root.timelineId()).append("]\n");
+            sb.append(root.name()).append(" [").append(root.timelineId()).append("]").append(details(root)).append('\n');
             appendChildren(sb, branches, root, "");
         }
         return sb.toString();
+    }
+
+    /** Where the branch's WAL ends, its compute, and the disk it uses (timeline storage + data directory). */
+    private static String details(BranchInfo b) {
+        return "  last " + b.lastLsn() + "  compute " + (b.compute() == null ? "none" : b.compute() + " " + b.computeState())
+                + "  disk " + Bytes.human(b.storageBytes() + b.dataDirBytes());
     }
 
     private static void appendChildren(StringBuilder sb, List<BranchInfo> all, BranchInfo parent, String indent) {
@@ -184,7 +190,7 @@ final class BranchCommand implements Callable<Integer> {
             BranchInfo child = children.get(i);
             boolean last = i == children.size() - 1;
             sb.append(indent).append(last ? "┗━ " : "┣━ ").append('@').append(child.ancestorLsn()).append(": ")
-                    .append(child.name()).append(" [").append(child.timelineId()).append("]\n");
+                    .append(child.name()).append(" [").append(child.timelineId()).append("]").append(details(child)).append('\n');
             appendChildren(sb, all, child, indent + (last ? "   " : "┃  "));
         }
     }

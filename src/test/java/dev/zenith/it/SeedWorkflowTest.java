@@ -102,9 +102,14 @@ class SeedWorkflowTest {
         assertThat(nodes.size()).isEqualTo(2);
 
         String tree = z.cli("branch").ok().out();
-        assertThat(tree).startsWith("main [").containsPattern("┗━ @[0-9A-F]+/[0-9A-F]+: heikki \\[");
+        assertThat(tree).startsWith("main [").containsPattern("┗━ @[0-9A-F]+/[0-9A-F]+: heikki \\[")
+                .containsPattern("heikki \\[[0-9a-f]{32}\\]  last [0-9A-F]+/[0-9A-F]+  compute pg1 running  disk [0-9.]+ MiB");
         JsonNode branches = Json.MAPPER.readTree(z.cli("branch", "--json").ok().out());
         assertThat(branches.findValuesAsText("name")).containsExactlyInAnyOrder("main", "heikki");
+        for (JsonNode b : branches) {
+            assertThat(b.get("computeState").asText()).isEqualTo("running");
+            assertThat(b.get("storageBytes").asLong() + b.get("dataDirBytes").asLong()).isGreaterThan(1 << 20);
+        }
 
         String status = z.cli("status").ok().out();
         assertThat(status).contains("pageserver:  running").contains("computes:    2 running");
