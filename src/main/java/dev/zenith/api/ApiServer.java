@@ -44,7 +44,7 @@ public final class ApiServer implements AutoCloseable {
     record CreateCompute(String branch, String name, Integer port, String idleTimeout) {
     }
 
-    record StartCompute(String idleTimeout) {
+    record StartCompute(String idleTimeout, String at) {
     }
 
     record RenameBranch(String to) {
@@ -188,6 +188,9 @@ public final class ApiServer implements AutoCloseable {
         if (method.equals("POST") && (m = COMPUTE_ACTION.matcher(path)).matches()) {
             if (m.group(2).equals("start")) {
                 StartCompute req = body(exchange, StartCompute.class);
+                if (req.at() != null) {
+                    return computes.startReadOnly(BranchName.of(m.group(1)), PointInTime.parse(req.at(), java.time.Instant.now()));
+                }
                 return computes.start(m.group(1), req.idleTimeout());
             }
             StopCompute req = body(exchange, StopCompute.class);

@@ -3,6 +3,7 @@ package dev.zenith.cli;
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.zenith.BranchName;
 import dev.zenith.Json;
+import dev.zenith.PointInTime;
 import dev.zenith.api.ApiServer.BranchInfo;
 import dev.zenith.compute.Computes.Status;
 import dev.zenith.storage.Repository;
@@ -52,9 +53,21 @@ final class PgCommand {
             description = "Start a compute node; given a branch with no node, create one first.")
     int start(@Parameters(paramLabel = "NAME|BRANCH", description = "Node or branch name.") String target,
               @Option(names = "--idle-timeout", paramLabel = "DURATION",
-                      description = "Suspend after this long with no client (300s, 5m, 0, never); default: never") String idleTimeout) {
+                      description = "Suspend after this long with no client (300s, 5m, 0, never); default: never") String idleTimeout,
+              @Option(names = "--at", paramLabel = "LSN|TIME",
+                      description = "A read-only Postgres showing BRANCH at a past point (0/16B5A50, 2026-11-24T10:15:00Z, -10m); removed after 30 s idle")
+              String at) {
         PrintWriter out = spec.commandLine().getOut();
         ApiClient api = api();
+        if (at != null) {
+            PointInTime.parse(at, java.time.Instant.now()); // a typo is a usage error, before any call
+            Status node = api.post("/v1/computes/" + target + "/start", Map.of("at", at), new TypeReference<>() { });
+            out.println("Starting read-only postgres node at 'host=" + node.host() + " port=" + node.port() + " user="
+                    + superuser() + "' showing branch " + node.branch() + " at " + node.readOnlyAt());
+            out.println("server started");
+            out.flush();
+            return 0;
+        }
         List<Status> nodes = api.get("/v1/computes", new TypeReference<>() { });
         Optional<Status> known = nodes.stream()
                 .filter(n -> n.name().equals(target) || (n.branch() != null && n.branch().value().equals(target)))
@@ -93,9 +106,14 @@ final class PgCommand {
             out.println(Json.MAPPER.writeValueAsString(nodes));
         } else {
             String format = "%-10s %-21s %-20s %-12s %-10s %-11s %-8s %s%n";
+            int nameWidth = nodes.stream().mapToInt(n -> n.name().length()).max().orElse(0);
+            if (nameWidth >= 10) {
+                format = "%-" + (nameWidth + 1) + "s" + format.substring(5);
+            }
             out.printf(format, "NODE", "ADDRESS", "BRANCH", "LSN", "STATUS", "CONNECTIONS", "IDLE", "IDLE_TIMEOUT");
             for (Status n : nodes) {
-                out.printf(format, n.name(), n.host() + ":" + n.port(), n.branch(), n.lsn(), n.state(),
+                out.printf(format, n.name(), n.host() + ":" + n.port(),
+                        n.readOnlyAt() == null ? n.branch() : n.branch() + "@" + n.readOnlyAt(), n.lsn(), n.state(),
                         n.connections() == null ? "-" : n.connections(),
                         n.idleSeconds() == null ? "-" : n.idleSeconds() + "s", n.idleTimeout());
             }

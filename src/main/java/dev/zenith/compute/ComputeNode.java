@@ -1,5 +1,6 @@
 package dev.zenith.compute;
 
+import dev.zenith.Lsn;
 import dev.zenith.TimelineId;
 
 import java.time.Instant;
@@ -13,26 +14,34 @@ import java.time.Instant;
  * @param onDemand    started by a connection through the proxy, so the repository's idle timeout applies;
  *                    a node started by hand runs until stopped unless it has its own idle timeout
  * @param suspended   stopped because it was idle; the next connection resumes it
+ * @param readOnlyAt  for a read-only view of the past: the LSN it shows (a hot standby paused there,
+ *                    never promoted, removed when idle); null for the branch's read-write node
+ * @param readOnlyTli the Postgres timeline id at {@code readOnlyAt}
  */
 public record ComputeNode(String name, TimelineId timeline, int port, Instant createdAt, boolean wantRunning,
-                          String idleTimeout, boolean onDemand, boolean suspended) {
+                          String idleTimeout, boolean onDemand, boolean suspended, Lsn readOnlyAt, int readOnlyTli) {
 
     public ComputeNode withWantRunning(boolean want) {
-        return new ComputeNode(name, timeline, port, createdAt, want, idleTimeout, onDemand, suspended && !want);
+        return new ComputeNode(name, timeline, port, createdAt, want, idleTimeout, onDemand, suspended && !want,
+                readOnlyAt, readOnlyTli);
     }
 
     public ComputeNode started(boolean byProxy, String timeout) {
         return new ComputeNode(name, timeline, port, createdAt, true, timeout != null ? timeout : idleTimeout,
-                byProxy, false);
+                byProxy, false, readOnlyAt, readOnlyTli);
     }
 
     /** The same node serving another timeline of its branch (after a reset); its data directory is gone. */
     public ComputeNode rebound(TimelineId newTimeline) {
-        return new ComputeNode(name, newTimeline, port, createdAt, false, idleTimeout, onDemand, false);
+        return new ComputeNode(name, newTimeline, port, createdAt, false, idleTimeout, onDemand, false, null, 0);
     }
 
     public ComputeNode asSuspended() {
-        return new ComputeNode(name, timeline, port, createdAt, false, idleTimeout, onDemand, true);
+        return new ComputeNode(name, timeline, port, createdAt, false, idleTimeout, onDemand, true, readOnlyAt, readOnlyTli);
+    }
+
+    public boolean isReadOnly() {
+        return readOnlyAt != null;
     }
 
     /** The idle timeout in force: the node's own, else the repository's for on-demand nodes, else never. */

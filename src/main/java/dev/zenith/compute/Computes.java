@@ -65,7 +65,7 @@ public final class Computes implements AutoCloseable {
     /** What {@code zenith pg list} shows of a node. */
     public record Status(String name, BranchName branch, TimelineId timeline, String host, int port,
                          String state, Long pid, Lsn lsn, Path dataDir, String user, Integer connections,
-                         Long idleSeconds, String idleTimeout) {
+                         Long idleSeconds, String idleTimeout, Lsn readOnlyAt) {
     }
 
     /**
@@ -170,22 +170,105 @@ public final class Computes implements AutoCloseable {
         ReentrantLock lock = lockFor(parent.id());
         lock.lock();
         try {
-            ParentState state = parentState(parent, name);
-            Lsn start = parent.startLsn();
-            Lsn lsn = switch (at) {
-                case null -> state.mark();
-                case PointInTime.AtLsn atLsn -> checkInHistory(parentName, atLsn.lsn(), start, state.promoted() ? state.end() : start);
-                case PointInTime.AtTime atTime -> state.promoted()
-                        ? lsnAtTime(parent, parentName, atTime.time(), start, state.mark(), state.tli())
-                        : checkTime(parent, parentName, atTime.time(), start);
-            };
-            int tli = at == null || !state.promoted() ? state.tli()
-                    : parent.history(state.tli(), livePgWal(parent.id())).tliAt(lsn);
-            Timeline child = repository.createBranch(name, parent, lsn, tli);
-            log.info("branch {} ({}) made from {} at {}{}", name, child.id(), parentName, lsn, at == null ? "" : " (" + at + ")");
-            return new BranchPoint(name, child.id(), parentName, lsn);
+            Point point = resolve(parent, parentName, name.value(), at);
+            Timeline child = repository.createBranch(name, parent, point.lsn(), point.tli());
+            log.info("branch {} ({}) made from {} at {}{}", name, child.id(), parentName, point.lsn(),
+                    at == null ? "" : " (" + at + ")");
+            return new BranchPoint(name, child.id(), parentName, point.lsn());
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** An LSN of a branch's history and the Postgres timeline id in force there. */
+    private record Point(Lsn lsn, int tli) {
+    }
+
+    /** Where {@code at} (null: the end of WAL) lies in a branch's history; the caller holds the branch's lock. */
+    private Point resolve(Timeline branch, BranchName branchName, String markName, PointInTime at) {
+        ParentState state = parentState(branch, markName);
+        Lsn start = branch.startLsn();
+        Lsn lsn = switch (at) {
+            case null -> state.mark();
+            case PointInTime.AtLsn atLsn -> checkInHistory(branchName, atLsn.lsn(), start, state.promoted() ? state.end() : start);
+            case PointInTime.AtTime atTime -> state.promoted()
+                    ? lsnAtTime(branch, branchName, atTime.time(), start, state.mark(), state.tli())
+                    : checkTime(branch, branchName, atTime.time(), start);
+        };
+        int tli = at == null || !state.promoted() ? state.tli()
+                : branch.history(state.tli(), livePgWal(branch.id())).tliAt(lsn);
+        return new Point(lsn, tli);
+    }
+
+    /**
+     * For the proxy: a read-only view of a branch's past ({@code branch=main@0/16B5A50}): a hot standby
+     * paused at that point, shared by every client asking for the same point, removed when idle.
+     */
+    public Lease leaseReadOnly(BranchName branchName, PointInTime at) {
+        ComputeNode node = readOnlyNode(branchName, at);
+        Activity a = activity(node.name());
+        a.leases.incrementAndGet();
+        try {
+            ensureRunning(node, true);
+            return new Lease(nodes.get(node.name()), a);
+        } catch (RuntimeException e) {
+            a.leases.decrementAndGet();
+            throw e;
+        }
+    }
+
+    /** {@code zenith pg start BRANCH --at POINT}: the same read-only view, started by hand. */
+    public Status startReadOnly(BranchName branchName, PointInTime at) {
+        ComputeNode node = readOnlyNode(branchName, at);
+        ensureRunning(node, true);
+        return status(nodes.get(node.name()));
+    }
+
+    private ComputeNode readOnlyNode(BranchName branchName, PointInTime at) {
+        Timeline timeline = repository.requireBranch(branchName);
+        Point point;
+        ReentrantLock lock = lockFor(timeline.id());
+        lock.lock();
+        try {
+            point = resolve(timeline, branchName, branchName + "@" + at, at);
+        } finally {
+            lock.unlock();
+        }
+        String name = String.format("ro_%s_%016X", timeline.id().value().substring(0, 8), point.lsn().value());
+        registryLock.lock();
+        try {
+            ComputeNode existing = nodes.get(name);
+            if (existing != null) {
+                return existing;
+            }
+            ComputeNode node = new ComputeNode(name, timeline.id(), allocatePort(null), Instant.now(), false,
+                    repository.config().readOnlyIdleTimeout(), true, false, point.lsn(), point.tli());
+            nodes.put(name, node);
+            return node;
+        } finally {
+            registryLock.unlock();
+        }
+    }
+
+    /** Starts a node unless it runs, once however many callers race, within max_computes. */
+    private void ensureRunning(ComputeNode node, boolean byProxy) {
+        if (isRunning(node)) {
+            return;
+        }
+        admit(node);
+        try {
+            ReentrantLock lock = lockFor(node.timeline());
+            lock.lock();
+            try {
+                ComputeNode current = requireNode(node.name());
+                if (!isRunning(current)) {
+                    startLocked(current.started(byProxy, null), repository.timeline(current.timeline()));
+                }
+            } finally {
+                lock.unlock();
+            }
+        } finally {
+            starting.remove(node.name());
         }
     }
 
@@ -197,7 +280,7 @@ public final class Computes implements AutoCloseable {
     private record ParentState(boolean promoted, Lsn end, Lsn mark, int tli) {
     }
 
-    private ParentState parentState(Timeline parent, BranchName child) {
+    private ParentState parentState(Timeline parent, String markName) {
         Optional<ComputeNode> node = nodeFor(parent.id());
         boolean running = node.isPresent() && isRunning(node.get());
         if (!running) {
@@ -206,7 +289,7 @@ public final class Computes implements AutoCloseable {
             return new ParentState(parent.wal().hasHistory(), last, last, parent.metadata().lastTli());
         }
         Lsn end = currentLsn(node.get());
-        Map.Entry<Lsn, Integer> mark = restorePoint(node.get(), child);
+        Map.Entry<Lsn, Integer> mark = restorePoint(node.get(), markName);
         return new ParentState(true, end, mark.getKey(), mark.getValue());
     }
 
@@ -229,7 +312,12 @@ public final class Computes implements AutoCloseable {
                 throw ZenithException.conflict("branch \"" + name + "\" has children: " + String.join(", ", children),
                         "delete them first (zenith branch delete " + children.get(0) + ")");
             }
-            long freed = nodeFor(timeline.id()).map(n -> destroyLocked(n, timeline)).orElse(0L);
+            long freed = 0;
+            for (ComputeNode n : List.copyOf(nodes.values())) {
+                if (n.timeline().equals(timeline.id())) {
+                    freed += destroyLocked(n, timeline);
+                }
+            }
             freed += repository.deleteBranch(name);
             log.info("branch {} deleted, {} bytes freed", name, freed);
             return new Deleted(name, freed);
@@ -280,7 +368,7 @@ public final class Computes implements AutoCloseable {
             ReentrantLock parentLock = lockFor(parent.id());
             parentLock.lock();
             try {
-                state = parentState(parent, name);
+                state = parentState(parent, name.value());
             } finally {
                 parentLock.unlock();
             }
@@ -383,8 +471,9 @@ public final class Computes implements AutoCloseable {
         return Optional.ofNullable(nodes.get(name));
     }
 
+    /** The branch's read-write node (read-only views of its past are not it). */
     public Optional<ComputeNode> nodeFor(TimelineId timeline) {
-        return nodes.values().stream().filter(n -> n.timeline().equals(timeline)).findFirst();
+        return nodes.values().stream().filter(n -> n.timeline().equals(timeline) && !n.isReadOnly()).findFirst();
     }
 
     /**
@@ -429,7 +518,7 @@ public final class Computes implements AutoCloseable {
                         "choose another --name; zenith pg list shows the nodes");
             }
             ComputeNode node = new ComputeNode(name != null ? name : nextName(), timeline.id(), allocatePort(port),
-                    Instant.now(), false, idleTimeout, false, false);
+                    Instant.now(), false, idleTimeout, false, false, null, 0);
             nodes.put(node.name(), node);
             return node;
         } finally {
@@ -475,23 +564,7 @@ public final class Computes implements AutoCloseable {
         Activity a = activity(node.name());
         a.leases.incrementAndGet();
         try {
-            if (!isRunning(node)) {
-                admit(node);
-                try {
-                    ReentrantLock lock = lockFor(node.timeline());
-                    lock.lock();
-                    try {
-                        ComputeNode current = requireNode(node.name());
-                        if (!isRunning(current)) {
-                            startLocked(current.started(true, null), repository.timeline(current.timeline()));
-                        }
-                    } finally {
-                        lock.unlock();
-                    }
-                } finally {
-                    starting.remove(node.name());
-                }
-            }
+            ensureRunning(node, true);
             return new Lease(nodes.get(node.name()), a);
         } catch (RuntimeException e) {
             a.leases.decrementAndGet();
@@ -564,8 +637,12 @@ public final class Computes implements AutoCloseable {
                 return false;
             }
             log.info("suspending compute {}: {}", current.name(), why);
-            stopLocked(current, repository.timeline(current.timeline()));
-            save(current.asSuspended());
+            if (current.isReadOnly()) {
+                destroyLocked(current, repository.timeline(current.timeline()));
+            } else {
+                stopLocked(current, repository.timeline(current.timeline()));
+                save(current.asSuspended());
+            }
             return true;
         } finally {
             lock.unlock();
@@ -613,10 +690,11 @@ public final class Computes implements AutoCloseable {
         try {
             node = requireNode(name);
             Timeline timeline = repository.timeline(node.timeline());
-            if (destroy) {
+            if (destroy || node.isReadOnly()) {
                 destroyLocked(node, timeline);
                 return new Status(name, branchOf(node), node.timeline(), "127.0.0.1", node.port(), "destroyed",
-                        null, timeline.metadata().lastLsn(), dataDir(node), user.name(), null, null, null);
+                        null, timeline.metadata().lastLsn(), dataDir(node), user.name(), null, null, null,
+                        node.readOnlyAt());
             }
             stopLocked(node, timeline);
             save(node.withWantRunning(false));
@@ -639,6 +717,8 @@ public final class Computes implements AutoCloseable {
                 Timeline timeline = repository.timeline(node.timeline());
                 if (isRunning(node)) {
                     log.info("adopted running compute {} (pid {})", node.name(), pid(node).orElse(-1));
+                } else if (node.isReadOnly()) {
+                    destroyLocked(node, timeline);
                 } else {
                     settleStopped(node, timeline);
                     if (node.wantRunning()) {
@@ -713,8 +793,8 @@ public final class Computes implements AutoCloseable {
             prepare(node, timeline);
         }
         Path planFile = dataDir.resolve(PLAN_FILE);
-        RecoveryPlan plan = Files.exists(dataDir.resolve("recovery.signal")) && Files.exists(planFile)
-                ? AtomicFiles.readJson(planFile, RecoveryPlan.class) : null;
+        boolean recovering = Files.exists(dataDir.resolve(signalFile(node)));
+        RecoveryPlan plan = recovering && Files.exists(planFile) ? AtomicFiles.readJson(planFile, RecoveryPlan.class) : null;
         if (plan != null) {
             plan.writeRestoreView(repository, restoreDir(node), this::livePgWal);
             user.own(restoreDir(node), true);
@@ -725,11 +805,16 @@ public final class Computes implements AutoCloseable {
         user.own(repository.socketsDir(), false);
         Path logFile = logFile(node);
         touch(logFile);
-        log.info("starting compute {} on port {}{}", node.name(), node.port(), plan == null ? "" : " (recovery)");
+        log.info("starting compute {} on port {}{}", node.name(), node.port(),
+                node.isReadOnly() ? " (read-only at " + node.readOnlyAt() + ")" : plan == null ? "" : " (recovery)");
         pgCtl.start(dataDir, logFile, START_TIMEOUT);
-        waitUntilWritable(node, logFile);
+        if (node.isReadOnly()) {
+            waitUntilPaused(node, logFile, plan != null && plan.stopBefore().isPresent());
+        } else {
+            waitUntilWritable(node, logFile);
+        }
         activity.put(node.name(), new Activity());
-        if (plan != null) {
+        if (plan != null && !node.isReadOnly()) {
             try {
                 Files.deleteIfExists(planFile);
             } catch (IOException e) {
@@ -738,6 +823,11 @@ public final class Computes implements AutoCloseable {
             Repository.deleteTree(restoreDir(node));
         }
         save(node.withWantRunning(true));
+    }
+
+    /** A read-write node recovers then promotes (recovery.signal); a read-only one stays a standby. */
+    private static String signalFile(ComputeNode node) {
+        return node.isReadOnly() ? "standby.signal" : "recovery.signal";
     }
 
     private void stopLocked(ComputeNode node, Timeline timeline) {
@@ -754,6 +844,9 @@ public final class Computes implements AutoCloseable {
      * so that end is known and nothing the crashed Postgres acknowledged is left behind.
      */
     private void settleStopped(ComputeNode node, Timeline timeline) {
+        if (node.isReadOnly()) {
+            return; // a standby writes no WAL of the timeline's
+        }
         Path dataDir = dataDir(node);
         if (!Files.exists(dataDir.resolve("global").resolve("pg_control")) || Files.exists(dataDir.resolve("recovery.signal"))) {
             return; // never promoted: the timeline still ends at its branch point
@@ -775,12 +868,14 @@ public final class Computes implements AutoCloseable {
 
     /** Makes a node's data directory: the plan's image copied in, set to recover by that plan at first start. */
     private void prepare(ComputeNode node, Timeline timeline) {
-        RecoveryPlan plan = RecoveryPlan.latest(repository, timeline);
+        RecoveryPlan plan = node.isReadOnly()
+                ? RecoveryPlan.at(repository, timeline, node.readOnlyAt(), node.readOnlyTli())
+                : RecoveryPlan.latest(repository, timeline);
         Path staging = repository.tmpDir().resolve("datadir-" + node.name());
         Repository.deleteTree(staging);
         copyTree(plan.image().dataDir(), staging);
         try {
-            Files.createFile(staging.resolve("recovery.signal"));
+            Files.createFile(staging.resolve(signalFile(node)));
             AtomicFiles.writeJson(staging.resolve(PLAN_FILE), plan);
             user.own(staging, true);
             Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwx------"));
@@ -794,8 +889,9 @@ public final class Computes implements AutoCloseable {
                 plan.stopBefore().map(l -> ", replay stops before " + l).orElse(""));
     }
 
-    private Map.Entry<Lsn, Integer> restorePoint(ComputeNode node, BranchName child) {
-        String pointName = ("zenith branch " + child).substring(0, Math.min(63, 14 + child.value().length()));
+    private Map.Entry<Lsn, Integer> restorePoint(ComputeNode node, String child) {
+        String full = "zenith branch " + child;
+        String pointName = full.substring(0, Math.min(63, full.length()));
         try (Connection c = connect(node)) {
             c.setAutoCommit(false);
             Lsn lsn;
@@ -843,6 +939,29 @@ public final class Computes implements AutoCloseable {
                 + START_TIMEOUT.toMinutes() + " minutes" + (last == null ? "" : ": " + last.getMessage()), "see " + logFile);
     }
 
+    /** A read-only view is ready once replay has paused at its target (or, with none, once it accepts connections). */
+    private void waitUntilPaused(ComputeNode node, Path logFile, boolean hasTarget) {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!isRunning(node)) {
+                throw ZenithException.failed("Postgres for " + node.name() + " stopped during recovery: "
+                        + PgCtl.lastLines(logFile), "see " + logFile);
+            }
+            try (Connection c = connect(node); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT pg_get_wal_replay_pause_state()")) {
+                rs.next();
+                if (!hasTarget || rs.getString(1).equals("paused")) {
+                    return;
+                }
+            } catch (SQLException e) {
+                // not accepting connections yet
+            }
+            pause(Duration.ofMillis(20));
+        }
+        throw ZenithException.failed("Postgres for " + node.name() + " did not reach " + node.readOnlyAt() + " in "
+                + START_TIMEOUT.toMinutes() + " minutes", "see " + logFile);
+    }
+
     private void writeConfig(ComputeNode node, Timeline timeline, RecoveryPlan plan) {
         StringBuilder conf = new StringBuilder()
                 .append("# Written by zenith before every start; put your own settings in postgresql.conf.\n")
@@ -850,16 +969,18 @@ public final class Computes implements AutoCloseable {
                 .append("port = ").append(node.port()).append('\n')
                 .append("unix_socket_directories = ").append(quote(repository.socketsDir().toAbsolutePath().toString())).append('\n')
                 .append("fsync = on\n")
-                .append("wal_level = replica\n")
-                .append("archive_mode = on\n")
-                .append("archive_library = 'basic_archive'\n")
-                .append("basic_archive.archive_directory = ")
-                .append(quote(timeline.wal().archiveDir().toAbsolutePath().toString())).append('\n');
+                .append("wal_level = replica\n");
+        if (!node.isReadOnly()) {
+            conf.append("archive_mode = on\n")
+                    .append("archive_library = 'basic_archive'\n")
+                    .append("basic_archive.archive_directory = ")
+                    .append(quote(timeline.wal().archiveDir().toAbsolutePath().toString())).append('\n');
+        }
         if (plan != null) {
             conf.append("restore_command = ")
                     .append(quote("cp \"" + restoreDir(node).toAbsolutePath() + "/%f\" \"%p\"")).append('\n')
                     .append("recovery_target_timeline = 'latest'\n")
-                    .append("recovery_target_action = 'promote'\n");
+                    .append("recovery_target_action = '").append(node.isReadOnly() ? "pause" : "promote").append("'\n");
             plan.stopBefore().ifPresent(lsn -> conf
                     .append("recovery_target_lsn = '").append(lsn).append("'\n")
                     .append("recovery_target_inclusive = off\n"));
@@ -910,7 +1031,8 @@ public final class Computes implements AutoCloseable {
         }
         String timeout = node.effectiveIdleTimeout(IdleTimeout.parse(repository.config().idleTimeout())).toString();
         return new Status(node.name(), branchOf(node), node.timeline(), "127.0.0.1", node.port(), state,
-                pid.isPresent() ? pid.getAsLong() : null, lsn, dataDir(node), user.name(), connections, idleSeconds, timeout);
+                pid.isPresent() ? pid.getAsLong() : null, lsn, dataDir(node), user.name(), connections, idleSeconds, timeout,
+                node.readOnlyAt());
     }
 
     private BranchName branchOf(ComputeNode node) {

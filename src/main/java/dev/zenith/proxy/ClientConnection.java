@@ -1,6 +1,7 @@
 package dev.zenith.proxy;
 
 import dev.zenith.BranchName;
+import dev.zenith.PointInTime;
 import dev.zenith.ZenithException;
 import dev.zenith.compute.Computes;
 import org.slf4j.Logger;
@@ -15,6 +16,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -108,16 +110,25 @@ final class ClientConnection implements Runnable {
 
     private void serve(StartupMessage startup) throws IOException {
         StartupMessage.Routed routed = startup.route();
+        String named = routed.branch().orElse(BranchName.MAIN.value());
+        int at = named.indexOf('@');
         BranchName branch;
+        PointInTime point;
         try {
-            branch = routed.branch().map(BranchName::new).orElse(BranchName.MAIN);
+            branch = new BranchName(at < 0 ? named : named.substring(0, at));
         } catch (IllegalArgumentException e) {
             fail("42602", e.getMessage(), "name a branch like options=branch=main; zenith branch lists them");
             return;
         }
+        try {
+            point = at < 0 ? null : PointInTime.parse(named.substring(at + 1), Instant.now());
+        } catch (IllegalArgumentException e) {
+            fail("22023", e.getMessage(), "for a read-only view of the past use branch=main@0/16B5A50 or branch=main@2026-11-24T10:15:00Z");
+            return;
+        }
         Computes.Lease lease;
         try {
-            lease = computes.lease(branch);
+            lease = point == null ? computes.lease(branch) : computes.leaseReadOnly(branch, point);
         } catch (ZenithException e) {
             fail(sqlState(e), e.getMessage(), e.hint());
             return;
@@ -249,7 +260,7 @@ final class ClientConnection implements Runnable {
     static String sqlState(ZenithException e) {
         return switch (e.kind()) {
             case NOT_FOUND -> "3D000";
-            case BAD_REQUEST -> "42602";
+            case BAD_REQUEST -> "22023";
             case LIMIT -> "53300";
             case CONFLICT -> "55000";
             case FAILED -> "58000";

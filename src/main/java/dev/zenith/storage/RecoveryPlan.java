@@ -43,28 +43,47 @@ public record RecoveryPlan(Image image, Optional<Lsn> stopBefore, List<WalSource
     }
 
     public static RecoveryPlan latest(Repository repository, Timeline timeline) {
+        List<Link> chain = chain(repository, new Link(timeline, Integer.MAX_VALUE, null));
+        Image image = newestImage(repository, timeline, chain);
+        boolean promoted = timeline.wal().hasHistory();
+        Lsn branchPoint = timeline.metadata().lastLsn();
+        return plan(image, promoted ? null : branchPoint, chain);
+    }
+
+    /** The state of {@code timeline} at {@code lsn} (on Postgres timeline {@code tli}): a read-only view of its past. */
+    public static RecoveryPlan at(Repository repository, Timeline timeline, Lsn lsn, int tli) {
+        List<Link> chain = chain(repository, new Link(timeline, tli, lsn));
+        return plan(newestImage(repository, timeline, chain), lsn, chain);
+    }
+
+    private static List<Link> chain(Repository repository, Link first) {
         List<Link> chain = new ArrayList<>();
-        chain.add(new Link(timeline, Integer.MAX_VALUE, null));
-        for (Timeline t = timeline; t.metadata().ancestor() != null; ) {
+        chain.add(first);
+        for (Timeline t = first.timeline(); t.metadata().ancestor() != null; ) {
             Timeline ancestor = repository.timeline(t.metadata().ancestor());
             chain.add(new Link(ancestor, t.metadata().ancestorTli(), t.metadata().ancestorLsn()));
             t = ancestor;
         }
-        Image image = chain.stream()
+        return chain;
+    }
+
+    private static Image newestImage(Repository repository, Timeline timeline, List<Link> chain) {
+        return chain.stream()
                 .map(l -> l.upTo() == null ? l.timeline().newestImage() : l.timeline().newestImageAtOrBefore(l.upTo()))
                 .flatMap(Optional::stream).findFirst()
                 .orElseThrow(() -> ZenithException.failed("no image to rebuild timeline " + timeline.id() + " from",
                         "the repository is damaged: restore " + repository.root() + " from a backup"));
+    }
 
-        boolean promoted = timeline.wal().hasHistory();
-        Lsn branchPoint = timeline.metadata().lastLsn();
-        if (!promoted && image.lsn().equals(branchPoint)) {
-            // The image is the state at the branch point: replay nothing. History files still tell
-            // Postgres which timeline ids are taken, so its promotion picks a fresh one.
+    /** Replay to the end of the chain's WAL, or stop before {@code stopBefore}. */
+    private static RecoveryPlan plan(Image image, Lsn stopBefore, List<Link> chain) {
+        if (stopBefore != null && image.lsn().equals(stopBefore)) {
+            // The image is the state at the point: replay nothing. History files still tell
+            // Postgres which timeline ids are taken, so a promotion picks a fresh one.
             return new RecoveryPlan(image, Optional.empty(),
                     chain.stream().map(l -> new WalSource(l.timeline().id(), l.maxTli(), true)).toList());
         }
-        return new RecoveryPlan(image, promoted ? Optional.empty() : Optional.of(branchPoint),
+        return new RecoveryPlan(image, Optional.ofNullable(stopBefore),
                 chain.stream().map(l -> new WalSource(l.timeline().id(), l.maxTli(), false)).toList());
     }
 

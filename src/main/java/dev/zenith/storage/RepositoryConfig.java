@@ -20,12 +20,13 @@ import java.util.List;
  *                        suspended: {@code 300s}, {@code 5m}, {@code 0} (at the last disconnect), {@code never}
  * @param maxComputes     how many computes may run at once
  * @param proxyStartupTimeout how long a client may take to send its startup message ({@code 10s})
+ * @param readOnlyIdleTimeout idle timeout of read-only views of the past ({@code branch=main@LSN}): {@code 30s}
  * @param proxyTls        offer TLS on the proxy's TCP port with a self-signed certificate kept in
  *                        {@code tls/}, so {@code sslmode=require} works
  */
 public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, String osUser, String superuser,
                                int proxyPort, String proxyAddress, List<String> proxySocketDirs,
-                               String idleTimeout, int maxComputes, String proxyStartupTimeout, boolean proxyTls) {
+                               String idleTimeout, int maxComputes, String proxyStartupTimeout, String readOnlyIdleTimeout, boolean proxyTls) {
 
     public static final int DEFAULT_API_PORT = 64000;
     public static final int DEFAULT_COMPUTE_PORT_BASE = 55432;
@@ -35,6 +36,7 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
     public static final String DEFAULT_IDLE_TIMEOUT = "300s";
     public static final int DEFAULT_MAX_COMPUTES = 8;
     public static final String DEFAULT_PROXY_STARTUP_TIMEOUT = "10s";
+    public static final String DEFAULT_READ_ONLY_IDLE_TIMEOUT = "30s";
 
     public RepositoryConfig {
         apiPort = apiPort == 0 ? DEFAULT_API_PORT : apiPort;
@@ -45,11 +47,12 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
         idleTimeout = idleTimeout == null ? DEFAULT_IDLE_TIMEOUT : idleTimeout;
         maxComputes = maxComputes == 0 ? DEFAULT_MAX_COMPUTES : maxComputes;
         proxyStartupTimeout = proxyStartupTimeout == null ? DEFAULT_PROXY_STARTUP_TIMEOUT : proxyStartupTimeout;
+        readOnlyIdleTimeout = readOnlyIdleTimeout == null ? DEFAULT_READ_ONLY_IDLE_TIMEOUT : readOnlyIdleTimeout;
     }
 
     /** These settings with the proxy's port and TLS changed for one run of the daemon. */
     public RepositoryConfig withProxy(int port, boolean tls) {
         return new RepositoryConfig(apiPort, computePortBase, pgBin, osUser, superuser, port, proxyAddress,
-                proxySocketDirs, idleTimeout, maxComputes, proxyStartupTimeout, tls);
+                proxySocketDirs, idleTimeout, maxComputes, proxyStartupTimeout, readOnlyIdleTimeout, tls);
     }
 }

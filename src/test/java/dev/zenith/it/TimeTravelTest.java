@@ -144,6 +144,100 @@ class TimeTravelTest {
     }
 
     @Test
+    void thePastReadOnlyWithoutABranch() throws Exception {
+        int main = z.start("main");
+        List<Lsn> lsns = commitEach(main, "past_rows", 1, 10);
+        List<String> times = commitEachWithTime(main, "past_rows", 11, 20);
+        int branchesBefore = com.fasterxml.jackson.databind.json.JsonMapper.builder().build()
+                .readTree(z.cli("branch", "--json").ok().out()).size();
+
+        String atLsn = "branch%3Dmain%40" + lsns.get(4);
+        try (Connection c = java.sql.DriverManager.getConnection(z.proxyUrl(atLsn)); Statement s = c.createStatement()) {
+            assertThat(idsOn(s, "past_rows")).isEqualTo(range(1, 5));
+            assertThatWriteIsRefused(s);
+            // a second client at the same point shares the same read-only compute
+            try (Connection again = java.sql.DriverManager.getConnection(z.proxyUrl(atLsn)); Statement t = again.createStatement()) {
+                assertThat(port(t)).isEqualTo(port(s));
+            }
+        }
+        String atTime = "branch%3Dmain%40" + java.net.URLEncoder.encode(times.get(2), java.nio.charset.StandardCharsets.UTF_8);
+        try (Connection c = java.sql.DriverManager.getConnection(z.proxyUrl(atTime)); Statement s = c.createStatement()) {
+            assertThat(idsOn(s, "past_rows")).isEqualTo(range(1, 13));
+        }
+        assertThat(com.fasterxml.jackson.databind.json.JsonMapper.builder().build()
+                .readTree(z.cli("branch", "--json").ok().out()).size()).isEqualTo(branchesBefore);
+        assertThat(ids(main, "past_rows")).isEqualTo(range(1, 20));
+
+        String out = z.cli("pg", "start", "main", "--at", lsns.get(7).toString()).ok().out();
+        assertThat(out).contains("Starting read-only postgres node").contains("at " + lsns.get(7));
+        int port = Integer.parseInt(out.replaceAll("(?s).*port=(\\d+).*", "$1"));
+        try (Connection c = z.connect(port); Statement s = c.createStatement()) {
+            assertThat(idsOn(s, "past_rows")).isEqualTo(range(1, 8));
+            assertThatWriteIsRefused(s);
+        }
+        assertThat(z.cli("pg", "list").ok().out()).contains("main@" + lsns.get(7));
+
+        java.sql.SQLException bad = org.assertj.core.api.Assertions.catchThrowableOfType(java.sql.SQLException.class,
+                () -> java.sql.DriverManager.getConnection(z.proxyUrl("branch%3Dmain%40FF%2F0")).close());
+        assertThat(bad.getSQLState()).isEqualTo("22023");
+        assertThat(bad.getMessage()).contains("outside branch main's history");
+    }
+
+    @Test
+    void aReadOnlyViewIsRemovedWhenIdle() throws Exception {
+        Zenith quick = Zenith.empty();
+        try {
+            quick.init().ok();
+            var config = (com.fasterxml.jackson.databind.node.ObjectNode) dev.zenith.Json.MAPPER
+                    .readTree(quick.repo().resolve("config.json").toFile());
+            config.put("readOnlyIdleTimeout", "1s");
+            dev.zenith.Json.MAPPER.writeValue(quick.repo().resolve("config.json").toFile(), config);
+            quick.cli("pageserver", "start").ok();
+            try (Connection c = quick.connectProxy("main"); Statement s = c.createStatement()) {
+                s.execute("CREATE TABLE t (x int)");
+            }
+            String lsn;
+            try (Connection c = quick.connectProxy("main"); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT pg_current_wal_insert_lsn()")) {
+                rs.next();
+                lsn = rs.getString(1);
+            }
+            try (Connection c = java.sql.DriverManager.getConnection(quick.proxyUrl("branch%3Dmain%40" + lsn))) {
+                assertThat(c.isValid(5)).isTrue();
+                assertThat(quick.cli("pg", "list").ok().out()).contains("main@" + lsn);
+            }
+            Zenith.waitFor(java.time.Duration.ofSeconds(60), () -> !quick.cli("pg", "list").ok().out().contains("main@"),
+                    "the read-only view to go away");
+            assertThat(quick.repo().resolve("pgdatadirs")).isDirectoryNotContaining(p -> p.getFileName().toString().startsWith("ro_"));
+        } finally {
+            quick.close();
+        }
+    }
+
+    private static void assertThatWriteIsRefused(Statement s) {
+        java.sql.SQLException e = org.assertj.core.api.Assertions.catchThrowableOfType(java.sql.SQLException.class,
+                () -> s.execute("INSERT INTO past_rows VALUES (-1)"));
+        assertThat(e.getSQLState()).isEqualTo("25006");
+    }
+
+    private static List<Integer> idsOn(Statement s, String table) throws SQLException {
+        List<Integer> ids = new ArrayList<>();
+        try (ResultSet rs = s.executeQuery("SELECT id FROM " + table + " ORDER BY id")) {
+            while (rs.next()) {
+                ids.add(rs.getInt(1));
+            }
+        }
+        return ids;
+    }
+
+    private static int port(Statement s) throws SQLException {
+        try (ResultSet rs = s.executeQuery("SHOW port")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    @Test
     void pointsOutsideTheParentsHistoryAreRefusedWithTheRange() throws Exception {
         int main = z.start("main");
         List<Lsn> after = commitEach(main, "range_rows", 1, 3);
