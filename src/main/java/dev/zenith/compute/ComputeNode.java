@@ -1,5 +1,6 @@
 package dev.zenith.compute;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import dev.zenith.Lsn;
 import dev.zenith.TimelineId;
 
@@ -40,6 +41,7 @@ public record ComputeNode(String name, TimelineId timeline, int port, Instant cr
         return new ComputeNode(name, timeline, port, createdAt, false, idleTimeout, onDemand, true, readOnlyAt, readOnlyTli);
     }
 
+    @JsonIgnore
     public boolean isReadOnly() {
         return readOnlyAt != null;
     }
