@@ -160,6 +160,8 @@ public final class ApiServer implements AutoCloseable {
                 CreateCompute req = body(exchange, CreateCompute.class);
                 return new Created(computes.create(BranchName.of(req.branch()), req.name(), req.port(), req.idleTimeout()));
             }
+            case "POST /v1/gc":
+                return computes.collectGarbage();
             case "POST /v1/shutdown":
                 Thread.ofVirtual().start(shutdown);
                 return Map.of("status", "stopping");

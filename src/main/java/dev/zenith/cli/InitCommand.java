@@ -60,6 +60,10 @@ final class InitCommand implements Callable<Integer> {
             description = "How many computes may run at once (default: ${DEFAULT-VALUE})")
     int maxComputes;
 
+    @Option(names = "--retention", paramLabel = "DURATION", defaultValue = RepositoryConfig.DEFAULT_RETENTION,
+            description = "How far back every branch's history stays available for --at and read-only views (default: ${DEFAULT-VALUE})")
+    String retention;
+
     @Option(names = "--tls", description = "Offer TLS on the proxy with a self-signed certificate (sslmode=require works)")
     boolean tls;
 
@@ -84,6 +88,7 @@ final class InitCommand implements Callable<Integer> {
             throw ZenithException.badRequest("invalid --max-computes " + maxComputes + ": use 1 or more");
         }
         String timeout = IdleTimeout.parse(idleTimeout).toString();
+        dev.zenith.DurationText.parse(retention, "--retention");
         if (Repository.exists(root)) {
             throw ZenithException.conflict("a zenith repository already exists in " + Main.display(root),
                     "use it as it is (zenith pageserver start), or remove " + Main.display(root) + " to start over");
@@ -101,7 +106,7 @@ final class InitCommand implements Callable<Integer> {
             user.checkCanReach(dist.bin(), "PostgreSQL binaries");
             Repository repository = Repository.create(root, new RepositoryConfig(apiPort, computePortBase,
                     pgBin == null ? null : dist.bin().toString(), osUser, System.getProperty("user.name"),
-                    proxyPort, null, proxySocketDirs, timeout, maxComputes, null, null, tls));
+                    proxyPort, null, proxySocketDirs, timeout, maxComputes, null, null, retention, 0, null, null, tls));
             Computes.initRoot(repository, dist, user);
         } catch (IOException e) {
             undo(root, existed);

@@ -1,11 +1,13 @@
 package dev.zenith.compute;
 
 import dev.zenith.BranchName;
+import dev.zenith.DurationText;
 import dev.zenith.Lsn;
 import dev.zenith.PointInTime;
 import dev.zenith.TimelineId;
 import dev.zenith.ZenithException;
 import dev.zenith.storage.AtomicFiles;
+import dev.zenith.storage.GarbageCollector;
 import dev.zenith.storage.RecoveryPlan;
 import dev.zenith.storage.Repository;
 import dev.zenith.storage.Timeline;
@@ -122,6 +124,8 @@ public final class Computes implements AutoCloseable {
     private final Map<TimelineId, ReentrantLock> timelineLocks = new ConcurrentHashMap<>();
     private final ReentrantLock registryLock = new ReentrantLock();
     private final ReentrantLock admissionLock = new ReentrantLock();
+    /** Recoveries read the archive while GC removes from it: starts share this lock, GC takes it alone. */
+    private final java.util.concurrent.locks.ReentrantReadWriteLock maintenance = new java.util.concurrent.locks.ReentrantReadWriteLock();
     private final Set<String> starting = ConcurrentHashMap.newKeySet();
     private final Map<String, Activity> activity = new ConcurrentHashMap<>();
     private volatile Runnable idleListener = () -> { };
@@ -190,7 +194,7 @@ public final class Computes implements AutoCloseable {
         Lsn start = branch.startLsn();
         Lsn lsn = switch (at) {
             case null -> state.mark();
-            case PointInTime.AtLsn atLsn -> checkInHistory(branchName, atLsn.lsn(), start, state.promoted() ? state.end() : start);
+            case PointInTime.AtLsn atLsn -> checkInHistory(branch, branchName, atLsn.lsn(), start, state.promoted() ? state.end() : start);
             case PointInTime.AtTime atTime -> state.promoted()
                     ? lsnAtTime(branch, branchName, atTime.time(), start, state.mark(), state.tli())
                     : checkTime(branch, branchName, atTime.time(), start);
@@ -291,6 +295,61 @@ public final class Computes implements AutoCloseable {
         Lsn end = currentLsn(node.get());
         Map.Entry<Lsn, Integer> mark = restorePoint(node.get(), markName);
         return new ParentState(true, end, mark.getKey(), mark.getValue());
+    }
+
+    /**
+     * Makes an image of every running compute whose timeline has more than {@code thresholdBytes} of
+     * WAL since the image a rebuild would start from, so a start never replays more than that.
+     */
+    public void makeImagesWhereDue(long thresholdBytes) {
+        for (ComputeNode node : List.copyOf(nodes.values())) {
+            if (node.isReadOnly() || !isRunning(node)) {
+                continue;
+            }
+            Timeline timeline = repository.timeline(node.timeline());
+            ReentrantLock lock = lockFor(node.timeline());
+            lock.lock();
+            try {
+                if (!isRunning(node)) {
+                    continue;
+                }
+                Lsn replayFrom = RecoveryPlan.latest(repository, timeline).image().walStart();
+                Lsn current = currentLsn(node);
+                if (current.value() - replayFrom.value() < thresholdBytes) {
+                    continue;
+                }
+                log.info("making an image of {} at about {} ({} MiB of WAL since {})", node.name(), current,
+                        (current.value() - replayFrom.value()) >> 20, replayFrom);
+                try (Connection c = connect(node)) {
+                    var image = ImageMaker.make(c, dataDir(node), repository.tmpDir().resolve("image-" + node.name()),
+                            timeline, user);
+                    log.info("image of {} made at {}", node.name(), image.lsn());
+                }
+            } catch (SQLException | RuntimeException e) {
+                log.error("cannot make an image of {}", node.name(), e);
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** Removes what no branch needs for its latest state, its retention window or its children. */
+    public GarbageCollector.Result collectGarbage() {
+        maintenance.writeLock().lock();
+        try {
+            Instant now = Instant.now();
+            GarbageCollector.Result result = new GarbageCollector(repository).collect(t -> retentionHorizon(now));
+            log.info("gc: removed {} WAL files, {} images, {} timelines; freed {} bytes", result.segments(), result.images(),
+                    result.timelines(), result.freedBytes());
+            return result;
+        } finally {
+            maintenance.writeLock().unlock();
+        }
+    }
+
+    /** The oldest time whose state stays available; {@code never} keeps everything. */
+    private Instant retentionHorizon(Instant now) {
+        return DurationText.parse(repository.config().retention(), "retention").map(now::minus).orElse(Instant.EPOCH);
     }
 
     /** What deleting a branch freed. */
@@ -419,25 +478,44 @@ public final class Computes implements AutoCloseable {
         return bytes;
     }
 
-    private static Lsn checkInHistory(BranchName parent, Lsn at, Lsn start, Lsn last) {
+    private Lsn checkInHistory(Timeline branch, BranchName name, Lsn at, Lsn start, Lsn last) {
         if (at.isBefore(start) || at.isAfter(last)) {
-            throw ZenithException.badRequest("LSN " + at + " is outside branch " + parent + "'s history: "
+            throw ZenithException.badRequest("LSN " + at + " is outside branch " + name + "'s history: "
                     + (at.isBefore(start) ? "it starts at " + start : "its WAL ends at " + last)
                     + "; choose an LSN from " + start + " to " + last);
+        }
+        Instant horizon = retentionHorizon(Instant.now());
+        if (branch.wal().archived().entrySet().stream().anyMatch(f -> !f.getKey().history()
+                && f.getKey().segmentNumber() == at.value() / WalFileName.SEGMENT_SIZE && modifiedBefore(f.getValue(), horizon))) {
+            throw ZenithException.badRequest("LSN " + at + " of branch " + name + " is older than the retention window ("
+                    + repository.config().retention() + ", since " + horizon + "): choose a later point, up to " + last);
         }
         return at;
     }
 
+    private static boolean modifiedBefore(Path file, Instant time) {
+        try {
+            return Files.getLastModifiedTime(file).toInstant().isBefore(time);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** A time within a branch's life; for a branch with no WAL of its own, every such time is its branch point. */
-    private static Lsn checkTime(Timeline parent, BranchName parentName, Instant time, Lsn start) {
-        Instant created = parent.metadata().createdAt();
+    private Lsn checkTime(Timeline parent, BranchName parentName, Instant time, Lsn start) {
         Instant now = Instant.now();
+        Instant horizon = retentionHorizon(now);
+        Instant created = parent.metadata().createdAt().isAfter(horizon) ? parent.metadata().createdAt() : horizon;
         if (time.isAfter(now)) {
             throw ZenithException.badRequest("time " + time + " is in the future; choose a time from " + created + " to " + now);
         }
-        if (time.isBefore(created)) {
+        if (time.isBefore(parent.metadata().createdAt())) {
             throw ZenithException.badRequest("time " + time + " is before branch " + parentName + " existed (created "
-                    + created + "); choose a time from " + created + " to " + now);
+                    + parent.metadata().createdAt() + "); choose a time from " + created + " to " + now);
+        }
+        if (time.isBefore(horizon)) {
+            throw ZenithException.badRequest("time " + time + " is older than the retention window ("
+                    + repository.config().retention() + "); choose a time from " + created + " to " + now);
         }
         return start;
     }
@@ -788,6 +866,15 @@ public final class Computes implements AutoCloseable {
     }
 
     private void startLocked(ComputeNode node, Timeline timeline) {
+        maintenance.readLock().lock();
+        try {
+            startRecovering(node, timeline);
+        } finally {
+            maintenance.readLock().unlock();
+        }
+    }
+
+    private void startRecovering(ComputeNode node, Timeline timeline) {
         Path dataDir = dataDir(node);
         if (!Files.exists(dataDir.resolve("PG_VERSION"))) {
             prepare(node, timeline);

@@ -1,8 +1,10 @@
 package dev.zenith.pageserver;
 
+import dev.zenith.DurationText;
 import dev.zenith.ZenithException;
 import dev.zenith.api.ApiServer;
 import dev.zenith.compute.Computes;
+import dev.zenith.compute.Housekeeping;
 import dev.zenith.compute.IdleSuspender;
 import dev.zenith.compute.IdleTimeout;
 import dev.zenith.compute.OsUser;
@@ -42,6 +44,7 @@ public final class PageServer implements AutoCloseable {
     private final Computes computes;
     private final ProxyServer proxy;
     private final IdleSuspender suspender;
+    private final Housekeeping housekeeping;
     private final ApiServer api;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final java.util.concurrent.locks.ReentrantLock closeLock = new java.util.concurrent.locks.ReentrantLock();
@@ -59,10 +62,14 @@ public final class PageServer implements AutoCloseable {
         // Listeners first: a port in use stops the start before anything else happened.
         this.proxy = new ProxyServer(computes, config.proxyAddress(), config.proxyPort(),
                 config.proxySocketDirs().stream().map(Path::of).toList(),
-                IdleTimeout.parse(config.proxyStartupTimeout()).duration().orElse(Duration.ofDays(1)),
+                DurationText.parse(config.proxyStartupTimeout(), "proxyStartupTimeout").orElse(Duration.ofDays(1)),
                 config.proxyTls() ? repository.root().resolve("tls") : null);
         try {
             this.suspender = new IdleSuspender(computes, idleTimeout, IDLE_CHECK_INTERVAL);
+            this.housekeeping = new Housekeeping(computes,
+                    DurationText.parse(config.housekeepingInterval(), "housekeepingInterval").orElse(Duration.ofDays(365)),
+                    (long) config.imageWalThresholdMb() << 20,
+                    DurationText.parse(config.gcInterval(), "gcInterval").orElse(Duration.ofDays(365 * 100)));
             this.api = new ApiServer(new InetSocketAddress("127.0.0.1", config.apiPort()), repository,
                     computes, dist, proxy.addresses(), suspender::checks, this::close);
         } catch (RuntimeException e) {
@@ -97,6 +104,7 @@ public final class PageServer implements AutoCloseable {
         Files.writeString(repository.root().resolve(PID_FILE), ProcessHandle.current().pid() + "\n");
         computes.reconcile();
         suspender.start();
+        housekeeping.start();
         api.start();
         proxy.start();
         log.info("pageserver started: pid {}, API on 127.0.0.1:{}, proxy on {}, repository {}", ProcessHandle.current().pid(),
@@ -141,6 +149,7 @@ public final class PageServer implements AutoCloseable {
         api.close();
         try {
             suspender.close();
+            housekeeping.close();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -77,7 +77,7 @@ public record RecoveryPlan(Image image, Optional<Lsn> stopBefore, List<WalSource
 
     /** Replay to the end of the chain's WAL, or stop before {@code stopBefore}. */
     private static RecoveryPlan plan(Image image, Lsn stopBefore, List<Link> chain) {
-        if (stopBefore != null && image.lsn().equals(stopBefore)) {
+        if (stopBefore != null && image.clean() && image.lsn().equals(stopBefore)) {
             // The image is the state at the point: replay nothing. History files still tell
             // Postgres which timeline ids are taken, so a promotion picks a fresh one.
             return new RecoveryPlan(image, Optional.empty(),

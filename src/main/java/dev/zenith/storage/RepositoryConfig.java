@@ -21,12 +21,17 @@ import java.util.List;
  * @param maxComputes     how many computes may run at once
  * @param proxyStartupTimeout how long a client may take to send its startup message ({@code 10s})
  * @param readOnlyIdleTimeout idle timeout of read-only views of the past ({@code branch=main@LSN}): {@code 30s}
+ * @param retention       how far back every branch's history stays available ({@code 24h})
+ * @param imageWalThresholdMb a new image is made when a running compute has this much WAL since the newest one (256)
+ * @param gcInterval      how often the daemon collects garbage ({@code 1h})
+ * @param housekeepingInterval how often the daemon checks whether images or GC are due ({@code 30s})
  * @param proxyTls        offer TLS on the proxy's TCP port with a self-signed certificate kept in
  *                        {@code tls/}, so {@code sslmode=require} works
  */
 public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, String osUser, String superuser,
                                int proxyPort, String proxyAddress, List<String> proxySocketDirs,
-                               String idleTimeout, int maxComputes, String proxyStartupTimeout, String readOnlyIdleTimeout, boolean proxyTls) {
+                               String idleTimeout, int maxComputes, String proxyStartupTimeout, String readOnlyIdleTimeout, String retention,
+                               int imageWalThresholdMb, String gcInterval, String housekeepingInterval, boolean proxyTls) {
 
     public static final int DEFAULT_API_PORT = 64000;
     public static final int DEFAULT_COMPUTE_PORT_BASE = 55432;
@@ -37,6 +42,10 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
     public static final int DEFAULT_MAX_COMPUTES = 8;
     public static final String DEFAULT_PROXY_STARTUP_TIMEOUT = "10s";
     public static final String DEFAULT_READ_ONLY_IDLE_TIMEOUT = "30s";
+    public static final String DEFAULT_RETENTION = "24h";
+    public static final int DEFAULT_IMAGE_WAL_THRESHOLD_MB = 256;
+    public static final String DEFAULT_GC_INTERVAL = "1h";
+    public static final String DEFAULT_HOUSEKEEPING_INTERVAL = "30s";
 
     public RepositoryConfig {
         apiPort = apiPort == 0 ? DEFAULT_API_PORT : apiPort;
@@ -48,11 +57,16 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
         maxComputes = maxComputes == 0 ? DEFAULT_MAX_COMPUTES : maxComputes;
         proxyStartupTimeout = proxyStartupTimeout == null ? DEFAULT_PROXY_STARTUP_TIMEOUT : proxyStartupTimeout;
         readOnlyIdleTimeout = readOnlyIdleTimeout == null ? DEFAULT_READ_ONLY_IDLE_TIMEOUT : readOnlyIdleTimeout;
+        retention = retention == null ? DEFAULT_RETENTION : retention;
+        imageWalThresholdMb = imageWalThresholdMb == 0 ? DEFAULT_IMAGE_WAL_THRESHOLD_MB : imageWalThresholdMb;
+        gcInterval = gcInterval == null ? DEFAULT_GC_INTERVAL : gcInterval;
+        housekeepingInterval = housekeepingInterval == null ? DEFAULT_HOUSEKEEPING_INTERVAL : housekeepingInterval;
     }
 
     /** These settings with the proxy's port and TLS changed for one run of the daemon. */
     public RepositoryConfig withProxy(int port, boolean tls) {
         return new RepositoryConfig(apiPort, computePortBase, pgBin, osUser, superuser, port, proxyAddress,
-                proxySocketDirs, idleTimeout, maxComputes, proxyStartupTimeout, readOnlyIdleTimeout, tls);
+                proxySocketDirs, idleTimeout, maxComputes, proxyStartupTimeout, readOnlyIdleTimeout, retention,
+                imageWalThresholdMb, gcInterval, housekeepingInterval, tls);
     }
 }

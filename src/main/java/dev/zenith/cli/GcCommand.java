@@ -1,0 +1,38 @@
+package dev.zenith.cli;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.zenith.Json;
+import dev.zenith.storage.GarbageCollector;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "gc", mixinStandardHelpOptions = true,
+        description = {"Remove the images and WAL that no branch needs for its latest state, its retention window",
+                "or its children's branch points (the pageserver also does this every gcInterval)."})
+final class GcCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--json", description = "Print JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        GarbageCollector.Result r = ApiClient.forRepository(Main.repoRoot(spec))
+                .post("/v1/gc", Map.of(), new TypeReference<>() { });
+        out.println(json ? Json.MAPPER.writeValueAsString(r)
+                : "gc: removed " + r.segments() + " WAL files, " + r.images() + " images and " + r.timelines()
+                + " unreferenced timelines; freed " + Bytes.human(r.freedBytes()));
+        out.flush();
+        return 0;
+    }
+}
