@@ -36,9 +36,12 @@ public final class ApiServer implements AutoCloseable {
     private static final int MAX_BODY = 64 * 1024;
     private static final Pattern COMPUTE_ACTION = Pattern.compile("/v1/computes/([^/]+)/(start|stop)");
     private static final Pattern BRANCH = Pattern.compile("/v1/branches/([^/]+)");
-    private static final Pattern BRANCH_ACTION = Pattern.compile("/v1/branches/([^/]+)/(rename|reset)");
+    private static final Pattern BRANCH_ACTION = Pattern.compile("/v1/branches/([^/]+)/(rename|reset|retention)");
 
-    record CreateBranch(String name, String parent, String at) {
+    record CreateBranch(String name, String parent, String at, String retention) {
+    }
+
+    record SetRetention(String retention) {
     }
 
     record CreateCompute(String branch, String name, Integer port, String idleTimeout) {
@@ -152,7 +155,7 @@ public final class ApiServer implements AutoCloseable {
                 CreateBranch req = body(exchange, CreateBranch.class);
                 BranchName parent = req.parent() == null ? BranchName.MAIN : BranchName.of(req.parent());
                 PointInTime at = req.at() == null ? null : PointInTime.parse(req.at(), java.time.Instant.now());
-                return new Created(computes.branch(BranchName.of(req.name()), parent, at));
+                return new Created(computes.branch(BranchName.of(req.name()), parent, at, req.retention()));
             }
             case "GET /v1/computes":
                 return computes.list();
@@ -179,6 +182,11 @@ public final class ApiServer implements AutoCloseable {
         }
         if (method.equals("POST") && (m = BRANCH_ACTION.matcher(path)).matches()) {
             BranchName name = BranchName.of(m.group(1));
+            if (m.group(2).equals("retention")) {
+                String window = body(exchange, SetRetention.class).retention();
+                computes.setRetention(name, window);
+                return Map.of("name", name.value(), "retention", window == null ? "default" : window);
+            }
             if (m.group(2).equals("rename")) {
                 BranchName to = BranchName.of(body(exchange, RenameBranch.class).to());
                 computes.renameBranch(name, to);

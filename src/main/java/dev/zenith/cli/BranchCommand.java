@@ -24,7 +24,7 @@ import java.util.concurrent.Callable;
         description = {"Create a branch at the end of its parent's WAL (copies no data) or at a past point,",
                 "or with no NAME, show the tree of branches."},
         subcommands = {BranchCommand.Create.class, BranchCommand.Delete.class, BranchCommand.Rename.class,
-                BranchCommand.Reset.class})
+                BranchCommand.Reset.class, BranchCommand.Retention.class})
 final class BranchCommand implements Callable<Integer> {
 
     @Spec
@@ -41,6 +41,10 @@ final class BranchCommand implements Callable<Integer> {
                     "(2026-11-24T10:15:00Z) or a relative time (-10m, -2h)."})
     String at;
 
+    @Option(names = "--retention", paramLabel = "DURATION",
+            description = "This branch's retention window (2h, 7d, never); default: the repository's")
+    String retention;
+
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
 
@@ -54,16 +58,20 @@ final class BranchCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
-        return create(api, out, name, parent, at, json);
+        return create(api, out, name, parent, at, retention, json);
     }
 
-    static int create(ApiClient api, PrintWriter out, BranchName name, BranchName parent, String at, boolean json)
-            throws IOException {
+    static int create(ApiClient api, PrintWriter out, BranchName name, BranchName parent, String at, String retention,
+                      boolean json) throws IOException {
         Map<String, String> body = new java.util.HashMap<>(
                 Map.of("name", name.value(), "parent", (parent == null ? BranchName.MAIN : parent).value()));
         if (at != null) {
             PointInTime.parse(at, java.time.Instant.now()); // a typo is a usage error, before any call
             body.put("at", at);
+        }
+        if (retention != null) {
+            dev.zenith.DurationText.parse(retention, "--retention");
+            body.put("retention", retention);
         }
         Computes.BranchPoint point = api.post("/v1/branches", body, new TypeReference<>() { });
         out.println(json ? Json.MAPPER.writeValueAsString(point)
@@ -87,12 +95,44 @@ final class BranchCommand implements Callable<Integer> {
         @Option(names = "--at", paramLabel = "LSN|TIME", description = "A past point of PARENT: 0/16B5A50, 2026-11-24T10:15:00Z, -10m.")
         String at;
 
+        @Option(names = "--retention", paramLabel = "DURATION", description = "This branch's retention window.")
+        String retention;
+
         @Option(names = "--json", description = "Print JSON.")
         boolean json;
 
         @Override
         public Integer call() throws IOException {
-            return create(ApiClient.forRepository(Main.repoRoot(spec)), spec.commandLine().getOut(), name, parent, at, json);
+            return create(ApiClient.forRepository(Main.repoRoot(spec)), spec.commandLine().getOut(), name, parent, at,
+                    retention, json);
+        }
+    }
+
+    @Command(name = "retention", mixinStandardHelpOptions = true,
+            description = "Set a branch's retention window (2h, 7d, never), or 'default' for the repository's.")
+    static final class Retention implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "NAME", description = "The branch.")
+        BranchName name;
+
+        @Parameters(index = "1", paramLabel = "DURATION", description = "2h, 7d, never, or default.")
+        String window;
+
+        @Override
+        public Integer call() {
+            String value = window.equals("default") ? null : window;
+            if (value != null) {
+                dev.zenith.DurationText.parse(value, "retention");
+            }
+            java.util.Map<String, String> body = new java.util.HashMap<>();
+            body.put("retention", value);
+            ApiClient.forRepository(Main.repoRoot(spec)).post("/v1/branches/" + name + "/retention", body,
+                    new TypeReference<Map<String, String>>() { });
+            spec.commandLine().getOut().println("branch " + name + " keeps its history for " + (value == null ? "the repository's retention window" : value));
+            spec.commandLine().getOut().flush();
+            return 0;
         }
     }
 

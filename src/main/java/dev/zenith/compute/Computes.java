@@ -168,14 +168,17 @@ public final class Computes implements AutoCloseable {
      * WAL exists after the point, which recovery needs to stop there. With no compute running, the end
      * is where the parent's WAL ended at its last clean stop.
      */
-    public BranchPoint branch(BranchName name, BranchName parentName, PointInTime at) {
+    public BranchPoint branch(BranchName name, BranchName parentName, PointInTime at, String retention) {
+        if (retention != null) {
+            DurationText.parse(retention, "retention");
+        }
         Timeline parent = repository.requireBranch(parentName);
         repository.requireNewBranchName(name);
         ReentrantLock lock = lockFor(parent.id());
         lock.lock();
         try {
             Point point = resolve(parent, parentName, name.value(), at);
-            Timeline child = repository.createBranch(name, parent, point.lsn(), point.tli());
+            Timeline child = repository.createBranch(name, parent, point.lsn(), point.tli(), retention);
             log.info("branch {} ({}) made from {} at {}{}", name, child.id(), parentName, point.lsn(),
                     at == null ? "" : " (" + at + ")");
             return new BranchPoint(name, child.id(), parentName, point.lsn());
@@ -338,7 +341,7 @@ public final class Computes implements AutoCloseable {
         maintenance.writeLock().lock();
         try {
             Instant now = Instant.now();
-            GarbageCollector.Result result = new GarbageCollector(repository).collect(t -> retentionHorizon(now));
+            GarbageCollector.Result result = new GarbageCollector(repository).collect(t -> retentionHorizon(t, now));
             log.info("gc: removed {} WAL files, {} images, {} timelines; freed {} bytes", result.segments(), result.images(),
                     result.timelines(), result.freedBytes());
             return result;
@@ -347,9 +350,21 @@ public final class Computes implements AutoCloseable {
         }
     }
 
-    /** The oldest time whose state stays available; {@code never} keeps everything. */
-    private Instant retentionHorizon(Instant now) {
-        return DurationText.parse(repository.config().retention(), "retention").map(now::minus).orElse(Instant.EPOCH);
+    /** The oldest time whose state of a branch stays available; {@code never} keeps everything. */
+    private Instant retentionHorizon(Timeline timeline, Instant now) {
+        return DurationText.parse(retention(timeline), "retention").map(now::minus).orElse(Instant.EPOCH);
+    }
+
+    private String retention(Timeline timeline) {
+        return timeline.metadata().retention() != null ? timeline.metadata().retention() : repository.config().retention();
+    }
+
+    /** Sets a branch's own retention window; null goes back to the repository's. */
+    public void setRetention(BranchName name, String window) {
+        if (window != null) {
+            DurationText.parse(window, "retention");
+        }
+        repository.requireBranch(name).setRetention(window);
     }
 
     /** What deleting a branch freed. */
@@ -484,11 +499,11 @@ public final class Computes implements AutoCloseable {
                     + (at.isBefore(start) ? "it starts at " + start : "its WAL ends at " + last)
                     + "; choose an LSN from " + start + " to " + last);
         }
-        Instant horizon = retentionHorizon(Instant.now());
+        Instant horizon = retentionHorizon(branch, Instant.now());
         if (branch.wal().archived().entrySet().stream().anyMatch(f -> !f.getKey().history()
                 && f.getKey().segmentNumber() == at.value() / WalFileName.SEGMENT_SIZE && modifiedBefore(f.getValue(), horizon))) {
             throw ZenithException.badRequest("LSN " + at + " of branch " + name + " is older than the retention window ("
-                    + repository.config().retention() + ", since " + horizon + "): choose a later point, up to " + last);
+                    + retention(branch) + ", since " + horizon + "): choose a later point, up to " + last);
         }
         return at;
     }
@@ -504,7 +519,7 @@ public final class Computes implements AutoCloseable {
     /** A time within a branch's life; for a branch with no WAL of its own, every such time is its branch point. */
     private Lsn checkTime(Timeline parent, BranchName parentName, Instant time, Lsn start) {
         Instant now = Instant.now();
-        Instant horizon = retentionHorizon(now);
+        Instant horizon = retentionHorizon(parent, now);
         Instant created = parent.metadata().createdAt().isAfter(horizon) ? parent.metadata().createdAt() : horizon;
         if (time.isAfter(now)) {
             throw ZenithException.badRequest("time " + time + " is in the future; choose a time from " + created + " to " + now);
@@ -514,8 +529,8 @@ public final class Computes implements AutoCloseable {
                     + parent.metadata().createdAt() + "); choose a time from " + created + " to " + now);
         }
         if (time.isBefore(horizon)) {
-            throw ZenithException.badRequest("time " + time + " is older than the retention window ("
-                    + repository.config().retention() + "); choose a time from " + created + " to " + now);
+            throw ZenithException.badRequest("time " + time + " is older than the retention window of branch " + parentName
+                    + " (" + retention(parent) + "); choose a time from " + created + " to " + now);
         }
         return start;
     }

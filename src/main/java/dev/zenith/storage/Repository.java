@@ -96,7 +96,7 @@ public final class Repository {
     /** Makes the root timeline from a cleanly shut down, freshly initialized data directory and names it main. */
     public Timeline createRoot(Path stagedDataDir, Lsn lsn, int tli) {
         TimelineId id = TimelineId.generate();
-        Timeline timeline = newTimeline(new TimelineMetadata(id, null, null, 0, Instant.now(), lsn, tli));
+        Timeline timeline = newTimeline(new TimelineMetadata(id, null, null, 0, Instant.now(), lsn, tli, null));
         timeline.addImage(stagedDataDir, lsn, tli);
         branches.add(BranchName.MAIN, id);
         return timeline;
@@ -106,10 +106,10 @@ public final class Repository {
      * Creates a branch at {@code lsn} of {@code parent}'s WAL. Only metadata is written: the branch's
      * data comes from its ancestors' images and WAL when a compute first starts on it.
      */
-    public Timeline createBranch(BranchName name, Timeline parent, Lsn lsn, int tli) {
+    public Timeline createBranch(BranchName name, Timeline parent, Lsn lsn, int tli, String retention) {
         requireNewBranchName(name);
         TimelineId id = TimelineId.generate();
-        Timeline timeline = newTimeline(new TimelineMetadata(id, parent.id(), lsn, tli, Instant.now(), lsn, tli));
+        Timeline timeline = newTimeline(new TimelineMetadata(id, parent.id(), lsn, tli, Instant.now(), lsn, tli, retention));
         if (!branches.add(name, id)) {
             requireNewBranchName(name);
         }
@@ -146,7 +146,8 @@ public final class Repository {
             requireNewBranchName(backup);
         }
         TimelineId id = TimelineId.generate();
-        Timeline fresh = newTimeline(new TimelineMetadata(id, parent.id(), lsn, tli, Instant.now(), lsn, tli));
+        Timeline fresh = newTimeline(new TimelineMetadata(id, parent.id(), lsn, tli, Instant.now(), lsn, tli,
+                old.metadata().retention()));
         if (!branches.repoint(name, id, backup, old.id())) {
             throw ZenithException.conflict("branch \"" + name + "\" changed while it was being reset", "try again");
         }

@@ -59,14 +59,21 @@ public final class Timeline {
 
     /** Remembers the end of WAL after a clean stop, so children can branch from it with no compute running. */
     public void recordCleanStop(Lsn lsn, int tli) {
+        update(metadata.withLast(lsn, tli));
+    }
+
+    /** Sets this branch's own retention window (null: the repository's). */
+    public void setRetention(String window) {
+        update(metadata.withRetention(window));
+    }
+
+    private void update(TimelineMetadata updated) {
         metadataLock.lock();
         try {
-            if (lsn.equals(metadata.lastLsn()) && tli == metadata.lastTli()) {
-                return;
+            if (!updated.equals(metadata)) {
+                AtomicFiles.writeJson(dir.resolve(METADATA), updated);
+                metadata = updated;
             }
-            TimelineMetadata updated = metadata.withLast(lsn, tli);
-            AtomicFiles.writeJson(dir.resolve(METADATA), updated);
-            metadata = updated;
         } finally {
             metadataLock.unlock();
         }

@@ -14,11 +14,16 @@ import java.time.Instant;
  * @param lastLsn     the end of this timeline's WAL when no compute runs on it: the branch point until
  *                    its first start, then the shutdown checkpoint of its last clean stop
  * @param lastTli     the Postgres timeline id at {@code lastLsn}
+ * @param retention   this branch's retention window ({@code 2h}, {@code never}), or null for the repository's
  */
 public record TimelineMetadata(TimelineId id, TimelineId ancestor, Lsn ancestorLsn, int ancestorTli,
-                               Instant createdAt, Lsn lastLsn, int lastTli) {
+                               Instant createdAt, Lsn lastLsn, int lastTli, String retention) {
 
     public TimelineMetadata withLast(Lsn lsn, int tli) {
-        return new TimelineMetadata(id, ancestor, ancestorLsn, ancestorTli, createdAt, lsn, tli);
+        return new TimelineMetadata(id, ancestor, ancestorLsn, ancestorTli, createdAt, lsn, tli, retention);
+    }
+
+    public TimelineMetadata withRetention(String window) {
+        return new TimelineMetadata(id, ancestor, ancestorLsn, ancestorTli, createdAt, lastLsn, lastTli, window);
     }
 }

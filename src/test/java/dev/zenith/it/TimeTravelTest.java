@@ -134,6 +134,22 @@ class TimeTravelTest {
     }
 
     @Test
+    void eachBranchCanHaveItsOwnRetentionWindow() throws Exception {
+        z.cli("branch", "short_memory", "main", "--retention", "0s").ok();
+        List<String> times = commitEachWithTime(z.start("short_memory"), "memory_rows", 1, 3);
+        Zenith.Result refused = z.cli("branch", "too_far", "short_memory", "--at", times.get(0));
+        assertThat(refused.exit()).isEqualTo(2);
+        assertThat(refused.err()).contains("older than the retention window of branch short_memory (0s)");
+
+        z.cli("branch", "retention", "short_memory", "1h").ok();
+        z.cli("branch", "far_enough", "short_memory", "--at", times.get(0)).ok();
+        assertThat(ids(z.start("far_enough"), "memory_rows")).isEqualTo(range(1, 1));
+        Zenith.Result bad = z.cli("branch", "retention", "short_memory", "forever-ish");
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).contains("invalid retention \"forever-ish\"");
+    }
+
+    @Test
     void timesOutsideTheParentsLifeAreRefused() {
         Zenith.Result future = z.cli("branch", "t1", "main", "--at", "2999-01-01T00:00:00Z");
         assertThat(future.exit()).isEqualTo(2);
