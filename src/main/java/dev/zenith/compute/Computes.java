@@ -212,16 +212,7 @@ public final class Computes implements AutoCloseable {
      * paused at that point, shared by every client asking for the same point, removed when idle.
      */
     public Lease leaseReadOnly(BranchName branchName, PointInTime at) {
-        ComputeNode node = readOnlyNode(branchName, at);
-        Activity a = activity(node.name());
-        a.leases.incrementAndGet();
-        try {
-            ensureRunning(node, true);
-            return new Lease(nodes.get(node.name()), a);
-        } catch (RuntimeException e) {
-            a.leases.decrementAndGet();
-            throw e;
-        }
+        return leaseOf(readOnlyNode(branchName, at));
     }
 
     /** {@code zenith pg start BRANCH --at POINT}: the same read-only view, started by hand. */
@@ -653,7 +644,11 @@ public final class Computes implements AutoCloseable {
      * race for it), under a lease that keeps it from being suspended until the client leaves.
      */
     public Lease lease(BranchName branch) {
-        ComputeNode node = nodeForBranch(branch);
+        return leaseOf(nodeForBranch(branch));
+    }
+
+    /** The lease is counted before the start begins, so the idle check never suspends a compute a client waits for. */
+    private Lease leaseOf(ComputeNode node) {
         Activity a = activity(node.name());
         a.leases.incrementAndGet();
         try {
