@@ -74,9 +74,11 @@ class HistoryRetentionTest {
         return z.repository().requireBranch(BranchName.MAIN);
     }
 
+    /** Until the newest image needs less than the threshold of WAL to reach {@code lsn} (an image that took long to copy under load may not). */
     private void waitForImageNear(Lsn lsn) {
-        Zenith.waitFor(Duration.ofSeconds(120), () -> main().newestImage().orElseThrow().lsn().value() >= lsn.value() - THRESHOLD,
-                "an image within " + (THRESHOLD >> 20) + " MiB of " + lsn);
+        Zenith.waitFor(Duration.ofSeconds(120),
+                () -> main().newestImage().orElseThrow().walStart().value() >= lsn.value() - THRESHOLD,
+                "an image whose WAL starts within " + (THRESHOLD >> 20) + " MiB of " + lsn);
     }
 
     @Test
