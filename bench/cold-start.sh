@@ -14,6 +14,8 @@ DATA="$REPO/pgdatadirs/$NODE"
 BIN=$(z status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["pageserver"]["postgresBin"])')
 AS_PG=()
 [ "$(id -u)" = 0 ] && AS_PG=(setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups --)
+touch "$BENCH_TMP/bare.log"
+[ "$(id -u)" = 0 ] && chown nobody "$BENCH_TMP/bare.log"
 
 zenith_ms=()
 bare_ms=()
