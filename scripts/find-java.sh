@@ -1,7 +1,15 @@
 # Sourced by ./zenith and ./run-tests: sets ZENITH_JAVA_HOME to a JDK >= 21 found in JAVA_HOME,
 # on the PATH or under /usr/lib/jvm (and macOS's java_home), or explains what to install.
+# Versions are read from each JDK's `release` file, so no JVM is started to choose one.
 zenith_java_major() {
-  "$1/bin/java" -version 2>&1 | awk -F'"' '/version/ { split($2, v, "."); print (v[1] == "1" ? v[2] : v[1]); exit }'
+  local v
+  if [ -f "$1/release" ]; then
+    v=$(sed -n 's/^JAVA_VERSION="\([0-9.]*\).*/\1/p' "$1/release")
+  else
+    v=$("$1/bin/java" -version 2>&1 | awk -F'"' '/version/ { print $2; exit }')
+  fi
+  v=${v#1.}
+  echo "${v%%.*}"
 }
 
 zenith_find_java() {
