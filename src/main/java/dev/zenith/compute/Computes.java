@@ -26,7 +26,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -38,7 +37,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
@@ -57,8 +55,6 @@ public final class Computes implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Computes.class);
 
     static final String PLAN_FILE = "zenith-recovery-plan.json";
-    /** zenith's own connections, which do not keep a compute awake. */
-    private static final String INTERNAL_APPLICATION = "zenith-internal";
     private static final String CONFIG_FILE = "zenith.conf";
     private static final Duration START_TIMEOUT = Duration.ofMinutes(10);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
@@ -124,6 +120,7 @@ public final class Computes implements AutoCloseable {
     private final Map<TimelineId, ReentrantLock> timelineLocks = new ConcurrentHashMap<>();
     private final ReentrantLock registryLock = new ReentrantLock();
     private final ReentrantLock admissionLock = new ReentrantLock();
+    private final InternalConnections internal;
     /** Recoveries read the archive while GC removes from it: starts share this lock, GC takes it alone. */
     private final java.util.concurrent.locks.ReentrantReadWriteLock maintenance = new java.util.concurrent.locks.ReentrantReadWriteLock();
     private final Set<String> starting = ConcurrentHashMap.newKeySet();
@@ -134,6 +131,7 @@ public final class Computes implements AutoCloseable {
         this.repository = repository;
         this.pgCtl = new PgCtl(dist, user);
         this.user = user;
+        this.internal = new InternalConnections(repository.config().superuser());
         try (Stream<Path> files = Files.list(repository.computesDir())) {
             files.filter(f -> f.getFileName().toString().endsWith(".json"))
                     .map(f -> AtomicFiles.readJson(f, ComputeNode.class))
@@ -537,10 +535,8 @@ public final class Computes implements AutoCloseable {
     }
 
     private Lsn currentLsn(ComputeNode node) {
-        try (Connection c = connect(node); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT pg_current_wal_insert_lsn()")) {
-            rs.next();
-            return Lsn.parse(rs.getString(1));
+        try {
+            return Lsn.parse(queryValue(node, "SELECT pg_current_wal_insert_lsn()"));
         } catch (SQLException e) {
             throw ZenithException.failed("cannot read the WAL position of compute " + node.name() + ": " + e.getMessage(),
                     "see " + logFile(node));
@@ -739,11 +735,9 @@ public final class Computes implements AutoCloseable {
 
     /** Client connections on a running node other than zenith's own; -1 when it cannot be asked. */
     private int clientBackends(ComputeNode node) {
-        try (Connection c = connect(node); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
-                     + " AND application_name IS DISTINCT FROM '" + INTERNAL_APPLICATION + "'")) {
-            rs.next();
-            return rs.getInt(1);
+        try {
+            return Integer.parseInt(queryValue(node, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+                    + " AND application_name IS DISTINCT FROM '" + InternalConnections.APPLICATION + "'"));
         } catch (SQLException e) {
             return -1;
         }
@@ -825,6 +819,7 @@ public final class Computes implements AutoCloseable {
     /** Stops every running compute cleanly: {@code zenith pageserver stop}. */
     @Override
     public void close() {
+        internal.close();
         for (ComputeNode node : List.copyOf(nodes.values())) {
             ReentrantLock lock = lockFor(node.timeline());
             lock.lock();
@@ -867,12 +862,21 @@ public final class Computes implements AutoCloseable {
 
     /** A connection to a running node as the superuser, for zenith's own queries. */
     public Connection connect(ComputeNode node) throws SQLException {
-        Properties props = new Properties();
-        props.setProperty("user", repository.config().superuser());
-        props.setProperty("connectTimeout", "10");
-        props.setProperty("socketTimeout", "60");
-        props.setProperty("ApplicationName", INTERNAL_APPLICATION);
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + node.port() + "/postgres", props);
+        return internal.open(node.port());
+    }
+
+    private String queryValue(ComputeNode node, String sql) throws SQLException {
+        return query(node, c -> {
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+                rs.next();
+                return rs.getString(1);
+            }
+        });
+    }
+
+    /** Runs zenith's own query on a running node, on a kept connection. */
+    private <T> T query(ComputeNode node, InternalConnections.Work<T> work) throws SQLException {
+        return internal.with(node.port(), work);
     }
 
     private void startLocked(ComputeNode node, Timeline timeline) {
@@ -928,6 +932,7 @@ public final class Computes implements AutoCloseable {
     }
 
     private void stopLocked(ComputeNode node, Timeline timeline) {
+        internal.discard(node.port());
         if (isRunning(node)) {
             log.info("stopping compute {}", node.name());
             pgCtl.stop(dataDir(node), logFile(node), STOP_TIMEOUT);
@@ -989,22 +994,24 @@ public final class Computes implements AutoCloseable {
     private Map.Entry<Lsn, Integer> restorePoint(ComputeNode node, String child) {
         String full = "zenith branch " + child;
         String pointName = full.substring(0, Math.min(63, full.length()));
-        try (Connection c = connect(node)) {
-            c.setAutoCommit(false);
-            Lsn lsn;
-            int tli;
-            try (Statement s = c.createStatement()) {
-                // An xid makes the commit below write a record after the restore point and flush both.
-                s.execute("SELECT txid_current()");
-                try (ResultSet rs = s.executeQuery("SELECT p, pg_walfile_name(p) FROM pg_create_restore_point('"
-                        + pointName.replace("'", "''") + "') AS p")) {
-                    rs.next();
-                    lsn = Lsn.parse(rs.getString(1));
-                    tli = Integer.parseUnsignedInt(rs.getString(2).substring(0, 8), 16);
+        try {
+            return query(node, c -> {
+                c.setAutoCommit(false);
+                Lsn lsn;
+                int tli;
+                try (Statement s = c.createStatement()) {
+                    // An xid makes the commit below write a record after the restore point and flush both.
+                    s.execute("SELECT txid_current()");
+                    try (ResultSet rs = s.executeQuery("SELECT p, pg_walfile_name(p) FROM pg_create_restore_point('"
+                            + pointName.replace("'", "''") + "') AS p")) {
+                        rs.next();
+                        lsn = Lsn.parse(rs.getString(1));
+                        tli = Integer.parseUnsignedInt(rs.getString(2).substring(0, 8), 16);
+                    }
                 }
-            }
-            c.commit();
-            return Map.entry(lsn, tli);
+                c.commit();
+                return Map.entry(lsn, tli);
+            });
         } catch (SQLException e) {
             throw ZenithException.failed("cannot mark the branch point on compute " + node.name() + ": " + e.getMessage(),
                     "see " + logFile(node));
@@ -1114,11 +1121,9 @@ public final class Computes implements AutoCloseable {
         Integer connections = null;
         Long idleSeconds = null;
         if (pid.isPresent()) {
-            try (Connection c = connect(node); Statement s = c.createStatement();
-                 ResultSet rs = s.executeQuery("SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()"
-                         + " ELSE pg_current_wal_insert_lsn() END")) {
-                rs.next();
-                lsn = Lsn.parse(rs.getString(1));
+            try {
+                lsn = Lsn.parse(queryValue(node, "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()"
+                        + " ELSE pg_current_wal_insert_lsn() END"));
             } catch (SQLException e) {
                 state = "starting";
             }

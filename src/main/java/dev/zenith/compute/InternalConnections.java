@@ -1,0 +1,94 @@
+package dev.zenith.compute;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Deque;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+
+/**
+ * zenith's own connections to its computes (restore points, WAL positions, the idle check), kept open
+ * between uses: a new connection forks a backend, which is most of a branch creation's time.
+ * Written by hand rather than with HikariCP: each compute needs one or two connections that come and
+ * go with it, and a pool object with its own housekeeping thread per compute is more than that.
+ */
+final class InternalConnections implements AutoCloseable {
+
+    /** Work on one connection. */
+    interface Work<T> {
+        T run(Connection connection) throws SQLException;
+    }
+
+    /** zenith's own connections, which do not keep a compute awake. */
+    static final String APPLICATION = "zenith-internal";
+
+    private final String user;
+    private final Map<Integer, Deque<Connection>> idle = new ConcurrentHashMap<>();
+
+    InternalConnections(String user) {
+        this.user = user;
+    }
+
+    /** Runs {@code work} on a connection to the compute on {@code port}; a connection broken by a restart is replaced once. */
+    <T> T with(int port, Work<T> work) throws SQLException {
+        Connection c = idle.computeIfAbsent(port, p -> new ConcurrentLinkedDeque<>()).pollFirst();
+        boolean reused = c != null;
+        if (c == null) {
+            c = open(port);
+        }
+        try {
+            T result = work.run(c);
+            if (!c.getAutoCommit()) {
+                c.rollback();
+                c.setAutoCommit(true);
+            }
+            idle.get(port).offerFirst(c);
+            return result;
+        } catch (SQLException e) {
+            closeQuietly(c);
+            if (reused && isConnectionFailure(e)) {
+                return with(port, work);
+            }
+            throw e;
+        }
+    }
+
+    /** A connection of its own for the caller to close (waiting for a start, where the server is not up yet). */
+    Connection open(int port) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", user);
+        props.setProperty("connectTimeout", "10");
+        props.setProperty("socketTimeout", "60");
+        props.setProperty("ApplicationName", APPLICATION);
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres", props);
+    }
+
+    /** Forgets a compute's connections: before it stops, or when it is gone. */
+    void discard(int port) {
+        Deque<Connection> connections = idle.remove(port);
+        if (connections != null) {
+            connections.forEach(InternalConnections::closeQuietly);
+        }
+    }
+
+    @Override
+    public void close() {
+        idle.keySet().forEach(this::discard);
+    }
+
+    private static boolean isConnectionFailure(SQLException e) {
+        String state = e.getSQLState();
+        return state == null || state.startsWith("08") || state.equals("57P01");
+    }
+
+    private static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // already broken
+        }
+    }
+}
