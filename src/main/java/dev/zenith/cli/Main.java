@@ -29,7 +29,32 @@ public final class Main {
 
     public static void main(String[] args) {
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", System.getProperty("zenith.log.level", "off"));
+        if (args.length == 1 && args[0].equals(CDS_TRAINING)) {
+            train();
+            return;
+        }
         System.exit(commandLine().execute(args));
+    }
+
+    /** The launcher's class-data-sharing archive is made from this run: it loads what a typical command loads. */
+    static final String CDS_TRAINING = "--cds-training";
+
+    private static void train() {
+        CommandLine cmd = commandLine();
+        cmd.setOut(new PrintWriter(java.io.OutputStream.nullOutputStream()));
+        cmd.setErr(new PrintWriter(java.io.OutputStream.nullOutputStream()));
+        cmd.execute("--repo", "/nonexistent/zenith-cds-training", "branch", "x", "main", "--at", "-1m");
+        try {
+            String json = dev.zenith.Json.MAPPER.writeValueAsString(java.util.Map.of("name", "x", "lsn", Lsn.ZERO));
+            dev.zenith.Json.MAPPER.readTree(json);
+            dev.zenith.Json.MAPPER.readValue("[]", new com.fasterxml.jackson.core.type.TypeReference<
+                    java.util.List<dev.zenith.compute.Computes.Status>>() { });
+            java.net.HttpURLConnection c = (java.net.HttpURLConnection) java.net.URI.create("http://127.0.0.1:9/").toURL().openConnection();
+            c.setConnectTimeout(100);
+            c.getResponseCode();
+        } catch (java.io.IOException expected) {
+            // nothing listens there: the classes are loaded all the same
+        }
     }
 
     /** The command line with zenith's converters and error handling; tests run it in process. */
