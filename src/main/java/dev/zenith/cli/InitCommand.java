@@ -106,7 +106,7 @@ final class InitCommand implements Callable<Integer> {
             user.checkCanReach(dist.bin(), "PostgreSQL binaries");
             Repository repository = Repository.create(root, new RepositoryConfig(apiPort, computePortBase,
                     pgBin == null ? null : dist.bin().toString(), osUser, System.getProperty("user.name"),
-                    proxyPort, null, proxySocketDirs, timeout, maxComputes, null, null, retention, 0, null, null, tls));
+                    proxyPort, null, proxySocketDirs, timeout, maxComputes, null, null, retention, 0, 0, null, null, tls));
             Computes.initRoot(repository, dist, user);
         } catch (IOException e) {
             undo(root, existed);

@@ -933,11 +933,51 @@ public final class Computes implements AutoCloseable {
 
     private void stopLocked(ComputeNode node, Timeline timeline) {
         internal.discard(node.port());
-        if (isRunning(node)) {
+        boolean wasRunning = isRunning(node);
+        if (wasRunning) {
             log.info("stopping compute {}", node.name());
             pgCtl.stop(dataDir(node), logFile(node), STOP_TIMEOUT);
         }
         settleStopped(node, timeline);
+        if (wasRunning && !node.isReadOnly()) {
+            keepStoppedImageIfDue(node, timeline);
+        }
+    }
+
+    /**
+     * After a clean stop with more than {@code imageAtStopMb} of WAL since the image a rebuild would
+     * use, the stopped data directory becomes a clean image (a copy, reflinked where the file system
+     * can; of pg_wal only the segment holding the shutdown checkpoint). A branch made from the
+     * stopped parent then starts from it with nothing to replay.
+     */
+    private void keepStoppedImageIfDue(ComputeNode node, Timeline timeline) {
+        Path dataDir = dataDir(node);
+        if (!Files.exists(dataDir.resolve("global").resolve("pg_control")) || Files.exists(dataDir.resolve("recovery.signal"))) {
+            return;
+        }
+        PgControl control = PgControl.read(dataDir);
+        long threshold = (long) repository.config().imageAtStopMb() << 20;
+        Lsn replayFrom = RecoveryPlan.latest(repository, timeline).image().walStart();
+        if (!control.clean() || control.checkpoint().value() - replayFrom.value() < threshold) {
+            return;
+        }
+        Path staging = repository.tmpDir().resolve("image-" + node.name());
+        Repository.deleteTree(staging);
+        copyTree(dataDir, staging);
+        String keep = WalFileName.segmentOf(control.tli(), control.checkpoint()).toString();
+        try (Stream<Path> wal = Files.list(staging.resolve("pg_wal"))) {
+            for (Path f : wal.toList()) {
+                if (Files.isRegularFile(f) && !f.getFileName().toString().equals(keep)) {
+                    Files.delete(f);
+                }
+            }
+            Files.deleteIfExists(staging.resolve("postmaster.opts"));
+        } catch (IOException e) {
+            Repository.deleteTree(staging);
+            throw new UncheckedIOException("cannot prepare the image of " + node.name(), e);
+        }
+        timeline.addImage(staging, control.checkpoint(), control.tli());
+        log.info("kept the stopped data directory of {} as an image at {}", node.name(), control.checkpoint());
     }
 
     /**

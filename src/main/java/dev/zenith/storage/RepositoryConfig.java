@@ -23,6 +23,7 @@ import java.util.List;
  * @param readOnlyIdleTimeout idle timeout of read-only views of the past ({@code branch=main@LSN}): {@code 30s}
  * @param retention       how far back every branch's history stays available ({@code 24h})
  * @param imageWalThresholdMb a new image is made when a running compute has this much WAL since the newest one (256)
+ * @param imageAtStopMb   a cleanly stopped compute becomes an image when it wrote this much WAL since the last one (16)
  * @param gcInterval      how often the daemon collects garbage ({@code 1h})
  * @param housekeepingInterval how often the daemon checks whether images or GC are due ({@code 30s})
  * @param proxyTls        offer TLS on the proxy's TCP port with a self-signed certificate kept in
@@ -31,7 +32,8 @@ import java.util.List;
 public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, String osUser, String superuser,
                                int proxyPort, String proxyAddress, List<String> proxySocketDirs,
                                String idleTimeout, int maxComputes, String proxyStartupTimeout, String readOnlyIdleTimeout, String retention,
-                               int imageWalThresholdMb, String gcInterval, String housekeepingInterval, boolean proxyTls) {
+                               int imageWalThresholdMb, int imageAtStopMb, String gcInterval, String housekeepingInterval,
+                               boolean proxyTls) {
 
     public static final int DEFAULT_API_PORT = 64000;
     public static final int DEFAULT_COMPUTE_PORT_BASE = 55432;
@@ -44,6 +46,7 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
     public static final String DEFAULT_READ_ONLY_IDLE_TIMEOUT = "30s";
     public static final String DEFAULT_RETENTION = "24h";
     public static final int DEFAULT_IMAGE_WAL_THRESHOLD_MB = 256;
+    public static final int DEFAULT_IMAGE_AT_STOP_MB = 16;
     public static final String DEFAULT_GC_INTERVAL = "1h";
     public static final String DEFAULT_HOUSEKEEPING_INTERVAL = "30s";
 
@@ -59,6 +62,7 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
         readOnlyIdleTimeout = readOnlyIdleTimeout == null ? DEFAULT_READ_ONLY_IDLE_TIMEOUT : readOnlyIdleTimeout;
         retention = retention == null ? DEFAULT_RETENTION : retention;
         imageWalThresholdMb = imageWalThresholdMb == 0 ? DEFAULT_IMAGE_WAL_THRESHOLD_MB : imageWalThresholdMb;
+        imageAtStopMb = imageAtStopMb == 0 ? DEFAULT_IMAGE_AT_STOP_MB : imageAtStopMb;
         gcInterval = gcInterval == null ? DEFAULT_GC_INTERVAL : gcInterval;
         housekeepingInterval = housekeepingInterval == null ? DEFAULT_HOUSEKEEPING_INTERVAL : housekeepingInterval;
     }
@@ -67,6 +71,6 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
     public RepositoryConfig withProxy(int port, boolean tls) {
         return new RepositoryConfig(apiPort, computePortBase, pgBin, osUser, superuser, port, proxyAddress,
                 proxySocketDirs, idleTimeout, maxComputes, proxyStartupTimeout, readOnlyIdleTimeout, retention,
-                imageWalThresholdMb, gcInterval, housekeepingInterval, tls);
+                imageWalThresholdMb, imageAtStopMb, gcInterval, housekeepingInterval, tls);
     }
 }

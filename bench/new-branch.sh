@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# First connect to a new branch, for parents of several sizes: time from `zenith branch` to the first
+# SELECT 1 through the proxy, and the bytes its data directory took, against the time to copy the
+# parent's image with cp (reflink where the file system has it).
+# Goal: at most the copy time plus 0.5 s.   Usage: bench/new-branch.sh [SIZES_MB...]  (default: 0 100 1000)
+. "$(dirname "$0")/lib.sh"
+need psql pgbench gnuplot
+SIZES=("${@:-0 100 1000}")
+[ $# -gt 0 ] || SIZES=(0 100 1000)
+start_repo --idle-timeout never
+proxy_psql main "SELECT 1" >/dev/null
+PORT=$(compute_port main)
+FS=$(df -T "$BENCH_TMP" | awk 'NR==2 {print $2}')
+data="$BENCH_TMP/new-branch.dat"
+: > "$data"
+rows=""
+loaded=0
+for mb in "${SIZES[@]}"; do
+  if [ "$mb" -gt "$loaded" ]; then
+    pgbench -h 127.0.0.1 -p "$PORT" -U "$(whoami)" -i -q -s $(( mb / 15 + 1 )) postgres >/dev/null 2>&1
+    psql "host=127.0.0.1 port=$PORT dbname=postgres user=$(whoami)" -qc "VACUUM" >/dev/null
+    loaded=$mb
+  fi
+  size=$(psql "host=127.0.0.1 port=$PORT dbname=postgres user=$(whoami)" -Atqc "SELECT pg_database_size('postgres') / 1048576")
+  # a fresh image of main, as the housekeeping loop makes after enough WAL
+  z pg stop main >/dev/null
+  t=$(now_ns)
+  z branch "b$mb" main >/dev/null
+  proxy_psql "b$mb" "SELECT 1" >/dev/null
+  first_ms=$(ms_since "$t")
+  node=$(z pg list --json | python3 -c "import json,sys; print(next(n['name'] for n in json.load(sys.stdin) if n['branch']=='b$mb'))")
+  bytes=$(du -sm "$REPO/pgdatadirs/$node" | cut -f1)
+  image=$(ls -d "$REPO"/timelines/*/images/* | tail -1)
+  t=$(now_ns); cp -a --reflink=auto "$image" "$BENCH_TMP/copy"; copy_ms=$(ms_since "$t"); rm -rf "$BENCH_TMP/copy"
+  proxy_psql main "SELECT 1" >/dev/null
+  rows="$rows
+| ${size} MB | $first_ms | ${bytes} MB | $copy_ms | $(( first_ms - copy_ms )) |"
+  echo "$size $first_ms $copy_ms" >> "$data"
+done
+table="| parent database | first connect to the new branch, ms | its data directory | cp of the image, ms | difference, ms |
+| --- | --- | --- | --- | --- |$rows
+
+Goal: at most the copy time plus 500 ms. File system: $FS (reflink: $( [ "$FS" = btrfs ] || [ "$FS" = xfs ] && echo possible || echo no)). The new branch is made from
+the newest image at or before its branch point plus WAL replay; main is stopped first, so its last image is clean."
+gnuplot <<GP
+set terminal pngcairo size 720,420
+set output "$ROOT/docs/bench-new-branch.png"
+set title "First connect to a new branch vs copying the data"
+set xlabel "parent database (MB)"; set ylabel "ms"; set key top left
+plot "$data" using 1:2 with linespoints title "first connect (zenith)", "" using 1:3 with linespoints title "cp of the image"
+GP
+table="$table
+
+![new branch](bench-new-branch.png)"
+echo "$table"
+append_results "First connect to a new branch" "$table"
