@@ -159,15 +159,12 @@ final class ClientConnection implements Runnable {
             server.out().write(forward.encode());
             server.out().flush();
             issued = relayUntilReady(new DataInputStream(server.in()), client.out(), lease);
-            // The byte pumps run on platform threads: a virtual thread's blocking read goes through the
-            // JDK's poller and a carrier hand-off, which measured about 25 us per hop (bench/proxy-overhead.sh).
-            Thread upstream = PUMPS.unstarted(() -> pump(client.in(), server.out(), server));
-            Thread downstream = PUMPS.unstarted(() -> pump(server.in(), client.out(), this::close));
-            upstream.start();
-            downstream.start();
+            // Platform threads (see ProxyServer): this connection's thread carries one direction, a
+            // second one the other.
+            Thread upstream = PUMPS.start(() -> pump(client.in(), server.out(), server));
+            pump(server.in(), client.out(), this::close);
+            server.close();
             try {
-                downstream.join();
-                server.close();
                 upstream.join();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -25,7 +25,7 @@ import java.util.List;
 /**
  * The Postgres front door: TCP on {@code address:port} and Unix sockets {@code .s.PGSQL.<port>} in the
  * configured directories, so {@code psql "dbname=postgres port=5432 options=branch=x"} works with or
- * without a host. One virtual thread per connection. Either every listener binds, or none stays open.
+ * without a host. One thread per connection. Either every listener binds, or none stays open.
  */
 public final class ProxyServer implements AutoCloseable {
 
@@ -110,12 +110,19 @@ public final class ProxyServer implements AutoCloseable {
                 "stop it, or choose another port: zenith pageserver start --proxy-port N (or proxyPort in .zenith/config.json)");
     }
 
+    /**
+     * Connections run on platform threads. A socket first used from a virtual thread stays
+     * non-blocking for good, so every later blocking read becomes read, EAGAIN, poll, read; JFR showed
+     * the proxy's time going to that poll (docs/BENCHMARKS.md). Kept blocking, a read is one system call.
+     */
+    private static final Thread.Builder CONNECTIONS = Thread.ofPlatform().daemon().stackSize(256 * 1024).name("proxy-", 0);
+
     public void start() {
-        Thread.ofVirtual().name("proxy-accept-tcp").start(() -> {
+        Thread.ofPlatform().daemon().name("proxy-accept-tcp").start(() -> {
             while (!closed) {
                 try {
                     Socket socket = tcp.accept();
-                    Thread.ofVirtual().start(() -> handle(socket));
+                    CONNECTIONS.start(() -> handle(socket));
                 } catch (IOException e) {
                     if (!closed) {
                         log.warn("proxy accept failed: {}", e.getMessage());
@@ -124,11 +131,11 @@ public final class ProxyServer implements AutoCloseable {
             }
         });
         for (ServerSocketChannel channel : unix) {
-            Thread.ofVirtual().name("proxy-accept-unix").start(() -> {
+            Thread.ofPlatform().daemon().name("proxy-accept-unix").start(() -> {
                 while (!closed) {
                     try {
                         SocketChannel socket = channel.accept();
-                        Thread.ofVirtual().start(new ClientConnection(Endpoint.of(socket), tls, computes, cancelKeys, startupTimeout));
+                        CONNECTIONS.start(new ClientConnection(Endpoint.of(socket), tls, computes, cancelKeys, startupTimeout));
                     } catch (IOException e) {
                         if (!closed) {
                             log.warn("proxy accept failed: {}", e.getMessage());
