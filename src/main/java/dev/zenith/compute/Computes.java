@@ -285,8 +285,8 @@ public final class Computes implements AutoCloseable {
             return new ParentState(parent.wal().hasHistory(), last, last, parent.metadata().lastTli());
         }
         Lsn end = currentLsn(node.get());
-        Map.Entry<Lsn, Integer> mark = restorePoint(node.get(), markName);
-        return new ParentState(true, end, mark.getKey(), mark.getValue());
+        Point mark = restorePoint(node.get(), markName);
+        return new ParentState(true, end, mark.lsn(), mark.tli());
     }
 
     /**
@@ -545,10 +545,6 @@ public final class Computes implements AutoCloseable {
 
     public List<Status> list() {
         return nodes.values().stream().sorted(Comparator.comparing(ComputeNode::name)).map(this::status).toList();
-    }
-
-    public Optional<ComputeNode> node(String name) {
-        return Optional.ofNullable(nodes.get(name));
     }
 
     /** The branch's read-write node (read-only views of its past are not it). */
@@ -852,10 +848,6 @@ public final class Computes implements AutoCloseable {
         return repository.logsDir().resolve("compute-" + node.name() + ".log");
     }
 
-    public Path socketDir() {
-        return repository.socketsDir();
-    }
-
     public OsUser user() {
         return user;
     }
@@ -909,10 +901,13 @@ public final class Computes implements AutoCloseable {
         log.info("starting compute {} on port {}{}", node.name(), node.port(),
                 node.isReadOnly() ? " (read-only at " + node.readOnlyAt() + ")" : plan == null ? "" : " (recovery)");
         pgCtl.start(dataDir, logFile, START_TIMEOUT);
-        if (node.isReadOnly()) {
-            waitUntilPaused(node, logFile, plan != null && plan.stopBefore().isPresent());
+        if (!node.isReadOnly()) {
+            waitUntilReady(node, logFile, "SELECT NOT pg_is_in_recovery()", "finish recovery");
+        } else if (plan != null && plan.stopBefore().isPresent()) {
+            // a read-only view is ready once replay has paused at its target
+            waitUntilReady(node, logFile, "SELECT pg_get_wal_replay_pause_state() = 'paused'", "reach " + node.readOnlyAt());
         } else {
-            waitUntilWritable(node, logFile);
+            waitUntilReady(node, logFile, "SELECT true", "accept connections");
         }
         activity.put(node.name(), new Activity());
         if (plan != null && !node.isReadOnly()) {
@@ -1031,7 +1026,7 @@ public final class Computes implements AutoCloseable {
                 plan.stopBefore().map(l -> ", replay stops before " + l).orElse(""));
     }
 
-    private Map.Entry<Lsn, Integer> restorePoint(ComputeNode node, String child) {
+    private Point restorePoint(ComputeNode node, String child) {
         String full = "zenith branch " + child;
         String pointName = full.substring(0, Math.min(63, full.length()));
         try {
@@ -1050,7 +1045,7 @@ public final class Computes implements AutoCloseable {
                     }
                 }
                 c.commit();
-                return Map.entry(lsn, tli);
+                return new Point(lsn, tli);
             });
         } catch (SQLException e) {
             throw ZenithException.failed("cannot mark the branch point on compute " + node.name() + ": " + e.getMessage(),
@@ -1058,9 +1053,12 @@ public final class Computes implements AutoCloseable {
         }
     }
 
-    private void waitUntilWritable(ComputeNode node, Path logFile) {
-        // pg_ctl -w returns as soon as a hot standby accepts connections, before recovery reaches its
-        // target; handing it out then would show old data.
+    /**
+     * Waits until a started node answers {@code readySql} with true. pg_ctl -w returns as soon as a hot
+     * standby accepts connections, before recovery reaches its target; handing the node out then would
+     * show old data.
+     */
+    private void waitUntilReady(ComputeNode node, Path logFile, String readySql, String goal) {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         SQLException last = null;
         while (System.nanoTime() < deadline) {
@@ -1068,42 +1066,18 @@ public final class Computes implements AutoCloseable {
                 throw ZenithException.failed("Postgres for " + node.name() + " stopped during recovery: "
                         + PgCtl.lastLines(logFile), "see " + logFile);
             }
-            try (Connection c = connect(node); Statement s = c.createStatement();
-                 ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
+            try (Connection c = connect(node); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(readySql)) {
                 rs.next();
-                if (!rs.getBoolean(1)) {
+                if (rs.getBoolean(1)) {
                     return;
                 }
             } catch (SQLException e) {
-                last = e;
+                last = e; // not accepting connections yet
             }
             pause(Duration.ofMillis(20));
         }
-        throw ZenithException.failed("Postgres for " + node.name() + " did not finish recovery in "
+        throw ZenithException.failed("Postgres for " + node.name() + " did not " + goal + " in "
                 + START_TIMEOUT.toMinutes() + " minutes" + (last == null ? "" : ": " + last.getMessage()), "see " + logFile);
-    }
-
-    /** A read-only view is ready once replay has paused at its target (or, with none, once it accepts connections). */
-    private void waitUntilPaused(ComputeNode node, Path logFile, boolean hasTarget) {
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!isRunning(node)) {
-                throw ZenithException.failed("Postgres for " + node.name() + " stopped during recovery: "
-                        + PgCtl.lastLines(logFile), "see " + logFile);
-            }
-            try (Connection c = connect(node); Statement s = c.createStatement();
-                 ResultSet rs = s.executeQuery("SELECT pg_get_wal_replay_pause_state()")) {
-                rs.next();
-                if (!hasTarget || rs.getString(1).equals("paused")) {
-                    return;
-                }
-            } catch (SQLException e) {
-                // not accepting connections yet
-            }
-            pause(Duration.ofMillis(20));
-        }
-        throw ZenithException.failed("Postgres for " + node.name() + " did not reach " + node.readOnlyAt() + " in "
-                + START_TIMEOUT.toMinutes() + " minutes", "see " + logFile);
     }
 
     private void writeConfig(ComputeNode node, Timeline timeline, RecoveryPlan plan) {

@@ -66,8 +66,7 @@ public final class GarbageCollector {
         long freed = 0;
         for (Timeline t : allTimelines()) {
             if (!reachable.contains(t.id())) {
-                freed += t.sizeBytes();
-                repository.removeTimelineDirectory(t);
+                freed += repository.deleteTimeline(t);
                 timelines++;
                 continue;
             }

@@ -166,12 +166,8 @@ public final class Repository {
         return deleteTimeline(timeline);
     }
 
-    /** Removes a timeline's directory, first moving it aside so a crash never leaves half of one in place. */
-    void removeTimelineDirectory(Timeline timeline) {
-        deleteTimeline(timeline);
-    }
-
-    private long deleteTimeline(Timeline timeline) {
+    /** Removes a timeline's directory, first moving it aside so a crash never leaves half of one in place; returns the bytes freed. */
+    long deleteTimeline(Timeline timeline) {
         long bytes = timeline.sizeBytes();
         Path graveyard = root.resolve("tmp").resolve("deleted-" + timeline.id());
         try {
