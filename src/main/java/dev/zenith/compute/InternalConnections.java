@@ -45,7 +45,12 @@ final class InternalConnections implements AutoCloseable {
                 c.rollback();
                 c.setAutoCommit(true);
             }
-            idle.get(port).offerFirst(c);
+            Deque<Connection> pool = idle.get(port);
+            if (pool != null) {
+                pool.offerFirst(c);
+            } else {
+                closeQuietly(c); // the compute was stopped meanwhile and its connections discarded
+            }
             return result;
         } catch (SQLException e) {
             closeQuietly(c);
