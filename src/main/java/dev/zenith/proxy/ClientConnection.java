@@ -23,7 +23,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * One client of the proxy: the startup phase (SSL/GSS refusals, cancel requests, the startup message
  * and its branch), a lease on the branch's compute, then plain byte relaying. After the compute's
- * {@code ReadyForQuery} nothing is parsed any more: the proxy costs one copy per direction.
+ * {@code ReadyForQuery} nothing is parsed any more: plain sessions move to the {@link RelayLoop}, TLS
+ * ones are copied by a thread per direction.
  */
 final class ClientConnection implements Runnable {
 
@@ -36,12 +37,14 @@ final class ClientConnection implements Runnable {
     private final javax.net.ssl.SSLContext tls;
     private final Computes computes;
     private final CancelKeys cancelKeys;
+    private final RelayLoop relayLoop;
     private final Duration startupTimeout;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean startupReceived;
 
     ClientConnection(Endpoint client, javax.net.ssl.SSLContext tls, Computes computes, CancelKeys cancelKeys,
-                     Duration startupTimeout) {
+                     RelayLoop relayLoop, Duration startupTimeout) {
+        this.relayLoop = relayLoop;
         this.client = client;
         this.tls = tls;
         this.computes = computes;
@@ -155,12 +158,16 @@ final class ClientConnection implements Runnable {
             return;
         }
         CancelKeys.Issued issued = null;
-        try (Endpoint server = Endpoint.of(channel)) {
+        try (Endpoint server = Endpoint.of(channel, false)) {
             server.out().write(forward.encode());
             server.out().flush();
             issued = relayUntilReady(new DataInputStream(server.in()), client.out(), lease);
-            // Platform threads (see ProxyServer): this connection's thread carries one direction, a
-            // second one the other.
+            if (client.plainChannel() != null) {
+                relayLoop.relay(client.plainChannel(), channel).join();
+                return;
+            }
+            // TLS needs blocking streams: this connection's thread carries one direction, a second one
+            // the other (platform threads, see ProxyServer).
             Thread upstream = PUMPS.start(() -> pump(client.in(), server.out(), server));
             pump(server.in(), client.out(), this::close);
             server.close();

@@ -7,32 +7,48 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.StandardSocketOptions;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 
-/** One end of a relayed connection, TCP or Unix socket, as a pair of streams usable from two threads. */
+/**
+ * One end of a relayed connection, TCP or Unix socket, as a pair of blocking streams for the startup
+ * phase; plain connections then hand their channel to the {@link RelayLoop}, TLS ones keep the streams.
+ */
 final class Endpoint implements Closeable {
 
     private final InputStream in;
     private final OutputStream out;
     private final Closeable resource;
+    /** The plain channel, when there is no TLS on it. */
+    private final SocketChannel channel;
     /** The TCP socket, when this is one: TLS can be layered on it. */
     private final Socket tcp;
 
-    private Endpoint(InputStream in, OutputStream out, Closeable resource, Socket tcp) {
+    private Endpoint(InputStream in, OutputStream out, Closeable resource, SocketChannel channel, Socket tcp) {
         this.in = in;
         this.out = out;
         this.resource = resource;
+        this.channel = channel;
         this.tcp = tcp;
     }
 
-    static Endpoint of(Socket socket) throws IOException {
-        socket.setTcpNoDelay(true);
-        return new Endpoint(socket.getInputStream(), socket.getOutputStream(), socket, socket);
+    /** A Unix socket, or a TCP one when {@code tcp} (TLS can then be started on it). */
+    static Endpoint of(SocketChannel channel, boolean tcp) throws IOException {
+        if (tcp) {
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        }
+        return new Endpoint(Channels.newInputStream(channel), Channels.newOutputStream(channel), channel, channel,
+                tcp ? channel.socket() : null);
     }
 
-    static Endpoint of(SocketChannel channel) {
-        return new Endpoint(Channels.newInputStream(channel), Channels.newOutputStream(channel), channel, null);
+    private static Endpoint of(SSLSocket socket) throws IOException {
+        return new Endpoint(socket.getInputStream(), socket.getOutputStream(), socket, null, socket);
+    }
+
+    /** The channel under this endpoint when it is plain (no TLS), for the relay loop; else null. */
+    SocketChannel plainChannel() {
+        return channel;
     }
 
     InputStream in() {

@@ -9,9 +9,8 @@ import java.io.IOException;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -25,7 +24,8 @@ import java.util.List;
 /**
  * The Postgres front door: TCP on {@code address:port} and Unix sockets {@code .s.PGSQL.<port>} in the
  * configured directories, so {@code psql "dbname=postgres port=5432 options=branch=x"} works with or
- * without a host. One thread per connection. Either every listener binds, or none stays open.
+ * without a host. A thread per connection for its startup,
+ * then one {@link RelayLoop} for every established plain session. Either every listener binds, or none stays open.
  */
 public final class ProxyServer implements AutoCloseable {
 
@@ -36,7 +36,8 @@ public final class ProxyServer implements AutoCloseable {
     private final CancelKeys cancelKeys = new CancelKeys();
     private final Duration startupTimeout;
     private final javax.net.ssl.SSLContext tls;
-    private final ServerSocket tcp;
+    private final ServerSocketChannel tcp;
+    private final RelayLoop relayLoop = new RelayLoop();
     private final List<ServerSocketChannel> unix = new ArrayList<>();
     private final List<Path> socketFiles = new ArrayList<>();
     private final List<String> addresses = new ArrayList<>();
@@ -52,13 +53,20 @@ public final class ProxyServer implements AutoCloseable {
         this.startupTimeout = startupTimeout;
         this.tls = tlsDir == null ? null : TlsContext.forRepository(tlsDir);
         try {
-            tcp = new ServerSocket();
-            tcp.setReuseAddress(true);
+            tcp = ServerSocketChannel.open();
+        } catch (IOException e) {
+            relayLoop.close();
+            throw ZenithException.failed("the proxy cannot open a socket: " + e.getMessage(), "see the pageserver log");
+        }
+        try {
+            tcp.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             tcp.bind(new InetSocketAddress(InetAddress.getByName(address), port), BACKLOG);
             addresses.add(address + ":" + port);
         } catch (BindException e) {
+            close();
             throw portInUse(address + ":" + port, port);
         } catch (IOException e) {
+            close();
             throw ZenithException.failed("the proxy cannot listen on " + address + ":" + port + ": " + e.getMessage(),
                     "choose another address or port: zenith pageserver start --proxy-port N");
         }
@@ -111,18 +119,28 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     /**
-     * Connections run on platform threads. A socket first used from a virtual thread stays
+     * Startup phases run on platform threads. A socket first used from a virtual thread stays
      * non-blocking for good, so every later blocking read becomes read, EAGAIN, poll, read; JFR showed
      * the proxy's time going to that poll (docs/BENCHMARKS.md). Kept blocking, a read is one system call.
+     * Once a plain session is established its bytes move on the {@link RelayLoop}, and this thread only
+     * waits for the session's end to release the compute.
      */
     private static final Thread.Builder CONNECTIONS = Thread.ofPlatform().daemon().stackSize(256 * 1024).name("proxy-", 0);
 
     public void start() {
-        Thread.ofPlatform().daemon().name("proxy-accept-tcp").start(() -> {
+        accept(tcp, true);
+        for (ServerSocketChannel channel : unix) {
+            accept(channel, false);
+        }
+        log.info("proxy listening on {}", addresses);
+    }
+
+    private void accept(ServerSocketChannel listener, boolean isTcp) {
+        Thread.ofPlatform().daemon().name(isTcp ? "proxy-accept-tcp" : "proxy-accept-unix").start(() -> {
             while (!closed) {
                 try {
-                    Socket socket = tcp.accept();
-                    CONNECTIONS.start(() -> handle(socket));
+                    SocketChannel socket = listener.accept();
+                    CONNECTIONS.start(() -> handle(socket, isTcp));
                 } catch (IOException e) {
                     if (!closed) {
                         log.warn("proxy accept failed: {}", e.getMessage());
@@ -130,28 +148,18 @@ public final class ProxyServer implements AutoCloseable {
                 }
             }
         });
-        for (ServerSocketChannel channel : unix) {
-            Thread.ofPlatform().daemon().name("proxy-accept-unix").start(() -> {
-                while (!closed) {
-                    try {
-                        SocketChannel socket = channel.accept();
-                        CONNECTIONS.start(new ClientConnection(Endpoint.of(socket), tls, computes, cancelKeys, startupTimeout));
-                    } catch (IOException e) {
-                        if (!closed) {
-                            log.warn("proxy accept failed: {}", e.getMessage());
-                        }
-                    }
-                }
-            });
-        }
-        log.info("proxy listening on {}", addresses);
     }
 
-    private void handle(Socket socket) {
+    private void handle(SocketChannel socket, boolean isTcp) {
         try {
-            new ClientConnection(Endpoint.of(socket), tls, computes, cancelKeys, startupTimeout).run();
+            new ClientConnection(Endpoint.of(socket, isTcp), tls, computes, cancelKeys, relayLoop, startupTimeout).run();
         } catch (IOException e) {
             log.debug("client connection failed: {}", e.getMessage());
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // it is gone either way
+            }
         }
     }
 
@@ -163,6 +171,7 @@ public final class ProxyServer implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        relayLoop.close();
         try {
             if (tcp != null) {
                 tcp.close();

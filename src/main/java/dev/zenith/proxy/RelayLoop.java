@@ -1,0 +1,195 @@
+package dev.zenith.proxy;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * Relays established sessions between clients and computes on one thread, over non-blocking
+ * channels, as PgBouncer does with libevent. Two blocking threads per session cost a context switch
+ * per message in each direction; on a 2-core laptop, where the client, the backends and the proxy share
+ * the CPU, that showed as lost throughput at 8 and 32 clients (docs/BENCHMARKS.md). One loop reads
+ * whatever is ready and writes it straight on, so a busy moment costs one wake-up for many sessions.
+ *
+ * <p>Each direction has its own buffer. When the receiving side cannot take everything, the loop stops
+ * reading the sending side until the rest is written: back pressure reaches the sender through TCP.
+ */
+final class RelayLoop implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(RelayLoop.class);
+    private static final int BUFFER = 32 * 1024;
+
+    private final Selector selector;
+    private final Queue<Session> arriving = new ConcurrentLinkedQueue<>();
+    private final Thread thread;
+    private volatile boolean closed;
+
+    RelayLoop() {
+        try {
+            selector = Selector.open();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot open a selector for the proxy: " + e.getMessage(), e);
+        }
+        thread = Thread.ofPlatform().daemon().name("proxy-relay").start(this::loop);
+    }
+
+    /**
+     * Relays between the two channels until either side closes; the future completes then, with both
+     * channels closed. The channels must have no reader or writer of their own any more.
+     */
+    CompletableFuture<Void> relay(SocketChannel client, SocketChannel server) throws IOException {
+        client.configureBlocking(false);
+        server.configureBlocking(false);
+        Session session = new Session(client, server);
+        if (closed) {
+            session.end();
+            return session.ended;
+        }
+        arriving.add(session);
+        selector.wakeup();
+        return session.ended;
+    }
+
+    private void loop() {
+        try {
+            while (!closed) {
+                selector.select();
+                Session next;
+                while ((next = arriving.poll()) != null) {
+                    next.register(selector);
+                }
+                for (SelectionKey key : selector.selectedKeys()) {
+                    ((Side) key.attachment()).ready(key);
+                }
+                selector.selectedKeys().clear();
+            }
+        } catch (IOException | ClosedSelectorException e) {
+            if (!closed) {
+                log.error("the proxy's relay loop failed: {}", e.getMessage());
+            }
+        } finally {
+            for (SelectionKey key : selector.keys()) {
+                ((Side) key.attachment()).session.end();
+            }
+            Session left;
+            while ((left = arriving.poll()) != null) {
+                left.end();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        selector.wakeup();
+        try {
+            thread.join();
+            selector.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException e) {
+            log.debug("cannot close the relay selector: {}", e.getMessage());
+        }
+    }
+
+    /** A client and its compute; either going away ends both. */
+    private static final class Session {
+        final Side client;
+        final Side server;
+        final CompletableFuture<Void> ended = new CompletableFuture<>();
+
+        Session(SocketChannel clientChannel, SocketChannel serverChannel) {
+            client = new Side(this, clientChannel);
+            server = new Side(this, serverChannel);
+            client.peer = server;
+            server.peer = client;
+        }
+
+        void register(Selector selector) {
+            try {
+                client.key = client.channel.register(selector, SelectionKey.OP_READ, client);
+                server.key = server.channel.register(selector, SelectionKey.OP_READ, server);
+            } catch (IOException e) {
+                end();
+            }
+        }
+
+        void end() {
+            client.close();
+            server.close();
+            ended.complete(null);
+        }
+    }
+
+    /**
+     * One socket of a session. {@code inbound} holds what was read here and not yet written to the peer;
+     * while it is not empty, this side is not read and the peer waits for OP_WRITE.
+     */
+    private static final class Side {
+        final Session session;
+        final SocketChannel channel;
+        final ByteBuffer inbound = ByteBuffer.allocateDirect(BUFFER);
+        Side peer;
+        SelectionKey key;
+
+        Side(Session session, SocketChannel channel) {
+            this.session = session;
+            this.channel = channel;
+        }
+
+        void ready(SelectionKey ready) {
+            try {
+                if (ready.isWritable()) {
+                    peer.flushTo(channel);
+                }
+                if (ready.isReadable()) {
+                    readAndForward();
+                }
+            } catch (IOException | CancelledKeyException e) {
+                session.end();
+            }
+        }
+
+        private void readAndForward() throws IOException {
+            if (channel.read(inbound) < 0) {
+                session.end();
+                return;
+            }
+            if (!flushTo(peer.channel)) {
+                key.interestOps(key.interestOps() & ~SelectionKey.OP_READ);
+                peer.key.interestOps(peer.key.interestOps() | SelectionKey.OP_WRITE);
+            }
+        }
+
+        /** Writes this side's pending bytes to {@code to}; true when nothing is left and reading resumes. */
+        private boolean flushTo(SocketChannel to) throws IOException {
+            inbound.flip();
+            to.write(inbound);
+            boolean drained = !inbound.hasRemaining();
+            inbound.compact();
+            if (drained && (key.interestOps() & SelectionKey.OP_READ) == 0) {
+                key.interestOps(key.interestOps() | SelectionKey.OP_READ);
+                peer.key.interestOps(peer.key.interestOps() & ~SelectionKey.OP_WRITE);
+            }
+            return drained;
+        }
+
+        void close() {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // the session is over either way
+            }
+        }
+    }
+}
