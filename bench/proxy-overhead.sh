@@ -37,22 +37,40 @@ chmod 777 "$BENCH_TMP"
 "${AS_OTHER[@]}" pgbouncer -d "$BENCH_TMP/pgbouncer.ini"
 trap 'kill $(cat "$BENCH_TMP/pgbouncer.pid" 2>/dev/null) 2>/dev/null; stop_repo' EXIT
 
-tps() {  # tps CLIENTS CONNINFO
-  pgbench -n -S -c "$1" -j "$(( $1 < 2 ? 1 : 2 ))" -T "$SECONDS_PER_RUN" "$2" 2>/dev/null \
-    | awk '/^tps/ {print int($3); exit}'
+DAEMON_PID=$(cat "$REPO/pageserver.pid")
+for _ in $(seq 50); do [ -s "$BENCH_TMP/pgbouncer.pid" ] && break; sleep 0.1; done
+BOUNCER_PID=$(cat "$BENCH_TMP/pgbouncer.pid")
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # user + system time of a process, in clock ticks
+TICK_US=$(( 1000000 / $(getconf CLK_TCK) ))
+
+# tps CLIENTS CONNINFO [MIDDLE_PID]: pgbench's tps; with a pid, also the CPU that process spent per
+# transaction (us) into the array cpu[KEY] named by the 4th argument
+tps() {
+  local before out
+  [ -n "${3:-}" ] && before=$(cpu_ticks "$3")
+  out=$(pgbench -n -S -c "$1" -j "$(( $1 < 2 ? 1 : 2 ))" -T "$SECONDS_PER_RUN" "$2" 2>/dev/null)
+  if [ -n "${3:-}" ]; then
+    cpu[$4]+=" $(awk -v t=$(( ($(cpu_ticks "$3") - before) * TICK_US )) \
+      '/actually processed/ {split($0, a, ": "); n = a[2] + 0} END {printf "%.1f", n ? t / n : 0}' <<<"$out")"
+  fi
+  awk '/^tps/ {print int($3); exit}' <<<"$out"
 }
 
-declare -A runs
+declare -A runs cpu
 for round in $(seq "$ROUNDS"); do
   for clients in 1 8 32; do
     runs[direct,$clients]+=" $(tps "$clients" "host=127.0.0.1 port=$PORT dbname=postgres user=$USER_NAME")"
-    runs[proxy,$clients]+=" $(tps "$clients" "host=127.0.0.1 port=$PROXY_PORT dbname=postgres user=$USER_NAME options=branch=main")"
-    runs[bouncer,$clients]+=" $(tps "$clients" "host=127.0.0.1 port=$BOUNCER_PORT dbname=postgres user=$USER_NAME")"
+    tps "$clients" "host=127.0.0.1 port=$PROXY_PORT dbname=postgres user=$USER_NAME options=branch=main" \
+      "$DAEMON_PID" "proxy,$clients" > "$BENCH_TMP/tps"
+    runs[proxy,$clients]+=" $(cat "$BENCH_TMP/tps")"
+    tps "$clients" "host=127.0.0.1 port=$BOUNCER_PORT dbname=postgres user=$USER_NAME" \
+      "$BOUNCER_PID" "bouncer,$clients" > "$BENCH_TMP/tps"
+    runs[bouncer,$clients]+=" $(cat "$BENCH_TMP/tps")"
   done
 done
 
-table="| clients | direct tps | zenith proxy tps | PgBouncer tps | proxy / direct | PgBouncer / direct |
-| --- | --- | --- | --- | --- | --- |"
+table="| clients | direct tps | zenith proxy tps | PgBouncer tps | proxy / direct | PgBouncer / direct | CPU per transaction: proxy / PgBouncer (us) |
+| --- | --- | --- | --- | --- | --- | --- |"
 data="$BENCH_TMP/overhead.dat"
 : > "$data"
 for clients in 1 8 32; do
@@ -60,7 +78,7 @@ for clients in 1 8 32; do
   p=$(median ${runs[proxy,$clients]})
   b=$(median ${runs[bouncer,$clients]})
   table="$table
-| $clients | $d | $p | $b | **$(ratio "$p" "$d")** | $(ratio "$b" "$d") |"
+| $clients | $d | $p | $b | **$(ratio "$p" "$d")** | $(ratio "$b" "$d") | $(median ${cpu[proxy,$clients]}) / $(median ${cpu[bouncer,$clients]}) |"
   echo "$clients $d $p $b" >> "$data"
   if [ "$clients" = 1 ]; then
     added=$(awk -v p="$p" -v d="$d" 'BEGIN { printf "%.1f", (1e6 / p) - (1e6 / d) }')
@@ -69,7 +87,9 @@ done
 table="$table
 
 Added latency per query at 1 client: **$added us** (goal under 30 us). Medians of $ROUNDS interleaved rounds of
-pgbench -S -T $SECONDS_PER_RUN, scale 10; pgbench runs on the same 2 cores as everything else."
+pgbench -S -T $SECONDS_PER_RUN, scale 10; pgbench runs on the same 2 cores as everything else. CPU per
+transaction is the user + system time the zenith daemon (whole JVM) or PgBouncer spent during the run,
+divided by the transactions pgbench completed."
 echo "$table"
 if command -v gnuplot >/dev/null 2>&1; then
   gnuplot <<GP

@@ -63,15 +63,11 @@ final class RelayLoop implements AutoCloseable {
     private void loop() {
         try {
             while (!closed) {
-                selector.select();
+                selector.select(key -> ((Side) key.attachment()).ready(key));
                 Session next;
                 while ((next = arriving.poll()) != null) {
                     next.register(selector);
                 }
-                for (SelectionKey key : selector.selectedKeys()) {
-                    ((Side) key.attachment()).ready(key);
-                }
-                selector.selectedKeys().clear();
             }
         } catch (IOException | ClosedSelectorException e) {
             if (!closed) {

@@ -76,6 +76,45 @@ class ProxyTest {
     }
 
     @Test
+    void bulkCopiesBothWaysArriveByteForByteOnConcurrentSessions() throws Exception {
+        z.cli("branch", "bulk", "main").ok();
+        // 4 sessions at once, each 16 MB in and out: more than the relay's buffers and the sockets'
+        // queues hold, so both directions go through back pressure on the shared event loop
+        List<Thread> sessions = new ArrayList<>();
+        Map<Integer, Throwable> failures = new ConcurrentHashMap<>();
+        for (int i = 0; i < 4; i++) {
+            int session = i;
+            sessions.add(Thread.ofPlatform().start(() -> {
+                try {
+                    bulkRoundTrip("bulk_" + session, 160_000);
+                } catch (Throwable e) {
+                    failures.put(session, e);
+                }
+            }));
+        }
+        for (Thread t : sessions) {
+            t.join();
+        }
+        assertThat(failures).isEmpty();
+    }
+
+    private static void bulkRoundTrip(String table, int rows) throws Exception {
+        StringBuilder text = new StringBuilder(rows * 104);
+        for (int i = 0; i < rows; i++) {
+            text.append(i).append('\t').append("%08x".formatted(i * 31).repeat(12), 0, 90).append('\n');
+        }
+        byte[] sent = text.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (Connection c = z.connectProxy("bulk"); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE " + table + " (id int, pad text)");
+            var copy = c.unwrap(org.postgresql.PGConnection.class).getCopyAPI();
+            assertThat(copy.copyIn("COPY " + table + " FROM STDIN", new java.io.ByteArrayInputStream(sent))).isEqualTo(rows);
+            var received = new java.io.ByteArrayOutputStream(sent.length);
+            copy.copyOut("COPY (SELECT * FROM " + table + " ORDER BY id) TO STDOUT", received);
+            assertThat(received.toByteArray()).as("COPY OUT of " + table).isEqualTo(sent);
+        }
+    }
+
+    @Test
     void noBranchMeansMainAndOtherOptionsPassThrough() throws Exception {
         z.start("main");
         try (Connection c = DriverManager.getConnection(z.proxyUrl("-c%20search_path%3Dfoo,public%20-c%20branch%3Dmain%20-c%20work_mem%3D5MB"));
