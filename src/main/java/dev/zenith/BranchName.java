@@ -24,6 +24,18 @@ public record BranchName(String value) {
         return value != null && VALID.matcher(value).matches();
     }
 
+    /**
+     * Compute node names share the branch alphabet, and a name that is either one becomes a URL path
+     * segment and a file name: outside the alphabet it is a usage error, never a lookup.
+     */
+    public static String requireSafeName(String nodeOrBranch) {
+        if (!isSafeName(nodeOrBranch)) {
+            throw ZenithException.badRequest("invalid node or branch name \"" + printable(nodeOrBranch)
+                    + "\": names use 1 to 63 letters, digits, '_' or '-', starting with a letter or digit");
+        }
+        return nodeOrBranch;
+    }
+
     @JsonCreator
     public static BranchName of(String value) {
         return new BranchName(value);

@@ -115,6 +115,7 @@ public final class ApiServer implements AutoCloseable {
 
     private void handle(HttpExchange exchange) throws IOException {
         try {
+            checkCaller(exchange);
             Object result = route(exchange.getRequestMethod(), exchange.getRequestURI().getPath(), exchange);
             respond(exchange, exchange.getRequestMethod().equals("POST") && result instanceof Created ? 201 : 200,
                     result instanceof Created c ? c.body() : result);
@@ -130,6 +131,11 @@ public final class ApiServer implements AutoCloseable {
                 log.error("{} {} failed: {}", exchange.getRequestMethod(), exchange.getRequestURI(), e.getMessage(), e);
             }
             respond(exchange, status, new Error(e.getMessage(), e.hint()));
+        } catch (ForbiddenCaller e) {
+            log.warn("refused {} {}: {}", exchange.getRequestMethod(), BranchName.printable(exchange.getRequestURI().toString()),
+                    e.getMessage());
+            respond(exchange, 403, new Error(e.getMessage(), "call the API from the command line or from the console on "
+                    + "http://127.0.0.1:" + port()));
         } catch (IllegalArgumentException | JsonProcessingException e) {
             respond(exchange, 400, new Error(e.getMessage() == null ? "bad request" : firstLine(e.getMessage()), null));
         } catch (RuntimeException e) {
@@ -142,6 +148,41 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private record Created(Object body) {
+    }
+
+    private static final class ForbiddenCaller extends Exception {
+        ForbiddenCaller(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private int port() {
+        return server.getAddress().getPort();
+    }
+
+    /**
+     * A web page the user visits can make their browser send requests to 127.0.0.1, and a DNS name
+     * rebound to 127.0.0.1 makes them look same-origin to the browser. Requests naming another host,
+     * or coming from a page of another origin, are refused before anything is read or changed.
+     */
+    private void checkCaller(HttpExchange exchange) throws ForbiddenCaller {
+        String host = exchange.getRequestHeaders().getFirst("Host");
+        if (host == null || !isLocalAuthority(host)) {
+            throw new ForbiddenCaller("Host header " + (host == null ? "missing" : "\"" + BranchName.printable(host) + "\"")
+                    + " is not this API's address: only 127.0.0.1, localhost and [::1] are served");
+        }
+        String origin = exchange.getRequestHeaders().getFirst("Origin");
+        if (origin != null && !(origin.startsWith("http://") && isLocalAuthority(origin.substring("http://".length())))) {
+            throw new ForbiddenCaller("requests from pages of other origins are refused (Origin \"" + BranchName.printable(origin) + "\")");
+        }
+        if ("cross-site".equals(exchange.getRequestHeaders().getFirst("Sec-Fetch-Site"))) {
+            throw new ForbiddenCaller("cross-site browser requests are refused");
+        }
+    }
+
+    private boolean isLocalAuthority(String authority) {
+        String port = ":" + port();
+        return authority.equals("127.0.0.1" + port) || authority.equals("localhost" + port) || authority.equals("[::1]" + port);
     }
 
     private Object route(String method, String path, HttpExchange exchange) throws IOException {
@@ -244,7 +285,11 @@ public final class ApiServer implements AutoCloseable {
             if (bytes.length == 0) {
                 return type == StopCompute.class ? null : Json.MAPPER.readValue("{}", type);
             }
-            return Json.MAPPER.readValue(bytes, type);
+            T value = Json.MAPPER.readValue(bytes, type);
+            if (value == null) {
+                throw ZenithException.badRequest("the request body must be a JSON object, not null");
+            }
+            return value;
         }
     }
 

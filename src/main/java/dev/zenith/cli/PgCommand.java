@@ -58,6 +58,7 @@ final class PgCommand {
                       description = "A read-only Postgres showing BRANCH at a past point (0/16B5A50, 2026-11-24T10:15:00Z, -10m); removed after 30 s idle")
               String at) {
         PrintWriter out = spec.commandLine().getOut();
+        BranchName.requireSafeName(target);
         ApiClient api = api();
         if (at != null) {
             PointInTime.parse(at, java.time.Instant.now()); // a typo is a usage error, before any call
@@ -91,6 +92,7 @@ final class PgCommand {
              @Option(names = "--destroy", description = "Also remove the node and its data directory (the branch keeps its data).")
              boolean destroy) {
         PrintWriter out = spec.commandLine().getOut();
+        BranchName.requireSafeName(name);
         Status node = api().post("/v1/computes/" + name + "/stop", Map.of("destroy", destroy), new TypeReference<>() { });
         out.println(destroy ? "node " + node.name() + " stopped and destroyed; branch " + node.branch() + " keeps its data"
                 : "node " + node.name() + " stopped");

@@ -608,9 +608,10 @@ public final class Computes implements AutoCloseable {
      */
     public Status start(String nameOrBranch, String idleTimeout) {
         String timeout = idleTimeout == null ? null : IdleTimeout.parse(idleTimeout).toString();
+        BranchName.requireSafeName(nameOrBranch);
         ComputeNode node = nodes.get(nameOrBranch);
         if (node == null) {
-            if (!BranchName.isSafeName(nameOrBranch) || repository.branch(new BranchName(nameOrBranch)).isEmpty()) {
+            if (repository.branch(new BranchName(nameOrBranch)).isEmpty()) {
                 throw ZenithException.notFound("no compute node or branch named \"" + BranchName.printable(nameOrBranch) + "\"",
                         "zenith pg list shows the nodes, zenith branch the branches");
             }
@@ -1158,8 +1159,9 @@ public final class Computes implements AutoCloseable {
 
     /** A node by its name, or by its branch's name. */
     private ComputeNode requireNode(String nameOrBranch) {
+        BranchName.requireSafeName(nameOrBranch);
         ComputeNode node = nodes.get(nameOrBranch);
-        if (node == null && BranchName.isSafeName(nameOrBranch)) {
+        if (node == null) {
             node = repository.branch(new BranchName(nameOrBranch)).flatMap(t -> nodeFor(t.id())).orElse(null);
         }
         if (node == null) {
