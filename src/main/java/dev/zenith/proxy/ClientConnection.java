@@ -29,7 +29,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class ClientConnection implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
-    private static final int PROTOCOL_MAJOR_3 = 3;
     private static final int RELAY_BUFFER = 64 * 1024;
     private static final Thread.Builder PUMPS = Thread.ofPlatform().daemon().stackSize(256 * 1024).name("relay-", 0);
 
@@ -76,37 +75,26 @@ final class ClientConnection implements Runnable {
     private StartupMessage negotiate() throws IOException, Wire.ProtocolException {
         DataInputStream in = new DataInputStream(client.in());
         while (true) {
-            byte[] body = Wire.readStartupPacket(in);
-            int code = ByteBuffer.wrap(body).getInt();
-            switch (code) {
-                case Wire.SSL_REQUEST -> {
-                    if (tls != null && client.canStartTls()) {
-                        client.out().write('S');
-                        client.out().flush();
+            switch (StartupPacket.decode(Wire.readStartupPacket(in))) {
+                case StartupPacket.SslRequest ssl -> {
+                    boolean accept = tls != null && client.canStartTls();
+                    client.out().write(accept ? 'S' : 'N');
+                    client.out().flush();
+                    if (accept) {
                         client = client.startTls(tls);
                         in = new DataInputStream(client.in());
-                    } else {
-                        client.out().write('N');
-                        client.out().flush();
                     }
                 }
-                case Wire.GSSENC_REQUEST -> {
+                case StartupPacket.GssEncRequest gss -> {
                     client.out().write('N');
                     client.out().flush();
                 }
-                case Wire.CANCEL_REQUEST -> {
-                    if (body.length < 8) {
-                        throw new Wire.ProtocolException("invalid cancel request length " + (body.length + 4));
-                    }
-                    cancelKeys.cancel(ByteBuffer.wrap(body, 4, 4).getInt(), Arrays.copyOfRange(body, 8, body.length));
+                case StartupPacket.CancelRequest cancel -> {
+                    cancelKeys.cancel(cancel.pid(), cancel.key());
                     return null;
                 }
-                default -> {
-                    if (code >>> 16 != PROTOCOL_MAJOR_3) {
-                        throw new Wire.ProtocolException("unsupported frontend protocol " + (code >>> 16) + "." + (code & 0xffff)
-                                + ": server supports 3.0 to 3.2");
-                    }
-                    return StartupMessage.parse(code, body, 4);
+                case StartupPacket.Startup startup -> {
+                    return startup.message();
                 }
             }
         }

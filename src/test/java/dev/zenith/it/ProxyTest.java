@@ -282,6 +282,72 @@ class ProxyTest {
     }
 
     @Test
+    void mutatedStartupPacketsNeverHangOrCrashTheProxyWhileOthersQuery() throws Exception {
+        z.start("main");
+        byte[] valid = RawClient.startupPacket(3, 0, Map.of("user", System.getProperty("user.name"), "database", "postgres",
+                "options", "branch=main"));
+        java.util.Random random = new java.util.Random(20261124);
+        java.util.concurrent.atomic.AtomicLong served = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicReference<Throwable> honestFailure = new AtomicReference<>();
+        Thread honest = Thread.ofPlatform().start(() -> {
+            try (Connection c = z.connectProxy("main"); Statement s = c.createStatement()) {
+                while (!stop.get()) {
+                    assertThat(value(s, "SELECT 41 + 1")).isEqualTo("42");
+                    served.incrementAndGet();
+                }
+            } catch (Throwable e) {
+                honestFailure.set(e);
+            }
+        });
+        int attempts = 300;
+        for (int i = 0; i < attempts; i++) {
+            byte[] packet = mutate(valid, random);
+            try (java.net.Socket socket = new java.net.Socket("127.0.0.1", z.proxyPort())) {
+                socket.setSoTimeout(20_000);
+                socket.getOutputStream().write(packet);
+                socket.shutdownOutput(); // all it will ever send: the proxy must answer or close, not wait
+                try {
+                    socket.getInputStream().readAllBytes();
+                } catch (java.net.SocketException reset) {
+                    // closed on us: an answer too
+                }
+            } catch (java.net.SocketTimeoutException e) {
+                throw new AssertionError("the proxy hung on packet " + java.util.HexFormat.of().formatHex(packet), e);
+            }
+        }
+        stop.set(true);
+        honest.join();
+        assertThat(honestFailure.get()).isNull();
+        assertThat(served.get()).isPositive();
+        try (Connection c = z.connectProxy("main"); Statement s = c.createStatement()) {
+            assertThat(value(s, "SELECT 1")).isEqualTo("1");
+        }
+    }
+
+    /** A valid startup message with a few random bit flips, byte changes, cuts or insertions. */
+    private static byte[] mutate(byte[] valid, java.util.Random random) {
+        byte[] b = valid.clone();
+        int edits = 1 + random.nextInt(4);
+        for (int e = 0; e < edits; e++) {
+            switch (random.nextInt(5)) {
+                case 0 -> b[random.nextInt(b.length)] ^= (byte) (1 << random.nextInt(8));
+                case 1 -> b[random.nextInt(b.length)] = (byte) random.nextInt(256);
+                case 2 -> b = java.util.Arrays.copyOf(b, 1 + random.nextInt(b.length));
+                case 3 -> {
+                    byte[] longer = java.util.Arrays.copyOf(b, b.length + 1 + random.nextInt(64));
+                    for (int i = b.length; i < longer.length; i++) {
+                        longer[i] = (byte) random.nextInt(256);
+                    }
+                    b = longer;
+                }
+                default -> b[random.nextInt(Math.min(8, b.length))] = (byte) random.nextInt(256); // the header
+            }
+        }
+        return b;
+    }
+
+    @Test
     void aClientThatNeverFinishesItsStartupIsClosed() throws Exception {
         Zenith quick = Zenith.empty();
         try {

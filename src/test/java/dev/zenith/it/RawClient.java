@@ -35,6 +35,10 @@ final class RawClient implements AutoCloseable {
     }
 
     void startup(int major, int minor, Map<String, String> params) throws IOException {
+        send(startupPacket(major, minor, params));
+    }
+
+    static byte[] startupPacket(int major, int minor, Map<String, String> params) {
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         params.forEach((k, v) -> {
             body.writeBytes(k.getBytes(StandardCharsets.UTF_8));
@@ -44,7 +48,7 @@ final class RawClient implements AutoCloseable {
         });
         body.write(0);
         byte[] b = body.toByteArray();
-        send(ByteBuffer.allocate(8 + b.length).putInt(8 + b.length).putShort((short) major).putShort((short) minor).put(b).array());
+        return ByteBuffer.allocate(8 + b.length).putInt(8 + b.length).putShort((short) major).putShort((short) minor).put(b).array();
     }
 
     /** Messages up to ReadyForQuery, the last body of each type. */
