@@ -67,6 +67,19 @@ final class InitCommand implements Callable<Integer> {
     @Option(names = "--tls", description = "Offer TLS on the proxy with a self-signed certificate (sslmode=require works)")
     boolean tls;
 
+    @Option(names = "--proxy-address", paramLabel = "ADDRESS", defaultValue = RepositoryConfig.DEFAULT_PROXY_ADDRESS,
+            description = "Address the proxy listens on (default: ${DEFAULT-VALUE}); beyond loopback needs --auth password")
+    String proxyAddress;
+
+    @Option(names = "--auth", paramLabel = "trust|password", defaultValue = RepositoryConfig.AUTH_TRUST,
+            description = "How computes authenticate clients: trust (loopback only, as a local Postgres) or password (SCRAM)"
+                    + " (default: ${DEFAULT-VALUE})")
+    String auth;
+
+    @Option(names = "--password-file", paramLabel = "FILE",
+            description = "With --auth password: the superuser's password (default: $ZENITH_PASSWORD, else one is generated)")
+    Path passwordFile;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -88,6 +101,16 @@ final class InitCommand implements Callable<Integer> {
             throw ZenithException.badRequest("invalid --max-computes " + maxComputes + ": use 1 or more");
         }
         String timeout = IdleTimeout.parse(idleTimeout).toString();
+        RepositoryConfig settings;
+        try {
+            settings = new RepositoryConfig(apiPort, computePortBase, null, osUser, System.getProperty("user.name"),
+                    proxyPort, proxyAddress, proxySocketDirs, timeout, maxComputes, null, null, retention, 0, 0, null, null,
+                    tls, auth);
+        } catch (IllegalArgumentException e) {
+            throw ZenithException.badRequest(e.getMessage());
+        }
+        settings.checkExposure();
+        String password = settings.passwordAuth() ? AuthCommand.choosePassword(passwordFile) : null;
         dev.zenith.DurationText.parse(retention, "--retention");
         if (Repository.exists(root)) {
             throw ZenithException.conflict("a zenith repository already exists in " + Main.display(root),
@@ -105,8 +128,13 @@ final class InitCommand implements Callable<Integer> {
             user.checkCanReach(root, "repository");
             user.checkCanReach(dist.bin(), "PostgreSQL binaries");
             Repository repository = Repository.create(root, new RepositoryConfig(apiPort, computePortBase,
-                    pgBin == null ? null : dist.bin().toString(), osUser, System.getProperty("user.name"),
-                    proxyPort, null, proxySocketDirs, timeout, maxComputes, null, null, retention, 0, 0, null, null, tls));
+                    pgBin == null ? null : dist.bin().toString(), osUser, settings.superuser(), proxyPort, proxyAddress,
+                    proxySocketDirs, timeout, maxComputes, null, null, retention, 0, 0, null, null, tls, auth));
+            user.closeToOthers(root);
+            if (password != null) {
+                repository.savePassword(password);
+                AuthCommand.printPassword(out, repository, password, passwordFile == null && System.getenv(AuthCommand.PASSWORD_ENV) == null);
+            }
             Computes.initRoot(repository, dist, user);
         } catch (IOException e) {
             undo(root, existed);

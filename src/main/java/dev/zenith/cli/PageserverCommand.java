@@ -51,6 +51,7 @@ final class PageserverCommand {
         if (proxyPort != null && (proxyPort < 1 || proxyPort > 65535)) {
             throw ZenithException.badRequest("invalid --proxy-port " + proxyPort + ": use 1 to 65535");
         }
+        repository.config().checkExposure();
         if (foreground) {
             return runForeground(root, proxyPort, tls, out);
         }

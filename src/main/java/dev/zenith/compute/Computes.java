@@ -131,7 +131,8 @@ public final class Computes implements AutoCloseable {
         this.repository = repository;
         this.pgCtl = new PgCtl(dist, user);
         this.user = user;
-        this.internal = new InternalConnections(repository.config().superuser());
+        this.internal = new InternalConnections(repository.config().superuser(),
+                repository.config().passwordAuth() ? requirePassword(repository) : null);
         try (Stream<Path> files = Files.list(repository.computesDir())) {
             files.filter(f -> f.getFileName().toString().endsWith(".json"))
                     .map(f -> AtomicFiles.readJson(f, ComputeNode.class))
@@ -895,6 +896,11 @@ public final class Computes implements AutoCloseable {
         }
         checkSocketPath(node);
         writeConfig(node, timeline, plan);
+        boolean setPassword = repository.config().passwordAuth() && !node.isReadOnly();
+        // A read-write compute in password mode starts trusting loopback, gets the repository's
+        // password set by the daemon, then requires it: branches made before the switch to password
+        // have a superuser without one. Nobody is handed the compute before that is done.
+        writeHba(node, repository.config().passwordAuth() && !setPassword ? "scram-sha-256" : "trust");
         user.own(timeline.wal().archiveDir(), false);
         user.own(repository.socketsDir(), false);
         Path logFile = logFile(node);
@@ -909,6 +915,9 @@ public final class Computes implements AutoCloseable {
             waitUntilReady(node, logFile, "SELECT pg_get_wal_replay_pause_state() = 'paused'", "reach " + node.readOnlyAt());
         } else {
             waitUntilReady(node, logFile, "SELECT true", "accept connections");
+        }
+        if (setPassword) {
+            requirePasswordFrom(node, logFile);
         }
         activity.put(node.name(), new Activity());
         if (plan != null && !node.isReadOnly()) {
@@ -1107,6 +1116,53 @@ public final class Computes implements AutoCloseable {
         Path file = dataDir(node).resolve(CONFIG_FILE);
         AtomicFiles.write(file, conf.toString().getBytes(StandardCharsets.UTF_8));
         user.own(file, false);
+    }
+
+    private void writeHba(ComputeNode node, String method) {
+        StringBuilder hba = new StringBuilder("# Written by zenith before every start (auth = ")
+                .append(repository.config().auth()).append(" in config.json).\n");
+        for (String database : new String[] {"all", "replication"}) {
+            hba.append("local ").append(database).append(" all ").append(method).append('\n')
+                    .append("host ").append(database).append(" all 127.0.0.1/32 ").append(method).append('\n')
+                    .append("host ").append(database).append(" all ::1/128 ").append(method).append('\n');
+        }
+        Path file = dataDir(node).resolve("pg_hba.conf");
+        AtomicFiles.write(file, hba.toString().getBytes(StandardCharsets.UTF_8));
+        user.own(file, false);
+    }
+
+    /** Sets the repository's password on the superuser, then makes the compute require it (SCRAM). */
+    private void requirePasswordFrom(ComputeNode node, Path logFile) {
+        String password = requirePassword(repository);
+        try (Connection c = connect(node); Statement s = c.createStatement()) {
+            s.execute("SET password_encryption = 'scram-sha-256'");
+            s.execute("ALTER ROLE CURRENT_USER PASSWORD " + quote(password));
+            writeHba(node, "scram-sha-256");
+            s.execute("SELECT pg_reload_conf()");
+        } catch (SQLException e) {
+            throw ZenithException.failed("cannot set the password on " + node.name() + ": " + e.getMessage(), "see " + logFile);
+        }
+        // the postmaster rereads pg_hba.conf when it gets to the signal: wait until a connection without
+        // the password is refused before anyone is handed the compute
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            try (Connection probe = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + node.port()
+                    + "/postgres?user=" + repository.config().superuser() + "&connectTimeout=10")) {
+                if (System.nanoTime() > deadline) {
+                    throw ZenithException.failed(node.name() + " still accepts connections without a password after reloading"
+                            + " pg_hba.conf", "see " + logFile);
+                }
+            } catch (SQLException refused) {
+                return;
+            }
+            pause(Duration.ofMillis(5));
+        }
+    }
+
+    private static String requirePassword(Repository repository) {
+        return repository.password().orElseThrow(() -> ZenithException.failed("auth is password in "
+                + repository.root().resolve(Repository.CONFIG) + " but " + repository.root().resolve(Repository.PASSWORD)
+                + " is missing", "set one with zenith auth password"));
     }
 
     private void checkSocketPath(ComputeNode node) {

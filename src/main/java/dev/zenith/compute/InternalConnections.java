@@ -26,10 +26,13 @@ final class InternalConnections implements AutoCloseable {
     static final String APPLICATION = "zenith-internal";
 
     private final String user;
+    private final String password;
     private final Map<Integer, Deque<Connection>> idle = new ConcurrentHashMap<>();
 
-    InternalConnections(String user) {
+    /** With {@code password} null, computes are expected to trust loopback connections. */
+    InternalConnections(String user, String password) {
         this.user = user;
+        this.password = password;
     }
 
     /** Runs {@code work} on a connection to the compute on {@code port}; a connection broken by a restart is replaced once. */
@@ -65,6 +68,9 @@ final class InternalConnections implements AutoCloseable {
     Connection open(int port) throws SQLException {
         Properties props = new Properties();
         props.setProperty("user", user);
+        if (password != null) {
+            props.setProperty("password", password);
+        }
         props.setProperty("connectTimeout", "10");
         props.setProperty("socketTimeout", "60");
         props.setProperty("ApplicationName", APPLICATION);

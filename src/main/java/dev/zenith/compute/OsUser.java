@@ -79,6 +79,22 @@ public record OsUser(String name, int uid, int gid, boolean switched) {
         }
     }
 
+    /**
+     * Closes the repository to other local users: its WAL, images and password are the user's data.
+     * Mode 0700; when Postgres runs as another user (zenith as root), 0750 with that user's group, so
+     * Postgres can still enter it.
+     */
+    public void closeToOthers(Path root) {
+        try {
+            if (switched) {
+                Files.setAttribute(root, "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);
+            }
+            Files.setPosixFilePermissions(root, java.nio.file.attribute.PosixFilePermissions.fromString(switched ? "rwxr-x---" : "rwx------"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot restrict access to " + root, e);
+        }
+    }
+
     private void chown(Path p) throws IOException {
         Files.setAttribute(p, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
         Files.setAttribute(p, "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);

@@ -54,10 +54,12 @@ public final class PageServer implements AutoCloseable {
         this.lockChannel = lockChannel;
         this.lock = lock;
         RepositoryConfig config = repository.config();
+        config.checkExposure();
         IdleTimeout idleTimeout = IdleTimeout.parse(config.idleTimeout());
         PgDistribution dist = PgDistribution.resolve(config.pgBin(), msg -> log.info(msg));
         OsUser user = OsUser.resolve(config.osUser());
         user.checkCanReach(repository.root(), "repository");
+        user.closeToOthers(repository.root());
         this.computes = new Computes(repository, dist, user);
         // Listeners first: a port in use stops the start before anything else happened.
         this.proxy = new ProxyServer(computes, config.proxyAddress(), config.proxyPort(),

@@ -30,6 +30,8 @@ final class ClientConnection implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
     private static final int RELAY_BUFFER = 64 * 1024;
+    /** Postgres's own limit for a password or SASL message (PG_MAX_AUTH_TOKEN_LENGTH is 65535). */
+    private static final int MAX_AUTH_MESSAGE = 65535 + 4;
     private static final Thread.Builder PUMPS = Thread.ofPlatform().daemon().stackSize(256 * 1024).name("relay-", 0);
 
     private Endpoint client;
@@ -149,7 +151,7 @@ final class ClientConnection implements Runnable {
         try (Endpoint server = Endpoint.of(channel, false)) {
             server.out().write(forward.encode());
             server.out().flush();
-            issued = relayUntilReady(new DataInputStream(server.in()), client.out(), lease);
+            issued = relayUntilReady(new DataInputStream(server.in()), server.out(), lease);
             if (client.plainChannel() != null) {
                 relayLoop.relay(client.plainChannel(), channel).join();
                 return;
@@ -173,10 +175,13 @@ final class ClientConnection implements Runnable {
 
     /**
      * Passes the compute's authentication and startup messages through, replacing its cancel key with
-     * one of the proxy's, until {@code ReadyForQuery}.
+     * one of the proxy's, until {@code ReadyForQuery}. An authentication request that needs an answer
+     * (a password, a SCRAM step) gets the client's next message forwarded to the compute.
      */
-    private CancelKeys.Issued relayUntilReady(DataInputStream server, OutputStream out, Computes.Lease lease) throws IOException {
+    private CancelKeys.Issued relayUntilReady(DataInputStream server, OutputStream toServer, Computes.Lease lease)
+            throws IOException {
         CancelKeys.Issued issued = null;
+        DataInputStream fromClient = null;
         while (true) {
             int type = server.read();
             if (type < 0) {
@@ -192,15 +197,45 @@ final class ClientConnection implements Runnable {
                 issued = cancelKeys.issue(new CancelKeys.Target(lease.socket(), pid, key));
                 body = ByteBuffer.allocate(body.length).putInt(issued.pid()).put(issued.key()).array();
             }
+            OutputStream out = client.out();
             out.write(ByteBuffer.allocate(5 + body.length).put((byte) type).putInt(length).put(body).array());
             if (type == 'Z') {
                 out.flush();
                 return issued;
             }
-            if (type == 'R' || type == 'E') {
-                out.flush(); // authentication requests and errors need an answer or end the session
+            if (type == 'E') {
+                out.flush(); // the session ends here
+            }
+            if (type == 'R') {
+                out.flush();
+                if (body.length >= 4 && needsAnswer(ByteBuffer.wrap(body).getInt())) {
+                    if (fromClient == null) {
+                        fromClient = new DataInputStream(client.in());
+                    }
+                    forwardOneMessage(fromClient, toServer);
+                }
             }
         }
+    }
+
+    /** Every authentication request but Ok (0) and SASLFinal (12) waits for the client's answer. */
+    private static boolean needsAnswer(int authCode) {
+        return authCode != 0 && authCode != 12;
+    }
+
+    private static void forwardOneMessage(DataInputStream from, OutputStream to) throws IOException {
+        int type = from.read();
+        if (type < 0) {
+            throw new java.io.EOFException("the client left during authentication");
+        }
+        int length = from.readInt();
+        if (length < 4 || length > MAX_AUTH_MESSAGE) {
+            throw new IOException("invalid authentication message length " + length);
+        }
+        byte[] body = new byte[length - 4];
+        from.readFully(body);
+        to.write(ByteBuffer.allocate(1 + length).put((byte) type).putInt(length).put(body).array());
+        to.flush();
     }
 
     /** Copies bytes until either side closes, then closes {@code onEnd} so the other direction ends too. */

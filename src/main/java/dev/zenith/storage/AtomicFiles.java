@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * Writes that a crash cannot leave half done: temp file, fsync, rename, fsync of the directory.
@@ -37,10 +39,20 @@ public final class AtomicFiles {
     }
 
     public static void write(Path target, byte[] content) {
+        write(target, content, new FileAttribute<?>[0]);
+    }
+
+    /** As {@link #write}, readable and writable by the owner only, from the first byte on (a password). */
+    public static void writePrivate(Path target, byte[] content) {
+        write(target, content, new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))});
+    }
+
+    private static void write(Path target, byte[] content, FileAttribute<?>[] created) {
         Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
+            Files.deleteIfExists(tmp);
+            try (FileChannel ch = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                    created)) {
                 ch.write(java.nio.ByteBuffer.wrap(content));
                 ch.force(true);
             }

@@ -35,6 +35,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Repository {
 
     public static final String CONFIG = "config.json";
+    /** The Postgres superuser's password when {@code auth} is {@code password}; owner-only. */
+    public static final String PASSWORD = "password";
 
     private final Path root;
     private final RepositoryConfig config;
@@ -87,6 +89,26 @@ public final class Repository {
 
     public RepositoryConfig config() {
         return config;
+    }
+
+    /** Writes new settings to config.json; the daemon reads them at its next start. */
+    public Repository saveConfig(RepositoryConfig changed) {
+        AtomicFiles.writeJson(root.resolve(CONFIG), changed);
+        return new Repository(root, changed);
+    }
+
+    /** The superuser's password, when one was set ({@code auth = password}). */
+    public Optional<String> password() {
+        Path file = root.resolve(PASSWORD);
+        try {
+            return Files.exists(file) ? Optional.of(Files.readString(file).strip()) : Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    public void savePassword(String password) {
+        AtomicFiles.writePrivate(root.resolve(PASSWORD), (password + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     public BranchRegistry branches() {

@@ -28,12 +28,15 @@ import java.util.List;
  * @param housekeepingInterval how often the daemon checks whether images or GC are due ({@code 30s})
  * @param proxyTls        offer TLS on the proxy's TCP port with a self-signed certificate kept in
  *                        {@code tls/}, so {@code sslmode=require} works
+ * @param auth            how computes authenticate clients: {@code trust} (a local Postgres's default:
+ *                        loopback only) or {@code password} (SCRAM, with the password in {@code .zenith/password});
+ *                        the proxy may listen beyond loopback only with {@code password}
  */
 public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, String osUser, String superuser,
                                int proxyPort, String proxyAddress, List<String> proxySocketDirs,
                                String idleTimeout, int maxComputes, String proxyStartupTimeout, String readOnlyIdleTimeout, String retention,
                                int imageWalThresholdMb, int imageAtStopMb, String gcInterval, String housekeepingInterval,
-                               boolean proxyTls) {
+                               boolean proxyTls, String auth) {
 
     public static final int DEFAULT_API_PORT = 64000;
     public static final int DEFAULT_COMPUTE_PORT_BASE = 55432;
@@ -49,6 +52,8 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
     public static final int DEFAULT_IMAGE_AT_STOP_MB = 16;
     public static final String DEFAULT_GC_INTERVAL = "1h";
     public static final String DEFAULT_HOUSEKEEPING_INTERVAL = "30s";
+    public static final String AUTH_TRUST = "trust";
+    public static final String AUTH_PASSWORD = "password";
 
     public RepositoryConfig {
         apiPort = apiPort == 0 ? DEFAULT_API_PORT : apiPort;
@@ -65,12 +70,47 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
         imageAtStopMb = imageAtStopMb == 0 ? DEFAULT_IMAGE_AT_STOP_MB : imageAtStopMb;
         gcInterval = gcInterval == null ? DEFAULT_GC_INTERVAL : gcInterval;
         housekeepingInterval = housekeepingInterval == null ? DEFAULT_HOUSEKEEPING_INTERVAL : housekeepingInterval;
+        auth = auth == null ? AUTH_TRUST : auth;
+        if (!auth.equals(AUTH_TRUST) && !auth.equals(AUTH_PASSWORD)) {
+            throw new IllegalArgumentException("invalid auth \"" + dev.zenith.BranchName.printable(auth)
+                    + "\": use trust or password");
+        }
+    }
+
+    /**
+     * The proxy reaches every branch as the superuser; beyond loopback anyone on the network could, so
+     * listening there needs computes that ask for a password.
+     */
+    public void checkExposure() {
+        boolean loopback;
+        try {
+            loopback = java.net.InetAddress.getByName(proxyAddress).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            throw dev.zenith.ZenithException.badRequest("invalid proxy address \"" + dev.zenith.BranchName.printable(proxyAddress)
+                    + "\": " + e.getMessage());
+        }
+        if (!loopback && !passwordAuth()) {
+            throw new dev.zenith.ZenithException(dev.zenith.ZenithException.Kind.BAD_REQUEST, "the proxy would listen on "
+                    + proxyAddress + ", beyond this machine, while computes let anyone in without a password (auth = trust)",
+                    "turn on passwords first: zenith auth password (SCRAM), or keep proxyAddress 127.0.0.1");
+        }
+    }
+
+    public boolean passwordAuth() {
+        return auth.equals(AUTH_PASSWORD);
+    }
+
+    /** These settings with another authentication mode. */
+    public RepositoryConfig withAuth(String mode) {
+        return new RepositoryConfig(apiPort, computePortBase, pgBin, osUser, superuser, proxyPort, proxyAddress,
+                proxySocketDirs, idleTimeout, maxComputes, proxyStartupTimeout, readOnlyIdleTimeout, retention,
+                imageWalThresholdMb, imageAtStopMb, gcInterval, housekeepingInterval, proxyTls, mode);
     }
 
     /** These settings with the proxy's port and TLS changed for one run of the daemon. */
     public RepositoryConfig withProxy(int port, boolean tls) {
         return new RepositoryConfig(apiPort, computePortBase, pgBin, osUser, superuser, port, proxyAddress,
                 proxySocketDirs, idleTimeout, maxComputes, proxyStartupTimeout, readOnlyIdleTimeout, retention,
-                imageWalThresholdMb, imageAtStopMb, gcInterval, housekeepingInterval, tls);
+                imageWalThresholdMb, imageAtStopMb, gcInterval, housekeepingInterval, tls, auth);
     }
 }

@@ -20,8 +20,12 @@ final class Psql {
     private Psql() {
     }
 
+    static boolean installed() {
+        return Files.isExecutable(Path.of("/usr/bin/psql"));
+    }
+
     static void assumeInstalled() {
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/psql")), "psql is not installed (apt-get install postgresql-client)");
+        assumeTrue(installed(), "psql is not installed (apt-get install postgresql-client)");
     }
 
     static Result run(String conninfo, Map<String, String> env, String... sql) throws IOException, InterruptedException {
