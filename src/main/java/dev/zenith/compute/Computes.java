@@ -2,6 +2,7 @@ package dev.zenith.compute;
 
 import dev.zenith.BranchName;
 import dev.zenith.DurationText;
+import dev.zenith.Failpoints;
 import dev.zenith.Lsn;
 import dev.zenith.PointInTime;
 import dev.zenith.TimelineId;
@@ -908,6 +909,7 @@ public final class Computes implements AutoCloseable {
         log.info("starting compute {} on port {}{}", node.name(), node.port(),
                 node.isReadOnly() ? " (read-only at " + node.readOnlyAt() + ")" : plan == null ? "" : " (recovery)");
         pgCtl.start(dataDir, logFile, START_TIMEOUT);
+        Failpoints.reach("compute-recovering");
         if (!node.isReadOnly()) {
             waitUntilReady(node, logFile, "SELECT NOT pg_is_in_recovery()", "finish recovery");
         } else if (plan != null && plan.stopBefore().isPresent()) {
@@ -1021,6 +1023,7 @@ public final class Computes implements AutoCloseable {
         Path staging = repository.tmpDir().resolve("datadir-" + node.name());
         Repository.deleteTree(staging);
         copyTree(plan.image().dataDir(), staging);
+        Failpoints.reach("compute-staged");
         try {
             Files.createFile(staging.resolve(signalFile(node)));
             AtomicFiles.writeJson(staging.resolve(PLAN_FILE), plan);

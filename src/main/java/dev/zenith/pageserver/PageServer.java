@@ -1,6 +1,7 @@
 package dev.zenith.pageserver;
 
 import dev.zenith.DurationText;
+import dev.zenith.Failpoints;
 import dev.zenith.ZenithException;
 import dev.zenith.api.ApiServer;
 import dev.zenith.compute.Computes;
@@ -60,6 +61,8 @@ public final class PageServer implements AutoCloseable {
         OsUser user = OsUser.resolve(config.osUser());
         user.checkCanReach(repository.root(), "repository");
         user.closeToOthers(repository.root());
+        repository.clearTmp();
+        Failpoints.watch(repository.root());
         this.computes = new Computes(repository, dist, user);
         // Listeners first: a port in use stops the start before anything else happened.
         this.proxy = new ProxyServer(computes, config.proxyAddress(), config.proxyPort(),

@@ -1,5 +1,6 @@
 package dev.zenith.storage;
 
+import dev.zenith.Failpoints;
 import dev.zenith.Lsn;
 import dev.zenith.TimelineId;
 
@@ -72,9 +73,9 @@ public final class GarbageCollector {
             }
             for (Image image : t.images()) {
                 if (!keptImages.contains(image.dataDir())) {
-                    freed += Repository.sizeOf(image.dataDir());
-                    Repository.deleteTree(image.dataDir());
+                    freed += repository.discard(image.dataDir());
                     images++;
+                    Failpoints.reach("gc-removing");
                 }
             }
             Lsn floor = floors.getOrDefault(t.id(), t.startLsn());
@@ -89,6 +90,7 @@ public final class GarbageCollector {
                         freed += size(f.getValue());
                         delete(f.getValue());
                         segments++;
+                        Failpoints.reach("gc-removing");
                     }
                 }
             }

@@ -190,16 +190,37 @@ public final class Repository {
 
     /** Removes a timeline's directory, first moving it aside so a crash never leaves half of one in place; returns the bytes freed. */
     long deleteTimeline(Timeline timeline) {
-        long bytes = timeline.sizeBytes();
-        Path graveyard = root.resolve("tmp").resolve("deleted-" + timeline.id());
-        try {
-            AtomicFiles.moveDurably(timeline.dir(), graveyard);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot remove " + timeline.dir(), e);
-        }
+        long bytes = discard(timeline.dir());
         timelines.remove(timeline.id());
+        return bytes;
+    }
+
+    /**
+     * Removes a directory of the repository (a timeline, an image) by first moving it into tmp/ in one
+     * rename: a crash never leaves half of one where it would be used. Returns the bytes freed.
+     */
+    long discard(Path dir) {
+        long bytes = sizeOf(dir);
+        Path graveyard = tmpDir().resolve("deleted-" + java.util.UUID.randomUUID());
+        try {
+            AtomicFiles.moveDurably(dir, graveyard);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove " + dir, e);
+        }
         deleteTree(graveyard);
         return bytes;
+    }
+
+    /**
+     * Empties tmp/ when the daemon starts: it holds only staging (data directories, images being
+     * made) and directories being deleted, left behind when a crash interrupted them.
+     */
+    public void clearTmp() {
+        try (java.util.stream.Stream<Path> left = Files.list(tmpDir())) {
+            left.forEach(Repository::deleteTree);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot clear " + tmpDir(), e);
+        }
     }
 
     /** Refuses a name that a branch already has. */

@@ -1,5 +1,6 @@
 package dev.zenith.storage;
 
+import dev.zenith.Failpoints;
 import dev.zenith.Lsn;
 import dev.zenith.TimelineId;
 
@@ -126,6 +127,7 @@ public final class Timeline {
     /** Moves a cleanly shut down data directory in as an image; it must be on the repository's file system. */
     public Image addImage(Path stagedDataDir, Lsn lsn, int tli) {
         Path target = dir.resolve("images").resolve(Image.dirName(lsn, tli));
+        Failpoints.reach("image-staged");
         try {
             AtomicFiles.moveDurably(stagedDataDir, target);
         } catch (IOException e) {

@@ -16,6 +16,11 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class Ledger implements AutoCloseable {
 
+    /** Where the ledger's connections come from: a compute's port, or the proxy naming a branch. */
+    interface Connector {
+        Connection connect() throws SQLException;
+    }
+
     private final Zenith z;
     private final String table;
     private final Set<Long> acknowledged = new ConcurrentSkipListSet<>();
@@ -24,14 +29,24 @@ final class Ledger implements AutoCloseable {
     private Thread writer;
 
     Ledger(Zenith z, int port, String table) throws SQLException {
+        this(z, () -> z.connect(port), table);
+    }
+
+    Ledger(Zenith z, Connector connector, String table) throws SQLException {
         this.z = z;
         this.table = table;
-        z.execute(port, "CREATE TABLE IF NOT EXISTS " + table + " (id bigint PRIMARY KEY)");
+        try (Connection c = connector.connect(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS " + table + " (id bigint PRIMARY KEY)");
+        }
     }
 
     /** Writes synchronously: {@code count} acknowledged commits. */
     void write(int port, int count) throws SQLException {
-        try (Connection c = z.connect(port); Statement s = c.createStatement()) {
+        write(() -> z.connect(port), count);
+    }
+
+    void write(Connector connector, int count) throws SQLException {
+        try (Connection c = connector.connect(); Statement s = c.createStatement()) {
             for (int i = 0; i < count; i++) {
                 long id = nextId.incrementAndGet();
                 s.execute("INSERT INTO " + table + " VALUES (" + id + ")");
@@ -42,9 +57,13 @@ final class Ledger implements AutoCloseable {
 
     /** Writes in the background until {@link #stopWriting}, or until the server goes away. */
     void startWriting(int port) {
+        startWriting(() -> z.connect(port));
+    }
+
+    void startWriting(Connector connector) {
         stop.set(false);
         writer = Thread.ofPlatform().start(() -> {
-            try (Connection c = z.connect(port); Statement s = c.createStatement()) {
+            try (Connection c = connector.connect(); Statement s = c.createStatement()) {
                 while (!stop.get()) {
                     long id = nextId.incrementAndGet();
                     s.execute("INSERT INTO " + table + " VALUES (" + id + ")");
@@ -74,8 +93,12 @@ final class Ledger implements AutoCloseable {
 
     /** How many acknowledged commits the server at {@code port} has lost. */
     long lost(int port) throws SQLException {
+        return lost(() -> z.connect(port));
+    }
+
+    long lost(Connector connector) throws SQLException {
         Set<Long> present = new HashSet<>();
-        try (Connection c = z.connect(port); Statement s = c.createStatement();
+        try (Connection c = connector.connect(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT id FROM " + table)) {
             while (rs.next()) {
                 present.add(rs.getLong(1));

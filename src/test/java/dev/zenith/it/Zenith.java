@@ -121,6 +121,44 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
         return new Result(exit, out.toString(), err.toString());
     }
 
+    /** Changes settings in config.json (the daemon reads them at its next start). */
+    public void configure(java.util.Map<String, Object> settings) {
+        try {
+            var config = (com.fasterxml.jackson.databind.node.ObjectNode) dev.zenith.Json.MAPPER.readTree(repo.resolve("config.json").toFile());
+            settings.forEach((k, v) -> config.set(k, dev.zenith.Json.MAPPER.valueToTree(v)));
+            dev.zenith.Json.MAPPER.writeValue(repo.resolve("config.json").toFile(), config);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Makes the daemon stop at a named failpoint (see dev.zenith.Failpoints) the next time it gets there. */
+    public void armFailpoint(String name) {
+        try {
+            Files.writeString(repo.resolve(dev.zenith.Failpoints.FILE), name + "\n");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Waits until the daemon has stopped at the failpoint, kills it there, and disarms it. */
+    public void killDaemonAtFailpoint(String name) {
+        Path log = repo.resolve("logs/pageserver.log");
+        waitFor(Duration.ofSeconds(120), () -> {
+            try {
+                return Files.exists(log) && Files.readString(log).contains("failpoint " + name + " reached");
+            } catch (IOException e) {
+                return false;
+            }
+        }, "the daemon to reach failpoint " + name);
+        kill9Daemon();
+        try {
+            Files.deleteIfExists(repo.resolve(dev.zenith.Failpoints.FILE));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     public Path dir() {
         return dir;
     }
