@@ -82,7 +82,8 @@ final class PageserverCommand {
             cmd.add("setsid");
         }
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        cmd.addAll(List.of("-XX:+UseSerialGC", "-Xss512k", "-cp", System.getProperty("java.class.path"),
+        // a small heap that grows on demand: the daemon holds metadata and relays bytes, never whole tables
+        cmd.addAll(List.of("-XX:+UseSerialGC", "-Xms32m", "-Xmx512m", "-Xss512k", "-cp", System.getProperty("java.class.path"),
                 Main.class.getName(), "--repo", root.toString(), "pageserver", "start", "--foreground"));
         if (proxyPort != null) {
             cmd.addAll(List.of("--proxy-port", proxyPort.toString()));
