@@ -49,6 +49,8 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
     private final int proxyPort;
     private final int computePortBase;
     private boolean startForClass;
+    /** The directory is the caller's (a mount point): {@link #close} empties it but leaves it. */
+    private boolean keepDir;
 
     private Zenith(Path dir) {
         this.dir = dir;
@@ -56,6 +58,13 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
         this.apiPort = freePort();
         this.proxyPort = freePort();
         this.computePortBase = 20000 + ThreadLocalRandom.current().nextInt(20000);
+    }
+
+    /** A repository to be made in {@code dir} (which the Postgres OS user must be able to enter). */
+    public static Zenith in(Path dir) {
+        Zenith z = new Zenith(dir);
+        z.keepDir = true;
+        return z;
     }
 
     /** A fresh directory with no repository yet. */
@@ -290,7 +299,15 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
                 // the directory is removed below either way
             }
         }
-        Repository.deleteTree(dir);
+        if (!keepDir) {
+            Repository.deleteTree(dir);
+            return;
+        }
+        try (Stream<Path> left = Files.list(dir)) {
+            left.forEach(Repository::deleteTree);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static Optional<Long> pidOf(Path dataDir) {
