@@ -250,8 +250,16 @@ public final class Computes implements AutoCloseable {
 
     /** Starts a node unless it runs, once however many callers race, within max_computes. */
     private void ensureRunning(ComputeNode node, boolean byProxy) {
-        if (isRunning(node)) {
-            return;
+        // Under the timeline's lock: a compute being suspended is still "running" until its stop
+        // returns, and a client let through then meets "the database system is shutting down".
+        ReentrantLock timelineLock = lockFor(node.timeline());
+        timelineLock.lock();
+        try {
+            if (isRunning(requireNode(node.name()))) {
+                return;
+            }
+        } finally {
+            timelineLock.unlock();
         }
         admit(node);
         try {
