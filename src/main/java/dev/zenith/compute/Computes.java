@@ -1093,6 +1093,11 @@ public final class Computes implements AutoCloseable {
                     return;
                 }
             } catch (SQLException e) {
+                if ("28P01".equals(e.getSQLState())) {
+                    throw ZenithException.failed("Postgres for " + node.name() + " refuses the repository's password"
+                            + (node.isReadOnly() ? " (at " + node.readOnlyAt() + " the superuser had no password yet)" : ""),
+                            "a point after zenith auth password was turned on works; see " + logFile);
+                }
                 last = e; // not accepting connections yet
             }
             pause(Duration.ofMillis(20));
