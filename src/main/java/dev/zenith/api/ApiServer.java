@@ -34,6 +34,7 @@ public final class ApiServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
     private static final int MAX_BODY = 64 * 1024;
+    private static final long MAX_DRAINED = 16L << 20;
     private static final Pattern COMPUTE_ACTION = Pattern.compile("/v1/computes/([^/]+)/(start|stop)");
     private static final Pattern BRANCH = Pattern.compile("/v1/branches/([^/]+)");
     private static final Pattern BRANCH_ACTION = Pattern.compile("/v1/branches/([^/]+)/(rename|reset|retention)");
@@ -280,6 +281,14 @@ public final class ApiServer implements AutoCloseable {
         try (InputStream in = exchange.getRequestBody()) {
             byte[] bytes = in.readNBytes(MAX_BODY + 1);
             if (bytes.length > MAX_BODY) {
+                // read on (up to a bound) so the client gets the answer, not a reset for unread bytes
+                String announced = exchange.getRequestHeaders().getFirst("Content-Length");
+                long rest = announced == null ? 0 : Math.max(parseLength(announced) - bytes.length, 0);
+                try {
+                    in.skipNBytes(Math.min(rest, MAX_DRAINED));
+                } catch (IOException stoppedSending) {
+                    // the answer below goes out all the same
+                }
                 throw ZenithException.badRequest("request body over " + MAX_BODY + " bytes");
             }
             if (bytes.length == 0) {
@@ -298,6 +307,14 @@ public final class ApiServer implements AutoCloseable {
         exchange.getResponseHeaders().set("Content-Type", "application/json");
         exchange.sendResponseHeaders(status, bytes.length);
         exchange.getResponseBody().write(bytes);
+    }
+
+    private static long parseLength(String header) {
+        try {
+            return Long.parseLong(header.trim());
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     private static String firstLine(String s) {

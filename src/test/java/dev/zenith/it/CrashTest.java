@@ -45,14 +45,7 @@ class CrashTest {
 
     @Test
     void killedWhileMakingTheComputeOfANewBranch() throws Exception {
-        try (Ledger ledger = new Ledger(z, proxy("main"), "ledger")) {
-            ledger.write(proxy("main"), 300);
-            z.cli("branch", "child", "main").ok();
-            z.armFailpoint("compute-staged");
-            CompletableFuture<Void> first = CompletableFuture.runAsync(() -> connectOnce("child"));
-            z.killDaemonAtFailpoint("compute-staged");
-            assertThat(first).failsWithin(java.time.Duration.ofSeconds(60));
-            z.cli("pageserver", "start").ok();
+        try (Ledger ledger = firstConnectionToANewBranchKilledAt("compute-staged")) {
             assertThat(tmpEntries()).as("staging left by the crash").isEmpty();
             assertThat(z.cli("pg", "list").ok().out()).doesNotContainPattern("child\\s+running");
             assertThat(ledger.lost(proxy("child"))).isZero(); // made again, from the start
@@ -62,20 +55,26 @@ class CrashTest {
 
     @Test
     void killedWhileTheComputeOfANewBranchRecovers() throws Exception {
-        try (Ledger ledger = new Ledger(z, proxy("main"), "ledger")) {
-            ledger.write(proxy("main"), 300);
-            z.cli("branch", "child", "main").ok();
-            z.armFailpoint("compute-recovering");
-            CompletableFuture<Void> first = CompletableFuture.runAsync(() -> connectOnce("child"));
-            z.killDaemonAtFailpoint("compute-recovering");
-            assertThat(first).failsWithin(java.time.Duration.ofSeconds(60));
-            z.cli("pageserver", "start").ok();
+        try (Ledger ledger = firstConnectionToANewBranchKilledAt("compute-recovering")) {
             assertThat(ledger.lost(proxy("child"))).isZero();
             ledger.write(proxy("child"), 10);
             assertThat(ledger.lost(proxy("child"))).isZero();
             long computesOfChild = z.cli("pg", "list").ok().out().lines().filter(l -> l.contains(" child ")).count();
             assertThat(computesOfChild).as("one compute per branch").isEqualTo(1);
         }
+    }
+
+    /** 300 commits on main, a branch "child", its first connection killed with the daemon at a failpoint, the daemon restarted. */
+    private Ledger firstConnectionToANewBranchKilledAt(String failpoint) throws Exception {
+        Ledger ledger = new Ledger(z, proxy("main"), "ledger");
+        ledger.write(proxy("main"), 300);
+        z.cli("branch", "child", "main").ok();
+        z.armFailpoint(failpoint);
+        CompletableFuture<Void> first = CompletableFuture.runAsync(() -> connectOnce("child"));
+        z.killDaemonAtFailpoint(failpoint);
+        assertThat(first).failsWithin(java.time.Duration.ofSeconds(60));
+        z.cli("pageserver", "start").ok();
+        return ledger;
     }
 
     @Test
