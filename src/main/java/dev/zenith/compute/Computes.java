@@ -125,6 +125,8 @@ public final class Computes implements AutoCloseable {
     /** Recoveries read the archive while GC removes from it: starts share this lock, GC takes it alone. */
     private final java.util.concurrent.locks.ReentrantReadWriteLock maintenance = new java.util.concurrent.locks.ReentrantReadWriteLock();
     private final Set<String> starting = ConcurrentHashMap.newKeySet();
+    /** Computes whose idle suspend is under way: a lease taken meanwhile waits for the stop, then starts them again. */
+    private final Set<String> suspending = ConcurrentHashMap.newKeySet();
     private final Map<String, Activity> activity = new ConcurrentHashMap<>();
     private volatile Runnable idleListener = () -> { };
 
@@ -250,16 +252,11 @@ public final class Computes implements AutoCloseable {
 
     /** Starts a node unless it runs, once however many callers race, within max_computes. */
     private void ensureRunning(ComputeNode node, boolean byProxy) {
-        // Under the timeline's lock: a compute being suspended is still "running" until its stop
-        // returns, and a client let through then meets "the database system is shutting down".
-        ReentrantLock timelineLock = lockFor(node.timeline());
-        timelineLock.lock();
-        try {
-            if (isRunning(requireNode(node.name()))) {
-                return;
-            }
-        } finally {
-            timelineLock.unlock();
+        // A compute being suspended still looks running until its stop returns. The caller's lease is
+        // counted before this check, and a suspend marks itself before checking leases, so one of the
+        // two sees the other: either the suspend gives up, or this waits below under the lock.
+        if (isRunning(node) && !suspending.contains(node.name())) {
+            return;
         }
         admit(node);
         try {
@@ -723,18 +720,25 @@ public final class Computes implements AutoCloseable {
         lock.lock();
         try {
             ComputeNode current = nodes.get(node.name());
-            if (current == null || !isRunning(current) || activity(current.name()).leases.get() > 0
-                    || clientBackends(current) != 0) {
+            if (current == null || !isRunning(current)) {
                 return false;
             }
-            log.info("suspending compute {}: {}", current.name(), why);
-            if (current.isReadOnly()) {
-                destroyLocked(current, repository.timeline(current.timeline()));
-            } else {
-                stopLocked(current, repository.timeline(current.timeline()));
-                save(current.asSuspended());
+            suspending.add(current.name()); // before the lease check: see ensureRunning
+            try {
+                if (activity(current.name()).leases.get() > 0 || clientBackends(current) != 0) {
+                    return false;
+                }
+                log.info("suspending compute {}: {}", current.name(), why);
+                if (current.isReadOnly()) {
+                    destroyLocked(current, repository.timeline(current.timeline()));
+                } else {
+                    stopLocked(current, repository.timeline(current.timeline()));
+                    save(current.asSuspended());
+                }
+                return true;
+            } finally {
+                suspending.remove(current.name());
             }
-            return true;
         } finally {
             lock.unlock();
         }

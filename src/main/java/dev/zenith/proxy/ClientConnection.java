@@ -181,7 +181,7 @@ final class ClientConnection implements Runnable {
     private CancelKeys.Issued relayUntilReady(DataInputStream server, OutputStream toServer, Computes.Lease lease)
             throws IOException {
         CancelKeys.Issued issued = null;
-        DataInputStream fromClient = null;
+        DataInputStream fromClient = new DataInputStream(client.in());
         while (true) {
             int type = server.read();
             if (type < 0) {
@@ -203,17 +203,11 @@ final class ClientConnection implements Runnable {
                 out.flush();
                 return issued;
             }
-            if (type == 'E') {
-                out.flush(); // the session ends here
+            if (type == 'R' || type == 'E') {
+                out.flush(); // an authentication request wants its answer; an error ends the session
             }
-            if (type == 'R') {
-                out.flush();
-                if (body.length >= 4 && needsAnswer(ByteBuffer.wrap(body).getInt())) {
-                    if (fromClient == null) {
-                        fromClient = new DataInputStream(client.in());
-                    }
-                    forwardOneMessage(fromClient, toServer);
-                }
+            if (type == 'R' && body.length >= 4 && needsAnswer(ByteBuffer.wrap(body).getInt())) {
+                forwardOneMessage(fromClient, toServer);
             }
         }
     }
