@@ -27,7 +27,7 @@ import java.util.concurrent.Callable;
                 "Change it with the pageserver stopped; each compute uses it from its next start."})
 final class AuthCommand implements Callable<Integer> {
 
-    static final String PASSWORD_ENV = "ZENITH_PASSWORD";
+    private static final String PASSWORD_ENV = "ZENITH_PASSWORD";
     private static final int GENERATED_BYTES = 18;
 
     @Spec
@@ -66,7 +66,7 @@ final class AuthCommand implements Callable<Integer> {
         if (mode.equals(RepositoryConfig.AUTH_PASSWORD)) {
             String password = choosePassword(passwordFile);
             repository.saveConfig(changed).savePassword(password);
-            printPassword(out, repository, password, passwordFile == null && System.getenv(PASSWORD_ENV) == null);
+            printPassword(out, repository, password, passwordFile);
         } else {
             repository.saveConfig(changed);
             Files.deleteIfExists(root.resolve(Repository.PASSWORD));
@@ -98,9 +98,10 @@ final class AuthCommand implements Callable<Integer> {
         return password;
     }
 
-    static void printPassword(PrintWriter out, Repository repository, String password, boolean generated) {
+    /** Where the password is kept; the password itself only when it was generated (nobody knows it yet). */
+    static void printPassword(PrintWriter out, Repository repository, String password, Path file) {
         String user = repository.config().superuser();
-        if (generated) {
+        if (file == null && System.getenv(PASSWORD_ENV) == null) {
             out.println("generated a password for user " + user + ": " + password);
         }
         out.println("the password of user " + user + " is kept in " + Main.display(repository.root().resolve(Repository.PASSWORD))

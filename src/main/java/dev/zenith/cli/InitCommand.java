@@ -103,7 +103,9 @@ final class InitCommand implements Callable<Integer> {
         String timeout = IdleTimeout.parse(idleTimeout).toString();
         RepositoryConfig settings;
         try {
-            settings = new RepositoryConfig(apiPort, computePortBase, null, osUser, System.getProperty("user.name"),
+            // a system installation is recorded as PgDistribution resolves it: absolute and normalized
+            String bin = pgBin == null || pgBin.isBlank() ? null : Path.of(pgBin).toAbsolutePath().normalize().toString();
+            settings = new RepositoryConfig(apiPort, computePortBase, bin, osUser, System.getProperty("user.name"),
                     proxyPort, proxyAddress, proxySocketDirs, timeout, maxComputes, null, null, retention, 0, 0, null, null,
                     tls, auth);
         } catch (IllegalArgumentException e) {
@@ -122,18 +124,16 @@ final class InitCommand implements Callable<Integer> {
                     "choose another place with --repo, or empty it first");
         }
         try {
-            PgDistribution dist = PgDistribution.resolve(pgBin, msg -> { out.println(msg); out.flush(); });
+            PgDistribution dist = PgDistribution.resolve(settings.pgBin(), msg -> { out.println(msg); out.flush(); });
             OsUser user = OsUser.resolve(osUser);
             Files.createDirectories(root);
             user.checkCanReach(root, "repository");
             user.checkCanReach(dist.bin(), "PostgreSQL binaries");
-            Repository repository = Repository.create(root, new RepositoryConfig(apiPort, computePortBase,
-                    pgBin == null ? null : dist.bin().toString(), osUser, settings.superuser(), proxyPort, proxyAddress,
-                    proxySocketDirs, timeout, maxComputes, null, null, retention, 0, 0, null, null, tls, auth));
+            Repository repository = Repository.create(root, settings);
             user.closeToOthers(root);
             if (password != null) {
                 repository.savePassword(password);
-                AuthCommand.printPassword(out, repository, password, passwordFile == null && System.getenv(AuthCommand.PASSWORD_ENV) == null);
+                AuthCommand.printPassword(out, repository, password, passwordFile);
             }
             Computes.initRoot(repository, dist, user);
         } catch (IOException e) {

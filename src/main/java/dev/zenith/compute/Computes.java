@@ -122,6 +122,8 @@ public final class Computes implements AutoCloseable {
     private final ReentrantLock registryLock = new ReentrantLock();
     private final ReentrantLock admissionLock = new ReentrantLock();
     private final InternalConnections internal;
+    /** The superuser's password when {@code auth} is {@code password}, else null. */
+    private final String password;
     /** Recoveries read the archive while GC removes from it: starts share this lock, GC takes it alone. */
     private final java.util.concurrent.locks.ReentrantReadWriteLock maintenance = new java.util.concurrent.locks.ReentrantReadWriteLock();
     private final Set<String> starting = ConcurrentHashMap.newKeySet();
@@ -134,8 +136,8 @@ public final class Computes implements AutoCloseable {
         this.repository = repository;
         this.pgCtl = new PgCtl(dist, user);
         this.user = user;
-        this.internal = new InternalConnections(repository.config().superuser(),
-                repository.config().passwordAuth() ? requirePassword(repository) : null);
+        this.password = repository.config().passwordAuth() ? requirePassword(repository) : null;
+        this.internal = new InternalConnections(repository.config().superuser(), password);
         try (Stream<Path> files = Files.list(repository.computesDir())) {
             files.filter(f -> f.getFileName().toString().endsWith(".json"))
                     .map(f -> AtomicFiles.readJson(f, ComputeNode.class))
@@ -1153,7 +1155,6 @@ public final class Computes implements AutoCloseable {
 
     /** Sets the repository's password on the superuser, then makes the compute require it (SCRAM). */
     private void requirePasswordFrom(ComputeNode node, Path logFile) {
-        String password = requirePassword(repository);
         try (Connection c = connect(node); Statement s = c.createStatement()) {
             s.execute("SET password_encryption = 'scram-sha-256'");
             s.execute("ALTER ROLE CURRENT_USER PASSWORD " + quote(password));
@@ -1172,8 +1173,13 @@ public final class Computes implements AutoCloseable {
                     throw ZenithException.failed(node.name() + " still accepts connections without a password after reloading"
                             + " pg_hba.conf", "see " + logFile);
                 }
-            } catch (SQLException refused) {
-                return;
+            } catch (SQLException e) {
+                // 08004: pgjdbc was asked for a password it does not have
+                if ("08004".equals(e.getSQLState()) || "28P01".equals(e.getSQLState())) {
+                    return;
+                }
+                throw ZenithException.failed("cannot check that " + node.name() + " requires the password: " + e.getMessage(),
+                        "see " + logFile);
             }
             pause(Duration.ofMillis(5));
         }
