@@ -1,6 +1,5 @@
 package dev.zenith.it;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.zenith.BranchName;
 import dev.zenith.Json;
 import dev.zenith.Lsn;
@@ -16,6 +15,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -41,12 +41,8 @@ class HistoryRetentionTest {
         z.close();
     }
 
-    private void configure(String retention) throws Exception {
-        ObjectNode config = (ObjectNode) Json.MAPPER.readTree(z.repo().resolve("config.json").toFile());
-        config.put("imageWalThresholdMb", (int) (THRESHOLD >> 20));
-        config.put("housekeepingInterval", "1s");
-        config.put("retention", retention);
-        Json.MAPPER.writeValue(z.repo().resolve("config.json").toFile(), config);
+    private void configure(String retention) {
+        z.configure(Map.of("imageWalThresholdMb", (int) (THRESHOLD >> 20), "housekeepingInterval", "1s", "retention", retention));
     }
 
     /** Writes about {@code mb} MiB of WAL in one table; returns the WAL position afterwards. */

@@ -352,10 +352,7 @@ class ProxyTest {
         Zenith quick = Zenith.empty();
         try {
             quick.init().ok();
-            Json.MAPPER.readTree(quick.repo().resolve("config.json").toFile());
-            var config = (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER.readTree(quick.repo().resolve("config.json").toFile());
-            config.put("proxyStartupTimeout", "1s");
-            Json.MAPPER.writeValue(quick.repo().resolve("config.json").toFile(), config);
+            quick.configure(Map.of("proxyStartupTimeout", "1s"));
             quick.cli("pageserver", "start").ok();
             try (RawClient silent = RawClient.connect(quick.proxyPort())) {
                 assertThat(silent.readError()).containsEntry('C', "08P01")

@@ -10,6 +10,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -204,10 +205,7 @@ class TimeTravelTest {
         Zenith quick = Zenith.empty();
         try {
             quick.init().ok();
-            var config = (com.fasterxml.jackson.databind.node.ObjectNode) dev.zenith.Json.MAPPER
-                    .readTree(quick.repo().resolve("config.json").toFile());
-            config.put("readOnlyIdleTimeout", "1s");
-            dev.zenith.Json.MAPPER.writeValue(quick.repo().resolve("config.json").toFile(), config);
+            quick.configure(Map.of("readOnlyIdleTimeout", "1s"));
             quick.cli("pageserver", "start").ok();
             try (Connection c = quick.connectProxy("main"); Statement s = c.createStatement()) {
                 s.execute("CREATE TABLE t (x int)");
