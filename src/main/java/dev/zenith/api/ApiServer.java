@@ -4,25 +4,35 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.zenith.BranchName;
+import dev.zenith.ConnectionString;
 import dev.zenith.Json;
 import dev.zenith.PointInTime;
 import dev.zenith.ZenithException;
 import dev.zenith.compute.Computes;
+import dev.zenith.compute.Operations;
 import dev.zenith.compute.PgDistribution;
 import dev.zenith.storage.Repository;
 import dev.zenith.storage.Timeline;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.ToLongFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -57,13 +67,18 @@ public final class ApiServer implements AutoCloseable {
     record ResetBranch(Boolean backup) {
     }
 
-    record StopCompute(Boolean destroy) {
+    record StopCompute(Boolean destroy, Boolean suspend) {
     }
 
     /** A branch as the API shows it. */
     public record BranchInfo(BranchName name, String timelineId, BranchName parent, String ancestorLsn,
                              String lastLsn, String createdAt, String compute, String computeState,
-                             long storageBytes, long dataDirBytes) {
+                             long storageBytes, long dataDirBytes, String connectionString) {
+    }
+
+    /** What the console shows, pushed on {@code /v1/events} whenever it changes. */
+    public record ConsoleState(List<BranchInfo> branches, List<Computes.Status> computes,
+                               List<Operations.Operation> operations, String auth, String superuser) {
     }
 
     public record StatusInfo(long pid, String repository, String api, List<String> proxy, String postgresBin,
@@ -82,6 +97,8 @@ public final class ApiServer implements AutoCloseable {
     private final Runnable shutdown;
     private final List<String> proxyAddresses;
     private final java.util.function.LongSupplier idleChecks;
+    private final EventFeed feed;
+    private final SizeCache sizes = new SizeCache(Duration.ofSeconds(5));
 
     public ApiServer(InetSocketAddress address, Repository repository, Computes computes, PgDistribution dist,
                      List<String> proxyAddresses, java.util.function.LongSupplier idleChecks, Runnable shutdown) {
@@ -102,6 +119,8 @@ public final class ApiServer implements AutoCloseable {
         }
         server.setExecutor(executor);
         server.createContext("/", this::handle);
+        feed = new EventFeed(() -> new ConsoleState(branches(sizes::sizeOf), computes.list(), computes.operations(),
+                repository.config().auth(), repository.config().superuser()), Duration.ofMillis(300));
     }
 
     public void start() {
@@ -110,6 +129,7 @@ public final class ApiServer implements AutoCloseable {
 
     @Override
     public void close() {
+        feed.close();
         server.stop(0);
         executor.shutdownNow();
     }
@@ -117,6 +137,9 @@ public final class ApiServer implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         try {
             checkCaller(exchange);
+            if (serveStream(exchange)) {
+                return;
+            }
             Object result = route(exchange.getRequestMethod(), exchange.getRequestURI().getPath(), exchange);
             respond(exchange, exchange.getRequestMethod().equals("POST") && result instanceof Created ? 201 : 200,
                     result instanceof Created c ? c.body() : result);
@@ -186,13 +209,68 @@ public final class ApiServer implements AutoCloseable {
         return authority.equals("127.0.0.1" + port) || authority.equals("localhost" + port) || authority.equals("[::1]" + port);
     }
 
+    /**
+     * The answers that are not JSON: the console's files, the event stream and the metrics. True when
+     * the exchange was one of them and has been answered.
+     */
+    private boolean serveStream(HttpExchange exchange) throws IOException {
+        String method = exchange.getRequestMethod();
+        String path = exchange.getRequestURI().getPath();
+        if (!method.equals("GET") && !method.equals("HEAD")) {
+            return false;
+        }
+        if (path.equals("/v1/events")) {
+            streamEvents(exchange);
+            return true;
+        }
+        if (path.equals("/metrics")) {
+            ByteArrayOutputStream text = new ByteArrayOutputStream();
+            PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
+            writer.write(text, PrometheusRegistry.defaultRegistry.scrape());
+            exchange.getResponseHeaders().set("Content-Type", writer.getContentType());
+            exchange.sendResponseHeaders(200, text.size());
+            exchange.getResponseBody().write(text.toByteArray());
+            return true;
+        }
+        return ConsoleAssets.serve(exchange, path);
+    }
+
+    /** Server-sent events: the console state now, then each change; a comment every 15 s keeps proxies and browsers from timing out. */
+    private void streamEvents(HttpExchange exchange) throws IOException {
+        exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
+        exchange.getResponseHeaders().set("Cache-Control", "no-store");
+        exchange.sendResponseHeaders(200, 0);
+        OutputStream out = exchange.getResponseBody();
+        feed.subscribe();
+        try {
+            out.write("retry: 1000\n\n".getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            long seen = 0;
+            while (!Thread.currentThread().isInterrupted()) {
+                EventFeed.Published next = feed.next(seen, Duration.ofSeconds(15));
+                String event = next == null ? ": keep-alive\n\n" : "event: state\ndata: " + next.json() + "\n\n";
+                out.write(event.getBytes(StandardCharsets.UTF_8));
+                out.flush();
+                seen = next == null ? seen : next.version();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException browserWentAway) {
+            log.debug("event stream ended: {}", browserWentAway.getMessage());
+        } finally {
+            feed.unsubscribe();
+        }
+    }
+
     private Object route(String method, String path, HttpExchange exchange) throws IOException {
         Matcher m;
         switch (method + " " + path) {
             case "GET /v1/status":
                 return status();
             case "GET /v1/branches":
-                return branches();
+                return branches(Repository::sizeOf);
+            case "GET /v1/operations":
+                return computes.operations();
             case "POST /v1/branches": {
                 CreateBranch req = body(exchange, CreateBranch.class);
                 BranchName parent = req.parent() == null ? BranchName.MAIN : BranchName.of(req.parent());
@@ -215,7 +293,7 @@ public final class ApiServer implements AutoCloseable {
         }
         if (method.equals("GET") && (m = BRANCH.matcher(path)).matches()) {
             BranchName name = BranchName.of(m.group(1));
-            return branches().stream().filter(b -> b.name().equals(name)).findFirst()
+            return branches(Repository::sizeOf).stream().filter(b -> b.name().equals(name)).findFirst()
                     .orElseThrow(() -> ZenithException.notFound("branch \"" + name + "\" does not exist",
                             "zenith branch " + name + " main"));
         }
@@ -246,7 +324,8 @@ public final class ApiServer implements AutoCloseable {
                 return computes.start(m.group(1), req.idleTimeout());
             }
             StopCompute req = body(exchange, StopCompute.class);
-            return computes.stop(m.group(1), req != null && Boolean.TRUE.equals(req.destroy()));
+            return computes.stop(m.group(1), req != null && Boolean.TRUE.equals(req.destroy()),
+                    req != null && Boolean.TRUE.equals(req.suspend()));
         }
         throw ZenithException.notFound("no such API endpoint: " + method + " " + BranchName.printable(path),
                 "see docs/API.md");
@@ -259,7 +338,7 @@ public final class ApiServer implements AutoCloseable {
                 computes.list().stream().filter(s -> s.state().equals("running")).toList());
     }
 
-    private List<BranchInfo> branches() {
+    private List<BranchInfo> branches(ToLongFunction<Path> sizeOf) {
         Map<String, BranchName> byTimeline = new java.util.HashMap<>();
         repository.branches().all().forEach((name, id) -> byTimeline.put(id.value(), name));
         Map<String, Computes.Status> computeByTimeline = new java.util.HashMap<>();
@@ -273,7 +352,9 @@ public final class ApiServer implements AutoCloseable {
                     md.ancestor() == null ? null : byTimeline.get(md.ancestor().value()),
                     md.ancestorLsn() == null ? null : md.ancestorLsn().toString(), last, md.createdAt().toString(),
                     compute == null ? null : compute.name(), compute == null ? "none" : compute.state(),
-                    t.sizeBytes(), compute == null ? 0 : Repository.sizeOf(compute.dataDir()));
+                    sizeOf.applyAsLong(t.dir()), compute == null ? 0 : sizeOf.applyAsLong(compute.dataDir()),
+                    ConnectionString.of(repository.config().proxyAddress(), repository.config().proxyPort(),
+                            repository.config().superuser(), e.getKey()).uri());
         }).toList();
     }
 

@@ -131,6 +131,7 @@ public final class Computes implements AutoCloseable {
     private final Set<String> suspending = ConcurrentHashMap.newKeySet();
     private final Map<String, Activity> activity = new ConcurrentHashMap<>();
     private volatile Runnable idleListener = () -> { };
+    private final Operations operations = new Operations();
 
     public Computes(Repository repository, PgDistribution dist, OsUser user) {
         this.repository = repository;
@@ -321,9 +322,12 @@ public final class Computes implements AutoCloseable {
                 }
                 log.info("making an image of {} at about {} ({} MiB of WAL since {})", node.name(), current,
                         (current.value() - replayFrom.value()) >> 20, replayFrom);
-                try (Connection c = connect(node)) {
-                    var image = ImageMaker.make(c, dataDir(node), repository.tmpDir().resolve("image-" + node.name()),
-                            timeline, user);
+                Path staging = repository.tmpDir().resolve("image-" + node.name());
+                try (Connection c = connect(node);
+                     Operations.Tracker op = operations.begin("image", node.name(), branchOf(node))) {
+                    op.phase("making image", Repository.sizeOf(dataDir(node)), () -> Repository.sizeOf(staging));
+                    var image = ImageMaker.make(c, dataDir(node), staging, timeline, user);
+                    ComputeMetrics.IMAGES_MADE.inc();
                     log.info("image of {} made at {}", node.name(), image.lsn());
                 }
             } catch (SQLException | RuntimeException e) {
@@ -337,9 +341,12 @@ public final class Computes implements AutoCloseable {
     /** Removes what no branch needs for its latest state, its retention window or its children. */
     public GarbageCollector.Result collectGarbage() {
         maintenance.writeLock().lock();
-        try {
+        try (Operations.Tracker op = operations.begin("gc", null, null)) {
+            op.phase("collecting garbage");
             Instant now = Instant.now();
             GarbageCollector.Result result = new GarbageCollector(repository).collect(t -> retentionHorizon(t, now));
+            ComputeMetrics.GC_RUNS.inc();
+            ComputeMetrics.GC_FREED.inc(result.freedBytes());
             log.info("gc: removed {} WAL files, {} images, {} timelines; freed {} bytes", result.segments(), result.images(),
                     result.timelines(), result.freedBytes());
             return result;
@@ -552,6 +559,11 @@ public final class Computes implements AutoCloseable {
         }
     }
 
+    /** The long operations under way, with their progress. */
+    public List<Operations.Operation> operations() {
+        return operations.list();
+    }
+
     public List<Status> list() {
         return nodes.values().stream().sorted(Comparator.comparing(ComputeNode::name)).map(this::status).toList();
     }
@@ -572,8 +584,8 @@ public final class Computes implements AutoCloseable {
         lock.lock();
         try {
             ComputeNode node = register(timeline, branch, name, port, timeout);
-            try {
-                prepare(node, timeline);
+            try (Operations.Tracker op = operations.begin("create", node.name(), branch)) {
+                prepare(node, timeline, op);
                 save(node);
             } catch (RuntimeException e) {
                 nodes.remove(node.name());
@@ -777,7 +789,11 @@ public final class Computes implements AutoCloseable {
      * Stops a node, given its name or its branch's, cleanly; with {@code destroy}, also removes it and
      * its data directory (the branch keeps its data in the repository).
      */
-    public Status stop(String nameOrBranch, boolean destroy) {
+    /**
+     * Stops a node cleanly. {@code destroy} also removes it; {@code suspend} marks it suspended, as the idle
+     * check does (the console's "Suspend"): the next connection resumes it either way.
+     */
+    public Status stop(String nameOrBranch, boolean destroy, boolean suspend) {
         ComputeNode node = requireNode(nameOrBranch);
         String name = node.name();
         ReentrantLock lock = lockFor(node.timeline());
@@ -792,7 +808,7 @@ public final class Computes implements AutoCloseable {
                         node.readOnlyAt());
             }
             stopLocked(node, timeline);
-            save(node.withWantRunning(false));
+            save(suspend ? node.asSuspended() : node.withWantRunning(false));
             return status(nodes.get(name));
         } finally {
             lock.unlock();
@@ -889,18 +905,23 @@ public final class Computes implements AutoCloseable {
     }
 
     private void startLocked(ComputeNode node, Timeline timeline) {
+        boolean cached = Files.exists(dataDir(node).resolve("PG_VERSION"));
         maintenance.readLock().lock();
-        try {
-            startRecovering(node, timeline);
+        try (Operations.Tracker op = operations.begin("start", node.name(), branchOf(node))) {
+            startRecovering(node, timeline, op);
+            ComputeMetrics.START_SECONDS.labelValues(cached ? "cached" : "made").observe(op.elapsedNanos() / 1e9);
+        } catch (RuntimeException e) {
+            ComputeMetrics.START_FAILURES.inc();
+            throw e;
         } finally {
             maintenance.readLock().unlock();
         }
     }
 
-    private void startRecovering(ComputeNode node, Timeline timeline) {
+    private void startRecovering(ComputeNode node, Timeline timeline, Operations.Tracker op) {
         Path dataDir = dataDir(node);
         if (!Files.exists(dataDir.resolve("PG_VERSION"))) {
-            prepare(node, timeline);
+            prepare(node, timeline, op);
         }
         Path planFile = dataDir.resolve(PLAN_FILE);
         boolean recovering = Files.exists(dataDir.resolve(signalFile(node)));
@@ -922,8 +943,12 @@ public final class Computes implements AutoCloseable {
         touch(logFile);
         log.info("starting compute {} on port {}{}", node.name(), node.port(),
                 node.isReadOnly() ? " (read-only at " + node.readOnlyAt() + ")" : plan == null ? "" : " (recovery)");
+        op.phase("starting Postgres");
         pgCtl.start(dataDir, logFile, START_TIMEOUT);
         Failpoints.reach("compute-recovering");
+        if (plan != null) {
+            trackReplay(node, timeline, plan, op);
+        }
         if (!node.isReadOnly()) {
             waitUntilReady(node, logFile, "SELECT NOT pg_is_in_recovery()", "finish recovery");
         } else if (plan != null && plan.stopBefore().isPresent()) {
@@ -984,7 +1009,10 @@ public final class Computes implements AutoCloseable {
         }
         Path staging = repository.tmpDir().resolve("image-" + node.name());
         Repository.deleteTree(staging);
-        copyTree(dataDir, staging);
+        try (Operations.Tracker op = operations.begin("image", node.name(), branchOf(node))) {
+            op.phase("making image", Repository.sizeOf(dataDir), () -> Repository.sizeOf(staging));
+            copyTree(dataDir, staging);
+        }
         String keep = WalFileName.segmentOf(control.tli(), control.checkpoint()).toString();
         try (Stream<Path> wal = Files.list(staging.resolve("pg_wal"))) {
             for (Path f : wal.toList()) {
@@ -998,6 +1026,7 @@ public final class Computes implements AutoCloseable {
             throw new UncheckedIOException("cannot prepare the image of " + node.name(), e);
         }
         timeline.addImage(staging, control.checkpoint(), control.tli());
+        ComputeMetrics.IMAGES_MADE.inc();
         log.info("kept the stopped data directory of {} as an image at {}", node.name(), control.checkpoint());
     }
 
@@ -1030,12 +1059,13 @@ public final class Computes implements AutoCloseable {
     }
 
     /** Makes a node's data directory: the plan's image copied in, set to recover by that plan at first start. */
-    private void prepare(ComputeNode node, Timeline timeline) {
+    private void prepare(ComputeNode node, Timeline timeline, Operations.Tracker op) {
         RecoveryPlan plan = node.isReadOnly()
                 ? RecoveryPlan.at(repository, timeline, node.readOnlyAt(), node.readOnlyTli())
                 : RecoveryPlan.latest(repository, timeline);
         Path staging = repository.tmpDir().resolve("datadir-" + node.name());
         Repository.deleteTree(staging);
+        op.phase("copying image", Repository.sizeOf(plan.image().dataDir()), () -> Repository.sizeOf(staging));
         copyTree(plan.image().dataDir(), staging);
         Failpoints.reach("compute-staged");
         try {
@@ -1051,6 +1081,28 @@ public final class Computes implements AutoCloseable {
         }
         log.info("prepared {} for timeline {} from image {}{}", node.name(), timeline.id(), plan.image().lsn(),
                 plan.stopBefore().map(l -> ", replay stops before " + l).orElse(""));
+    }
+
+    /**
+     * Shows WAL replay as bytes from the image to where the plan stops (or the timeline's last known LSN),
+     * read from {@code pg_last_wal_replay_lsn()} once the recovering Postgres takes read-only connections.
+     */
+    private void trackReplay(ComputeNode node, Timeline timeline, RecoveryPlan plan, Operations.Tracker op) {
+        Lsn from = plan.image().lsn();
+        Lsn to = plan.stopBefore().orElse(timeline.metadata().lastLsn());
+        long total = Math.max(to.value() - from.value(), 0);
+        long[] replayed = {0};
+        op.phase("replaying WAL", total, () -> {
+            try {
+                String lsn = queryValue(node, "SELECT pg_last_wal_replay_lsn()");
+                if (lsn != null) {
+                    replayed[0] = Math.max(replayed[0], Lsn.parse(lsn).value() - from.value());
+                }
+            } catch (SQLException | RuntimeException notYetConsistent) {
+                // no connections before consistency: the last value stands
+            }
+            return replayed[0];
+        });
     }
 
     private Point restorePoint(ComputeNode node, String child) {

@@ -4,6 +4,7 @@ import dev.zenith.DurationText;
 import dev.zenith.Failpoints;
 import dev.zenith.ZenithException;
 import dev.zenith.api.ApiServer;
+import dev.zenith.compute.ComputeMetrics;
 import dev.zenith.compute.Computes;
 import dev.zenith.compute.Housekeeping;
 import dev.zenith.compute.IdleSuspender;
@@ -13,6 +14,7 @@ import dev.zenith.compute.PgDistribution;
 import dev.zenith.proxy.ProxyServer;
 import dev.zenith.storage.Repository;
 import dev.zenith.storage.RepositoryConfig;
+import dev.zenith.storage.StorageMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,6 +66,8 @@ public final class PageServer implements AutoCloseable {
         repository.clearTmp();
         Failpoints.watch(repository.root());
         this.computes = new Computes(repository, dist, user);
+        ComputeMetrics.register(computes);
+        StorageMetrics.register(repository);
         // Listeners first: a port in use stops the start before anything else happened.
         this.proxy = new ProxyServer(computes, config.proxyAddress(), config.proxyPort(),
                 config.proxySocketDirs().stream().map(Path::of).toList(),

@@ -4,6 +4,7 @@ import dev.zenith.BranchName;
 import dev.zenith.PointInTime;
 import dev.zenith.ZenithException;
 import dev.zenith.compute.Computes;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,6 +56,8 @@ final class ClientConnection implements Runnable {
 
     @Override
     public void run() {
+        ProxyMetrics.CONNECTIONS.inc();
+        ProxyMetrics.ACTIVE.inc();
         Thread watchdog = Thread.ofVirtual().start(this::closeIfNoStartup);
         try {
             StartupMessage startup = negotiate();
@@ -70,6 +73,7 @@ final class ClientConnection implements Runnable {
         } finally {
             watchdog.interrupt();
             close();
+            ProxyMetrics.ACTIVE.dec();
         }
     }
 
@@ -158,8 +162,8 @@ final class ClientConnection implements Runnable {
             }
             // TLS needs blocking streams: this connection's thread carries one direction, a second one
             // the other (platform threads, see ProxyServer).
-            Thread upstream = PUMPS.start(() -> pump(client.in(), server.out(), server));
-            pump(server.in(), client.out(), this::close);
+            Thread upstream = PUMPS.start(() -> pump(client.in(), server.out(), ProxyMetrics.TO_COMPUTE, server));
+            pump(server.in(), client.out(), ProxyMetrics.TO_CLIENT, this::close);
             server.close();
             try {
                 upstream.join();
@@ -233,13 +237,14 @@ final class ClientConnection implements Runnable {
     }
 
     /** Copies bytes until either side closes, then closes {@code onEnd} so the other direction ends too. */
-    private static void pump(InputStream from, OutputStream to, java.io.Closeable onEnd) {
+    private static void pump(InputStream from, OutputStream to, CounterDataPoint relayed, java.io.Closeable onEnd) {
         byte[] buffer = new byte[RELAY_BUFFER];
         try {
             int n;
             while ((n = from.read(buffer)) >= 0) {
                 to.write(buffer, 0, n);
                 to.flush();
+                relayed.inc(n);
             }
         } catch (IOException e) {
             // one side went away: the session is over

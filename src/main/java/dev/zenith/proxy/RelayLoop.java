@@ -1,5 +1,6 @@
 package dev.zenith.proxy;
 
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -105,8 +106,8 @@ final class RelayLoop implements AutoCloseable {
         final CompletableFuture<Void> ended = new CompletableFuture<>();
 
         Session(SocketChannel clientChannel, SocketChannel serverChannel) {
-            client = new Side(this, clientChannel);
-            server = new Side(this, serverChannel);
+            client = new Side(this, clientChannel, ProxyMetrics.TO_COMPUTE);
+            server = new Side(this, serverChannel, ProxyMetrics.TO_CLIENT);
             client.peer = server;
             server.peer = client;
         }
@@ -135,12 +136,15 @@ final class RelayLoop implements AutoCloseable {
         final Session session;
         final SocketChannel channel;
         final ByteBuffer inbound = ByteBuffer.allocateDirect(BUFFER);
+        /** Counts what this side's bytes add up to once written to the peer. */
+        final CounterDataPoint relayed;
         Side peer;
         SelectionKey key;
 
-        Side(Session session, SocketChannel channel) {
+        Side(Session session, SocketChannel channel, CounterDataPoint relayed) {
             this.session = session;
             this.channel = channel;
+            this.relayed = relayed;
         }
 
         void ready(SelectionKey ready) {
@@ -170,7 +174,7 @@ final class RelayLoop implements AutoCloseable {
         /** Writes this side's pending bytes to {@code to}; true when nothing is left and reading resumes. */
         private boolean flushTo(SocketChannel to) throws IOException {
             inbound.flip();
-            to.write(inbound);
+            relayed.inc(to.write(inbound));
             boolean drained = !inbound.hasRemaining();
             inbound.compact();
             if (drained && (key.interestOps() & SelectionKey.OP_READ) == 0) {

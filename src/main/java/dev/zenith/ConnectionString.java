@@ -1,0 +1,46 @@
+package dev.zenith;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * How a client reaches a branch through the proxy, written the way each client spells it. The branch
+ * travels in the {@code options} startup parameter, which stock libpq, pgjdbc and node-postgres all pass on.
+ */
+public record ConnectionString(String host, int port, String user, String database, BranchName branch) {
+
+    public static ConnectionString of(String proxyAddress, int proxyPort, String user, BranchName branch) {
+        String host = proxyAddress.equals("0.0.0.0") || proxyAddress.equals("::") ? "127.0.0.1" : proxyAddress;
+        return new ConnectionString(host, proxyPort, user, "postgres", branch);
+    }
+
+    /** A libpq URI: psql, node-postgres's {@code connectionString}, most drivers and GUI tools. */
+    public String uri() {
+        return "postgresql://" + encode(user) + "@" + uriHost() + ":" + port + "/" + encode(database)
+                + "?options=" + encode("branch=" + branch.value());
+    }
+
+    /** libpq keyword/value form, for {@code psql "..."}. */
+    public String keywords() {
+        return "host=" + host + " port=" + port + " user=" + user + " dbname=" + database + " options=branch=" + branch.value();
+    }
+
+    public String jdbc() {
+        return "jdbc:postgresql://" + uriHost() + ":" + port + "/" + encode(database) + "?user=" + encode(user)
+                + "&options=" + encode("branch=" + branch.value());
+    }
+
+    /** node-postgres's client configuration object. */
+    public String nodePostgres() {
+        return "new pg.Client({ host: '" + host + "', port: " + port + ", user: '" + user + "', database: '" + database
+                + "', options: '-c branch=" + branch.value() + "' })";
+    }
+
+    private String uriHost() {
+        return host.contains(":") ? "[" + host + "]" : host;
+    }
+
+    private static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+}

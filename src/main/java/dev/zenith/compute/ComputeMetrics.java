@@ -1,0 +1,64 @@
+package dev.zenith.compute;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.snapshots.Unit;
+
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** The computes' instruments, in the daemon's Prometheus registry (served on {@code /metrics}). */
+public final class ComputeMetrics {
+
+    /** {@code data_dir}: "made" when the start copied an image and replayed WAL, "cached" when the data directory was kept. */
+    static final Histogram START_SECONDS = Histogram.builder()
+            .name("zenith_compute_start_seconds")
+            .help("Time from a compute start being decided to the compute accepting connections")
+            .unit(Unit.SECONDS)
+            .labelNames("data_dir")
+            .classicOnly()
+            .classicUpperBounds(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300)
+            .register();
+
+    static final Counter START_FAILURES = Counter.builder()
+            .name("zenith_compute_start_failures_total")
+            .help("Compute starts that failed")
+            .register();
+
+    static final Counter GC_FREED = Counter.builder()
+            .name("zenith_gc_freed_bytes_total")
+            .help("Bytes freed by garbage collection")
+            .register();
+
+    static final Counter GC_RUNS = Counter.builder()
+            .name("zenith_gc_runs_total")
+            .help("Garbage collection runs")
+            .register();
+
+    static final Counter IMAGES_MADE = Counter.builder()
+            .name("zenith_images_made_total")
+            .help("Images made of running computes (base backups) and of cleanly stopped ones")
+            .register();
+
+    private static final List<String> STATES = List.of("new", "starting", "running", "suspended", "stopped");
+
+    /** Computes by state, read from the computes at each scrape. */
+    public static void register(Computes computes) {
+        GaugeWithCallback.builder()
+                .name("zenith_computes")
+                .help("Compute nodes by state")
+                .labelNames("state")
+                .callback(callback -> {
+                    Map<String, Integer> byState = new TreeMap<>();
+                    STATES.forEach(s -> byState.put(s, 0));
+                    computes.list().forEach(s -> byState.merge(s.state(), 1, Integer::sum));
+                    byState.forEach((state, n) -> callback.call(n, state));
+                })
+                .register();
+    }
+
+    private ComputeMetrics() {
+    }
+}

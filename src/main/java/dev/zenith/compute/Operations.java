@@ -1,0 +1,86 @@
+package dev.zenith.compute;
+
+import dev.zenith.BranchName;
+
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+
+/**
+ * The long operations under way in the daemon (compute starts, images, GC) and how far each has got,
+ * for the CLI's progress bars and the console. Progress is read when asked for, from a supplier
+ * (bytes copied so far, WAL replayed), so the work itself reports nothing as it goes.
+ */
+public final class Operations {
+
+    /**
+     * One operation as the API shows it. {@code total} 0 means its size is not known (a spinner, not a
+     * bar); {@code unit} is "bytes" for byte counts.
+     */
+    public record Operation(long id, String kind, String compute, String branch, String phase, long done, long total,
+                            String unit, long elapsedMillis) {
+    }
+
+    private final AtomicLong ids = new AtomicLong();
+    private final Map<Long, Tracker> running = new ConcurrentHashMap<>();
+
+    /** Registers an operation; closing the tracker ends it. */
+    Tracker begin(String kind, String compute, BranchName branch) {
+        Tracker tracker = new Tracker(ids.incrementAndGet(), kind, compute, branch == null ? null : branch.value());
+        running.put(tracker.id, tracker);
+        return tracker;
+    }
+
+    public List<Operation> list() {
+        return running.values().stream().map(Tracker::snapshot).sorted(Comparator.comparingLong(Operation::id)).toList();
+    }
+
+    /** An operation under way: its current phase and where its progress is read from. */
+    final class Tracker implements AutoCloseable {
+        private final long id;
+        private final String kind;
+        private final String compute;
+        private final String branch;
+        private final long startedNanos = System.nanoTime();
+        private volatile String phase = "preparing";
+        private volatile long total;
+        private volatile LongSupplier done = () -> 0;
+
+        private Tracker(long id, String kind, String compute, String branch) {
+            this.id = id;
+            this.kind = kind;
+            this.compute = compute;
+            this.branch = branch;
+        }
+
+        /** Enters a phase whose progress {@code done} reports out of {@code total} bytes (0: unknown). */
+        void phase(String name, long total, LongSupplier done) {
+            this.done = done;
+            this.total = total;
+            this.phase = name;
+        }
+
+        void phase(String name) {
+            phase(name, 0, () -> 0);
+        }
+
+        long elapsedNanos() {
+            return System.nanoTime() - startedNanos;
+        }
+
+        private Operation snapshot() {
+            long total = this.total;
+            long done = this.done.getAsLong();
+            return new Operation(id, kind, compute, branch, phase, total > 0 ? Math.min(done, total) : done, total,
+                    "bytes", elapsedNanos() / 1_000_000);
+        }
+
+        @Override
+        public void close() {
+            running.remove(id);
+        }
+    }
+}
