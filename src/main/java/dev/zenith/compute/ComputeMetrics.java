@@ -12,7 +12,10 @@ import java.util.TreeMap;
 /** The computes' instruments, in the daemon's Prometheus registry (served on {@code /metrics}). */
 public final class ComputeMetrics {
 
-    /** {@code data_dir}: "made" when the start copied an image and replayed WAL, "cached" when the data directory was kept. */
+    /**
+     * {@code data_dir}: "recovered" when the start built the compute from the repository (an image and WAL
+     * replay: a cold start), "cached" when it restarted a kept data directory (a resume after suspend).
+     */
     static final Histogram START_SECONDS = Histogram.builder()
             .name("zenith_compute_start_seconds")
             .help("Time from a compute start being decided to the compute accepting connections")
@@ -46,6 +49,8 @@ public final class ComputeMetrics {
 
     /** Computes by state, read from the computes at each scrape. */
     public static void register(Computes computes) {
+        START_SECONDS.initLabelValues("recovered");
+        START_SECONDS.initLabelValues("cached");
         GaugeWithCallback.builder()
                 .name("zenith_computes")
                 .help("Compute nodes by state")

@@ -905,11 +905,10 @@ public final class Computes implements AutoCloseable {
     }
 
     private void startLocked(ComputeNode node, Timeline timeline) {
-        boolean cached = Files.exists(dataDir(node).resolve("PG_VERSION"));
         maintenance.readLock().lock();
         try (Operations.Tracker op = operations.begin("start", node.name(), branchOf(node))) {
-            startRecovering(node, timeline, op);
-            ComputeMetrics.START_SECONDS.labelValues(cached ? "cached" : "made").observe(op.elapsedNanos() / 1e9);
+            boolean recovered = startRecovering(node, timeline, op);
+            ComputeMetrics.START_SECONDS.labelValues(recovered ? "recovered" : "cached").observe(op.elapsedNanos() / 1e9);
         } catch (RuntimeException e) {
             ComputeMetrics.START_FAILURES.inc();
             throw e;
@@ -918,7 +917,8 @@ public final class Computes implements AutoCloseable {
         }
     }
 
-    private void startRecovering(ComputeNode node, Timeline timeline, Operations.Tracker op) {
+    /** Starts a node; true when it was built from the repository (image and WAL), false when its data directory was kept. */
+    private boolean startRecovering(ComputeNode node, Timeline timeline, Operations.Tracker op) {
         Path dataDir = dataDir(node);
         if (!Files.exists(dataDir.resolve("PG_VERSION"))) {
             prepare(node, timeline, op);
@@ -970,6 +970,7 @@ public final class Computes implements AutoCloseable {
             Repository.deleteTree(restoreDir(node));
         }
         save(node.withWantRunning(true));
+        return recovering;
     }
 
     /** A read-write node recovers then promotes (recovery.signal); a read-only one stays a standby. */

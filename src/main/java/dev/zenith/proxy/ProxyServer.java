@@ -49,6 +49,7 @@ public final class ProxyServer implements AutoCloseable {
      */
     public ProxyServer(Computes computes, String address, int port, List<Path> socketDirs, Duration startupTimeout,
                        Path tlsDir) {
+        ProxyMetrics.init();
         this.computes = computes;
         this.startupTimeout = startupTimeout;
         this.tls = tlsDir == null ? null : TlsContext.forRepository(tlsDir);

@@ -1,0 +1,490 @@
+// The zenith console: plain DOM, no framework, everything served by the daemon from its jar.
+// State arrives on /v1/events (server-sent events) whenever it changes; actions call the same JSON
+// API as the CLI (docs/API.md), so refusals read the same.
+'use strict';
+
+const $ = (selector, root = document) => root.querySelector(selector);
+
+let state = null;
+const busy = new Set(); // "branch:action" pairs whose request is under way
+const rows = new Map(); // branch name -> its <li>
+
+// ---- live state -----------------------------------------------------------------------------
+
+function listen() {
+  const source = new EventSource('/v1/events');
+  source.addEventListener('state', (event) => {
+    state = JSON.parse(event.data);
+    setLive(true);
+    render();
+  });
+  source.addEventListener('error', () => setLive(false));
+}
+
+function setLive(ok) {
+  const live = $('#live');
+  live.dataset.ok = String(ok);
+  live.textContent = ok ? 'live' : 'reconnecting…';
+}
+
+// ---- the API --------------------------------------------------------------------------------
+
+async function api(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const answer = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
+  if (!response.ok) {
+    const error = new Error(answer.error || `HTTP ${response.status}`);
+    error.hint = answer.hint;
+    throw error;
+  }
+  return answer;
+}
+
+/** Runs an action for a branch, marking its button busy and reporting a refusal. */
+async function act(branch, action, request) {
+  const key = `${branch}:${action}`;
+  busy.add(key);
+  render();
+  try {
+    await request();
+  } catch (error) {
+    toast(error.message + (error.hint ? ` (${error.hint})` : ''));
+  } finally {
+    busy.delete(key);
+    render();
+  }
+}
+
+function toast(message) {
+  $('#toast-message').textContent = message;
+  $('#toast').hidden = false;
+}
+
+// ---- rendering ------------------------------------------------------------------------------
+
+/** Branches in tree order (parents before children, children oldest first) with their depth. */
+function treeOrder(branches) {
+  const names = new Set(branches.map((b) => b.name));
+  const children = new Map();
+  for (const b of branches) {
+    const parent = b.parent && names.has(b.parent) ? b.parent : null;
+    if (!children.has(parent)) children.set(parent, []);
+    children.get(parent).push(b);
+  }
+  for (const list of children.values()) {
+    list.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
+  }
+  const ordered = [];
+  const visit = (parent, depth) => {
+    for (const b of children.get(parent) || []) {
+      ordered.push({ branch: b, depth });
+      visit(b.name, depth + 1);
+    }
+  };
+  visit(null, 0);
+  return ordered;
+}
+
+function bytes(n) {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = n;
+  let unit = -1;
+  do {
+    value /= 1024;
+    unit++;
+  } while (value >= 1024 && unit < units.length - 1);
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+function seconds(s) {
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+function time(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+}
+
+/** What the console calls a compute's state: a branch without a node starts on first connection. */
+function computeState(branch) {
+  switch (branch.computeState) {
+    case 'none':
+    case 'new':
+    case 'stopped':
+      return 'stopped';
+    default:
+      return branch.computeState;
+  }
+}
+
+function render() {
+  if (!state) return;
+  const computes = new Map(state.computes.filter((c) => !c.readOnlyAt).map((c) => [c.name, c]));
+  const ordered = treeOrder(state.branches);
+  const list = $('#branches');
+  const seen = new Set();
+  ordered.forEach(({ branch, depth }, index) => {
+    seen.add(branch.name);
+    let row = rows.get(branch.name);
+    if (!row) {
+      row = createRow(branch.name);
+      rows.set(branch.name, row);
+    }
+    updateRow(row, branch, depth, computes.get(branch.compute));
+    if (list.children[index] !== row) list.insertBefore(row, list.children[index] || null);
+  });
+  for (const [name, row] of rows) {
+    if (!seen.has(name)) {
+      row.remove();
+      rows.delete(name);
+    }
+  }
+  drawGraph(ordered);
+  renderOperations();
+  renderSummary();
+}
+
+function renderSummary() {
+  const running = state.computes.filter((c) => c.state === 'running').length;
+  $('#summary').textContent = `${state.branches.length} branch${state.branches.length === 1 ? '' : 'es'}, `
+    + `${running} compute${running === 1 ? '' : 's'} running, authentication: ${state.auth}`;
+}
+
+function renderOperations() {
+  const section = $('#operations');
+  const list = $('#operation-list');
+  section.hidden = state.operations.length === 0;
+  list.replaceChildren(...state.operations.map((op) => {
+    const li = document.createElement('li');
+    const label = document.createElement('span');
+    const subject = op.compute ? ` ${op.compute}${op.branch ? ` (${op.branch})` : ''}` : '';
+    label.textContent = `${op.kind}${subject}: ${op.phase}`;
+    const progress = document.createElement('progress');
+    progress.setAttribute('aria-label', label.textContent);
+    if (op.total > 0) {
+      progress.max = op.total;
+      progress.value = op.done;
+      label.textContent += ` ${bytes(op.done)} of ${bytes(op.total)}`;
+    }
+    li.append(label, progress);
+    return li;
+  }));
+}
+
+function button(text, action, className) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.textContent = text;
+  b.dataset.action = action;
+  if (className) b.className = className;
+  return b;
+}
+
+function field(className) {
+  const span = document.createElement('span');
+  span.className = className;
+  return span;
+}
+
+function createRow(name) {
+  const li = document.createElement('li');
+  li.setAttribute('role', 'treeitem');
+  li.dataset.branch = name;
+  li.className = 'branch';
+
+  const head = document.createElement('div');
+  head.className = 'head';
+  const title = document.createElement('h3');
+  title.className = 'name';
+  title.textContent = name;
+  head.append(title, field('state'), field('origin'));
+
+  const facts = document.createElement('dl');
+  facts.className = 'facts';
+  for (const [label, key] of [['Last LSN', 'last-lsn'], ['Compute', 'compute'], ['Connections', 'connections'],
+    ['Idle', 'idle'], ['Disk', 'disk']]) {
+    const dt = document.createElement('dt');
+    dt.textContent = label;
+    const dd = document.createElement('dd');
+    dd.className = key;
+    facts.append(dt, dd);
+  }
+
+  const connect = document.createElement('div');
+  connect.className = 'connect';
+  const code = document.createElement('code');
+  code.className = 'connection-string';
+  const copy = button('Copy', 'copy');
+  copy.setAttribute('aria-label', `Copy the connection string of ${name}`);
+  connect.append(code, copy);
+
+  const actions = document.createElement('div');
+  actions.className = 'actions';
+  actions.setAttribute('role', 'group');
+  actions.setAttribute('aria-label', `Actions for ${name}`);
+  actions.append(button('Start', 'start'), button('Suspend', 'suspend'), button('Branch from here', 'branch'),
+    button('Reset', 'reset'), button('Rename', 'rename'), button('Delete', 'delete', 'danger'));
+  for (const b of actions.querySelectorAll('button')) {
+    b.setAttribute('aria-label', `${b.textContent} ${b.dataset.action === 'branch' ? 'a new branch from' : ''} ${name}`
+      .replace(/\s+/g, ' '));
+  }
+
+  li.append(head, facts, connect, actions);
+  return li;
+}
+
+function updateRow(row, branch, depth, compute) {
+  const name = branch.name;
+  row.setAttribute('aria-level', String(depth + 1));
+  row.style.setProperty('--depth', depth);
+  const shown = computeState(branch);
+  const stateEl = $('.state', row);
+  stateEl.textContent = shown;
+  stateEl.dataset.state = shown;
+  $('.origin', row).textContent = branch.parent
+    ? `from ${branch.parent} at ${branch.ancestorLsn}, ${time(branch.createdAt)}`
+    : `root, created ${time(branch.createdAt)}`;
+  $('.last-lsn', row).textContent = branch.lastLsn;
+  $('.compute', row).textContent = branch.compute
+    ? `${branch.compute}${compute ? ` on port ${compute.port}` : ''}`
+    : 'none yet: made on first connection';
+  const running = shown === 'running';
+  $('.connections', row).textContent = running && compute ? String(compute.connections ?? 0) : '0';
+  $('.idle', row).textContent = running && compute && compute.idleSeconds != null
+    ? `${seconds(compute.idleSeconds)} (suspends after ${compute.idleTimeout})` : '–';
+  $('.disk', row).textContent = `${bytes(branch.storageBytes)} history`
+    + (branch.dataDirBytes > 0 ? ` + ${bytes(branch.dataDirBytes)} compute` : '');
+  $('.connection-string', row).textContent = branch.connectionString;
+
+  const buttons = row.querySelectorAll('.actions button');
+  for (const b of buttons) {
+    const action = b.dataset.action;
+    const isBusy = busy.has(`${name}:${action}`);
+    b.setAttribute('aria-busy', String(isBusy));
+    b.disabled = isBusy
+      || (action === 'start' && (shown === 'running' || shown === 'starting'))
+      || (action === 'suspend' && shown !== 'running');
+  }
+}
+
+/** The tree as lines between dots, one dot per row, at the rows' measured positions. */
+function drawGraph(ordered) {
+  const svg = $('#graph');
+  const list = $('#branches');
+  const listTop = list.offsetTop;
+  const step = 22;
+  const points = new Map();
+  ordered.forEach(({ branch, depth }) => {
+    const row = rows.get(branch.name);
+    points.set(branch.name, { x: 12 + depth * step, y: row.offsetTop - listTop + 22, branch });
+  });
+  const maxDepth = ordered.reduce((m, o) => Math.max(m, o.depth), 0);
+  svg.setAttribute('width', String(24 + maxDepth * step));
+  svg.setAttribute('height', String(list.offsetHeight));
+  const ns = 'http://www.w3.org/2000/svg';
+  const shapes = [];
+  for (const { branch } of ordered) {
+    const p = points.get(branch.name);
+    const parent = branch.parent && points.get(branch.parent);
+    if (parent) {
+      const path = document.createElementNS(ns, 'path');
+      path.setAttribute('d', `M${parent.x} ${parent.y} V${p.y - 10} Q${parent.x} ${p.y} ${parent.x + 10} ${p.y} H${p.x}`);
+      path.setAttribute('class', 'edge');
+      shapes.push(path);
+    }
+  }
+  for (const { branch } of ordered) {
+    const p = points.get(branch.name);
+    const dot = document.createElementNS(ns, 'circle');
+    dot.setAttribute('cx', String(p.x));
+    dot.setAttribute('cy', String(p.y));
+    dot.setAttribute('r', '6');
+    dot.setAttribute('class', `dot ${computeState(branch)}`);
+    shapes.push(dot);
+  }
+  svg.replaceChildren(...shapes);
+}
+
+// ---- dialogs and actions --------------------------------------------------------------------
+
+function openCreate(parent) {
+  const form = $('#create-form');
+  form.reset();
+  $('.error', form).textContent = '';
+  const select = $('#create-parent');
+  select.replaceChildren(...treeOrder(state ? state.branches : []).map(({ branch }) => {
+    const option = document.createElement('option');
+    option.value = branch.name;
+    option.textContent = branch.name;
+    return option;
+  }));
+  select.value = parent || 'main';
+  $('#create-at').disabled = true;
+  $('#create-dialog').showModal();
+  $('#create-name').focus();
+}
+
+function formError(form, message) {
+  $('.error', form).textContent = message;
+}
+
+async function submitCreate(event) {
+  event.preventDefault();
+  const form = event.target;
+  const data = new FormData(form);
+  const name = String(data.get('name')).trim();
+  if (!$('#create-name').checkValidity()) {
+    formError(form, name === '' ? 'Give the branch a name.' : `"${name}" is not a valid name: letters, digits, _ and -, up to 63.`);
+    return;
+  }
+  const body = { name, parent: String(data.get('parent')) };
+  if (data.get('when') === 'past') {
+    const at = String(data.get('at') || '').trim();
+    if (at === '') {
+      formError(form, 'Say when: -10m, an ISO time with its zone, or an LSN.');
+      return;
+    }
+    body.at = at;
+  }
+  await submitting(form, () => api('POST', '/v1/branches', body));
+}
+
+/** Sends a dialog's request; closes the dialog on success, shows the refusal in it otherwise. */
+async function submitting(form, request) {
+  const submit = $('button[type=submit]', form);
+  submit.disabled = true;
+  submit.setAttribute('aria-busy', 'true');
+  try {
+    await request();
+    form.closest('dialog').close();
+  } catch (error) {
+    formError(form, error.message + (error.hint ? ` (${error.hint})` : ''));
+  } finally {
+    submit.disabled = false;
+    submit.setAttribute('aria-busy', 'false');
+  }
+}
+
+let pending = null; // the branch a rename or confirmation dialog is about
+
+function openRename(name) {
+  pending = name;
+  const form = $('#rename-form');
+  form.reset();
+  $('.error', form).textContent = '';
+  $('#rename-title').textContent = `Rename ${name}`;
+  $('#rename-to').value = name;
+  $('#rename-dialog').showModal();
+  $('#rename-to').select();
+}
+
+async function submitRename(event) {
+  event.preventDefault();
+  const form = event.target;
+  const to = $('#rename-to').value.trim();
+  if (!$('#rename-to').checkValidity()) {
+    formError(form, `"${to}" is not a valid name: letters, digits, _ and -, up to 63.`);
+    return;
+  }
+  const from = pending;
+  await submitting(form, () => api('POST', `/v1/branches/${encodeURIComponent(from)}/rename`, { to }));
+}
+
+let confirmed = null; // the request the confirmation dialog's button sends
+
+function openConfirm(title, text, okLabel, withBackup, request) {
+  const form = $('#confirm-form');
+  $('.error', form).textContent = '';
+  $('#confirm-title').textContent = title;
+  $('#confirm-text').textContent = text;
+  $('#confirm-ok').textContent = okLabel;
+  $('#confirm-backup-label').hidden = !withBackup;
+  $('#confirm-backup').checked = true;
+  confirmed = request;
+  $('#confirm-dialog').showModal();
+  $('[data-close]', form).focus();
+}
+
+async function submitConfirm(event) {
+  event.preventDefault();
+  await submitting(event.target, () => confirmed($('#confirm-backup').checked));
+}
+
+async function copyText(text, button) {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    // no clipboard permission (an embedded browser): select the text so Ctrl+C does it
+    const range = document.createRange();
+    range.selectNodeContents(button.previousElementSibling);
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+  }
+  button.textContent = 'Copied';
+  setTimeout(() => { button.textContent = 'Copy'; }, 1500);
+}
+
+function onBranchAction(event) {
+  const b = event.target.closest('button[data-action]');
+  if (!b) return;
+  const name = b.closest('[data-branch]').dataset.branch;
+  const path = encodeURIComponent(name);
+  switch (b.dataset.action) {
+    case 'copy':
+      copyText(rows.get(name).querySelector('.connection-string').textContent, b);
+      break;
+    case 'start':
+      act(name, 'start', () => api('POST', `/v1/computes/${path}/start`, {}));
+      break;
+    case 'suspend':
+      act(name, 'suspend', () => api('POST', `/v1/computes/${path}/stop`, { suspend: true }));
+      break;
+    case 'branch':
+      openCreate(name);
+      break;
+    case 'rename':
+      openRename(name);
+      break;
+    case 'reset':
+      openConfirm(`Reset ${name}?`, `${name} becomes its parent's latest state again. Connected clients are `
+        + 'disconnected; the next connection sees the new state.', 'Reset', true,
+      (backup) => api('POST', `/v1/branches/${path}/reset`, { backup }));
+      break;
+    case 'delete':
+      openConfirm(`Delete ${name}?`, `Its compute is stopped and removed, and its history is freed. This cannot be undone.`,
+        'Delete', false, () => api('DELETE', `/v1/branches/${path}`));
+      break;
+    default:
+      break;
+  }
+}
+
+function init() {
+  $('#new-branch').addEventListener('click', () => openCreate('main'));
+  $('#branches').addEventListener('click', onBranchAction);
+  $('#create-form').addEventListener('submit', submitCreate);
+  $('#rename-form').addEventListener('submit', submitRename);
+  $('#confirm-form').addEventListener('submit', submitConfirm);
+  for (const radio of document.querySelectorAll('#create-form input[name=when]')) {
+    radio.addEventListener('change', () => {
+      const past = $('#create-form input[name=when][value=past]').checked;
+      $('#create-at').disabled = !past;
+      if (past) $('#create-at').focus();
+    });
+  }
+  for (const close of document.querySelectorAll('[data-close]')) {
+    close.addEventListener('click', () => close.closest('dialog').close());
+  }
+  $('#toast-close').addEventListener('click', () => { $('#toast').hidden = true; });
+  window.addEventListener('resize', () => state && drawGraph(treeOrder(state.branches)));
+  listen();
+}
+
+init();

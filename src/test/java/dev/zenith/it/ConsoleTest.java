@@ -1,0 +1,204 @@
+package dev.zenith.it;
+
+import dev.zenith.BranchName;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The console in a real browser: Debian's Chromium, headless, driven through its chromedriver. Every
+ * change reaches the page through the event stream, never by reloading it.
+ */
+class ConsoleTest {
+
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    /** Where the screenshot goes: a test artifact, and the picture README shows when copied to docs/. */
+    static final Path SCREENSHOT = Path.of("target", "artifacts", "console.png");
+
+    private static Zenith z;
+    private static ChromeDriver browser;
+    private static Path profile;
+
+    @BeforeAll
+    static void start() throws Exception {
+        boolean installed = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
+        if (System.getenv("CI") == null) {
+            Assumptions.assumeTrue(installed, "apt-get install chromium chromium-driver to run the console test");
+        }
+        assertThat(installed).as("chromium and chromedriver are installed by .ci/run").isTrue();
+        z = Zenith.empty();
+        z.init("--idle-timeout", "2s").ok();
+        z.cli("pageserver", "start").ok();
+        profile = Files.createTempDirectory("zenith-chromium");
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--user-data-dir=" + profile, "--window-size=1280,1000");
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(CHROMEDRIVER.toFile())
+                .usingAnyFreePort()
+                .withLogFile(z.dir().resolve("chromedriver.log").toFile())
+                .build();
+        browser = new ChromeDriver(service, options);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (browser != null) {
+            browser.quit();
+        }
+        if (z != null) {
+            z.close();
+        }
+        if (profile != null) {
+            dev.zenith.storage.Repository.deleteTree(profile);
+        }
+    }
+
+    @Test
+    void clickThroughCreateConnectSuspendAndDelete() throws Exception {
+        browser.get("http://127.0.0.1:" + z.apiPort() + "/");
+        WebElement main = row("main");
+        assertThat(main.findElement(By.cssSelector(".origin")).getText()).startsWith("root");
+        waitFor(ExpectedConditions.attributeToBe(By.id("live"), "data-ok", "true"));
+
+        // create a branch from main, now
+        browser.findElement(By.id("new-branch")).click();
+        browser.findElement(By.id("create-name")).sendKeys("feature");
+        new Select(browser.findElement(By.id("create-parent"))).selectByValue("main");
+        browser.findElement(By.cssSelector("#create-form button[type=submit]")).click();
+        waitFor(ExpectedConditions.invisibilityOfElementLocated(By.id("create-dialog")));
+        WebElement feature = row("feature");
+        assertThat(z.repository().branches().all()).containsKey(new BranchName("feature"));
+        assertThat(feature.getAttribute("aria-level")).isEqualTo("2");
+        assertThat(feature.findElement(By.cssSelector(".origin")).getText()).startsWith("from main at 0/");
+        assertThat(feature.findElement(By.cssSelector(".connection-string")).getText())
+                .isEqualTo("postgresql://" + System.getProperty("user.name") + "@127.0.0.1:" + z.proxyPort()
+                        + "/postgres?options=branch%3Dfeature");
+        assertState("feature", "stopped");
+
+        // a client connects through the proxy: the page shows the compute running with one connection
+        try (Connection c = z.connectProxy("feature"); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE console_seen (x int)");
+            assertState("feature", "running");
+            waitFor(d -> text("feature", ".connections").equals("1"));
+            // a branch made from the CLI shows up too, and one from a past point in the dialog
+            z.cli("branch", "from_cli", "feature").ok();
+            row("from_cli");
+            createAtPast("second_ago", "main", "-1s");
+            row("second_ago");
+            Files.createDirectories(SCREENSHOT.getParent());
+            Files.copy(browser.getScreenshotAs(OutputType.FILE).toPath(), SCREENSHOT, StandardCopyOption.REPLACE_EXISTING);
+        }
+        // the client leaves: after the 2 s idle timeout the compute is suspended, and the page says so
+        assertState("feature", "suspended");
+        assertThat(text("feature", ".connections")).isEqualTo("0");
+
+        // start and suspend by hand
+        button("second_ago", "start").click();
+        assertState("second_ago", "running");
+        button("second_ago", "suspend").click();
+        assertState("second_ago", "suspended");
+
+        // the CLI's refusals, word for word: a branch with children cannot be deleted
+        String refusal = z.cli("branch", "delete", "feature").err();
+        button("feature", "delete").click();
+        browser.findElement(By.id("confirm-ok")).click();
+        WebElement error = browser.findElement(By.cssSelector("#confirm-form .error"));
+        waitFor(d -> !error.getText().isBlank());
+        assertThat(refusal).contains(error.getText().replaceAll(" \\(.*\\)$", ""));
+        assertThat(error.getText()).contains("from_cli");
+        browser.findElement(By.cssSelector("#confirm-form [data-close]")).click();
+
+        // rename, then delete with confirmation
+        button("from_cli", "rename").click();
+        WebElement to = browser.findElement(By.id("rename-to"));
+        to.clear();
+        to.sendKeys("renamed");
+        browser.findElement(By.cssSelector("#rename-form button[type=submit]")).click();
+        row("renamed");
+        waitFor(ExpectedConditions.numberOfElementsToBe(By.cssSelector("[data-branch=from_cli]"), 0));
+
+        button("renamed", "delete").click();
+        browser.findElement(By.id("confirm-ok")).click();
+        waitFor(ExpectedConditions.numberOfElementsToBe(By.cssSelector("[data-branch=renamed]"), 0));
+        button("feature", "delete").click();
+        browser.findElement(By.id("confirm-ok")).click();
+        waitFor(ExpectedConditions.numberOfElementsToBe(By.cssSelector("[data-branch=feature]"), 0));
+        assertThat(z.repository().branches().all()).doesNotContainKeys(new BranchName("feature"), new BranchName("renamed"));
+        assertThat(browser.findElement(By.id("toast")).isDisplayed()).isFalse();
+    }
+
+    @Test
+    void invalidNamesAreRefusedInTheDialogAndNothingIsMade() {
+        browser.get("http://127.0.0.1:" + z.apiPort() + "/");
+        row("main");
+        var before = Map.copyOf(z.repository().branches().all());
+        browser.findElement(By.id("new-branch")).click();
+        browser.findElement(By.id("create-name")).sendKeys("../bad name");
+        browser.findElement(By.cssSelector("#create-form button[type=submit]")).click();
+        assertThat(browser.findElement(By.cssSelector("#create-form .error")).getText()).contains("is not a valid name");
+        WebElement name = browser.findElement(By.id("create-name"));
+        name.clear();
+        name.sendKeys("fine");
+        browser.findElement(By.cssSelector("#create-form input[name=when][value=past]")).click();
+        browser.findElement(By.id("create-at")).sendKeys("yesterday at noon");
+        browser.findElement(By.cssSelector("#create-form button[type=submit]")).click();
+        WebElement error = browser.findElement(By.cssSelector("#create-form .error"));
+        waitFor(d -> error.getText().contains("yesterday at noon"));
+        assertThat(z.repository().branches().all()).isEqualTo(before);
+        browser.findElement(By.cssSelector("#create-form [data-close]")).click();
+    }
+
+    private void createAtPast(String name, String parent, String at) {
+        button(parent, "branch").click();
+        browser.findElement(By.id("create-name")).sendKeys(name);
+        browser.findElement(By.cssSelector("#create-form input[name=when][value=past]")).click();
+        browser.findElement(By.id("create-at")).sendKeys(at);
+        browser.findElement(By.cssSelector("#create-form button[type=submit]")).click();
+        waitFor(ExpectedConditions.invisibilityOfElementLocated(By.id("create-dialog")));
+    }
+
+    private static WebElement row(String branch) {
+        return waitFor(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("[data-branch=" + branch + "]")));
+    }
+
+    private static WebElement button(String branch, String action) {
+        return waitFor(ExpectedConditions.elementToBeClickable(
+                By.cssSelector("[data-branch=" + branch + "] button[data-action=" + action + "]")));
+    }
+
+    private static String text(String branch, String selector) {
+        return browser.findElement(By.cssSelector("[data-branch=" + branch + "] " + selector)).getText();
+    }
+
+    private static void assertState(String branch, String state) {
+        waitFor(ExpectedConditions.attributeToBe(By.cssSelector("[data-branch=" + branch + "] .state"), "data-state", state));
+    }
+
+    private static <T> T waitFor(java.util.function.Function<org.openqa.selenium.WebDriver, T> condition) {
+        return new WebDriverWait(browser, Duration.ofSeconds(60), Duration.ofMillis(50)).until(condition);
+    }
+}
