@@ -10,8 +10,9 @@ import java.nio.file.Path;
  * Named places in multi-step operations where a crash must leave nothing half-made, so tests can kill
  * the daemon exactly there, as Neon's failpoints do. A name listed in the repository's
  * {@code failpoints} file (one per line) makes the thread reaching it log "failpoint NAME reached" and
- * wait until the process is killed. Without the file each check is one {@code stat}, on operations
- * that copy whole data directories anyway.
+ * wait there until the process is killed, or until the name leaves the file (then it goes on: tests
+ * hold an operation in a known phase that way). Without the file each check is one {@code stat}, on
+ * operations that copy whole data directories anyway.
  */
 public final class Failpoints {
 
@@ -28,25 +29,30 @@ public final class Failpoints {
     }
 
     public static void reach(String name) {
-        Path f = file;
-        if (f == null || !Files.exists(f)) {
+        if (!armed(name)) {
             return;
         }
-        try {
-            if (Files.readAllLines(f).stream().map(String::strip).noneMatch(name::equals)) {
-                return;
-            }
-        } catch (java.io.IOException e) {
-            return;
-        }
-        log.warn("failpoint {} reached: waiting here until the process is killed", name);
-        while (true) {
+        log.warn("failpoint {} reached: waiting here until the process is killed or the failpoint is removed", name);
+        while (armed(name)) {
             try {
-                Thread.sleep(Long.MAX_VALUE);
+                Thread.sleep(50);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted at failpoint " + name);
             }
+        }
+        log.warn("failpoint {} released", name);
+    }
+
+    private static boolean armed(String name) {
+        Path f = file;
+        if (f == null || !Files.exists(f)) {
+            return false;
+        }
+        try {
+            return Files.readAllLines(f).stream().map(String::strip).anyMatch(name::equals);
+        } catch (java.io.IOException e) {
+            return false;
         }
     }
 }

@@ -81,7 +81,7 @@ public final class ApiServer implements AutoCloseable {
                                List<Operations.Operation> operations, String auth, String superuser) {
     }
 
-    public record StatusInfo(long pid, String repository, String api, List<String> proxy, String postgresBin,
+    public record StatusInfo(long pid, String repository, String api, List<String> proxy, int proxyPort, String postgresBin,
                              String postgresVersion, String osUser, String superuser, long idleChecks,
                              List<Computes.Status> computes) {
     }
@@ -333,7 +333,8 @@ public final class ApiServer implements AutoCloseable {
 
     private StatusInfo status() {
         return new StatusInfo(ProcessHandle.current().pid(), repository.root().toString(),
-                "127.0.0.1:" + repository.config().apiPort(), proxyAddresses, dist.bin().toString(), dist.version(),
+                "127.0.0.1:" + repository.config().apiPort(), proxyAddresses, repository.config().proxyPort(),
+                dist.bin().toString(), dist.version(),
                 computes.user().name(), repository.config().superuser(), idleChecks.getAsLong(),
                 computes.list().stream().filter(s -> s.state().equals("running")).toList());
     }

@@ -27,8 +27,9 @@ final class GcCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        GarbageCollector.Result r = ApiClient.forRepository(Main.repoRoot(spec))
-                .post("/v1/gc", Map.of(), new TypeReference<>() { });
+        ApiClient api = ApiClient.forRepository(Main.repoRoot(spec));
+        GarbageCollector.Result r = Progress.around(api, spec.commandLine().getErr(), op -> op.kind().equals("gc"),
+                () -> api.post("/v1/gc", Map.of(), new TypeReference<GarbageCollector.Result>() { }));
         out.println(json ? Json.MAPPER.writeValueAsString(r)
                 : "gc: removed " + r.segments() + " WAL files, " + r.images() + " images and " + r.timelines()
                 + " unreferenced timelines; freed " + Bytes.human(r.freedBytes()));

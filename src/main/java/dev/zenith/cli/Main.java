@@ -17,7 +17,8 @@ import java.nio.file.Path;
 @Command(name = "zenith", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Serverless Postgres on your laptop: branches of your database, computes on demand.",
         subcommands = {StartCommand.class, InitCommand.class, PageserverCommand.class, BranchCommand.class,
-                PgCommand.class, GcCommand.class, StatusCommand.class, AuthCommand.class, CommandLine.HelpCommand.class})
+                PgCommand.class, GcCommand.class, StatusCommand.class, AuthCommand.class, ConnstrCommand.class,
+                PsqlCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     @Spec

@@ -147,6 +147,15 @@ final class PageserverCommand {
         return 0;
     }
 
+    @Command(name = "logs", mixinStandardHelpOptions = true,
+            description = "Print the pageserver's log (.zenith/logs/pageserver.log).")
+    int logs(@Option(names = {"-f", "--follow"}, description = "Keep printing what is appended, until Ctrl-C.") boolean follow,
+             @Option(names = {"-n", "--tail"}, paramLabel = "LINES", description = "Only the last LINES lines (default: all).")
+             Integer tail) throws IOException {
+        Repository repository = Repository.open(Main.repoRoot(spec));
+        return LogTail.run(repository.logsDir().resolve("pageserver.log"), tail, follow, spec.commandLine().getOut());
+    }
+
     @Command(name = "status", mixinStandardHelpOptions = true,
             description = "Say whether the pageserver runs (exit 0) or not (exit 3, as pg_ctl status does).")
     int status(@Option(names = "--json", description = "Print JSON.") boolean json) throws IOException {

@@ -5,7 +5,9 @@ import dev.zenith.BranchName;
 import dev.zenith.Json;
 import dev.zenith.PointInTime;
 import dev.zenith.api.ApiServer.BranchInfo;
+import dev.zenith.compute.Computes;
 import dev.zenith.compute.Computes.Status;
+import dev.zenith.compute.Operations;
 import dev.zenith.storage.Repository;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -15,6 +17,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,7 +47,8 @@ final class PgCommand {
         body.put("name", name);
         body.put("port", port);
         body.put("idleTimeout", idleTimeout);
-        Status node = api.post("/v1/computes", body, new TypeReference<>() { });
+        Status node = Progress.around(api, spec.commandLine().getErr(), op -> op.kind().equals("create")
+                && branch.value().equals(op.branch()), () -> api.post("/v1/computes", body, new TypeReference<Status>() { }));
         printCreated(out, node);
         return 0;
     }
@@ -77,7 +81,8 @@ final class PgCommand {
         known.ifPresent(n -> printStarting(out, n, user));
         Map<String, Object> body = new HashMap<>();
         body.put("idleTimeout", idleTimeout);
-        Status node = api.post("/v1/computes/" + target + "/start", body, new TypeReference<>() { });
+        Status node = Progress.around(api, spec.commandLine().getErr(), op -> op.kind().equals("start") && names(op, target),
+                () -> api.post("/v1/computes/" + target + "/start", body, new TypeReference<Status>() { }));
         if (known.isEmpty()) {
             printCreated(out, node);
             printStarting(out, node, user);
@@ -93,7 +98,9 @@ final class PgCommand {
              boolean destroy) {
         PrintWriter out = spec.commandLine().getOut();
         BranchName.requireSafeName(name);
-        Status node = api().post("/v1/computes/" + name + "/stop", Map.of("destroy", destroy), new TypeReference<>() { });
+        ApiClient api = api();
+        Status node = Progress.around(api, spec.commandLine().getErr(), op -> op.kind().equals("image") && names(op, name),
+                () -> api.post("/v1/computes/" + name + "/stop", Map.of("destroy", destroy), new TypeReference<Status>() { }));
         out.println(destroy ? "node " + node.name() + " stopped and destroyed; branch " + node.branch() + " keeps its data"
                 : "node " + node.name() + " stopped");
         out.flush();
@@ -122,6 +129,21 @@ final class PgCommand {
         }
         out.flush();
         return 0;
+    }
+
+    @Command(name = "logs", mixinStandardHelpOptions = true,
+            description = "Print a compute's Postgres log (.zenith/logs/compute-NODE.log); works with the pageserver stopped.")
+    int logs(@Parameters(paramLabel = "NAME|BRANCH", description = "Node or branch name.") String target,
+             @Option(names = {"-f", "--follow"}, description = "Keep printing what is appended, until Ctrl-C.") boolean follow,
+             @Option(names = {"-n", "--tail"}, paramLabel = "LINES", description = "Only the last LINES lines (default: all).")
+             Integer tail) throws IOException {
+        Path file = Computes.logFile(Repository.open(Main.repoRoot(spec)), target);
+        return LogTail.run(file, tail, follow, spec.commandLine().getOut());
+    }
+
+    /** Whether an operation is about the node or branch the user named. */
+    private static boolean names(Operations.Operation op, String nameOrBranch) {
+        return nameOrBranch.equals(op.compute()) || nameOrBranch.equals(op.branch());
     }
 
     private ApiClient api() {

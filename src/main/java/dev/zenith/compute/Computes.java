@@ -878,7 +878,34 @@ public final class Computes implements AutoCloseable {
     }
 
     public Path logFile(ComputeNode node) {
-        return repository.logsDir().resolve("compute-" + node.name() + ".log");
+        return logFileOf(repository, node.name());
+    }
+
+    private static Path logFileOf(Repository repository, String nodeName) {
+        return repository.logsDir().resolve("compute-" + nodeName + ".log");
+    }
+
+    /**
+     * The Postgres log of a read-write node, named by the node or by its branch. Read from the repository's
+     * records, so {@code zenith pg logs} works with the daemon stopped.
+     */
+    public static Path logFile(Repository repository, String nameOrBranch) {
+        BranchName.requireSafeName(nameOrBranch);
+        if (Files.exists(repository.computesDir().resolve(nameOrBranch + ".json"))) {
+            return logFileOf(repository, nameOrBranch);
+        }
+        Timeline timeline = repository.branch(new BranchName(nameOrBranch)).orElseThrow(() -> ZenithException.notFound(
+                "no compute node or branch is named \"" + nameOrBranch + "\"", "zenith pg list shows the nodes"));
+        try (Stream<Path> files = Files.list(repository.computesDir())) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".json"))
+                    .map(f -> AtomicFiles.readJson(f, ComputeNode.class))
+                    .filter(n -> n.timeline().equals(timeline.id()) && !n.isReadOnly())
+                    .findFirst().map(n -> logFileOf(repository, n.name()))
+                    .orElseThrow(() -> ZenithException.notFound("branch \"" + nameOrBranch + "\" has no compute yet",
+                            "its log starts at its first start: zenith pg start " + nameOrBranch + ", or connect to it"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + repository.computesDir(), e);
+        }
     }
 
     public OsUser user() {
