@@ -81,7 +81,7 @@ final class PgCommand {
         known.ifPresent(n -> printStarting(out, n, user));
         Map<String, Object> body = new HashMap<>();
         body.put("idleTimeout", idleTimeout);
-        Status node = Progress.around(api, spec.commandLine().getErr(), op -> op.kind().equals("start") && names(op, target),
+        Status node = Progress.around(api, spec.commandLine().getErr(), op -> (op.kind().equals("start") || op.kind().equals("create")) && names(op, target),
                 () -> api.post("/v1/computes/" + target + "/start", body, new TypeReference<Status>() { }));
         if (known.isEmpty()) {
             printCreated(out, node);

@@ -119,15 +119,48 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
 
     /** Runs a zenith command in this JVM against this repository. */
     public Result cli(String... args) {
-        List<String> all = new ArrayList<>(List.of("--repo", repo.toString()));
-        all.addAll(List.of(args));
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
+        int exit = cli(out, err, args);
+        return new Result(exit, out.toString(), err.toString());
+    }
+
+    /** Runs a zenith command in this JVM, writing to the caller's writers as it goes (for commands that run on). */
+    public int cli(java.io.Writer out, java.io.Writer err, String... args) {
+        List<String> all = new ArrayList<>(List.of("--repo", repo.toString()));
+        all.addAll(List.of(args));
         CommandLine cmd = Main.commandLine();
         cmd.setOut(new PrintWriter(out, true));
         cmd.setErr(new PrintWriter(err, true));
-        int exit = cmd.execute(all.toArray(String[]::new));
-        return new Result(exit, out.toString(), err.toString());
+        return cmd.execute(all.toArray(String[]::new));
+    }
+
+    /**
+     * Runs a zenith command as its own process, as a user's shell would (for commands that hand the
+     * terminal to another program, like {@code zenith psql}).
+     */
+    public Result cliProcess(java.util.Map<String, String> env, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "--repo", repo.toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        var out = java.util.concurrent.CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
+        String err = readAll(p.getErrorStream());
+        if (!p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("zenith " + String.join(" ", args) + " did not finish in 120 s");
+        }
+        return new Result(p.exitValue(), out.join(), err);
+    }
+
+    private static String readAll(java.io.InputStream in) {
+        try (in) {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Changes settings in config.json (the daemon reads them at its next start). */

@@ -1,0 +1,104 @@
+package dev.zenith.it;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code zenith connstr}, {@code zenith psql} and {@code zenith completion}, used as a user would. */
+class ConveniencesTest {
+
+    @RegisterExtension
+    static final Zenith z = Zenith.startedPerClass();
+
+    @Test
+    void connstrPrintsStringsThatReachTheBranch() throws Exception {
+        z.cli("branch", "conn", "main").ok();
+        try (Connection c = z.connectProxy("conn"); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE only_on_conn (x int)");
+        }
+        String all = z.cli("connstr", "conn").ok().out();
+        assertThat(all).contains("psql:").contains("JDBC:").contains("node-postgres:")
+                .contains("options: '-c branch=conn'").contains("port: " + z.proxyPort());
+
+        String jdbc = z.cli("connstr", "conn", "--format", "jdbc").ok().out().strip();
+        try (Connection c = DriverManager.getConnection(jdbc); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_tables WHERE tablename = 'only_on_conn'")) {
+            rs.next();
+            assertThat(rs.getInt(1)).isEqualTo(1);
+        }
+        if (Psql.installed()) {
+            String uri = z.cli("connstr", "conn", "--format", "uri").ok().out().strip();
+            Psql.Result r = Psql.run(uri, Map.of(), "SELECT count(*) FROM only_on_conn");
+            assertThat(r.exit()).as(r.err()).isZero();
+            assertThat(r.out().strip()).isEqualTo("0");
+        }
+        assertThat(z.cli("connstr", "conn", "--json").ok().out()).contains("\"jdbc\"").contains("\"node\"");
+
+        Zenith.Result missing = z.cli("connstr", "nosuch");
+        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.err()).contains("branch \"nosuch\" does not exist");
+        assertThat(z.cli("connstr", "conn", "--format", "odbc").exit()).isEqualTo(2);
+        assertThat(z.cli("connstr", "../x").exit()).isEqualTo(2);
+    }
+
+    @Test
+    void psqlRunsOnTheBranchThroughTheProxy() throws Exception {
+        Psql.assumeInstalled();
+        z.cli("branch", "viapsql", "main").ok();
+        Zenith.Result r = z.cliProcess(Map.of(), "psql", "viapsql", "--", "-qtA", "-c",
+                "CREATE TABLE made_by_psql (x int); INSERT INTO made_by_psql VALUES (42); SELECT x FROM made_by_psql");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out().strip()).isEqualTo("42");
+        try (Connection c = z.connectProxy("viapsql"); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT x FROM made_by_psql")) {
+            rs.next();
+            assertThat(rs.getInt(1)).isEqualTo(42);
+        }
+        // psql's own failure is the command's exit code
+        assertThat(z.cliProcess(Map.of(), "psql", "viapsql", "--", "-c", "SELECT * FROM nosuch_table").exit()).isNotZero();
+    }
+
+    @Test
+    void psqlMissingSaysHowToInstallIt() throws Exception {
+        Zenith.Result r = z.cliProcess(Map.of("PATH", "/nonexistent"), "psql", "main");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("psql is not installed").contains("apt-get install postgresql-client")
+                .contains("zenith connstr main");
+    }
+
+    @Test
+    void bashCompletionCompletesCommandsAndOptions() throws Exception {
+        String script = z.cli("completion", "bash").ok().out();
+        Path file = z.dir().resolve("zenith-completion.bash");
+        Files.writeString(file, script);
+        assertThat(complete(file, "zenith", "co")).contains("connstr", "completion");
+        assertThat(complete(file, "zenith", "pg", "l")).contains("list", "logs");
+        assertThat(complete(file, "zenith", "pageserver", "logs", "--f")).contains("--follow");
+
+        String zsh = z.cli("completion", "zsh").ok().out();
+        assertThat(zsh).startsWith("autoload -U +X compinit && compinit").contains("bashcompinit").contains(script);
+        assertThat(z.cli("completion", "fish").exit()).isEqualTo(2);
+    }
+
+    /** What bash offers for the last word, running the generated completion function as bash would on Tab. */
+    private static String complete(Path script, String... words) throws Exception {
+        String array = String.join(" ", java.util.Arrays.stream(words).map(w -> "'" + w + "'").toList());
+        // compopt only works inside a completion bash itself started: a no-op stands in for it here
+        String bash = "source '" + script + "'; compopt() { :; }; COMP_WORDS=(" + array + "); COMP_CWORD=" + (words.length - 1)
+                + "; COMP_LINE='" + String.join(" ", words) + "'; COMP_POINT=${#COMP_LINE}; _complete_zenith;"
+                + " echo \"${COMPREPLY[*]}\"";
+        Process p = new ProcessBuilder("bash", "-c", bash).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).isZero();
+        return out;
+    }
+}
