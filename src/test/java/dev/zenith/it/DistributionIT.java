@@ -1,0 +1,86 @@
+package dev.zenith.it;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The tarball {@code mvn package} makes, unpacked with tar and used through its {@code bin/zenith} as
+ * an installed copy is: init, start, a branch, a connection through the proxy, stop. Runs after
+ * packaging (failsafe), so it tests the archive users download, not the build tree.
+ */
+class DistributionIT {
+
+    @Test
+    void theTarballRunsZenithFromAnyDirectory() throws Exception {
+        Path tarball = Path.of(System.getProperty("zenith.dist"));
+        assertThat(tarball).exists();
+        Path dir = Files.createTempDirectory(Path.of("/tmp"), "zdist");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path work = Files.createDirectory(dir.resolve("project"));
+        Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
+        try {
+            run(dir, "tar", "xzf", tarball.toString());
+            Path home;
+            try (var entries = Files.list(dir)) {
+                home = entries.filter(p -> p.getFileName().toString().startsWith("zenith-")).findFirst().orElseThrow();
+            }
+            Path zenith = home.resolve("bin/zenith");
+            assertThat(Files.isExecutable(zenith)).isTrue();
+            assertThat(run(work, zenith.toString(), "--version")).startsWith("zenith " + home.getFileName().toString().substring(7));
+
+            int api = Zenith.freePort();
+            int proxy = Zenith.freePort();
+            run(work, zenith.toString(), "init", "--api-port", Integer.toString(api), "--proxy-port", Integer.toString(proxy),
+                    "--compute-port-base", Integer.toString(20000 + (int) (Math.random() * 20000)),
+                    "--proxy-socket-dir", work.toString());
+            try {
+                run(work, zenith.toString(), "pageserver", "start");
+                run(work, zenith.toString(), "branch", "fromtarball", "main");
+                String jdbc = run(work, zenith.toString(), "connstr", "fromtarball", "--format", "jdbc").strip();
+                try (Connection c = DriverManager.getConnection(jdbc); Statement s = c.createStatement();
+                     ResultSet rs = s.executeQuery("SELECT 6 * 7")) {
+                    rs.next();
+                    assertThat(rs.getInt(1)).isEqualTo(42);
+                }
+            } finally {
+                run(work, zenith.toString(), "pageserver", "stop");
+            }
+        } finally {
+            dev.zenith.storage.Repository.deleteTree(dir);
+        }
+    }
+
+    /** Runs a program in {@code dir}; returns its output, failing the test on a non-zero exit. */
+    private static String run(Path dir, String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(new ArrayList<>(List.of(command))).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        var output = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        if (!p.waitFor(300, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError(String.join(" ", command) + " did not finish in 300 s");
+        }
+        String out = output.join();
+        assertThat(p.exitValue()).as("%s exited with output:%n%s", String.join(" ", command), out).isZero();
+        return out;
+    }
+}
