@@ -246,7 +246,7 @@ public final class ApiServer implements AutoCloseable {
             out.write("retry: 1000\n\n".getBytes(StandardCharsets.UTF_8));
             out.flush();
             long seen = 0;
-            while (!Thread.currentThread().isInterrupted()) {
+            while (!Thread.currentThread().isInterrupted() && !feed.isClosed()) {
                 EventFeed.Published next = feed.next(seen, Duration.ofSeconds(15));
                 String event = next == null ? ": keep-alive\n\n" : "event: state\ndata: " + next.json() + "\n\n";
                 out.write(event.getBytes(StandardCharsets.UTF_8));

@@ -61,7 +61,16 @@ final class EventFeed implements AutoCloseable {
         }
     }
 
-    /** The next state after {@code seen}, or null when none came within {@code timeout} (time for a heartbeat). */
+    boolean isClosed() {
+        lock.lock();
+        try {
+            return closed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The next state after {@code seen}, or null when none came within {@code timeout} (time for a heartbeat) or the feed closed. */
     Published next(long seen, Duration timeout) throws InterruptedException {
         long left = timeout.toNanos();
         lock.lock();

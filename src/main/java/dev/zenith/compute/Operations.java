@@ -17,11 +17,11 @@ import java.util.function.LongSupplier;
 public final class Operations {
 
     /**
-     * One operation as the API shows it. {@code total} 0 means its size is not known (a spinner, not a
-     * bar); {@code unit} is "bytes" for byte counts.
+     * One operation as the API shows it: {@code done} of {@code total} bytes, where {@code total} 0 means
+     * the size is not known (a spinner, not a bar).
      */
     public record Operation(long id, String kind, String compute, String branch, String phase, long done, long total,
-                            String unit, long elapsedMillis) {
+                            long elapsedMillis) {
     }
 
     private final AtomicLong ids = new AtomicLong();
@@ -75,7 +75,7 @@ public final class Operations {
             long total = this.total;
             long done = this.done.getAsLong();
             return new Operation(id, kind, compute, branch, phase, total > 0 ? Math.min(done, total) : done, total,
-                    "bytes", elapsedNanos() / 1_000_000);
+                    elapsedNanos() / 1_000_000);
         }
 
         @Override

@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Map;
@@ -79,7 +80,11 @@ class ConsoleTest {
 
     @Test
     void clickThroughCreateConnectSuspendAndDelete() throws Exception {
-        browser.get("http://127.0.0.1:" + z.apiPort() + "/");
+        String console = "http://127.0.0.1:" + z.apiPort();
+        // as a user who allowed the page to use the clipboard, so the test can read what Copy put there
+        browser.executeCdpCommand("Browser.grantPermissions", Map.of("origin", console,
+                "permissions", java.util.List.of("clipboardReadWrite", "clipboardSanitizedWrite")));
+        browser.get(console + "/");
         WebElement main = row("main");
         assertThat(main.findElement(By.cssSelector(".origin")).getText()).startsWith("root");
         waitFor(ExpectedConditions.attributeToBe(By.id("live"), "data-ok", "true"));
@@ -92,7 +97,7 @@ class ConsoleTest {
         waitFor(ExpectedConditions.invisibilityOfElementLocated(By.id("create-dialog")));
         WebElement feature = row("feature");
         assertThat(z.repository().branches().all()).containsKey(new BranchName("feature"));
-        assertThat(feature.getAttribute("aria-level")).isEqualTo("2");
+        assertThat(feature.getAttribute("data-depth")).isEqualTo("1");
         assertThat(feature.findElement(By.cssSelector(".origin")).getText()).startsWith("from main at 0/");
         assertThat(feature.findElement(By.cssSelector(".connection-string")).getText())
                 .isEqualTo("postgresql://" + System.getProperty("user.name") + "@127.0.0.1:" + z.proxyPort()
@@ -121,6 +126,30 @@ class ConsoleTest {
         assertState("second_ago", "running");
         button("second_ago", "suspend").click();
         assertState("second_ago", "suspended");
+
+        // reset without a backup: what was written on the branch is gone, and no backup branch appears
+        try (Connection c = z.connectProxy("second_ago"); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE to_be_reset (x int)");
+        }
+        button("second_ago", "reset").click();
+        WebElement backup = browser.findElement(By.id("confirm-backup"));
+        assertThat(backup.isSelected()).isTrue();
+        backup.click();
+        browser.findElement(By.id("confirm-ok")).click();
+        waitFor(ExpectedConditions.invisibilityOfElementLocated(By.id("confirm-dialog")));
+        try (Connection c = z.connectProxy("second_ago"); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_tables WHERE tablename = 'to_be_reset'")) {
+            rs.next();
+            assertThat(rs.getInt(1)).isZero();
+        }
+        assertThat(z.repository().branches().all().keySet()).noneMatch(b -> b.value().startsWith("second_ago_old"));
+
+        // the copy button puts the connection string where the user can paste it
+        button("feature", "copy").click();
+        waitFor(d -> button("feature", "copy").getText().equals("Copied"));
+        Object copied = browser.executeAsyncScript("const done = arguments[arguments.length - 1];"
+                + "navigator.clipboard.readText().then(done, () => done(getSelection().toString()));");
+        assertThat(copied).isEqualTo(text("feature", ".connection-string"));
 
         // the CLI's refusals, word for word: a branch with children cannot be deleted
         String refusal = z.cli("branch", "delete", "feature").err();

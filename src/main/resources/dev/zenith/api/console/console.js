@@ -195,7 +195,6 @@ function field(className) {
 
 function createRow(name) {
   const li = document.createElement('li');
-  li.setAttribute('role', 'treeitem');
   li.dataset.branch = name;
   li.className = 'branch';
 
@@ -242,7 +241,7 @@ function createRow(name) {
 
 function updateRow(row, branch, depth, compute) {
   const name = branch.name;
-  row.setAttribute('aria-level', String(depth + 1));
+  row.dataset.depth = String(depth);
   row.style.setProperty('--depth', depth);
   const shown = computeState(branch);
   const stateEl = $('.state', row);
