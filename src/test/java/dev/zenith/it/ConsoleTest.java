@@ -201,6 +201,23 @@ class ConsoleTest {
         browser.findElement(By.cssSelector("#create-form [data-close]")).click();
     }
 
+    @Test
+    void theConsoleCannotBeFramedAndItsStreamRefusesOtherOrigins() throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        String base = "http://127.0.0.1:" + z.apiPort();
+        var page = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.headers().firstValue("Content-Security-Policy")).hasValueSatisfying(
+                p -> assertThat(p).contains("frame-ancestors 'none'").contains("script-src 'self'"));
+        assertThat(page.headers().firstValue("X-Frame-Options")).hasValue("DENY");
+        for (String path : new String[] {"/v1/events", "/metrics", "/"}) {
+            var foreign = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + path))
+                    .header("Origin", "http://evil.example").build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(foreign.statusCode()).as(path).isEqualTo(403);
+        }
+    }
+
     private void createAtPast(String name, String parent, String at) {
         button(parent, "branch").click();
         browser.findElement(By.id("create-name")).sendKeys(name);
