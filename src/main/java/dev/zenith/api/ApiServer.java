@@ -119,8 +119,7 @@ public final class ApiServer implements AutoCloseable {
         }
         server.setExecutor(executor);
         server.createContext("/", this::handle);
-        feed = new EventFeed(() -> new ConsoleState(branches(sizes::sizeOf), computes.list(), computes.operations(),
-                repository.config().auth(), repository.config().superuser()), Duration.ofMillis(300));
+        feed = new EventFeed(this::consoleState, Duration.ofMillis(300));
     }
 
     public void start() {
@@ -268,7 +267,7 @@ public final class ApiServer implements AutoCloseable {
             case "GET /v1/status":
                 return status();
             case "GET /v1/branches":
-                return branches(Repository::sizeOf);
+                return branches(Repository::sizeOf, computes.list());
             case "GET /v1/operations":
                 return computes.operations();
             case "POST /v1/branches": {
@@ -293,7 +292,7 @@ public final class ApiServer implements AutoCloseable {
         }
         if (method.equals("GET") && (m = BRANCH.matcher(path)).matches()) {
             BranchName name = BranchName.of(m.group(1));
-            return branches(Repository::sizeOf).stream().filter(b -> b.name().equals(name)).findFirst()
+            return branches(Repository::sizeOf, computes.list()).stream().filter(b -> b.name().equals(name)).findFirst()
                     .orElseThrow(() -> ZenithException.notFound("branch \"" + name + "\" does not exist",
                             "zenith branch " + name + " main"));
         }
@@ -339,11 +338,18 @@ public final class ApiServer implements AutoCloseable {
                 computes.list().stream().filter(s -> s.state().equals("running")).toList());
     }
 
-    private List<BranchInfo> branches(ToLongFunction<Path> sizeOf) {
+    /** Asks each running compute for its state once: the branches show the same answers. */
+    private ConsoleState consoleState() {
+        List<Computes.Status> nodes = computes.list();
+        return new ConsoleState(branches(sizes::sizeOf, nodes), nodes, computes.operations(), repository.config().auth(),
+                repository.config().superuser());
+    }
+
+    private List<BranchInfo> branches(ToLongFunction<Path> sizeOf, List<Computes.Status> nodes) {
         Map<String, BranchName> byTimeline = new java.util.HashMap<>();
         repository.branches().all().forEach((name, id) -> byTimeline.put(id.value(), name));
         Map<String, Computes.Status> computeByTimeline = new java.util.HashMap<>();
-        computes.list().forEach(c -> computeByTimeline.put(c.timeline().value(), c));
+        nodes.forEach(c -> computeByTimeline.put(c.timeline().value(), c));
         return repository.branches().all().entrySet().stream().map(e -> {
             Timeline t = repository.timeline(e.getValue());
             var md = t.metadata();

@@ -12,11 +12,14 @@ import java.util.Map;
  */
 final class ConsoleAssets {
 
-    private static final Map<String, String[]> FILES = Map.of(
-            "/", new String[] {"index.html", "text/html; charset=utf-8"},
-            "/console.js", new String[] {"console.js", "text/javascript; charset=utf-8"},
-            "/console.css", new String[] {"console.css", "text/css; charset=utf-8"},
-            "/favicon.svg", new String[] {"favicon.svg", "image/svg+xml"});
+    private record Asset(String resource, String contentType) {
+    }
+
+    private static final Map<String, Asset> FILES = Map.of(
+            "/", new Asset("index.html", "text/html; charset=utf-8"),
+            "/console.js", new Asset("console.js", "text/javascript; charset=utf-8"),
+            "/console.css", new Asset("console.css", "text/css; charset=utf-8"),
+            "/favicon.svg", new Asset("favicon.svg", "image/svg+xml"));
 
     /**
      * The page runs only its own script and talks only to this API; it may not be framed, so another
@@ -27,19 +30,19 @@ final class ConsoleAssets {
 
     /** Answers a request for one of the console's files; false when the path is not one. */
     static boolean serve(HttpExchange exchange, String path) throws IOException {
-        String[] file = FILES.get(path.equals("/index.html") ? "/" : path);
+        Asset file = FILES.get(path.equals("/index.html") ? "/" : path);
         if (file == null) {
             return false;
         }
         byte[] body;
-        try (InputStream in = ConsoleAssets.class.getResourceAsStream("console/" + file[0])) {
+        try (InputStream in = ConsoleAssets.class.getResourceAsStream("console/" + file.resource())) {
             if (in == null) {
-                throw new IllegalStateException("the console's " + file[0] + " is missing from the jar");
+                throw new IllegalStateException("the console's " + file.resource() + " is missing from the jar");
             }
             body = in.readAllBytes();
         }
         var headers = exchange.getResponseHeaders();
-        headers.set("Content-Type", file[1]);
+        headers.set("Content-Type", file.contentType());
         headers.set("Cache-Control", "no-cache");
         headers.set("Content-Security-Policy", POLICY);
         headers.set("X-Content-Type-Options", "nosniff");

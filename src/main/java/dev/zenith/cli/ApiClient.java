@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.zenith.Json;
 import dev.zenith.ZenithException;
+import dev.zenith.api.ApiServer;
+import dev.zenith.pageserver.PageServer;
 import dev.zenith.storage.Repository;
 
 import java.io.IOException;
@@ -13,6 +15,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.HttpURLConnection;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * Calls the pageserver's API; turns its JSON errors back into {@link ZenithException}s. Uses
@@ -32,6 +35,14 @@ final class ApiClient {
 
     static ApiClient forRepository(Path root) {
         return new ApiClient(Repository.open(root).config().apiPort());
+    }
+
+    /** The running daemon's status, or empty when no pageserver runs on the repository. */
+    static Optional<ApiServer.StatusInfo> runningStatus(Path root) {
+        if (PageServer.runningPid(root).isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(forRepository(root).get("/v1/status", new TypeReference<>() { }));
     }
 
     <T> T get(String path, TypeReference<T> type) {

@@ -1,11 +1,9 @@
 package dev.zenith.cli;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import dev.zenith.BranchName;
 import dev.zenith.ConnectionString;
 import dev.zenith.Json;
 import dev.zenith.api.ApiServer.StatusInfo;
-import dev.zenith.pageserver.PageServer;
 import dev.zenith.storage.Repository;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -15,7 +13,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -42,7 +39,7 @@ final class ConnstrCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        ConnectionString c = forBranch(Main.repoRoot(spec), branch);
+        ConnectionString c = forBranch(Repository.open(Main.repoRoot(spec)), branch);
         Map<String, String> forms = new LinkedHashMap<>();
         forms.put("uri", c.uri());
         forms.put("psql", "psql \"" + c.uri() + "\"");
@@ -66,13 +63,9 @@ final class ConnstrCommand implements Callable<Integer> {
      * A branch's connection string, with the proxy port in force: the running daemon's (which
      * {@code pageserver start --proxy-port} may have changed), else the repository's.
      */
-    static ConnectionString forBranch(Path root, BranchName branch) {
-        Repository repository = Repository.open(root);
+    static ConnectionString forBranch(Repository repository, BranchName branch) {
         repository.requireBranch(branch);
-        int port = repository.config().proxyPort();
-        if (PageServer.runningPid(root).isPresent()) {
-            port = ApiClient.forRepository(root).get("/v1/status", new TypeReference<StatusInfo>() { }).proxyPort();
-        }
+        int port = ApiClient.runningStatus(repository.root()).map(StatusInfo::proxyPort).orElse(repository.config().proxyPort());
         return ConnectionString.of(repository.config().proxyAddress(), port, repository.config().superuser(), branch);
     }
 }

@@ -162,12 +162,12 @@ final class PageserverCommand {
         Path root = Main.repoRoot(spec);
         PrintWriter out = spec.commandLine().getOut();
         Repository.open(root);
-        if (PageServer.runningPid(root).isEmpty()) {
+        ApiServer.StatusInfo status = ApiClient.runningStatus(root).orElse(null);
+        if (status == null) {
             out.println(json ? "{\"running\": false}" : "pageserver is not running");
             out.flush();
             return 3;
         }
-        ApiServer.StatusInfo status = ApiClient.forRepository(root).get("/v1/status", new TypeReference<>() { });
         if (json) {
             out.println(dev.zenith.Json.MAPPER.writeValueAsString(status));
         } else {

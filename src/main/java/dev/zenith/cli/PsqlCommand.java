@@ -8,13 +8,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-import java.io.File;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "psql", mixinStandardHelpOptions = true,
@@ -33,33 +29,22 @@ final class PsqlCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        Path root = Main.repoRoot(spec);
-        String connection = ConnstrCommand.forBranch(root, branch).uri();
-        Path psql = findOnPath("psql").orElseThrow(() -> ZenithException.failed("psql is not installed",
-                "install it with apt-get install postgresql-client (Debian, Ubuntu), dnf install postgresql (Fedora) or "
-                        + "brew install libpq (macOS), or connect with any client: zenith connstr " + branch));
-        List<String> command = new ArrayList<>(List.of(psql.toString(), connection));
+        Repository repository = Repository.open(Main.repoRoot(spec));
+        String connection = ConnstrCommand.forBranch(repository, branch).uri();
+        List<String> command = new ArrayList<>(List.of("psql", connection));
         command.addAll(psqlArgs);
         ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
-        Repository repository = Repository.open(root);
         if (repository.config().passwordAuth() && System.getenv("PGPASSWORD") == null) {
             repository.password().ifPresent(p -> builder.environment().put("PGPASSWORD", p));
         }
-        Process process = builder.start();
+        Process process;
+        try {
+            process = builder.start(); // looked up on the PATH, as a shell would
+        } catch (IOException e) {
+            throw ZenithException.failed("psql is not installed (or not on the PATH)",
+                    "install it with apt-get install postgresql-client (Debian, Ubuntu), dnf install postgresql (Fedora) or "
+                            + "brew install libpq (macOS), or connect with any client: zenith connstr " + branch);
+        }
         return process.waitFor();
-    }
-
-    private static Optional<Path> findOnPath(String program) {
-        String path = System.getenv("PATH");
-        if (path == null) {
-            return Optional.empty();
-        }
-        for (String dir : path.split(File.pathSeparator)) {
-            Path candidate = Path.of(dir.isEmpty() ? "." : dir, program);
-            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-                return Optional.of(candidate);
-            }
-        }
-        return Optional.empty();
     }
 }

@@ -1,10 +1,8 @@
 package dev.zenith.cli;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import dev.zenith.Json;
 import dev.zenith.api.ApiServer.StatusInfo;
 import dev.zenith.compute.Computes.Status;
-import dev.zenith.pageserver.PageServer;
 import dev.zenith.storage.Repository;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -33,8 +31,7 @@ final class StatusCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Path root = Main.repoRoot(spec);
         Repository repository = Repository.open(root);
-        StatusInfo daemon = PageServer.runningPid(root).isPresent()
-                ? ApiClient.forRepository(root).get("/v1/status", new TypeReference<>() { }) : null;
+        StatusInfo daemon = ApiClient.runningStatus(root).orElse(null);
         if (json) {
             Map<String, Object> all = new LinkedHashMap<>();
             all.put("repository", root.toString());

@@ -139,10 +139,14 @@ public final class Computes implements AutoCloseable {
         this.user = user;
         this.password = repository.config().passwordAuth() ? requirePassword(repository) : null;
         this.internal = new InternalConnections(repository.config().superuser(), password);
+        savedNodes(repository).forEach(n -> nodes.put(n.name(), n));
+    }
+
+    /** The nodes as {@code computes/NAME.json} records them. */
+    private static List<ComputeNode> savedNodes(Repository repository) {
         try (Stream<Path> files = Files.list(repository.computesDir())) {
-            files.filter(f -> f.getFileName().toString().endsWith(".json"))
-                    .map(f -> AtomicFiles.readJson(f, ComputeNode.class))
-                    .forEach(n -> nodes.put(n.name(), n));
+            return files.filter(f -> f.getFileName().toString().endsWith(".json"))
+                    .map(f -> AtomicFiles.readJson(f, ComputeNode.class)).toList();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + repository.computesDir(), e);
         }
@@ -325,7 +329,7 @@ public final class Computes implements AutoCloseable {
                 Path staging = repository.tmpDir().resolve("image-" + node.name());
                 try (Connection c = connect(node);
                      Operations.Tracker op = operations.begin("image", node.name(), branchOf(node))) {
-                    op.phase("making image", Repository.sizeOf(dataDir(node)), () -> Repository.sizeOf(staging));
+                    op.phase("making image", () -> Repository.sizeOf(dataDir(node)), () -> Repository.sizeOf(staging));
                     var image = ImageMaker.make(c, dataDir(node), staging, timeline, user);
                     ComputeMetrics.IMAGES_MADE.inc();
                     log.info("image of {} made at {}", node.name(), image.lsn());
@@ -896,16 +900,11 @@ public final class Computes implements AutoCloseable {
         }
         Timeline timeline = repository.branch(new BranchName(nameOrBranch)).orElseThrow(() -> ZenithException.notFound(
                 "no compute node or branch is named \"" + nameOrBranch + "\"", "zenith pg list shows the nodes"));
-        try (Stream<Path> files = Files.list(repository.computesDir())) {
-            return files.filter(f -> f.getFileName().toString().endsWith(".json"))
-                    .map(f -> AtomicFiles.readJson(f, ComputeNode.class))
-                    .filter(n -> n.timeline().equals(timeline.id()) && !n.isReadOnly())
-                    .findFirst().map(n -> logFileOf(repository, n.name()))
-                    .orElseThrow(() -> ZenithException.notFound("branch \"" + nameOrBranch + "\" has no compute yet",
-                            "its log starts at its first start: zenith pg start " + nameOrBranch + ", or connect to it"));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + repository.computesDir(), e);
-        }
+        return savedNodes(repository).stream()
+                .filter(n -> n.timeline().equals(timeline.id()) && !n.isReadOnly())
+                .findFirst().map(n -> logFileOf(repository, n.name()))
+                .orElseThrow(() -> ZenithException.notFound("branch \"" + nameOrBranch + "\" has no compute yet",
+                        "its log starts at its first start: zenith pg start " + nameOrBranch + ", or connect to it"));
     }
 
     public OsUser user() {
@@ -1038,7 +1037,7 @@ public final class Computes implements AutoCloseable {
         Path staging = repository.tmpDir().resolve("image-" + node.name());
         Repository.deleteTree(staging);
         try (Operations.Tracker op = operations.begin("image", node.name(), branchOf(node))) {
-            op.phase("making image", Repository.sizeOf(dataDir), () -> Repository.sizeOf(staging));
+            op.phase("making image", () -> Repository.sizeOf(dataDir), () -> Repository.sizeOf(staging));
             copyTree(dataDir, staging);
         }
         String keep = WalFileName.segmentOf(control.tli(), control.checkpoint()).toString();
@@ -1093,7 +1092,7 @@ public final class Computes implements AutoCloseable {
                 : RecoveryPlan.latest(repository, timeline);
         Path staging = repository.tmpDir().resolve("datadir-" + node.name());
         Repository.deleteTree(staging);
-        op.phase("copying image", Repository.sizeOf(plan.image().dataDir()), () -> Repository.sizeOf(staging));
+        op.phase("copying image", () -> Repository.sizeOf(plan.image().dataDir()), () -> Repository.sizeOf(staging));
         copyTree(plan.image().dataDir(), staging);
         Failpoints.reach("compute-staged");
         try {
@@ -1120,7 +1119,7 @@ public final class Computes implements AutoCloseable {
         Lsn to = plan.stopBefore().orElse(timeline.metadata().lastLsn());
         long total = Math.max(to.value() - from.value(), 0);
         long[] replayed = {0};
-        op.phase("replaying WAL", total, () -> {
+        op.phase("replaying WAL", () -> total, () -> {
             try {
                 String lsn = queryValue(node, "SELECT pg_last_wal_replay_lsn()");
                 if (lsn != null) {

@@ -45,9 +45,7 @@ public final class Operations {
         private final String compute;
         private final String branch;
         private final long startedNanos = System.nanoTime();
-        private volatile String phase = "preparing";
-        private volatile long total;
-        private volatile LongSupplier done = () -> 0;
+        private volatile Phase phase = new Phase("preparing", () -> 0, () -> 0);
 
         private Tracker(long id, String kind, String compute, String branch) {
             this.id = id;
@@ -56,15 +54,16 @@ public final class Operations {
             this.branch = branch;
         }
 
-        /** Enters a phase whose progress {@code done} reports out of {@code total} bytes (0: unknown). */
-        void phase(String name, long total, LongSupplier done) {
-            this.done = done;
-            this.total = total;
-            this.phase = name;
+        /**
+         * Enters a phase whose progress {@code done} reports out of {@code total} bytes (0: unknown). The
+         * total is measured only when someone first looks, so an operation nobody watches pays nothing for it.
+         */
+        void phase(String name, LongSupplier total, LongSupplier done) {
+            this.phase = new Phase(name, total, done);
         }
 
         void phase(String name) {
-            phase(name, 0, () -> 0);
+            phase(name, () -> 0, () -> 0);
         }
 
         long elapsedNanos() {
@@ -72,15 +71,39 @@ public final class Operations {
         }
 
         private Operation snapshot() {
-            long total = this.total;
-            long done = this.done.getAsLong();
-            return new Operation(id, kind, compute, branch, phase, total > 0 ? Math.min(done, total) : done, total,
+            Phase current = phase;
+            long total = current.total();
+            long done = current.done.getAsLong();
+            return new Operation(id, kind, compute, branch, current.name, total > 0 ? Math.min(done, total) : done, total,
                     elapsedNanos() / 1_000_000);
         }
 
         @Override
         public void close() {
             running.remove(id);
+        }
+    }
+
+    /** One phase of an operation: its name, its size (measured once, when first asked for) and its progress. */
+    private static final class Phase {
+        private final String name;
+        private final LongSupplier measureTotal;
+        private final LongSupplier done;
+        private volatile long total = -1;
+
+        Phase(String name, LongSupplier measureTotal, LongSupplier done) {
+            this.name = name;
+            this.measureTotal = measureTotal;
+            this.done = done;
+        }
+
+        long total() {
+            long t = total;
+            if (t < 0) {
+                t = measureTotal.getAsLong();
+                total = t;
+            }
+            return t;
         }
     }
 }
