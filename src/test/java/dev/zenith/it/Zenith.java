@@ -145,12 +145,17 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().putAll(env);
-        Process p = pb.start();
+        return run(pb, Duration.ofSeconds(120));
+    }
+
+    /** Runs a program to its end, reading its output and its errors side by side so neither pipe fills up. */
+    public static Result run(ProcessBuilder builder, Duration timeout) throws IOException, InterruptedException {
+        Process p = builder.start();
         var out = java.util.concurrent.CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
         String err = readAll(p.getErrorStream());
-        if (!p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) {
+        if (!p.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
             p.destroyForcibly();
-            throw new AssertionError("zenith " + String.join(" ", args) + " did not finish in 120 s");
+            throw new AssertionError(String.join(" ", builder.command()) + " did not finish in " + timeout.toSeconds() + " s");
         }
         return new Result(p.exitValue(), out.join(), err);
     }
