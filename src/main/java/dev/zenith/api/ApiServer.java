@@ -1,5 +1,6 @@
 package dev.zenith.api;
 
+import dev.zenith.storage.FileTrees;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -8,8 +9,16 @@ import dev.zenith.ConnectionString;
 import dev.zenith.Json;
 import dev.zenith.PointInTime;
 import dev.zenith.ZenithException;
+import dev.zenith.api.model.ApiError;
+import dev.zenith.api.model.BranchInfo;
+import dev.zenith.api.model.ComputeState;
+import dev.zenith.api.model.ComputeStatus;
+import dev.zenith.api.model.ConsoleState;
+import dev.zenith.api.model.DaemonStatus;
+import dev.zenith.api.model.Requests;
+import dev.zenith.compute.BranchOperations;
 import dev.zenith.compute.Computes;
-import dev.zenith.compute.Operations;
+import dev.zenith.compute.StopMode;
 import dev.zenith.compute.PgDistribution;
 import dev.zenith.storage.Repository;
 import dev.zenith.storage.Timeline;
@@ -48,46 +57,6 @@ public final class ApiServer implements AutoCloseable {
     private static final Pattern COMPUTE_ACTION = Pattern.compile("/v1/computes/([^/]+)/(start|stop)");
     private static final Pattern BRANCH = Pattern.compile("/v1/branches/([^/]+)");
     private static final Pattern BRANCH_ACTION = Pattern.compile("/v1/branches/([^/]+)/(rename|reset|retention)");
-
-    record CreateBranch(String name, String parent, String at, String retention) {
-    }
-
-    record SetRetention(String retention) {
-    }
-
-    record CreateCompute(String branch, String name, Integer port, String idleTimeout) {
-    }
-
-    record StartCompute(String idleTimeout, String at) {
-    }
-
-    record RenameBranch(String to) {
-    }
-
-    record ResetBranch(Boolean backup) {
-    }
-
-    record StopCompute(Boolean destroy, Boolean suspend) {
-    }
-
-    /** A branch as the API shows it. */
-    public record BranchInfo(BranchName name, String timelineId, BranchName parent, String ancestorLsn,
-                             String lastLsn, String createdAt, String compute, String computeState,
-                             long storageBytes, long dataDirBytes, String connectionString) {
-    }
-
-    /** What the console shows, pushed on {@code /v1/events} whenever it changes. */
-    public record ConsoleState(List<BranchInfo> branches, List<Computes.Status> computes,
-                               List<Operations.Operation> operations, String auth, String superuser) {
-    }
-
-    public record StatusInfo(long pid, String repository, String api, List<String> proxy, int proxyPort, String postgresBin,
-                             String postgresVersion, String osUser, String superuser, long idleChecks,
-                             List<Computes.Status> computes) {
-    }
-
-    public record Error(String error, String hint) {
-    }
 
     private final HttpServer server;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
@@ -153,17 +122,17 @@ public final class ApiServer implements AutoCloseable {
             if (status == 500) {
                 log.error("{} {} failed: {}", exchange.getRequestMethod(), exchange.getRequestURI(), e.getMessage(), e);
             }
-            respond(exchange, status, new Error(e.getMessage(), e.hint()));
+            respond(exchange, status, new ApiError(e.getMessage(), e.hint()));
         } catch (ForbiddenCaller e) {
             log.warn("refused {} {}: {}", exchange.getRequestMethod(), BranchName.printable(exchange.getRequestURI().toString()),
                     e.getMessage());
-            respond(exchange, 403, new Error(e.getMessage(), "call the API from the command line or from the console on "
+            respond(exchange, 403, new ApiError(e.getMessage(), "call the API from the command line or from the console on "
                     + "http://127.0.0.1:" + port()));
         } catch (IllegalArgumentException | JsonProcessingException e) {
-            respond(exchange, 400, new Error(e.getMessage() == null ? "bad request" : firstLine(e.getMessage()), null));
+            respond(exchange, 400, new ApiError(e.getMessage() == null ? "bad request" : firstLine(e.getMessage()), null));
         } catch (RuntimeException e) {
             log.error("{} {} failed", exchange.getRequestMethod(), exchange.getRequestURI(), e);
-            respond(exchange, 500, new Error("internal error: " + e.getMessage(),
+            respond(exchange, 500, new ApiError("internal error: " + e.getMessage(),
                     "see " + repository.logsDir().resolve("pageserver.log")));
         } finally {
             exchange.close();
@@ -267,19 +236,19 @@ public final class ApiServer implements AutoCloseable {
             case "GET /v1/status":
                 return status();
             case "GET /v1/branches":
-                return branches(Repository::sizeOf, computes.list());
+                return branches(FileTrees::sizeOf, computes.list());
             case "GET /v1/operations":
                 return computes.operations();
             case "POST /v1/branches": {
-                CreateBranch req = body(exchange, CreateBranch.class);
+                Requests.CreateBranch req = body(exchange, Requests.CreateBranch.class);
                 BranchName parent = req.parent() == null ? BranchName.MAIN : BranchName.of(req.parent());
                 PointInTime at = req.at() == null ? null : PointInTime.parse(req.at(), java.time.Instant.now());
-                return new Created(computes.branch(BranchName.of(req.name()), parent, at, req.retention()));
+                return new Created(computes.branches().create(BranchName.of(req.name()), parent, at, req.retention()));
             }
             case "GET /v1/computes":
                 return computes.list();
             case "POST /v1/computes": {
-                CreateCompute req = body(exchange, CreateCompute.class);
+                Requests.CreateCompute req = body(exchange, Requests.CreateCompute.class);
                 return new Created(computes.create(BranchName.of(req.branch()), req.name(), req.port(), req.idleTimeout()));
             }
             case "POST /v1/gc":
@@ -292,73 +261,75 @@ public final class ApiServer implements AutoCloseable {
         }
         if (method.equals("GET") && (m = BRANCH.matcher(path)).matches()) {
             BranchName name = BranchName.of(m.group(1));
-            return branches(Repository::sizeOf, computes.list()).stream().filter(b -> b.name().equals(name)).findFirst()
+            return branches(FileTrees::sizeOf, computes.list()).stream().filter(b -> b.name().equals(name)).findFirst()
                     .orElseThrow(() -> ZenithException.notFound("branch \"" + name + "\" does not exist",
                             "zenith branch " + name + " main"));
         }
         if (method.equals("DELETE") && (m = BRANCH.matcher(path)).matches()) {
-            return computes.deleteBranch(BranchName.of(m.group(1)));
+            return computes.branches().delete(BranchName.of(m.group(1)));
         }
         if (method.equals("POST") && (m = BRANCH_ACTION.matcher(path)).matches()) {
             BranchName name = BranchName.of(m.group(1));
             if (m.group(2).equals("retention")) {
-                String window = body(exchange, SetRetention.class).retention();
-                computes.setRetention(name, window);
+                String window = body(exchange, Requests.SetRetention.class).retention();
+                computes.branches().setRetention(name, window);
                 return Map.of("name", name.value(), "retention", window == null ? "default" : window);
             }
             if (m.group(2).equals("rename")) {
-                BranchName to = BranchName.of(body(exchange, RenameBranch.class).to());
-                computes.renameBranch(name, to);
+                BranchName to = BranchName.of(body(exchange, Requests.RenameBranch.class).to());
+                computes.branches().rename(name, to);
                 return Map.of("name", to.value(), "from", name.value());
             }
-            ResetBranch req = body(exchange, ResetBranch.class);
-            return computes.resetBranch(name, req.backup() == null || req.backup());
+            Requests.ResetBranch req = body(exchange, Requests.ResetBranch.class);
+            return computes.branches().reset(name, req.backup() == null || req.backup()
+                    ? BranchOperations.Backup.KEEP : BranchOperations.Backup.DISCARD);
         }
         if (method.equals("POST") && (m = COMPUTE_ACTION.matcher(path)).matches()) {
             if (m.group(2).equals("start")) {
-                StartCompute req = body(exchange, StartCompute.class);
+                Requests.StartCompute req = body(exchange, Requests.StartCompute.class);
                 if (req.at() != null) {
                     return computes.startReadOnly(BranchName.of(m.group(1)), PointInTime.parse(req.at(), java.time.Instant.now()));
                 }
                 return computes.start(m.group(1), req.idleTimeout());
             }
-            StopCompute req = body(exchange, StopCompute.class);
-            return computes.stop(m.group(1), req != null && Boolean.TRUE.equals(req.destroy()),
-                    req != null && Boolean.TRUE.equals(req.suspend()));
+            Requests.StopCompute req = body(exchange, Requests.StopCompute.class);
+            boolean destroy = req != null && Boolean.TRUE.equals(req.destroy());
+            boolean suspend = req != null && Boolean.TRUE.equals(req.suspend());
+            return computes.stop(m.group(1), destroy ? StopMode.DESTROY : suspend ? StopMode.SUSPEND : StopMode.STOP);
         }
         throw ZenithException.notFound("no such API endpoint: " + method + " " + BranchName.printable(path),
                 "see docs/API.md");
     }
 
-    private StatusInfo status() {
-        return new StatusInfo(ProcessHandle.current().pid(), repository.root().toString(),
+    private DaemonStatus status() {
+        return new DaemonStatus(ProcessHandle.current().pid(), repository.root().toString(),
                 "127.0.0.1:" + repository.config().apiPort(), proxyAddresses, repository.config().proxyPort(),
                 dist.bin().toString(), dist.version(),
                 computes.user().name(), repository.config().superuser(), idleChecks.getAsLong(),
-                computes.list().stream().filter(s -> s.state().equals("running")).toList());
+                computes.list().stream().filter(s -> s.state() == ComputeState.RUNNING).toList());
     }
 
     /** Asks each running compute for its state once: the branches show the same answers. */
     private ConsoleState consoleState() {
-        List<Computes.Status> nodes = computes.list();
+        List<ComputeStatus> nodes = computes.list();
         return new ConsoleState(branches(sizes::sizeOf, nodes), nodes, computes.operations(), repository.config().auth(),
                 repository.config().superuser());
     }
 
-    private List<BranchInfo> branches(ToLongFunction<Path> sizeOf, List<Computes.Status> nodes) {
+    private List<BranchInfo> branches(ToLongFunction<Path> sizeOf, List<ComputeStatus> nodes) {
         Map<String, BranchName> byTimeline = new java.util.HashMap<>();
         repository.branches().all().forEach((name, id) -> byTimeline.put(id.value(), name));
-        Map<String, Computes.Status> computeByTimeline = new java.util.HashMap<>();
+        Map<String, ComputeStatus> computeByTimeline = new java.util.HashMap<>();
         nodes.forEach(c -> computeByTimeline.put(c.timeline().value(), c));
         return repository.branches().all().entrySet().stream().map(e -> {
             Timeline t = repository.timeline(e.getValue());
             var md = t.metadata();
-            Computes.Status compute = computeByTimeline.get(t.id().value());
-            String last = compute != null && compute.state().equals("running") ? compute.lsn().toString() : md.lastLsn().toString();
+            ComputeStatus compute = computeByTimeline.get(t.id().value());
+            String last = compute != null && compute.state() == ComputeState.RUNNING ? compute.lsn().toString() : md.lastLsn().toString();
             return new BranchInfo(e.getKey(), t.id().value(),
                     md.ancestor() == null ? null : byTimeline.get(md.ancestor().value()),
                     md.ancestorLsn() == null ? null : md.ancestorLsn().toString(), last, md.createdAt().toString(),
-                    compute == null ? null : compute.name(), compute == null ? "none" : compute.state(),
+                    compute == null ? null : compute.name(), compute == null ? "none" : compute.state().toString(),
                     sizeOf.applyAsLong(t.dir()), compute == null ? 0 : sizeOf.applyAsLong(compute.dataDir()),
                     ConnectionString.of(repository.config().proxyAddress(), repository.config().proxyPort(),
                             repository.config().superuser(), e.getKey()).uri());
@@ -380,7 +351,7 @@ public final class ApiServer implements AutoCloseable {
                 throw ZenithException.badRequest("request body over " + MAX_BODY + " bytes");
             }
             if (bytes.length == 0) {
-                return type == StopCompute.class ? null : Json.MAPPER.readValue("{}", type);
+                return type == Requests.StopCompute.class ? null : Json.MAPPER.readValue("{}", type);
             }
             T value = Json.MAPPER.readValue(bytes, type);
             if (value == null) {

@@ -1,5 +1,6 @@
 package dev.zenith.api;
 
+import dev.zenith.storage.FileTrees;
 import dev.zenith.storage.Repository;
 
 import java.nio.file.Path;
@@ -28,7 +29,7 @@ final class SizeCache {
         long now = System.nanoTime();
         Measured m = sizes.get(dir);
         if (m == null || now - m.atNanos() > maxAgeNanos) {
-            m = new Measured(Repository.sizeOf(dir), now);
+            m = new Measured(FileTrees.sizeOf(dir), now);
             if (sizes.size() > 10_000) {
                 sizes.clear(); // directories of deleted branches are not worth tracking one by one
             }

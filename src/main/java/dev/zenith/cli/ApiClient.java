@@ -4,9 +4,8 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.zenith.Json;
 import dev.zenith.ZenithException;
-import dev.zenith.api.ApiServer;
-import dev.zenith.pageserver.PageServer;
-import dev.zenith.storage.Repository;
+import dev.zenith.api.model.DaemonStatus;
+import dev.zenith.pageserver.Offline;
 
 import java.io.IOException;
 import java.net.ConnectException;
@@ -34,15 +33,16 @@ final class ApiClient {
     }
 
     static ApiClient forRepository(Path root) {
-        return new ApiClient(Repository.open(root).config().apiPort());
+        return new ApiClient(Offline.open(root).config().apiPort());
     }
 
     /** The running daemon's status, or empty when no pageserver runs on the repository. */
-    static Optional<ApiServer.StatusInfo> runningStatus(Path root) {
-        if (PageServer.runningPid(root).isEmpty()) {
+    static Optional<DaemonStatus> runningStatus(Path root) {
+        Offline repository = Offline.open(root);
+        if (repository.daemonPid().isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(forRepository(root).get("/v1/status", new TypeReference<>() { }));
+        return Optional.of(new ApiClient(repository.config().apiPort()).get("/v1/status", new TypeReference<>() { }));
     }
 
     <T> T get(String path, TypeReference<T> type) {

@@ -1,9 +1,8 @@
 package dev.zenith.cli;
 
+import dev.zenith.RepositoryConfig;
 import dev.zenith.ZenithException;
-import dev.zenith.pageserver.PageServer;
-import dev.zenith.storage.Repository;
-import dev.zenith.storage.RepositoryConfig;
+import dev.zenith.pageserver.Offline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -17,6 +16,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "auth", mixinStandardHelpOptions = true,
@@ -47,7 +47,7 @@ final class AuthCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         Path root = Main.repoRoot(spec);
-        Repository repository = Repository.open(root);
+        Offline repository = Offline.open(root);
         if (mode == null) {
             String current = repository.config().auth();
             out.println(json ? dev.zenith.Json.MAPPER.writeValueAsString(Map.of("auth", current)) : "auth: " + current);
@@ -57,19 +57,17 @@ final class AuthCommand implements Callable<Integer> {
         if (!mode.equals(RepositoryConfig.AUTH_TRUST) && !mode.equals(RepositoryConfig.AUTH_PASSWORD)) {
             throw ZenithException.badRequest("invalid mode \"" + dev.zenith.BranchName.printable(mode) + "\": use trust or password");
         }
-        PageServer.runningPid(root).ifPresent(pid -> {
+        repository.daemonPid().ifPresent(pid -> {
             throw ZenithException.conflict("the pageserver is running (pid " + pid + "); the mode is read when it starts",
                     "zenith pageserver stop, then zenith auth " + mode + ", then zenith pageserver start");
         });
-        RepositoryConfig changed = repository.config().withAuth(mode);
-        changed.checkExposure();
+        repository.config().withAuth(mode).checkExposure();
         if (mode.equals(RepositoryConfig.AUTH_PASSWORD)) {
             String password = choosePassword(passwordFile);
-            repository.saveConfig(changed).savePassword(password);
+            repository.setAuth(mode, Optional.of(password));
             printPassword(out, repository, password, passwordFile);
         } else {
-            repository.saveConfig(changed);
-            Files.deleteIfExists(root.resolve(Repository.PASSWORD));
+            repository.setAuth(mode, Optional.empty());
         }
         out.println("auth: " + mode + " (each compute uses it from its next start)");
         out.flush();
@@ -99,14 +97,14 @@ final class AuthCommand implements Callable<Integer> {
     }
 
     /** Where the password is kept; the password itself only when it was generated (nobody knows it yet). */
-    static void printPassword(PrintWriter out, Repository repository, String password, Path file) {
+    static void printPassword(PrintWriter out, Offline repository, String password, Path file) {
         String user = repository.config().superuser();
         if (file == null && System.getenv(PASSWORD_ENV) == null) {
             out.println("generated a password for user " + user + ": " + password);
         }
-        out.println("the password of user " + user + " is kept in " + Main.display(repository.root().resolve(Repository.PASSWORD))
+        out.println("the password of user " + user + " is kept in " + Main.display(repository.passwordFile())
                 + " (readable by you only); connect with PGPASSWORD=\"$(cat "
-                + Main.display(repository.root().resolve(Repository.PASSWORD)) + ")\" psql ...");
+                + Main.display(repository.passwordFile()) + ")\" psql ...");
         out.flush();
     }
 }

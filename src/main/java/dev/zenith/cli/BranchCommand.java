@@ -4,8 +4,10 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import dev.zenith.BranchName;
 import dev.zenith.Json;
 import dev.zenith.PointInTime;
-import dev.zenith.api.ApiServer.BranchInfo;
-import dev.zenith.compute.Computes;
+import dev.zenith.api.model.BranchCreated;
+import dev.zenith.api.model.BranchDeleted;
+import dev.zenith.api.model.BranchInfo;
+import dev.zenith.api.model.BranchReset;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -73,7 +75,7 @@ final class BranchCommand implements Callable<Integer> {
             dev.zenith.DurationText.parse(retention, "--retention");
             body.put("retention", retention);
         }
-        Computes.BranchPoint point = api.post("/v1/branches", body, new TypeReference<>() { });
+        BranchCreated point = api.post("/v1/branches", body, new TypeReference<>() { });
         out.println(json ? Json.MAPPER.writeValueAsString(point)
                 : (at == null ? "branching at end of WAL: " : "branching at LSN: ") + point.lsn());
         out.flush();
@@ -147,7 +149,7 @@ final class BranchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            Computes.Deleted deleted = ApiClient.forRepository(Main.repoRoot(spec))
+            BranchDeleted deleted = ApiClient.forRepository(Main.repoRoot(spec))
                     .delete("/v1/branches/" + name, new TypeReference<>() { });
             spec.commandLine().getOut().println("deleted branch " + deleted.name() + ", freed " + Bytes.human(deleted.freedBytes()));
             spec.commandLine().getOut().flush();
@@ -195,7 +197,7 @@ final class BranchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            Computes.Reset reset = ApiClient.forRepository(Main.repoRoot(spec)).post("/v1/branches/" + name + "/reset",
+            BranchReset reset = ApiClient.forRepository(Main.repoRoot(spec)).post("/v1/branches/" + name + "/reset",
                     Map.of("backup", !noBackup), new TypeReference<>() { });
             PrintWriter out = spec.commandLine().getOut();
             out.println("reset branch " + reset.name() + " to " + reset.parent() + " at " + reset.lsn()

@@ -3,8 +3,8 @@ package dev.zenith.cli;
 import dev.zenith.BranchName;
 import dev.zenith.ConnectionString;
 import dev.zenith.Json;
-import dev.zenith.api.ApiServer.StatusInfo;
-import dev.zenith.storage.Repository;
+import dev.zenith.api.model.DaemonStatus;
+import dev.zenith.pageserver.Offline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -39,7 +39,7 @@ final class ConnstrCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        ConnectionString c = forBranch(Repository.open(Main.repoRoot(spec)), branch);
+        ConnectionString c = forBranch(Offline.open(Main.repoRoot(spec)), branch);
         Map<String, String> forms = new LinkedHashMap<>();
         forms.put("uri", c.uri());
         forms.put("psql", "psql \"" + c.uri() + "\"");
@@ -63,9 +63,9 @@ final class ConnstrCommand implements Callable<Integer> {
      * A branch's connection string, with the proxy port in force: the running daemon's (which
      * {@code pageserver start --proxy-port} may have changed), else the repository's.
      */
-    static ConnectionString forBranch(Repository repository, BranchName branch) {
+    static ConnectionString forBranch(Offline repository, BranchName branch) {
         repository.requireBranch(branch);
-        int port = ApiClient.runningStatus(repository.root()).map(StatusInfo::proxyPort).orElse(repository.config().proxyPort());
+        int port = ApiClient.runningStatus(repository.root()).map(DaemonStatus::proxyPort).orElse(repository.config().proxyPort());
         return ConnectionString.of(repository.config().proxyAddress(), port, repository.config().superuser(), branch);
     }
 }

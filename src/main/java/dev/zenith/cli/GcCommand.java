@@ -2,7 +2,7 @@ package dev.zenith.cli;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.zenith.Json;
-import dev.zenith.storage.GarbageCollector;
+import dev.zenith.api.model.GcResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -28,8 +28,8 @@ final class GcCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         ApiClient api = ApiClient.forRepository(Main.repoRoot(spec));
-        GarbageCollector.Result r = Progress.around(api, spec.commandLine().getErr(), op -> op.kind().equals("gc"),
-                () -> api.post("/v1/gc", Map.of(), new TypeReference<GarbageCollector.Result>() { }));
+        GcResult r = Progress.around(api, spec.commandLine().getErr(), op -> op.kind().equals("gc"),
+                () -> api.post("/v1/gc", Map.of(), new TypeReference<GcResult>() { }));
         out.println(json ? Json.MAPPER.writeValueAsString(r)
                 : "gc: removed " + r.segments() + " WAL files, " + r.images() + " images and " + r.timelines()
                 + " unreferenced timelines; freed " + Bytes.human(r.freedBytes()));

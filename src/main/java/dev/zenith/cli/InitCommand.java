@@ -1,12 +1,10 @@
 package dev.zenith.cli;
 
+import dev.zenith.DurationText;
+import dev.zenith.IdleTimeout;
+import dev.zenith.RepositoryConfig;
 import dev.zenith.ZenithException;
-import dev.zenith.compute.Computes;
-import dev.zenith.compute.IdleTimeout;
-import dev.zenith.compute.OsUser;
-import dev.zenith.compute.PgDistribution;
-import dev.zenith.storage.Repository;
-import dev.zenith.storage.RepositoryConfig;
+import dev.zenith.pageserver.Offline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -18,6 +16,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
@@ -33,7 +32,7 @@ final class InitCommand implements Callable<Integer> {
     String pgBin;
 
     @Option(names = "--os-user", paramLabel = "USER",
-            description = "OS user Postgres runs as when zenith runs as root (default: " + OsUser.DEFAULT_AS_ROOT + ")")
+            description = "OS user Postgres runs as when zenith runs as root (default: " + RepositoryConfig.DEFAULT_OS_USER_AS_ROOT + ")")
     String osUser;
 
     @Option(names = "--api-port", paramLabel = "PORT", defaultValue = "" + RepositoryConfig.DEFAULT_API_PORT,
@@ -113,47 +112,21 @@ final class InitCommand implements Callable<Integer> {
         }
         settings.checkExposure();
         String password = settings.passwordAuth() ? AuthCommand.choosePassword(passwordFile) : null;
-        dev.zenith.DurationText.parse(retention, "--retention");
-        if (Repository.exists(root)) {
+        DurationText.parse(retention, "--retention");
+        if (Offline.exists(root)) {
             throw ZenithException.conflict("a zenith repository already exists in " + Main.display(root),
                     "use it as it is (zenith pageserver start), or remove " + Main.display(root) + " to start over");
         }
-        boolean existed = Files.exists(root);
-        if (existed && !isEmptyDirectory(root)) {
+        if (Files.exists(root) && !isEmptyDirectory(root)) {
             throw ZenithException.conflict(Main.display(root) + " exists and is not an empty directory",
                     "choose another place with --repo, or empty it first");
         }
-        try {
-            PgDistribution dist = PgDistribution.resolve(settings.pgBin(), msg -> { out.println(msg); out.flush(); });
-            OsUser user = OsUser.resolve(osUser);
-            Files.createDirectories(root);
-            user.checkCanReach(root, "repository");
-            user.checkCanReach(dist.bin(), "PostgreSQL binaries");
-            Repository repository = Repository.create(root, settings);
-            user.closeToOthers(root);
-            if (password != null) {
-                repository.savePassword(password);
-                AuthCommand.printPassword(out, repository, password, passwordFile);
-            }
-            Computes.initRoot(repository, dist, user);
-        } catch (IOException e) {
-            undo(root, existed);
-            throw new UncheckedIOException("cannot create " + root, e);
-        } catch (RuntimeException e) {
-            undo(root, existed);
-            throw e;
-        }
-    }
-
-    /** A failed init leaves things as they were, so that running it again just works. */
-    private static void undo(Path root, boolean existed) {
-        Repository.deleteTree(root);
-        if (existed) {
-            try {
-                Files.createDirectories(root);
-            } catch (IOException ignored) {
-                // it was empty; nothing of the user's is lost
-            }
+        Offline repository = Offline.init(root, settings, Optional.ofNullable(password), msg -> {
+            out.println(msg);
+            out.flush();
+        });
+        if (password != null) {
+            AuthCommand.printPassword(out, repository, password, passwordFile);
         }
     }
 

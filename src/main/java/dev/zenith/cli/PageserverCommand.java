@@ -1,10 +1,9 @@
 package dev.zenith.cli;
 
-import com.fasterxml.jackson.core.type.TypeReference;
+import dev.zenith.api.model.DaemonStatus;
 import dev.zenith.ZenithException;
-import dev.zenith.api.ApiServer;
-import dev.zenith.pageserver.PageServer;
-import dev.zenith.storage.Repository;
+import dev.zenith.pageserver.Offline;
+import com.fasterxml.jackson.core.type.TypeReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -40,8 +39,8 @@ final class PageserverCommand {
               boolean tls) throws InterruptedException {
         Path root = Main.repoRoot(spec);
         PrintWriter out = spec.commandLine().getOut();
-        Repository repository = Repository.open(root);
-        OptionalLong running = PageServer.runningPid(root);
+        Offline repository = Offline.open(root);
+        OptionalLong running = repository.daemonPid();
         String address = "127.0.0.1:" + repository.config().apiPort();
         if (running.isPresent()) {
             out.println("pageserver is already running (pid " + running.getAsLong() + ") at '" + address + "' in " + Main.display(root));
@@ -53,29 +52,29 @@ final class PageserverCommand {
         }
         repository.config().checkExposure();
         if (foreground) {
-            return runForeground(root, proxyPort, tls, out);
+            return runForeground(repository, proxyPort, tls, out);
         }
         out.println("Starting pageserver at '" + address + "' in " + Main.display(root));
         out.flush();
-        spawn(root, repository, proxyPort, tls);
+        spawn(repository, proxyPort, tls);
         out.println("Page server started");
         out.flush();
         return 0;
     }
 
-    private static int runForeground(Path root, Integer proxyPort, boolean tls, PrintWriter out) throws InterruptedException {
-        System.setProperty("org.slf4j.simpleLogger.logFile", root.resolve("logs").resolve("pageserver.log").toString());
+    private static int runForeground(Offline repository, Integer proxyPort, boolean tls, PrintWriter out) throws InterruptedException {
+        System.setProperty("org.slf4j.simpleLogger.logFile", repository.logsDir().resolve("pageserver.log").toString());
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "info");
-        PageServer server = PageServer.start(root, proxyPort, tls);
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pageserver-shutdown"));
-        out.println("Page server started (pid " + ProcessHandle.current().pid() + ")");
-        out.flush();
-        server.awaitStop();
+        repository.runDaemon(proxyPort, tls, () -> {
+            out.println("Page server started (pid " + ProcessHandle.current().pid() + ")");
+            out.flush();
+        });
         return 0;
     }
 
     /** Starts the daemon as a new JVM in a session of its own, and waits until its API answers. */
-    static void spawn(Path root, Repository repository, Integer proxyPort, boolean tls) {
+    static void spawn(Offline repository, Integer proxyPort, boolean tls) {
+        Path root = repository.root();
         Path outFile = repository.logsDir().resolve("pageserver.out");
         List<String> cmd = new ArrayList<>();
         if (System.getProperty("os.name").toLowerCase().contains("linux")) {
@@ -106,7 +105,7 @@ final class PageserverCommand {
             if (!process.isAlive()) {
                 throw ZenithException.failed("the pageserver exited at start: " + lastLine(outFile), "see " + outFile);
             }
-            if (api.isUp() && PageServer.runningPid(root).isPresent()) {
+            if (api.isUp() && repository.daemonPid().isPresent()) {
                 return;
             }
             pause();
@@ -120,8 +119,7 @@ final class PageserverCommand {
     int stop() {
         Path root = Main.repoRoot(spec);
         PrintWriter out = spec.commandLine().getOut();
-        Repository.open(root);
-        OptionalLong pid = PageServer.runningPid(root);
+        OptionalLong pid = Offline.open(root).daemonPid();
         if (pid.isEmpty()) {
             out.println("pageserver is not running");
             out.flush();
@@ -152,7 +150,7 @@ final class PageserverCommand {
     int logs(@Option(names = {"-f", "--follow"}, description = "Keep printing what is appended, until Ctrl-C.") boolean follow,
              @Option(names = {"-n", "--tail"}, paramLabel = "LINES", description = "Only the last LINES lines (default: all).")
              Integer tail) throws IOException {
-        Repository repository = Repository.open(Main.repoRoot(spec));
+        Offline repository = Offline.open(Main.repoRoot(spec));
         return LogTail.run(repository.logsDir().resolve("pageserver.log"), tail, follow, spec.commandLine().getOut());
     }
 
@@ -161,8 +159,8 @@ final class PageserverCommand {
     int status(@Option(names = "--json", description = "Print JSON.") boolean json) throws IOException {
         Path root = Main.repoRoot(spec);
         PrintWriter out = spec.commandLine().getOut();
-        Repository.open(root);
-        ApiServer.StatusInfo status = ApiClient.runningStatus(root).orElse(null);
+        Offline.open(root);
+        DaemonStatus status = ApiClient.runningStatus(root).orElse(null);
         if (status == null) {
             out.println(json ? "{\"running\": false}" : "pageserver is not running");
             out.flush();

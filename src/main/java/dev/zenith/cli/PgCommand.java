@@ -4,11 +4,10 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import dev.zenith.BranchName;
 import dev.zenith.Json;
 import dev.zenith.PointInTime;
-import dev.zenith.api.ApiServer.BranchInfo;
-import dev.zenith.compute.Computes;
-import dev.zenith.compute.Computes.Status;
-import dev.zenith.compute.Operations;
-import dev.zenith.storage.Repository;
+import dev.zenith.api.model.BranchInfo;
+import dev.zenith.api.model.ComputeStatus;
+import dev.zenith.api.model.OperationInfo;
+import dev.zenith.pageserver.Offline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -47,8 +46,8 @@ final class PgCommand {
         body.put("name", name);
         body.put("port", port);
         body.put("idleTimeout", idleTimeout);
-        Status node = Progress.around(api, spec.commandLine().getErr(), op -> op.kind().equals("create")
-                && branch.value().equals(op.branch()), () -> api.post("/v1/computes", body, new TypeReference<Status>() { }));
+        ComputeStatus node = Progress.around(api, spec.commandLine().getErr(), op -> op.kind().equals("create")
+                && branch.value().equals(op.branch()), () -> api.post("/v1/computes", body, new TypeReference<ComputeStatus>() { }));
         printCreated(out, node);
         return 0;
     }
@@ -66,23 +65,23 @@ final class PgCommand {
         ApiClient api = api();
         if (at != null) {
             PointInTime.parse(at, java.time.Instant.now()); // a typo is a usage error, before any call
-            Status node = api.post("/v1/computes/" + target + "/start", Map.of("at", at), new TypeReference<>() { });
+            ComputeStatus node = api.post("/v1/computes/" + target + "/start", Map.of("at", at), new TypeReference<>() { });
             out.println("Starting read-only postgres node at 'host=" + node.host() + " port=" + node.port() + " user="
                     + superuser() + "' showing branch " + node.branch() + " at " + node.readOnlyAt());
             out.println("server started");
             out.flush();
             return 0;
         }
-        List<Status> nodes = api.get("/v1/computes", new TypeReference<>() { });
-        Optional<Status> known = nodes.stream()
+        List<ComputeStatus> nodes = api.get("/v1/computes", new TypeReference<>() { });
+        Optional<ComputeStatus> known = nodes.stream()
                 .filter(n -> n.name().equals(target) || (n.branch() != null && n.branch().value().equals(target)))
                 .findFirst();
         String user = superuser();
         known.ifPresent(n -> printStarting(out, n, user));
         Map<String, Object> body = new HashMap<>();
         body.put("idleTimeout", idleTimeout);
-        Status node = Progress.around(api, spec.commandLine().getErr(), op -> (op.kind().equals("start") || op.kind().equals("create")) && names(op, target),
-                () -> api.post("/v1/computes/" + target + "/start", body, new TypeReference<Status>() { }));
+        ComputeStatus node = Progress.around(api, spec.commandLine().getErr(), op -> (op.kind().equals("start") || op.kind().equals("create")) && names(op, target),
+                () -> api.post("/v1/computes/" + target + "/start", body, new TypeReference<ComputeStatus>() { }));
         if (known.isEmpty()) {
             printCreated(out, node);
             printStarting(out, node, user);
@@ -99,8 +98,8 @@ final class PgCommand {
         PrintWriter out = spec.commandLine().getOut();
         BranchName.requireSafeName(name);
         ApiClient api = api();
-        Status node = Progress.around(api, spec.commandLine().getErr(), op -> op.kind().equals("image") && names(op, name),
-                () -> api.post("/v1/computes/" + name + "/stop", Map.of("destroy", destroy), new TypeReference<Status>() { }));
+        ComputeStatus node = Progress.around(api, spec.commandLine().getErr(), op -> op.kind().equals("image") && names(op, name),
+                () -> api.post("/v1/computes/" + name + "/stop", Map.of("destroy", destroy), new TypeReference<ComputeStatus>() { }));
         out.println(destroy ? "node " + node.name() + " stopped and destroyed; branch " + node.branch() + " keeps its data"
                 : "node " + node.name() + " stopped");
         out.flush();
@@ -110,7 +109,7 @@ final class PgCommand {
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List compute nodes.")
     int list(@Option(names = "--json", description = "Print JSON.") boolean json) throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        List<Status> nodes = api().get("/v1/computes", new TypeReference<>() { });
+        List<ComputeStatus> nodes = api().get("/v1/computes", new TypeReference<>() { });
         if (json) {
             out.println(Json.MAPPER.writeValueAsString(nodes));
         } else {
@@ -120,7 +119,7 @@ final class PgCommand {
                 format = "%-" + (nameWidth + 1) + "s" + format.substring(5);
             }
             out.printf(format, "NODE", "ADDRESS", "BRANCH", "LSN", "STATUS", "CONNECTIONS", "IDLE", "IDLE_TIMEOUT");
-            for (Status n : nodes) {
+            for (ComputeStatus n : nodes) {
                 out.printf(format, n.name(), n.host() + ":" + n.port(),
                         n.readOnlyAt() == null ? n.branch() : n.branch() + "@" + n.readOnlyAt(), n.lsn(), n.state(),
                         n.connections() == null ? "-" : n.connections(),
@@ -137,12 +136,12 @@ final class PgCommand {
              @Option(names = {"-f", "--follow"}, description = "Keep printing what is appended, until Ctrl-C.") boolean follow,
              @Option(names = {"-n", "--tail"}, paramLabel = "LINES", description = "Only the last LINES lines (default: all).")
              Integer tail) throws IOException {
-        Path file = Computes.logFile(Repository.open(Main.repoRoot(spec)), target);
+        Path file = Offline.open(Main.repoRoot(spec)).computeLog(target);
         return LogTail.run(file, tail, follow, spec.commandLine().getOut());
     }
 
     /** Whether an operation is about the node or branch the user named. */
-    private static boolean names(Operations.Operation op, String nameOrBranch) {
+    private static boolean names(OperationInfo op, String nameOrBranch) {
         return nameOrBranch.equals(op.compute()) || nameOrBranch.equals(op.branch());
     }
 
@@ -150,18 +149,18 @@ final class PgCommand {
         return ApiClient.forRepository(Main.repoRoot(spec));
     }
 
-    private static void printCreated(PrintWriter out, Status node) {
+    private static void printCreated(PrintWriter out, ComputeStatus node) {
         out.println("Extracting base backup to create postgres instance: path=" + Main.display(node.dataDir())
                 + " port=" + node.port());
         out.flush();
     }
 
-    private static void printStarting(PrintWriter out, Status node, String user) {
+    private static void printStarting(PrintWriter out, ComputeStatus node, String user) {
         out.println("Starting postgres node at 'host=" + node.host() + " port=" + node.port() + " user=" + user + "'");
         out.flush();
     }
 
     private String superuser() {
-        return Repository.open(Main.repoRoot(spec)).config().superuser();
+        return Offline.open(Main.repoRoot(spec)).config().superuser();
     }
 }

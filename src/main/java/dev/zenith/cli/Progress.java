@@ -2,7 +2,7 @@ package dev.zenith.cli;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.zenith.ZenithException;
-import dev.zenith.compute.Operations.Operation;
+import dev.zenith.api.model.OperationInfo;
 
 import java.io.PrintWriter;
 import java.util.List;
@@ -37,7 +37,7 @@ final class Progress {
     }
 
     /** Runs {@code call}, drawing the progress of the daemon's operations that {@code mine} picks. */
-    static <T> T around(ApiClient api, PrintWriter err, Predicate<Operation> mine, Supplier<T> call) {
+    static <T> T around(ApiClient api, PrintWriter err, Predicate<OperationInfo> mine, Supplier<T> call) {
         if (!enabled()) {
             return call.get();
         }
@@ -49,7 +49,7 @@ final class Progress {
                 try {
                     return result.get(POLL_MS, TimeUnit.MILLISECONDS);
                 } catch (TimeoutException stillRunning) {
-                    for (Operation op : operations(api)) {
+                    for (OperationInfo op : operations(api)) {
                         if (mine.test(op)) {
                             err.print("\r" + line(op, frame++) + "\033[K");
                             err.flush();
@@ -75,16 +75,16 @@ final class Progress {
         }
     }
 
-    private static List<Operation> operations(ApiClient api) {
+    private static List<OperationInfo> operations(ApiClient api) {
         try {
-            return api.get("/v1/operations", new TypeReference<List<Operation>>() { });
+            return api.get("/v1/operations", new TypeReference<List<OperationInfo>>() { });
         } catch (ZenithException e) {
             return List.of(); // the call itself will report what went wrong
         }
     }
 
     /** {@code start pg1 (feature): copying image [#########...............]  38%  15.2 MiB/40.0 MiB  1.4 s} */
-    static String line(Operation op, int frame) {
+    static String line(OperationInfo op, int frame) {
         StringBuilder line = new StringBuilder(op.kind());
         if (op.compute() != null) {
             line.append(' ').append(op.compute());

@@ -2,7 +2,7 @@ package dev.zenith.cli;
 
 import dev.zenith.BranchName;
 import dev.zenith.ZenithException;
-import dev.zenith.storage.Repository;
+import dev.zenith.pageserver.Offline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
@@ -29,7 +29,7 @@ final class PsqlCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        Repository repository = Repository.open(Main.repoRoot(spec));
+        Offline repository = Offline.open(Main.repoRoot(spec));
         String connection = ConnstrCommand.forBranch(repository, branch).uri();
         List<String> command = new ArrayList<>(List.of("psql", connection));
         command.addAll(psqlArgs);

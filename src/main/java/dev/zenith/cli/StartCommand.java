@@ -2,9 +2,8 @@ package dev.zenith.cli;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.zenith.BranchName;
-import dev.zenith.compute.Computes.Status;
-import dev.zenith.pageserver.PageServer;
-import dev.zenith.storage.Repository;
+import dev.zenith.api.model.ComputeStatus;
+import dev.zenith.pageserver.Offline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -30,20 +29,20 @@ final class StartCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         Path root = Main.repoRoot(spec);
-        if (!Repository.exists(root)) {
+        if (!Offline.exists(root)) {
             init.init(root, out);
             out.println("created main branch");
             out.println("new zenith repository was created in " + Main.display(root));
         }
-        Repository repository = Repository.open(root);
-        if (PageServer.runningPid(root).isEmpty()) {
+        Offline repository = Offline.open(root);
+        if (repository.daemonPid().isEmpty()) {
             out.println("Starting pageserver at '127.0.0.1:" + repository.config().apiPort() + "' in " + Main.display(root));
             out.flush();
-            PageserverCommand.spawn(root, repository, null, false);
+            PageserverCommand.spawn(repository, null, false);
             out.println("Page server started");
         }
         out.flush();
-        Status main = ApiClient.forRepository(root).post("/v1/computes/" + BranchName.MAIN + "/start", Map.of(),
+        ComputeStatus main = ApiClient.forRepository(root).post("/v1/computes/" + BranchName.MAIN + "/start", Map.of(),
                 new TypeReference<>() { });
         int proxy = repository.config().proxyPort();
         out.println();

@@ -1,9 +1,9 @@
 package dev.zenith.cli;
 
 import dev.zenith.Json;
-import dev.zenith.api.ApiServer.StatusInfo;
-import dev.zenith.compute.Computes.Status;
-import dev.zenith.storage.Repository;
+import dev.zenith.api.model.ComputeStatus;
+import dev.zenith.api.model.DaemonStatus;
+import dev.zenith.pageserver.Offline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -30,8 +30,8 @@ final class StatusCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         Path root = Main.repoRoot(spec);
-        Repository repository = Repository.open(root);
-        StatusInfo daemon = ApiClient.runningStatus(root).orElse(null);
+        Offline repository = Offline.open(root);
+        DaemonStatus daemon = ApiClient.runningStatus(root).orElse(null);
         if (json) {
             Map<String, Object> all = new LinkedHashMap<>();
             all.put("repository", root.toString());
@@ -41,7 +41,7 @@ final class StatusCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
-        out.println("repository:  " + Main.display(root) + " (" + repository.branches().all().size() + " branches)");
+        out.println("repository:  " + Main.display(root) + " (" + repository.branchCount() + " branches)");
         if (daemon == null) {
             out.println("pageserver:  not running (zenith pageserver start)");
             out.println("postgres:    " + (repository.config().pgBin() == null ? "bundled PostgreSQL" : repository.config().pgBin()));
@@ -51,7 +51,7 @@ final class StatusCommand implements Callable<Integer> {
             out.println("postgres:    " + daemon.postgresVersion() + " in " + daemon.postgresBin()
                     + ", runs as OS user " + daemon.osUser() + ", superuser " + daemon.superuser());
             out.println("computes:    " + daemon.computes().size() + " running");
-            for (Status c : daemon.computes()) {
+            for (ComputeStatus c : daemon.computes()) {
                 out.println("  " + c.name() + "  " + c.host() + ":" + c.port() + "  branch " + c.branch() + "  pid " + c.pid());
             }
         }

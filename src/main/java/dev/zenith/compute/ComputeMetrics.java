@@ -5,9 +5,11 @@ import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.snapshots.Unit;
 
-import java.util.List;
+import dev.zenith.api.model.ComputeState;
+
+import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.Map;
-import java.util.TreeMap;
 
 /** The computes' instruments, in the daemon's Prometheus registry (served on {@code /metrics}). */
 public final class ComputeMetrics {
@@ -45,7 +47,6 @@ public final class ComputeMetrics {
             .help("Images made of running computes (base backups) and of cleanly stopped ones")
             .register();
 
-    private static final List<String> STATES = List.of("new", "starting", "running", "suspended", "stopped");
 
     /** Computes by state, read from the computes at each scrape. */
     public static void register(Computes computes) {
@@ -56,10 +57,10 @@ public final class ComputeMetrics {
                 .help("Compute nodes by state")
                 .labelNames("state")
                 .callback(callback -> {
-                    Map<String, Integer> byState = new TreeMap<>();
-                    STATES.forEach(s -> byState.put(s, 0));
+                    Map<ComputeState, Integer> byState = new EnumMap<>(ComputeState.class);
+                    EnumSet.range(ComputeState.NEW, ComputeState.STOPPED).forEach(s -> byState.put(s, 0));
                     computes.list().forEach(s -> byState.merge(s.state(), 1, Integer::sum));
-                    byState.forEach((state, n) -> callback.call(n, state));
+                    byState.forEach((state, n) -> callback.call(n, state.toString()));
                 })
                 .register();
     }

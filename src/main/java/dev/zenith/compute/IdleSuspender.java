@@ -1,5 +1,6 @@
 package dev.zenith.compute;
 
+import dev.zenith.IdleTimeout;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

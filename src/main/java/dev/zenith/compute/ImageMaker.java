@@ -1,6 +1,8 @@
 package dev.zenith.compute;
 
+import dev.zenith.storage.FileTrees;
 import dev.zenith.Lsn;
+import dev.zenith.WalPoint;
 import dev.zenith.storage.Image;
 import dev.zenith.storage.Repository;
 import dev.zenith.storage.Timeline;
@@ -32,7 +34,7 @@ final class ImageMaker {
 
     /** What a base backup leaves out (as pg_basebackup does): WAL, runtime state, zenith's own recovery files. */
     private static final Set<String> EXCLUDED_FILES = Set.of("postmaster.pid", "postmaster.opts", "recovery.signal",
-            "standby.signal", "backup_label", "tablespace_map", Computes.PLAN_FILE);
+            "standby.signal", "backup_label", "tablespace_map", DataDirMaker.PLAN_FILE);
     private static final Set<String> EMPTIED_DIRS = Set.of("pg_wal", "pg_replslot", "pg_dynshmem", "pg_notify",
             "pg_serial", "pg_snapshots", "pg_stat_tmp", "pg_subtrans");
 
@@ -40,7 +42,7 @@ final class ImageMaker {
     }
 
     static Image make(Connection connection, Path dataDir, Path staging, Timeline timeline, OsUser user) {
-        Repository.deleteTree(staging);
+        FileTrees.deleteTree(staging);
         try (Statement s = connection.createStatement()) {
             s.execute("SELECT pg_backup_start('zenith image', true)");
             copyDataDirectory(dataDir, staging);
@@ -59,12 +61,12 @@ final class ImageMaker {
             }
             Files.createDirectories(staging.resolve("pg_wal").resolve("archive_status"));
             user.own(staging, true);
-            return timeline.addImage(staging, end, tli);
+            return timeline.addImage(staging, new WalPoint(end, tli));
         } catch (SQLException e) {
-            Repository.deleteTree(staging);
+            FileTrees.deleteTree(staging);
             throw new IllegalStateException("base backup failed: " + e.getMessage(), e);
         } catch (IOException e) {
-            Repository.deleteTree(staging);
+            FileTrees.deleteTree(staging);
             throw new UncheckedIOException("cannot copy " + dataDir + " for an image", e);
         }
     }

@@ -1,6 +1,7 @@
 package dev.zenith.compute;
 
 import dev.zenith.BranchName;
+import dev.zenith.api.model.OperationInfo;
 
 import java.util.Comparator;
 import java.util.List;
@@ -16,14 +17,6 @@ import java.util.function.LongSupplier;
  */
 public final class Operations {
 
-    /**
-     * One operation as the API shows it: {@code done} of {@code total} bytes, where {@code total} 0 means
-     * the size is not known (a spinner, not a bar).
-     */
-    public record Operation(long id, String kind, String compute, String branch, String phase, long done, long total,
-                            long elapsedMillis) {
-    }
-
     private final AtomicLong ids = new AtomicLong();
     private final Map<Long, Tracker> running = new ConcurrentHashMap<>();
 
@@ -34,8 +27,8 @@ public final class Operations {
         return tracker;
     }
 
-    public List<Operation> list() {
-        return running.values().stream().map(Tracker::snapshot).sorted(Comparator.comparingLong(Operation::id)).toList();
+    public List<OperationInfo> list() {
+        return running.values().stream().map(Tracker::snapshot).sorted(Comparator.comparingLong(OperationInfo::id)).toList();
     }
 
     /** An operation under way: its current phase and where its progress is read from. */
@@ -70,11 +63,11 @@ public final class Operations {
             return System.nanoTime() - startedNanos;
         }
 
-        private Operation snapshot() {
+        private OperationInfo snapshot() {
             Phase current = phase;
             long total = current.total();
             long done = current.done.getAsLong();
-            return new Operation(id, kind, compute, branch, current.name, total > 0 ? Math.min(done, total) : done, total,
+            return new OperationInfo(id, kind, compute, branch, current.name, total > 0 ? Math.min(done, total) : done, total,
                     elapsedNanos() / 1_000_000);
         }
 

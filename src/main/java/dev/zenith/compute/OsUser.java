@@ -1,5 +1,6 @@
 package dev.zenith.compute;
 
+import dev.zenith.RepositoryConfig;
 import dev.zenith.ZenithException;
 
 import java.io.IOException;
@@ -20,8 +21,7 @@ import java.util.stream.Stream;
  */
 public record OsUser(String name, int uid, int gid, boolean switched) {
 
-    /** The default when running as root: present on every Linux system and owns nothing. */
-    public static final String DEFAULT_AS_ROOT = "nobody";
+    public static final String DEFAULT_AS_ROOT = RepositoryConfig.DEFAULT_OS_USER_AS_ROOT;
 
     public static OsUser resolve(String configured) {
         int current = currentUid();

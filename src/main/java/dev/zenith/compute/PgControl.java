@@ -1,6 +1,7 @@
 package dev.zenith.compute;
 
 import dev.zenith.Lsn;
+import dev.zenith.WalPoint;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,19 +13,19 @@ import java.nio.file.Path;
 /**
  * The few fields zenith needs from a data directory's {@code global/pg_control}. The bundled binaries
  * have no {@code pg_controldata}, and these fields have sat at the same offsets since PostgreSQL 9.3:
- * system identifier (0), control version (8), state (16), latest checkpoint location (32), and the
- * checkpoint copy whose redo pointer (40) and timeline id (48) follow.
+ * control version (8), state (16), latest checkpoint location (32), and the timeline id (48) in the
+ * checkpoint copy that follows it.
  *
  * @param clean      true when the cluster was shut down cleanly (DB_SHUTDOWNED)
- * @param checkpoint where the latest checkpoint record starts; after a clean shutdown, the end of WAL
- * @param tli        the Postgres timeline id of that checkpoint
+ * @param checkpoint where the latest checkpoint record starts, and its Postgres timeline id; after a
+ *                   clean shutdown, the end of WAL
  */
-public record PgControl(long systemIdentifier, int controlVersion, boolean clean, Lsn checkpoint, Lsn redo, int tli) {
+record PgControl(boolean clean, WalPoint checkpoint) {
 
     private static final int DB_SHUTDOWNED = 1;
     private static final int MIN_CONTROL_VERSION = 1300;
 
-    public static PgControl read(Path dataDir) {
+    static PgControl read(Path dataDir) {
         Path file = dataDir.resolve("global").resolve("pg_control");
         try {
             ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.nativeOrder());
@@ -32,8 +33,7 @@ public record PgControl(long systemIdentifier, int controlVersion, boolean clean
             if (version < MIN_CONTROL_VERSION || version > 9999) {
                 throw new IllegalStateException(file + " has control version " + version + ", which zenith cannot read");
             }
-            return new PgControl(b.getLong(0), version, b.getInt(16) == DB_SHUTDOWNED,
-                    new Lsn(b.getLong(32)), new Lsn(b.getLong(40)), b.getInt(48));
+            return new PgControl(b.getInt(16) == DB_SHUTDOWNED, new WalPoint(new Lsn(b.getLong(32)), b.getInt(48)));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
         }

@@ -1,5 +1,6 @@
 package dev.zenith.compute;
 
+import dev.zenith.storage.FileTrees;
 import dev.zenith.ZenithException;
 import dev.zenith.storage.Repository;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -150,7 +151,7 @@ public record PgDistribution(Path bin, String version, int major) {
                     extract(tar, staging);
                     Files.move(staging, target);
                 } finally {
-                    Repository.deleteTree(staging);
+                    FileTrees.deleteTree(staging);
                 }
             }
         } catch (IOException e) {

@@ -1,9 +1,7 @@
 package dev.zenith.proxy;
 
-import dev.zenith.BranchName;
-import dev.zenith.PointInTime;
 import dev.zenith.ZenithException;
-import dev.zenith.compute.Computes;
+import dev.zenith.compute.ComputeLeases;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,18 +31,23 @@ final class ClientConnection implements Runnable {
     private static final int RELAY_BUFFER = 64 * 1024;
     /** Postgres's own limit for a password or SASL message (PG_MAX_AUTH_TOKEN_LENGTH is 65535). */
     private static final int MAX_AUTH_MESSAGE = 65535 + 4;
+    /**
+     * What the compute may send before ReadyForQuery: authentication requests, parameter statuses, notices.
+     * Postgres itself allows a client's messages up to 1 GB (PQ_LARGE_MESSAGE_LIMIT); these are small.
+     */
+    private static final int MAX_SERVER_MESSAGE = 1 << 30;
     private static final Thread.Builder PUMPS = Thread.ofPlatform().daemon().stackSize(256 * 1024).name("relay-", 0);
 
     private Endpoint client;
     private final javax.net.ssl.SSLContext tls;
-    private final Computes computes;
+    private final ComputeLeases computes;
     private final CancelKeys cancelKeys;
     private final RelayLoop relayLoop;
     private final Duration startupTimeout;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean startupReceived;
 
-    ClientConnection(Endpoint client, javax.net.ssl.SSLContext tls, Computes computes, CancelKeys cancelKeys,
+    ClientConnection(Endpoint client, javax.net.ssl.SSLContext tls, ComputeLeases computes, CancelKeys cancelKeys,
                      RelayLoop relayLoop, Duration startupTimeout) {
         this.relayLoop = relayLoop;
         this.client = client;
@@ -107,47 +110,37 @@ final class ClientConnection implements Runnable {
     }
 
     private void serve(StartupMessage startup) throws IOException {
-        StartupMessage.Routed routed = startup.route();
-        String named = routed.branch().orElse(BranchName.MAIN.value());
-        int at = named.indexOf('@');
-        BranchName branch;
-        PointInTime point;
+        StartupMessage.Route route;
         try {
-            branch = new BranchName(at < 0 ? named : named.substring(0, at));
-        } catch (IllegalArgumentException e) {
-            fail("42602", e.getMessage(), "name a branch like options=branch=main; zenith branch lists them");
+            route = startup.route(Instant.now());
+        } catch (StartupMessage.Unroutable e) {
+            fail(e.sqlState(), e.getMessage(), e.hint());
             return;
         }
+        ComputeLeases.Lease lease;
         try {
-            point = at < 0 ? null : PointInTime.parse(named.substring(at + 1), Instant.now());
-        } catch (IllegalArgumentException e) {
-            fail("22023", e.getMessage(), "for a read-only view of the past use branch=main@0/16B5A50 or branch=main@2026-11-24T10:15:00Z");
-            return;
-        }
-        Computes.Lease lease;
-        try {
-            lease = point == null ? computes.lease(branch) : computes.leaseReadOnly(branch, point);
+            lease = route.at() == null ? computes.lease(route.branch()) : computes.leaseReadOnly(route.branch(), route.at());
         } catch (ZenithException e) {
             fail(sqlState(e), e.getMessage(), e.hint());
             return;
         } catch (RuntimeException e) {
-            log.error("cannot start a compute for branch {}", branch, e);
-            fail("58000", "cannot start a compute for branch \"" + branch + "\": " + e.getMessage(),
+            log.error("cannot start a compute for branch {}", route.branch(), e);
+            fail("58000", "cannot start a compute for branch \"" + route.branch() + "\": " + e.getMessage(),
                     "see the pageserver log");
             return;
         }
         try (lease) {
-            relay(lease, routed.forward());
+            relay(lease, route.forward());
         }
     }
 
-    private void relay(Computes.Lease lease, StartupMessage forward) throws IOException {
+    private void relay(ComputeLeases.Lease lease, StartupMessage forward) throws IOException {
         SocketChannel channel;
         try {
             channel = SocketChannel.open(StandardProtocolFamily.UNIX);
             channel.connect(UnixDomainSocketAddress.of(lease.socket()));
         } catch (IOException e) {
-            fail("58000", "cannot reach the compute " + lease.node().name() + " at " + lease.socket() + ": " + e.getMessage(),
+            fail("58000", "cannot reach the compute " + lease.compute() + " at " + lease.socket() + ": " + e.getMessage(),
                     "see the compute's log with zenith pg list and .zenith/logs");
             return;
         }
@@ -182,27 +175,25 @@ final class ClientConnection implements Runnable {
      * one of the proxy's, until {@code ReadyForQuery}. An authentication request that needs an answer
      * (a password, a SCRAM step) gets the client's next message forwarded to the compute.
      */
-    private CancelKeys.Issued relayUntilReady(DataInputStream server, OutputStream toServer, Computes.Lease lease)
+    private CancelKeys.Issued relayUntilReady(DataInputStream server, OutputStream toServer, ComputeLeases.Lease lease)
             throws IOException {
         CancelKeys.Issued issued = null;
         DataInputStream fromClient = new DataInputStream(client.in());
         while (true) {
-            int type = server.read();
-            if (type < 0) {
+            Wire.Message message = Wire.readMessage(server, MAX_SERVER_MESSAGE);
+            if (message == null) {
                 return issued;
             }
-            int length = server.readInt();
-            byte[] body = new byte[length - 4];
-            server.readFully(body);
-            if (type == 'K' && body.length >= 8) {
-                ByteBuffer b = ByteBuffer.wrap(body);
+            if (message.type() == 'K' && message.body().length >= 8) {
+                ByteBuffer b = ByteBuffer.wrap(message.body());
                 int pid = b.getInt();
-                byte[] key = Arrays.copyOfRange(body, 4, body.length);
+                byte[] key = Arrays.copyOfRange(message.body(), 4, message.body().length);
                 issued = cancelKeys.issue(new CancelKeys.Target(lease.socket(), pid, key));
-                body = ByteBuffer.allocate(body.length).putInt(issued.pid()).put(issued.key()).array();
+                message = new Wire.Message('K', ByteBuffer.allocate(message.body().length).putInt(issued.pid()).put(issued.key()).array());
             }
             OutputStream out = client.out();
-            out.write(ByteBuffer.allocate(5 + body.length).put((byte) type).putInt(length).put(body).array());
+            out.write(message.encode());
+            int type = message.type();
             if (type == 'Z') {
                 out.flush();
                 return issued;
@@ -210,8 +201,13 @@ final class ClientConnection implements Runnable {
             if (type == 'R' || type == 'E') {
                 out.flush(); // an authentication request wants its answer; an error ends the session
             }
-            if (type == 'R' && body.length >= 4 && needsAnswer(ByteBuffer.wrap(body).getInt())) {
-                forwardOneMessage(fromClient, toServer);
+            if (type == 'R' && message.body().length >= 4 && needsAnswer(ByteBuffer.wrap(message.body()).getInt())) {
+                Wire.Message answer = Wire.readMessage(fromClient, MAX_AUTH_MESSAGE);
+                if (answer == null) {
+                    throw new java.io.EOFException("the client left during authentication");
+                }
+                toServer.write(answer.encode());
+                toServer.flush();
             }
         }
     }
@@ -219,21 +215,6 @@ final class ClientConnection implements Runnable {
     /** Every authentication request but Ok (0) and SASLFinal (12) waits for the client's answer. */
     private static boolean needsAnswer(int authCode) {
         return authCode != 0 && authCode != 12;
-    }
-
-    private static void forwardOneMessage(DataInputStream from, OutputStream to) throws IOException {
-        int type = from.read();
-        if (type < 0) {
-            throw new java.io.EOFException("the client left during authentication");
-        }
-        int length = from.readInt();
-        if (length < 4 || length > MAX_AUTH_MESSAGE) {
-            throw new IOException("invalid authentication message length " + length);
-        }
-        byte[] body = new byte[length - 4];
-        from.readFully(body);
-        to.write(ByteBuffer.allocate(1 + length).put((byte) type).putInt(length).put(body).array());
-        to.flush();
     }
 
     /** Copies bytes until either side closes, then closes {@code onEnd} so the other direction ends too. */

@@ -1,7 +1,7 @@
 package dev.zenith.proxy;
 
 import dev.zenith.ZenithException;
-import dev.zenith.compute.Computes;
+import dev.zenith.compute.ComputeLeases;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,7 +32,7 @@ public final class ProxyServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
     private static final int BACKLOG = 1024;
 
-    private final Computes computes;
+    private final ComputeLeases computes;
     private final CancelKeys cancelKeys = new CancelKeys();
     private final Duration startupTimeout;
     private final javax.net.ssl.SSLContext tls;
@@ -47,7 +47,7 @@ public final class ProxyServer implements AutoCloseable {
      * Binds the listeners. With {@code tlsDir}, TLS is offered on TCP with a self-signed certificate kept
      * there (made on first use), so {@code sslmode=require} works; without, SSLRequest is answered 'N'.
      */
-    public ProxyServer(Computes computes, String address, int port, List<Path> socketDirs, Duration startupTimeout,
+    public ProxyServer(ComputeLeases computes, String address, int port, List<Path> socketDirs, Duration startupTimeout,
                        Path tlsDir) {
         ProxyMetrics.init();
         this.computes = computes;

@@ -1,8 +1,12 @@
 package dev.zenith.proxy;
 
+import dev.zenith.BranchName;
+import dev.zenith.PointInTime;
+
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -60,12 +64,55 @@ record StartupMessage(int protocol, Map<String, String> parameters) {
         return ByteBuffer.allocate(8 + b.length).putInt(8 + b.length).putInt(protocol).put(b).array();
     }
 
-    /** The branch the client named, if any, and the message with the branch taken out. */
-    record Routed(Optional<String> branch, StartupMessage forward) {
+    /**
+     * Where a client asked to go: a branch, a past point of it for a read-only view (null: its latest
+     * state), and the message to forward, with the branch taken out.
+     */
+    record Route(BranchName branch, PointInTime at, StartupMessage forward) {
     }
 
-    Routed route() {
+    /** A branch the client named that leads nowhere: answered with {@code sqlState} before any compute is touched. */
+    static final class Unroutable extends Exception {
+        private final String sqlState;
+        private final String hint;
+
+        Unroutable(String sqlState, String message, String hint) {
+            super(message, null, false, false);
+            this.sqlState = sqlState;
+            this.hint = hint;
+        }
+
+        String sqlState() {
+            return sqlState;
+        }
+
+        String hint() {
+            return hint;
+        }
+    }
+
+    /** The route: no branch named is main; {@code NAME@POINT} is a read-only view ({@code main@0/16B5A50}, {@code main@-10m}). */
+    Route route(Instant now) throws Unroutable {
         Map<String, String> params = new LinkedHashMap<>(parameters);
+        String named = takeBranch(params).orElse(BranchName.MAIN.value());
+        int at = named.indexOf('@');
+        BranchName branch;
+        try {
+            branch = new BranchName(at < 0 ? named : named.substring(0, at));
+        } catch (IllegalArgumentException e) {
+            throw new Unroutable("42602", e.getMessage(), "name a branch like options=branch=main; zenith branch lists them");
+        }
+        try {
+            PointInTime point = at < 0 ? null : PointInTime.parse(named.substring(at + 1), now);
+            return new Route(branch, point, new StartupMessage(protocol, params));
+        } catch (IllegalArgumentException e) {
+            throw new Unroutable("22023", e.getMessage(),
+                    "for a read-only view of the past use branch=main@0/16B5A50 or branch=main@2026-11-24T10:15:00Z");
+        }
+    }
+
+    /** Removes the branch from the parameters (a parameter of its own, or a token of {@code options}) and returns it. */
+    private static Optional<String> takeBranch(Map<String, String> params) {
         String branch = params.remove("branch");
         String options = params.get("options");
         if (options != null) {
@@ -95,7 +142,7 @@ record StartupMessage(int protocol, Map<String, String> parameters) {
                 params.put("options", joinOptions(kept));
             }
         }
-        return new Routed(Optional.ofNullable(branch), new StartupMessage(protocol, params));
+        return Optional.ofNullable(branch);
     }
 
     /** Splits {@code options} as Postgres does: on spaces, with backslash escaping the next character. */

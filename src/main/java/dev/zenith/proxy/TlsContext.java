@@ -1,7 +1,7 @@
 package dev.zenith.proxy;
 
 import dev.zenith.ZenithException;
-import dev.zenith.storage.AtomicFiles;
+import dev.zenith.AtomicFiles;
 
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;

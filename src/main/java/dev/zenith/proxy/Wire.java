@@ -42,6 +42,33 @@ final class Wire {
         return body;
     }
 
+    /** A typed protocol message: its type byte and what followed its length word. */
+    record Message(int type, byte[] body) {
+
+        /** The message as it travels: type, length (counting itself), body. */
+        byte[] encode() {
+            return ByteBuffer.allocate(5 + body.length).put((byte) type).putInt(4 + body.length).put(body).array();
+        }
+    }
+
+    /**
+     * Reads one typed message, refusing a length below 4 or above {@code maxLength}; null at a clean end
+     * of stream before the type byte.
+     */
+    static Message readMessage(DataInputStream in, int maxLength) throws IOException {
+        int type = in.read();
+        if (type < 0) {
+            return null;
+        }
+        int length = in.readInt();
+        if (length < 4 || length > maxLength) {
+            throw new IOException("invalid length " + length + " of a '" + (char) type + "' message (4 to " + maxLength + " bytes)");
+        }
+        byte[] body = new byte[length - 4];
+        in.readFully(body);
+        return new Message(type, body);
+    }
+
     /** A FATAL {@code ErrorResponse}, as Postgres sends before closing a connection. */
     static byte[] fatal(String sqlState, String message, String hint) {
         ByteArrayOutputStream fields = new ByteArrayOutputStream();
@@ -53,8 +80,7 @@ final class Wire {
             field(fields, 'H', hint);
         }
         fields.write(0);
-        byte[] body = fields.toByteArray();
-        return ByteBuffer.allocate(5 + body.length).put((byte) 'E').putInt(4 + body.length).put(body).array();
+        return new Message('E', fields.toByteArray()).encode();
     }
 
     private static void field(ByteArrayOutputStream out, char type, String value) {

@@ -1,5 +1,6 @@
 package dev.zenith.storage;
 
+import dev.zenith.AtomicFiles;
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.zenith.BranchName;
 import dev.zenith.Json;

@@ -36,8 +36,8 @@ public final class GarbageCollector {
         this.repository = repository;
     }
 
-    /** Collects; {@code horizon(t)} is the oldest time whose state branch {@code t} must still be able to show. */
-    public Result collect(java.util.function.Function<Timeline, Instant> horizon) {
+    /** Collects, keeping what each branch's retention window, counted back from {@code now}, can still show. */
+    public Result collect(Instant now) {
         Set<TimelineId> reachable = new HashSet<>();
         for (TimelineId id : repository.branches().all().values()) {
             for (Timeline t = repository.timeline(id); t != null && reachable.add(t.id());
@@ -51,7 +51,7 @@ public final class GarbageCollector {
             Timeline t = repository.timeline(id);
             List<Lsn> points = new ArrayList<>();
             points.add(null); // the latest state
-            points.add(horizonLsn(t, horizon.apply(t)));
+            points.add(horizonLsn(t, repository.retention(t).horizon(now)));
             for (Timeline child : repository.children(id)) {
                 if (reachable.contains(child.id())) {
                     points.add(child.metadata().ancestorLsn());

@@ -2,6 +2,7 @@ package dev.zenith.storage;
 
 import dev.zenith.Lsn;
 import dev.zenith.TimelineId;
+import dev.zenith.WalPoint;
 import dev.zenith.ZenithException;
 
 import java.io.IOException;
@@ -50,10 +51,10 @@ public record RecoveryPlan(Image image, Optional<Lsn> stopBefore, List<WalSource
         return plan(image, promoted ? null : branchPoint, chain);
     }
 
-    /** The state of {@code timeline} at {@code lsn} (on Postgres timeline {@code tli}): a read-only view of its past. */
-    public static RecoveryPlan at(Repository repository, Timeline timeline, Lsn lsn, int tli) {
-        List<Link> chain = chain(repository, new Link(timeline, tli, lsn));
-        return plan(newestImage(repository, timeline, chain), lsn, chain);
+    /** The state of {@code timeline} at {@code point}: a read-only view of its past. */
+    public static RecoveryPlan at(Repository repository, Timeline timeline, WalPoint point) {
+        List<Link> chain = chain(repository, new Link(timeline, point.tli(), point.lsn()));
+        return plan(newestImage(repository, timeline, chain), point.lsn(), chain);
     }
 
     private static List<Link> chain(Repository repository, Link first) {
@@ -125,7 +126,7 @@ public record RecoveryPlan(Image image, Optional<Lsn> stopBefore, List<WalSource
      * since Postgres keeps writing and recycling them.
      */
     public void writeRestoreView(Repository repository, Path dir, Function<TimelineId, Optional<Path>> livePgWal) {
-        Repository.deleteTree(dir);
+        FileTrees.deleteTree(dir);
         try {
             Files.createDirectories(dir);
             for (Map.Entry<WalFileName, WalFile> e : files(repository, livePgWal).entrySet()) {

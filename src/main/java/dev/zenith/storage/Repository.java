@@ -1,8 +1,11 @@
 package dev.zenith.storage;
 
+import dev.zenith.RepositoryConfig;
+import dev.zenith.AtomicFiles;
 import dev.zenith.BranchName;
 import dev.zenith.Lsn;
 import dev.zenith.TimelineId;
+import dev.zenith.WalPoint;
 import dev.zenith.ZenithException;
 
 import java.io.IOException;
@@ -116,23 +119,22 @@ public final class Repository {
     }
 
     /** Makes the root timeline from a cleanly shut down, freshly initialized data directory and names it main. */
-    public Timeline createRoot(Path stagedDataDir, Lsn lsn, int tli) {
+    public Timeline createRoot(Path stagedDataDir, WalPoint end) {
         TimelineId id = TimelineId.generate();
-        Timeline timeline = newTimeline(new TimelineMetadata(id, null, null, 0, Instant.now(), lsn, tli, null));
-        timeline.addImage(stagedDataDir, lsn, tli);
+        Timeline timeline = newTimeline(new TimelineMetadata(id, null, null, 0, Instant.now(), end.lsn(), end.tli(), null));
+        timeline.addImage(stagedDataDir, end);
         branches.add(BranchName.MAIN, id);
         return timeline;
     }
 
     /**
-     * Creates a branch at {@code lsn} of {@code parent}'s WAL. Only metadata is written: the branch's
+     * Creates a branch at {@code point} of {@code parent}'s WAL. Only metadata is written: the branch's
      * data comes from its ancestors' images and WAL when a compute first starts on it.
      */
-    public Timeline createBranch(BranchName name, Timeline parent, Lsn lsn, int tli, String retention) {
+    public Timeline createBranch(BranchName name, Timeline parent, WalPoint point, String retention) {
         requireNewBranchName(name);
-        TimelineId id = TimelineId.generate();
-        Timeline timeline = newTimeline(new TimelineMetadata(id, parent.id(), lsn, tli, Instant.now(), lsn, tli, retention));
-        if (!branches.add(name, id)) {
+        Timeline timeline = newTimeline(TimelineMetadata.branch(TimelineId.generate(), parent.id(), point, retention));
+        if (!branches.add(name, timeline.id())) {
             requireNewBranchName(name);
         }
         return timeline;
@@ -149,8 +151,11 @@ public final class Repository {
         }
     }
 
-    /** Renames a branch; its timeline, data and compute stay as they are. */
+    /** Renames a branch; its timeline, data and compute stay as they are. Connections that name no branch go to main. */
     public void renameBranch(BranchName from, BranchName to) {
+        if (from.equals(BranchName.MAIN)) {
+            throw ZenithException.badRequest("main cannot be renamed: connections that name no branch go to main");
+        }
         requireBranch(from);
         requireNewBranchName(to);
         if (!branches.rename(from, to)) {
@@ -162,21 +167,33 @@ public final class Repository {
      * Points a branch at a new timeline made from its parent's latest state; the old timeline stays as
      * {@code backup}, or, with no backup, is removed. Returns the new timeline.
      */
-    public Timeline resetBranch(BranchName name, Timeline parent, Lsn lsn, int tli, BranchName backup) {
+    public Timeline resetBranch(BranchName name, Timeline parent, WalPoint point, BranchName backup) {
         Timeline old = requireBranch(name);
         if (backup != null) {
             requireNewBranchName(backup);
         }
-        TimelineId id = TimelineId.generate();
-        Timeline fresh = newTimeline(new TimelineMetadata(id, parent.id(), lsn, tli, Instant.now(), lsn, tli,
+        Timeline fresh = newTimeline(TimelineMetadata.branch(TimelineId.generate(), parent.id(), point,
                 old.metadata().retention()));
-        if (!branches.repoint(name, id, backup, old.id())) {
+        if (!branches.repoint(name, fresh.id(), backup, old.id())) {
             throw ZenithException.conflict("branch \"" + name + "\" changed while it was being reset", "try again");
         }
         if (backup == null) {
             deleteTimeline(old);
         }
         return fresh;
+    }
+
+    /** Sets a branch's own retention window; null goes back to the repository's. */
+    public void setRetention(BranchName name, String window) {
+        if (window != null) {
+            Retention.parse(window);
+        }
+        requireBranch(name).setRetention(window);
+    }
+
+    /** How far back a branch's history stays available. */
+    public Retention retention(Timeline timeline) {
+        return Retention.of(timeline, config.retention());
     }
 
     /** Removes a branch and frees its timeline's storage; returns the bytes freed. */
@@ -200,14 +217,14 @@ public final class Repository {
      * rename: a crash never leaves half of one where it would be used. Returns the bytes freed.
      */
     long discard(Path dir) {
-        long bytes = sizeOf(dir);
+        long bytes = FileTrees.sizeOf(dir);
         Path graveyard = tmpDir().resolve("deleted-" + java.util.UUID.randomUUID());
         try {
             AtomicFiles.moveDurably(dir, graveyard);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot remove " + dir, e);
         }
-        deleteTree(graveyard);
+        FileTrees.deleteTree(graveyard);
         return bytes;
     }
 
@@ -217,7 +234,7 @@ public final class Repository {
      */
     public void clearTmp() {
         try (java.util.stream.Stream<Path> left = Files.list(tmpDir())) {
-            left.forEach(Repository::deleteTree);
+            left.forEach(FileTrees::deleteTree);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot clear " + tmpDir(), e);
         }
@@ -280,53 +297,5 @@ public final class Repository {
 
     public Path tmpDir() {
         return root.resolve("tmp");
-    }
-
-    /** Bytes used under a path, not following links; 0 if it does not exist. */
-    public static long sizeOf(Path path) {
-        long[] total = {0};
-        try {
-            Files.walkFileTree(path, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                    total[0] += attrs.size();
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult visitFileFailed(Path file, IOException exc) {
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (NoSuchFileException e) {
-            return 0;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return total[0];
-    }
-
-    /** Removes a directory tree; absent is fine. */
-    public static void deleteTree(Path path) {
-        if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try {
-            Files.walkFileTree(path, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.deleteIfExists(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                    Files.deleteIfExists(dir);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete " + path, e);
-        }
     }
 }

@@ -1,8 +1,10 @@
 package dev.zenith.storage;
 
+import dev.zenith.AtomicFiles;
 import dev.zenith.Failpoints;
 import dev.zenith.Lsn;
 import dev.zenith.TimelineId;
+import dev.zenith.WalPoint;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -59,8 +61,8 @@ public final class Timeline {
     }
 
     /** Remembers the end of WAL after a clean stop, so children can branch from it with no compute running. */
-    public void recordCleanStop(Lsn lsn, int tli) {
-        update(metadata.withLast(lsn, tli));
+    public void recordCleanStop(WalPoint end) {
+        update(metadata.withLast(end));
     }
 
     /** Sets this branch's own retention window (null: the repository's). */
@@ -125,18 +127,18 @@ public final class Timeline {
     }
 
     /** Moves a cleanly shut down data directory in as an image; it must be on the repository's file system. */
-    public Image addImage(Path stagedDataDir, Lsn lsn, int tli) {
-        Path target = dir.resolve("images").resolve(Image.dirName(lsn, tli));
+    public Image addImage(Path stagedDataDir, WalPoint at) {
+        Path target = dir.resolve("images").resolve(Image.dirName(at.lsn(), at.tli()));
         Failpoints.reach("image-staged");
         try {
             AtomicFiles.moveDurably(stagedDataDir, target);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot add image " + target, e);
         }
-        return new Image(lsn, tli, target);
+        return new Image(at.lsn(), at.tli(), target);
     }
 
     public long sizeBytes() {
-        return Repository.sizeOf(dir);
+        return FileTrees.sizeOf(dir);
     }
 }

@@ -2,6 +2,7 @@ package dev.zenith.storage;
 
 import dev.zenith.Lsn;
 import dev.zenith.TimelineId;
+import dev.zenith.WalPoint;
 
 import java.time.Instant;
 
@@ -19,8 +20,18 @@ import java.time.Instant;
 public record TimelineMetadata(TimelineId id, TimelineId ancestor, Lsn ancestorLsn, int ancestorTli,
                                Instant createdAt, Lsn lastLsn, int lastTli, String retention) {
 
-    public TimelineMetadata withLast(Lsn lsn, int tli) {
-        return new TimelineMetadata(id, ancestor, ancestorLsn, ancestorTli, createdAt, lsn, tli, retention);
+    /** A new timeline branched from {@code ancestor} at {@code point}: its WAL ends there until its first start. */
+    public static TimelineMetadata branch(TimelineId id, TimelineId ancestor, WalPoint point, String retention) {
+        return new TimelineMetadata(id, ancestor, point.lsn(), point.tli(), Instant.now(), point.lsn(), point.tli(), retention);
+    }
+
+    /** Where this timeline's WAL ends when no compute runs on it. */
+    public WalPoint last() {
+        return new WalPoint(lastLsn, lastTli);
+    }
+
+    public TimelineMetadata withLast(WalPoint end) {
+        return new TimelineMetadata(id, ancestor, ancestorLsn, ancestorTli, createdAt, end.lsn(), end.tli(), retention);
     }
 
     public TimelineMetadata withRetention(String window) {

@@ -1,5 +1,6 @@
 package dev.zenith.storage;
 
+import dev.zenith.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -93,7 +94,7 @@ public final class WalArchive {
     }
 
     public long sizeBytes() {
-        return Repository.sizeOf(archiveDir) + Repository.sizeOf(partialDir);
+        return FileTrees.sizeOf(archiveDir) + FileTrees.sizeOf(partialDir);
     }
 
     static Map<WalFileName, Path> list(Path dir) {

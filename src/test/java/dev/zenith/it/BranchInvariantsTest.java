@@ -1,5 +1,6 @@
 package dev.zenith.it;
 
+import dev.zenith.storage.FileTrees;
 import dev.zenith.BranchName;
 import dev.zenith.Lsn;
 import dev.zenith.storage.Repository;
@@ -59,7 +60,7 @@ class BranchInvariantsTest {
         Path repo = z.repo();
         Repository r = z.repository();
         long mainWal = r.requireBranch(BranchName.MAIN).wal().sizeBytes();
-        return Repository.sizeOf(repo) - Repository.sizeOf(repo.resolve("pgdatadirs")) - mainWal;
+        return FileTrees.sizeOf(repo) - FileTrees.sizeOf(repo.resolve("pgdatadirs")) - mainWal;
     }
 
     record Commit(long id, Lsn before, Lsn after, long ackedAtNanos) {

@@ -1,5 +1,6 @@
 package dev.zenith.it;
 
+import dev.zenith.storage.FileTrees;
 import dev.zenith.BranchName;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -74,7 +75,7 @@ class ConsoleTest {
             z.close();
         }
         if (profile != null) {
-            dev.zenith.storage.Repository.deleteTree(profile);
+            dev.zenith.storage.FileTrees.deleteTree(profile);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.zenith.it;
 
+import dev.zenith.storage.FileTrees;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -57,7 +58,7 @@ class DistributionIT {
                 run(work, zenith.toString(), "pageserver", "stop");
             }
         } finally {
-            dev.zenith.storage.Repository.deleteTree(dir);
+            dev.zenith.storage.FileTrees.deleteTree(dir);
         }
     }
 

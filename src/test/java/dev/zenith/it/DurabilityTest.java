@@ -1,5 +1,6 @@
 package dev.zenith.it;
 
+import dev.zenith.storage.FileTrees;
 import dev.zenith.BranchName;
 import dev.zenith.storage.Repository;
 import org.junit.jupiter.api.AfterEach;
@@ -39,7 +40,7 @@ class DurabilityTest {
             ledger.write(dev, 100);
             z.cli("pg", "stop", "dev").ok();
 
-            Repository.deleteTree(z.repo().resolve("pgdatadirs").resolve("pg2"));
+            FileTrees.deleteTree(z.repo().resolve("pgdatadirs").resolve("pg2"));
             dev = z.start("dev");
             assertThat(ledger.lost(dev)).isZero();
             assertThat(z.queryLong(dev, "SELECT count(*) FROM filler")).isEqualTo(120000);

@@ -1,5 +1,6 @@
 package dev.zenith.it;
 
+import dev.zenith.storage.FileTrees;
 import dev.zenith.BranchName;
 import dev.zenith.Json;
 import dev.zenith.Lsn;
@@ -139,7 +140,7 @@ class HistoryRetentionTest {
     }
 
     private long sizeOfTimelines() {
-        return dev.zenith.storage.Repository.sizeOf(z.repo().resolve("timelines"));
+        return dev.zenith.storage.FileTrees.sizeOf(z.repo().resolve("timelines"));
     }
 
     private long logSize(String node) throws Exception {

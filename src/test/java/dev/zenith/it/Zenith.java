@@ -1,5 +1,6 @@
 package dev.zenith.it;
 
+import dev.zenith.storage.FileTrees;
 import dev.zenith.cli.Main;
 import dev.zenith.storage.Repository;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -338,11 +339,11 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
             }
         }
         if (!keepDir) {
-            Repository.deleteTree(dir);
+            FileTrees.deleteTree(dir);
             return;
         }
         try (Stream<Path> left = Files.list(dir)) {
-            left.forEach(Repository::deleteTree);
+            left.forEach(FileTrees::deleteTree);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -11,7 +11,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Coverage-guided fuzzing (Jazzer) of everything the proxy reads before a session is established:
  * packet framing, the kind of packet, the startup message and its branch routing. Whatever the bytes,
- * the outcome is a decoded packet or a {@link Wire.ProtocolException} (answered 08P01); any other
+ * the outcome is a decoded packet, a {@link Wire.ProtocolException} (answered 08P01) or an unroutable
+ * branch (42602, 22023); any other
  * exception, or a hang, is a finding. The same input stream as a live client would send is used, so
  * several packets in a row (SSLRequest, then a startup message) are explored too. The live proxy's
  * side (other clients keep working while garbage arrives) is in ProxyTest.
@@ -25,7 +26,14 @@ class StartupFuzzTest {
             for (int packets = 0; packets < 16; packets++) {
                 StartupPacket packet = StartupPacket.decode(Wire.readStartupPacket(in));
                 if (packet instanceof StartupPacket.Startup(StartupMessage message)) {
-                    StartupMessage.Routed routed = message.route();
+                    StartupMessage.Route routed;
+                    try {
+                        routed = message.route(java.time.Instant.EPOCH);
+                    } catch (StartupMessage.Unroutable unroutable) {
+                        assertThat(unroutable.sqlState()).isIn("42602", "22023");
+                        assertThat(unroutable.getMessage()).isNotBlank();
+                        return;
+                    }
                     assertThat(routed.forward().parameters()).doesNotContainKey("branch").containsKey("user");
                     byte[] encoded = routed.forward().encode();
                     StartupMessage again = ((StartupPacket.Startup) StartupPacket.decode(

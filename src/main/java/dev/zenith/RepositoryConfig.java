@@ -1,4 +1,4 @@
-package dev.zenith.storage;
+package dev.zenith;
 
 import java.util.List;
 
@@ -39,6 +39,8 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
                                boolean proxyTls, String auth) {
 
     public static final int DEFAULT_API_PORT = 64000;
+    /** The OS user Postgres runs as when zenith runs as root: present on every Linux system and owns nothing. */
+    public static final String DEFAULT_OS_USER_AS_ROOT = "nobody";
     public static final int DEFAULT_COMPUTE_PORT_BASE = 55432;
     public static final int DEFAULT_PROXY_PORT = 5432;
     public static final String DEFAULT_PROXY_ADDRESS = "127.0.0.1";
@@ -72,7 +74,7 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
         housekeepingInterval = housekeepingInterval == null ? DEFAULT_HOUSEKEEPING_INTERVAL : housekeepingInterval;
         auth = auth == null ? AUTH_TRUST : auth;
         if (!auth.equals(AUTH_TRUST) && !auth.equals(AUTH_PASSWORD)) {
-            throw new IllegalArgumentException("invalid auth \"" + dev.zenith.BranchName.printable(auth)
+            throw new IllegalArgumentException("invalid auth \"" + BranchName.printable(auth)
                     + "\": use trust or password");
         }
     }
@@ -86,11 +88,11 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
         try {
             loopback = java.net.InetAddress.getByName(proxyAddress).isLoopbackAddress();
         } catch (java.net.UnknownHostException e) {
-            throw dev.zenith.ZenithException.badRequest("invalid proxy address \"" + dev.zenith.BranchName.printable(proxyAddress)
+            throw ZenithException.badRequest("invalid proxy address \"" + BranchName.printable(proxyAddress)
                     + "\": " + e.getMessage());
         }
         if (!loopback && !passwordAuth()) {
-            throw new dev.zenith.ZenithException(dev.zenith.ZenithException.Kind.BAD_REQUEST, "the proxy would listen on "
+            throw new ZenithException(ZenithException.Kind.BAD_REQUEST, "the proxy would listen on "
                     + proxyAddress + ", beyond this machine, while computes let anyone in without a password (auth = trust)",
                     "turn on passwords first: zenith auth password (SCRAM), or keep proxyAddress 127.0.0.1");
         }

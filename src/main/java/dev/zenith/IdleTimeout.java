@@ -1,6 +1,5 @@
-package dev.zenith.compute;
+package dev.zenith;
 
-import dev.zenith.DurationText;
 
 import java.time.Duration;
 import java.util.Optional;

@@ -1,6 +1,5 @@
-package dev.zenith.storage;
+package dev.zenith;
 
-import dev.zenith.Json;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

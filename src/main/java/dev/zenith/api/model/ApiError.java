@@ -1,0 +1,5 @@
+package dev.zenith.api.model;
+
+/** Every error answer: what went wrong, and what to do next (may be null). */
+public record ApiError(String error, String hint) {
+}

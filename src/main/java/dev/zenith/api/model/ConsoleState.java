@@ -1,0 +1,8 @@
+package dev.zenith.api.model;
+
+import java.util.List;
+
+/** What the console shows, pushed on {@code /v1/events} whenever it changes. */
+public record ConsoleState(List<BranchInfo> branches, List<ComputeStatus> computes,
+                           List<OperationInfo> operations, String auth, String superuser) {
+}

@@ -1,0 +1,9 @@
+package dev.zenith.api.model;
+
+import java.util.List;
+
+/** The running daemon: where it listens, its binaries, and its running computes. */
+public record DaemonStatus(long pid, String repository, String api, List<String> proxy, int proxyPort, String postgresBin,
+                           String postgresVersion, String osUser, String superuser, long idleChecks,
+                           List<ComputeStatus> computes) {
+}

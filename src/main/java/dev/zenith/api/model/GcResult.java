@@ -1,0 +1,5 @@
+package dev.zenith.api.model;
+
+/** What one garbage collection removed. */
+public record GcResult(int segments, int images, int timelines, long freedBytes) {
+}

@@ -1,0 +1,140 @@
+package dev.zenith.compute;
+
+import dev.zenith.BranchName;
+import dev.zenith.Lsn;
+import dev.zenith.PointInTime;
+import dev.zenith.WalPoint;
+import dev.zenith.ZenithException;
+import dev.zenith.storage.RecoveryPlan;
+import dev.zenith.storage.Repository;
+import dev.zenith.storage.Retention;
+import dev.zenith.storage.Timeline;
+import dev.zenith.storage.WalFileName;
+import dev.zenith.storage.WalReader;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Where a point of a branch's history lies in its WAL: its end now (a fresh restore point when its
+ * compute runs, else the end of its last clean stop), or a past LSN or time, checked against the
+ * branch's life and retention window. Callers hold the branch's timeline lock.
+ */
+final class BranchPoints {
+
+    /**
+     * Where a branch's WAL stands: {@code mark} is its end as a branch point, {@code end} the last LSN
+     * it has, {@code promoted} whether it has WAL of its own (else every point is its branch point).
+     */
+    record Head(boolean promoted, Lsn end, WalPoint mark) {
+    }
+
+    private final Repository repository;
+    private final NodeRegistry registry;
+    private final ComputeSql sql;
+    private final NodeLifecycle lifecycle;
+
+    BranchPoints(Repository repository, NodeRegistry registry, ComputeSql sql, NodeLifecycle lifecycle) {
+        this.repository = repository;
+        this.registry = registry;
+        this.sql = sql;
+        this.lifecycle = lifecycle;
+    }
+
+    /** Where {@code at} (null: the end of WAL) lies in a branch's history; {@code markName} names a restore point. */
+    WalPoint resolve(Timeline branch, BranchName branchName, String markName, PointInTime at) {
+        Head head = head(branch, markName);
+        Lsn start = branch.startLsn();
+        Retention retention = repository.retention(branch);
+        Lsn lsn = switch (at) {
+            case null -> head.mark().lsn();
+            case PointInTime.AtLsn atLsn -> {
+                Lsn last = head.promoted() ? head.end() : start;
+                checkLsn(branchName, atLsn.lsn(), start, last);
+                checkLsnRetained(branch, branchName, atLsn.lsn(), last, retention);
+                yield atLsn.lsn();
+            }
+            case PointInTime.AtTime atTime -> {
+                checkTime(branchName, atTime.time(), Instant.now(), branch.metadata().createdAt(), retention);
+                yield head.promoted() ? lsnAtTime(branch, atTime.time(), start, head.mark()) : start;
+            }
+        };
+        int tli = at == null || !head.promoted() ? head.mark().tli()
+                : branch.history(head.mark().tli(), registry.livePgWal(branch.id())).tliAt(lsn);
+        return new WalPoint(lsn, tli);
+    }
+
+    /** Where a branch's WAL stands now; a stopped compute is settled first so its end is known. */
+    Head head(Timeline branch, String markName) {
+        Optional<ComputeNode> node = registry.readWriteNodeOf(branch.id());
+        if (node.isEmpty() || !registry.paths(node.get()).isRunning()) {
+            node.ifPresent(n -> lifecycle.settle(n, branch));
+            WalPoint last = branch.metadata().last();
+            return new Head(branch.wal().hasHistory(), last.lsn(), last);
+        }
+        Path logFile = registry.paths(node.get()).logFile();
+        Lsn end = sql.currentLsn(node.get(), logFile);
+        return new Head(true, end, sql.restorePoint(node.get(), markName, logFile));
+    }
+
+    /** An LSN must lie within the branch's own history, from its start to the end of its WAL. */
+    static void checkLsn(BranchName name, Lsn at, Lsn start, Lsn last) {
+        if (at.isBefore(start) || at.isAfter(last)) {
+            throw ZenithException.badRequest("LSN " + at + " is outside branch " + name + "'s history: "
+                    + (at.isBefore(start) ? "it starts at " + start : "its WAL ends at " + last)
+                    + "; choose an LSN from " + start + " to " + last);
+        }
+    }
+
+    /**
+     * A time must lie within the branch's life and its retention window: not in the future, not before
+     * the branch was made, not older than the window.
+     */
+    static void checkTime(BranchName name, Instant time, Instant now, Instant created, Retention retention) {
+        Instant horizon = retention.horizon(now);
+        Instant earliest = created.isAfter(horizon) ? created : horizon;
+        if (time.isAfter(now)) {
+            throw ZenithException.badRequest("time " + time + " is in the future; choose a time from " + earliest + " to " + now);
+        }
+        if (time.isBefore(created)) {
+            throw ZenithException.badRequest("time " + time + " is before branch " + name + " existed (created "
+                    + created + "); choose a time from " + earliest + " to " + now);
+        }
+        if (time.isBefore(horizon)) {
+            throw ZenithException.badRequest("time " + time + " is older than the retention window of branch " + name
+                    + " (" + retention + "); choose a time from " + earliest + " to " + now);
+        }
+    }
+
+    /** An LSN whose segment was archived before the retention horizon may be gone: refused. */
+    private static void checkLsnRetained(Timeline branch, BranchName name, Lsn at, Lsn last, Retention retention) {
+        Instant horizon = retention.horizon(Instant.now());
+        if (branch.wal().archived().entrySet().stream().anyMatch(f -> !f.getKey().history()
+                && f.getKey().segmentNumber() == at.value() / WalFileName.SEGMENT_SIZE && modifiedBefore(f.getValue(), horizon))) {
+            throw ZenithException.badRequest("LSN " + at + " of branch " + name + " is older than the retention window ("
+                    + retention + ", since " + horizon + "): choose a later point, up to " + last);
+        }
+    }
+
+    private static boolean modifiedBefore(Path file, Instant time) {
+        try {
+            return Files.getLastModifiedTime(file).toInstant().isBefore(time);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** The LSN of the state at {@code time}: where the first transaction that ended after it starts, at most {@code mark}. */
+    private Lsn lsnAtTime(Timeline branch, Instant time, Lsn start, WalPoint mark) {
+        Map<WalFileName, Path> files = new TreeMap<>();
+        RecoveryPlan.latest(repository, branch).files(repository, registry::livePgWal)
+                .forEach((fileName, file) -> files.put(fileName, file.path()));
+        WalReader reader = new WalReader(files, branch.history(mark.tli(), registry.livePgWal(branch.id())));
+        return reader.firstCommitAfter(time, start, mark.lsn()).orElse(mark.lsn());
+    }
+}

@@ -1,0 +1,186 @@
+package dev.zenith.compute;
+
+import dev.zenith.Lsn;
+import dev.zenith.WalPoint;
+import dev.zenith.ZenithException;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The SQL the daemon runs on its computes, as their superuser over {@link InternalConnections}: where
+ * their WAL stands, whether they are ready, how many clients they have, restore points for branches.
+ */
+final class ComputeSql implements AutoCloseable {
+
+    /** What "ready to hand out" means for a start: checked by a query until it answers true. */
+    enum Readiness {
+        /** A read-write compute has finished recovery and been promoted. */
+        PROMOTED("SELECT NOT pg_is_in_recovery()", "finish recovery"),
+        /** A read-only view's replay has paused at its target. */
+        PAUSED_AT_TARGET("SELECT pg_get_wal_replay_pause_state() = 'paused'", "reach its point"),
+        /** Nothing to wait for beyond accepting connections. */
+        ACCEPTING("SELECT true", "accept connections");
+
+        private final String sql;
+        private final String goal;
+
+        Readiness(String sql, String goal) {
+            this.sql = sql;
+            this.goal = goal;
+        }
+    }
+
+    private final InternalConnections internal;
+
+    ComputeSql(String superuser, String password) {
+        this.internal = new InternalConnections(superuser, password);
+    }
+
+    /** A connection of the caller's own, to close when done (a base backup holds one for its duration). */
+    Connection connect(ComputeNode node) throws SQLException {
+        return internal.open(node.port());
+    }
+
+    Lsn currentLsn(ComputeNode node, Path logFile) {
+        try {
+            return Lsn.parse(value(node, "SELECT pg_current_wal_insert_lsn()"));
+        } catch (SQLException e) {
+            throw ZenithException.failed("cannot read the WAL position of compute " + node.name() + ": " + e.getMessage(),
+                    "see " + logFile);
+        }
+    }
+
+    /** Where a running compute's WAL stands (replayed, for a standby); empty while it does not answer yet. */
+    Optional<Lsn> position(ComputeNode node) {
+        try {
+            return Optional.of(Lsn.parse(value(node, "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()"
+                    + " ELSE pg_current_wal_insert_lsn() END")));
+        } catch (SQLException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** How far a recovering compute has replayed; empty before it is consistent and takes connections. */
+    Optional<Lsn> replayed(ComputeNode node) {
+        try {
+            return Optional.ofNullable(value(node, "SELECT pg_last_wal_replay_lsn()")).map(Lsn::parse);
+        } catch (SQLException | RuntimeException notYetConsistent) {
+            return Optional.empty();
+        }
+    }
+
+    /** Client connections on a running compute other than zenith's own; -1 when it cannot be asked. */
+    int clientBackends(ComputeNode node) {
+        try {
+            return Integer.parseInt(value(node, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+                    + " AND application_name IS DISTINCT FROM '" + InternalConnections.APPLICATION + "'"));
+        } catch (SQLException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * Writes a restore point named for {@code child} inside a transaction whose commit makes it durable:
+     * the commit writes a record after the point and flushes both, so recovery can stop there.
+     */
+    WalPoint restorePoint(ComputeNode node, String child, Path logFile) {
+        String full = "zenith branch " + child;
+        String pointName = full.substring(0, Math.min(63, full.length()));
+        try {
+            return internal.with(node.port(), c -> {
+                c.setAutoCommit(false);
+                WalPoint point;
+                try (Statement s = c.createStatement()) {
+                    s.execute("SELECT txid_current()");
+                    try (ResultSet rs = s.executeQuery("SELECT p, pg_walfile_name(p) FROM pg_create_restore_point("
+                            + quote(pointName) + ") AS p")) {
+                        rs.next();
+                        point = new WalPoint(Lsn.parse(rs.getString(1)), Integer.parseUnsignedInt(rs.getString(2).substring(0, 8), 16));
+                    }
+                }
+                c.commit();
+                return point;
+            });
+        } catch (SQLException e) {
+            throw ZenithException.failed("cannot mark the branch point on compute " + node.name() + ": " + e.getMessage(),
+                    "see " + logFile);
+        }
+    }
+
+    /**
+     * Waits until a started compute is {@code readiness}. pg_ctl -w returns as soon as a hot standby
+     * accepts connections, before recovery reaches its target; handing the compute out then would show old data.
+     */
+    void awaitReady(ComputeNode node, Readiness readiness, BooleanSupplier running, Path logFile, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        SQLException last = null;
+        while (System.nanoTime() < deadline) {
+            if (!running.getAsBoolean()) {
+                throw ZenithException.failed("Postgres for " + node.name() + " stopped during recovery: "
+                        + PgCtl.lastLines(logFile), "see " + logFile);
+            }
+            try (Connection c = connect(node); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(readiness.sql)) {
+                rs.next();
+                if (rs.getBoolean(1)) {
+                    return;
+                }
+            } catch (SQLException e) {
+                if ("28P01".equals(e.getSQLState())) {
+                    throw ZenithException.failed("Postgres for " + node.name() + " refuses the repository's password"
+                                    + (node.mode() instanceof ComputeMode.ReadOnly r
+                                    ? " (at " + r.at().lsn() + " the superuser had no password yet)" : ""),
+                            "a point after zenith auth password was turned on works; see " + logFile);
+                }
+                last = e; // not accepting connections yet
+            }
+            Pause.of(Duration.ofMillis(20));
+        }
+        throw ZenithException.failed("Postgres for " + node.name() + " did not " + readiness.goal + " in "
+                + timeout.toMinutes() + " minutes" + (last == null ? "" : ": " + last.getMessage()), "see " + logFile);
+    }
+
+    /** Sets the superuser's password (SCRAM) on a compute trusting the daemon for now. */
+    void setPassword(ComputeNode node, String password) throws SQLException {
+        internal.with(node.port(), c -> {
+            try (Statement s = c.createStatement()) {
+                s.execute("SET password_encryption = 'scram-sha-256'");
+                s.execute("ALTER ROLE CURRENT_USER PASSWORD " + quote(password));
+            }
+            return null;
+        });
+    }
+
+    void reloadConfig(ComputeNode node) throws SQLException {
+        value(node, "SELECT pg_reload_conf()");
+    }
+
+    /** Forgets a compute's kept connections: before it stops, or once it is gone. */
+    void discard(ComputeNode node) {
+        internal.discard(node.port());
+    }
+
+    @Override
+    public void close() {
+        internal.close();
+    }
+
+    static String quote(String value) {
+        return "'" + value.replace("'", "''") + "'";
+    }
+
+    private String value(ComputeNode node, String sql) throws SQLException {
+        return internal.with(node.port(), c -> {
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+                rs.next();
+                return rs.getString(1);
+            }
+        });
+    }
+}

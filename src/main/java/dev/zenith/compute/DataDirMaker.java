@@ -1,0 +1,141 @@
+package dev.zenith.compute;
+
+import dev.zenith.AtomicFiles;
+import dev.zenith.Failpoints;
+import dev.zenith.WalPoint;
+import dev.zenith.ZenithException;
+import dev.zenith.storage.FileTrees;
+import dev.zenith.storage.RecoveryPlan;
+import dev.zenith.storage.Repository;
+import dev.zenith.storage.Timeline;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Makes data directories from the repository, the twin of {@link ImageMaker}: a compute's, as a copy of
+ * the image its recovery plan starts from (reflinked where the file system can) set to recover by that
+ * plan at its first start; and the very first one, by initdb, for a new repository.
+ */
+final class DataDirMaker {
+
+    private static final Logger log = LoggerFactory.getLogger(DataDirMaker.class);
+
+    /** The plan a prepared data directory recovers by, saved beside it so its first start replays exactly that. */
+    static final String PLAN_FILE = "zenith-recovery-plan.json";
+
+    private final Repository repository;
+    private final OsUser user;
+
+    DataDirMaker(Repository repository, OsUser user) {
+        this.repository = repository;
+        this.user = user;
+    }
+
+    /** Runs initdb for a new repository and makes the result the root timeline's first image. */
+    static void initRoot(Repository repository, PgDistribution dist, OsUser user) {
+        Path staging = repository.tmpDir().resolve("initdb");
+        FileTrees.deleteTree(staging);
+        try {
+            Files.createDirectories(staging);
+            user.own(staging, false);
+            new PgCtl(dist, user).initdb(staging, repository.config().superuser(), repository.logsDir().resolve("initdb.log"));
+            Files.writeString(staging.resolve("postgresql.conf"), "\ninclude_if_exists = '" + PostgresConfig.FILE + "'\n",
+                    StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare " + staging, e);
+        }
+        PgControl control = PgControl.read(staging);
+        repository.createRoot(staging, control.checkpoint());
+    }
+
+    /** Makes a node's data directory: the plan's image copied in, set to recover by that plan at first start. */
+    void prepare(ComputeNode node, NodePaths paths, Timeline timeline, Operations.Tracker op) {
+        RecoveryPlan plan = node.mode() instanceof ComputeMode.ReadOnly r
+                ? RecoveryPlan.at(repository, timeline, r.at())
+                : RecoveryPlan.latest(repository, timeline);
+        Path staging = stage(plan.image().dataDir(), "datadir-" + node.name(), op, "copying image");
+        Failpoints.reach("compute-staged");
+        try {
+            Files.createFile(staging.resolve(node.mode().signalFile()));
+            AtomicFiles.writeJson(staging.resolve(PLAN_FILE), plan);
+            user.own(staging, true);
+            Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwx------"));
+            FileTrees.deleteTree(paths.dataDir());
+            AtomicFiles.moveDurably(staging, paths.dataDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare the data directory of " + node.name(), e);
+        }
+        log.info("prepared {} for timeline {} from image {}{}", node.name(), timeline.id(), plan.image().lsn(),
+                plan.stopBefore().map(l -> ", replay stops before " + l).orElse(""));
+    }
+
+    /** The saved plan of a data directory that has not finished its first recovery; null once it has. */
+    static RecoveryPlan pendingPlan(ComputeNode node, Path dataDir) {
+        Path planFile = dataDir.resolve(PLAN_FILE);
+        boolean recovering = Files.exists(dataDir.resolve(node.mode().signalFile()));
+        return recovering && Files.exists(planFile) ? AtomicFiles.readJson(planFile, RecoveryPlan.class) : null;
+    }
+
+    /**
+     * Copies a data directory into {@code tmp/NAME} (emptied first), showing the copy as operation
+     * {@code op}'s phase; the caller moves the copy where it belongs.
+     */
+    Path stage(Path source, String name, Operations.Tracker op, String phase) {
+        Path staging = repository.tmpDir().resolve(name);
+        FileTrees.deleteTree(staging);
+        op.phase(phase, () -> FileTrees.sizeOf(source), () -> FileTrees.sizeOf(staging));
+        copyTree(source, staging);
+        return staging;
+    }
+
+    /**
+     * Keeps a cleanly stopped data directory as an image at its shutdown checkpoint: a copy with, of
+     * pg_wal, only the segment holding that checkpoint.
+     */
+    void keepAsImage(ComputeNode node, Path dataDir, Timeline timeline, WalPoint checkpoint, Operations.Tracker op) {
+        Path staging = stage(dataDir, "image-" + node.name(), op, "making image");
+        String keep = dev.zenith.storage.WalFileName.segmentOf(checkpoint.tli(), checkpoint.lsn()).toString();
+        try (var wal = Files.list(staging.resolve("pg_wal"))) {
+            for (Path f : wal.toList()) {
+                if (Files.isRegularFile(f) && !f.getFileName().toString().equals(keep)) {
+                    Files.delete(f);
+                }
+            }
+            Files.deleteIfExists(staging.resolve("postmaster.opts"));
+        } catch (IOException e) {
+            FileTrees.deleteTree(staging);
+            throw new UncheckedIOException("cannot prepare the image of " + node.name(), e);
+        }
+        timeline.addImage(staging, checkpoint);
+    }
+
+    /** Copies a directory tree, cloning file extents where the file system can (reflink, APFS clones). */
+    private static void copyTree(Path source, Path target) {
+        List<String> cmd = new ArrayList<>(PgDistribution.isLinux()
+                ? List.of("cp", "-a", "--reflink=auto") : List.of("cp", "-c", "-pR"));
+        cmd.add(source.toString());
+        cmd.add(target.toString());
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            if (p.waitFor() != 0) {
+                throw ZenithException.failed("cannot copy " + source + " to " + target + ": " + out.trim(),
+                        "check free disk space");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run cp", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ZenithException.failed("interrupted while copying " + source, null);
+        }
+    }
+}

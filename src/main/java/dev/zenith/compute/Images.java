@@ -1,0 +1,108 @@
+package dev.zenith.compute;
+
+import dev.zenith.Lsn;
+import dev.zenith.storage.FileTrees;
+import dev.zenith.storage.RecoveryPlan;
+import dev.zenith.storage.Repository;
+import dev.zenith.storage.Timeline;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/**
+ * Keeps the WAL a start replays bounded: when a branch has piled up enough WAL since the image a rebuild
+ * would start from, a new image is made, of a running compute by online base backup ({@link ImageMaker}),
+ * of a cleanly stopped one by keeping its data directory.
+ */
+final class Images {
+
+    private static final Logger log = LoggerFactory.getLogger(Images.class);
+
+    private final Repository repository;
+    private final NodeRegistry registry;
+    private final TimelineLocks locks;
+    private final ComputeSql sql;
+    private final DataDirMaker dataDirs;
+    private final Operations operations;
+    private final OsUser user;
+
+    Images(Repository repository, NodeRegistry registry, TimelineLocks locks, ComputeSql sql, DataDirMaker dataDirs,
+           Operations operations, OsUser user) {
+        this.repository = repository;
+        this.registry = registry;
+        this.locks = locks;
+        this.sql = sql;
+        this.dataDirs = dataDirs;
+        this.operations = operations;
+        this.user = user;
+    }
+
+    /** Whether {@code current} is far enough past where a rebuild starts replaying to be worth an image. */
+    static boolean isDue(Lsn replayFrom, Lsn current, long thresholdBytes) {
+        return current.value() - replayFrom.value() >= thresholdBytes;
+    }
+
+    /** Makes an image of every running read-write compute with {@code thresholdBytes} of WAL since its branch's image. */
+    void makeWhereDue(long thresholdBytes) {
+        for (ComputeNode node : registry.all()) {
+            if (node.isReadOnly() || !registry.paths(node).isRunning()) {
+                continue;
+            }
+            locks.withLock(node.timeline(), () -> makeIfDue(node, thresholdBytes));
+        }
+    }
+
+    private void makeIfDue(ComputeNode node, long thresholdBytes) {
+        NodePaths paths = registry.paths(node);
+        try {
+            if (!paths.isRunning()) {
+                return;
+            }
+            Timeline timeline = repository.timeline(node.timeline());
+            Lsn replayFrom = RecoveryPlan.latest(repository, timeline).image().walStart();
+            Lsn current = sql.currentLsn(node, paths.logFile());
+            if (!isDue(replayFrom, current, thresholdBytes)) {
+                return;
+            }
+            log.info("making an image of {} at about {} ({} MiB of WAL since {})", node.name(), current,
+                    (current.value() - replayFrom.value()) >> 20, replayFrom);
+            Path staging = repository.tmpDir().resolve("image-" + node.name());
+            try (Connection c = sql.connect(node);
+                 Operations.Tracker op = operations.begin("image", node.name(), registry.branchOf(node))) {
+                op.phase("making image", () -> FileTrees.sizeOf(paths.dataDir()), () -> FileTrees.sizeOf(staging));
+                var image = ImageMaker.make(c, paths.dataDir(), staging, timeline, user);
+                ComputeMetrics.IMAGES_MADE.inc();
+                log.info("image of {} made at {}", node.name(), image.lsn());
+            }
+        } catch (SQLException | RuntimeException e) {
+            log.error("cannot make an image of {}", node.name(), e);
+        }
+    }
+
+    /**
+     * After a clean stop with more than {@code imageAtStopMb} of WAL since the image a rebuild would use,
+     * the stopped data directory becomes a clean image; a branch made from the stopped parent then starts
+     * from it with nothing to replay.
+     */
+    void keepStoppedIfDue(ComputeNode node, NodePaths paths, Timeline timeline) {
+        Path dataDir = paths.dataDir();
+        if (!Files.exists(dataDir.resolve("global").resolve("pg_control")) || Files.exists(dataDir.resolve("recovery.signal"))) {
+            return;
+        }
+        PgControl control = PgControl.read(dataDir);
+        long threshold = (long) repository.config().imageAtStopMb() << 20;
+        Lsn replayFrom = RecoveryPlan.latest(repository, timeline).image().walStart();
+        if (!control.clean() || !isDue(replayFrom, control.checkpoint().lsn(), threshold)) {
+            return;
+        }
+        try (Operations.Tracker op = operations.begin("image", node.name(), registry.branchOf(node))) {
+            dataDirs.keepAsImage(node, dataDir, timeline, control.checkpoint(), op);
+        }
+        ComputeMetrics.IMAGES_MADE.inc();
+        log.info("kept the stopped data directory of {} as an image at {}", node.name(), control.checkpoint().lsn());
+    }
+}

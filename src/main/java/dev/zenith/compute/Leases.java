@@ -1,0 +1,156 @@
+package dev.zenith.compute;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * Who holds which compute, as HikariCP's ConcurrentBag tracks who holds which connection: the proxy's
+ * leases and the idle clock of each compute, and the marks of starts and suspends under way.
+ *
+ * <p>The suspend/lease protocol, without a lock on the connection path: a lease is counted before its
+ * holder checks whether the compute runs, and a suspend marks the compute ({@link #suspending}) before
+ * it checks the lease count. So one always sees the other: either the suspend finds the lease and gives
+ * up, or the lease finds the mark and waits for the stop under the timeline's lock, then starts the
+ * compute again.
+ *
+ * <p>Thread-safety: lock-free; each compute's counters are atomics or volatiles, the marks concurrent sets.
+ */
+final class Leases {
+
+    /** What the idle check knows of one compute's clients. */
+    static final class Activity {
+        private final AtomicInteger leases = new AtomicInteger();
+        private volatile long lastActiveNanos = System.nanoTime();
+        private volatile int clientBackends;
+
+        int leases() {
+            return leases.get();
+        }
+
+        long lastActiveNanos() {
+            return lastActiveNanos;
+        }
+
+        /** Clients through the proxy or direct on the compute's own port, as last counted. */
+        int connections() {
+            return Math.max(leases.get(), clientBackends);
+        }
+
+        void sawClients(int backends) {
+            clientBackends = Math.max(backends, 0);
+        }
+
+        void touch() {
+            lastActiveNanos = System.nanoTime();
+        }
+    }
+
+    private final Map<String, Activity> activity = new ConcurrentHashMap<>();
+    private final Set<String> starting = ConcurrentHashMap.newKeySet();
+    private final Set<String> suspending = ConcurrentHashMap.newKeySet();
+    private volatile Runnable lastLeaseClosed = () -> { };
+
+    Activity of(String node) {
+        return activity.computeIfAbsent(node, n -> new Activity());
+    }
+
+    /**
+     * Counts a client on a compute before its start is checked, so the idle check never suspends a
+     * compute a client waits for; {@code start} then makes sure it runs. A failed start uncounts it.
+     */
+    ComputeLeases.Lease hold(ComputeNode node, Path socket, Runnable start) {
+        Activity a = of(node.name());
+        a.leases.incrementAndGet();
+        try {
+            start.run();
+        } catch (RuntimeException e) {
+            a.leases.decrementAndGet();
+            throw e;
+        }
+        return new Lease(node.name(), socket, a);
+    }
+
+    /** Called when the last lease of a compute closes, so an idle timeout of 0 acts at once. */
+    void onLastLeaseClosed(Runnable listener) {
+        this.lastLeaseClosed = listener;
+    }
+
+    /**
+     * Restarts a compute's idle clock at each start. The leases counted while it started stay: they
+     * belong to the clients it was started for.
+     */
+    void restartClock(String node) {
+        Activity a = of(node);
+        a.sawClients(0);
+        a.touch();
+    }
+
+    void forget(String node) {
+        activity.remove(node);
+    }
+
+    void markStarting(String node) {
+        starting.add(node);
+    }
+
+    void doneStarting(String node) {
+        starting.remove(node);
+    }
+
+    boolean isStarting(String node) {
+        return starting.contains(node);
+    }
+
+    /** Runs a suspend attempt with the compute marked as being suspended (see the class comment). */
+    <T> T suspending(String node, Supplier<T> attempt) {
+        suspending.add(node);
+        try {
+            return attempt.get();
+        } finally {
+            suspending.remove(node);
+        }
+    }
+
+    boolean isSuspending(String node) {
+        return suspending.contains(node);
+    }
+
+    private final class Lease implements ComputeLeases.Lease {
+        private final String compute;
+        private final Path socket;
+        private final Activity activity;
+        private boolean closed;
+
+        private Lease(String compute, Path socket, Activity activity) {
+            this.compute = compute;
+            this.socket = socket;
+            this.activity = activity;
+        }
+
+        @Override
+        public String compute() {
+            return compute;
+        }
+
+        @Override
+        public Path socket() {
+            return socket;
+        }
+
+        @Override
+        public void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            activity.touch();
+            if (activity.leases.decrementAndGet() == 0) {
+                lastLeaseClosed.run();
+            }
+        }
+    }
+}

@@ -1,0 +1,221 @@
+package dev.zenith.compute;
+
+import dev.zenith.Failpoints;
+import dev.zenith.ZenithException;
+import dev.zenith.storage.FileTrees;
+import dev.zenith.storage.RecoveryPlan;
+import dev.zenith.storage.Repository;
+import dev.zenith.storage.Timeline;
+import dev.zenith.storage.WalFileName;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Starts, stops, settles and destroys one node's Postgres. Every method runs while its caller holds the
+ * node's timeline lock ({@link TimelineLocks}); starts also share the {@link ArchiveLock} with other
+ * recoveries.
+ */
+final class NodeLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(NodeLifecycle.class);
+    static final Duration START_TIMEOUT = Duration.ofMinutes(10);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
+    private static final int MAX_SOCKET_PATH = 107;
+
+    private final Repository repository;
+    private final PgCtl pgCtl;
+    private final OsUser user;
+    private final NodeRegistry registry;
+    private final ComputeSql sql;
+    private final PostgresConfig config;
+    private final Optional<PasswordSwitch> passwordSwitch;
+    private final DataDirMaker dataDirs;
+    private final Images images;
+    private final Leases leases;
+    private final ArchiveLock archive;
+    private final Operations operations;
+
+    NodeLifecycle(Repository repository, PgCtl pgCtl, OsUser user, NodeRegistry registry, ComputeSql sql, PostgresConfig config,
+                  Optional<PasswordSwitch> passwordSwitch, DataDirMaker dataDirs, Images images, Leases leases,
+                  ArchiveLock archive, Operations operations) {
+        this.repository = repository;
+        this.pgCtl = pgCtl;
+        this.user = user;
+        this.registry = registry;
+        this.sql = sql;
+        this.config = config;
+        this.passwordSwitch = passwordSwitch;
+        this.dataDirs = dataDirs;
+        this.images = images;
+        this.leases = leases;
+        this.archive = archive;
+        this.operations = operations;
+    }
+
+    /** Makes a node's data directory from the repository ({@code zenith pg create}), as an operation of its own. */
+    void create(ComputeNode node, Timeline timeline) {
+        try (Operations.Tracker op = operations.begin("create", node.name(), registry.branchOf(node))) {
+            dataDirs.prepare(node, registry.paths(node), timeline, op);
+        }
+    }
+
+    /** Starts a node and waits until it can be handed out: promoted, or paused at its point for a read-only view. */
+    void start(ComputeNode node, Timeline timeline) {
+        archive.whileRecovering(() -> {
+            try (Operations.Tracker op = operations.begin("start", node.name(), registry.branchOf(node))) {
+                boolean recovered = startRecovering(node, timeline, op);
+                ComputeMetrics.START_SECONDS.labelValues(recovered ? "recovered" : "cached").observe(op.elapsedNanos() / 1e9);
+            } catch (RuntimeException e) {
+                ComputeMetrics.START_FAILURES.inc();
+                throw e;
+            }
+            return null;
+        });
+    }
+
+    /** Starts a node; true when it was built from the repository (image and WAL), false when its data directory was kept. */
+    private boolean startRecovering(ComputeNode node, Timeline timeline, Operations.Tracker op) {
+        NodePaths paths = registry.paths(node);
+        Path dataDir = paths.dataDir();
+        if (!Files.exists(dataDir.resolve("PG_VERSION"))) {
+            dataDirs.prepare(node, paths, timeline, op);
+        }
+        boolean recovering = Files.exists(dataDir.resolve(node.mode().signalFile()));
+        RecoveryPlan plan = DataDirMaker.pendingPlan(node, dataDir);
+        if (plan != null) {
+            plan.writeRestoreView(repository, paths.restoreDir(), registry::livePgWal);
+            user.own(paths.restoreDir(), true);
+        }
+        checkSocketPath(paths);
+        config.writeConf(paths, PostgresConfig.zenithConf(node.port(), repository.socketsDir(), node.mode(),
+                timeline.wal().archiveDir(), plan, paths.restoreDir()));
+        config.writeHba(paths, repository.config().auth(),
+                PostgresConfig.startingMethod(repository.config().passwordAuth(), node.mode()));
+        user.own(timeline.wal().archiveDir(), false);
+        user.own(repository.socketsDir(), false);
+        touch(paths.logFile());
+        log.info("starting compute {} on port {}{}", node.name(), node.port(), node.mode() instanceof ComputeMode.ReadOnly r
+                ? " (read-only at " + r.at().lsn() + ")" : plan == null ? "" : " (recovery)");
+        op.phase("starting Postgres");
+        pgCtl.start(dataDir, paths.logFile(), START_TIMEOUT);
+        Failpoints.reach("compute-recovering");
+        if (plan != null) {
+            trackReplay(node, timeline, plan, op);
+        }
+        ComputeSql.Readiness readiness = !node.isReadOnly() ? ComputeSql.Readiness.PROMOTED
+                : plan != null && plan.stopBefore().isPresent() ? ComputeSql.Readiness.PAUSED_AT_TARGET
+                : ComputeSql.Readiness.ACCEPTING;
+        sql.awaitReady(node, readiness, paths::isRunning, paths.logFile(), START_TIMEOUT);
+        if (!node.isReadOnly()) {
+            passwordSwitch.ifPresent(s -> s.apply(node, paths));
+        }
+        leases.restartClock(node.name());
+        if (plan != null && !node.isReadOnly()) {
+            try {
+                Files.deleteIfExists(dataDir.resolve(DataDirMaker.PLAN_FILE));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            FileTrees.deleteTree(paths.restoreDir());
+        }
+        registry.save(node.withWantRunning(true));
+        return recovering;
+    }
+
+    /** Stops a node cleanly, saves the end of its WAL, and keeps its data directory as an image when one is due. */
+    void stop(ComputeNode node, Timeline timeline) {
+        NodePaths paths = registry.paths(node);
+        sql.discard(node);
+        boolean wasRunning = paths.isRunning();
+        if (wasRunning) {
+            log.info("stopping compute {}", node.name());
+            pgCtl.stop(paths.dataDir(), paths.logFile(), STOP_TIMEOUT);
+        }
+        settle(node, timeline);
+        if (wasRunning && !node.isReadOnly()) {
+            images.keepStoppedIfDue(node, paths, timeline);
+        }
+    }
+
+    /**
+     * For a node that is not running: after a clean stop, saves the WAL left in its {@code pg_wal} and
+     * records where the timeline's WAL ends; after a crash, runs crash recovery once (start, clean stop)
+     * so that end is known and nothing the crashed Postgres acknowledged is left behind.
+     */
+    void settle(ComputeNode node, Timeline timeline) {
+        if (node.isReadOnly()) {
+            return; // a standby writes no WAL of the timeline's
+        }
+        NodePaths paths = registry.paths(node);
+        Path dataDir = paths.dataDir();
+        if (!Files.exists(dataDir.resolve("global").resolve("pg_control")) || Files.exists(dataDir.resolve("recovery.signal"))) {
+            return; // never promoted: the timeline still ends at its branch point
+        }
+        PgControl control = PgControl.read(dataDir);
+        if (!control.clean()) {
+            log.info("compute {} did not stop cleanly; running crash recovery", node.name());
+            start(node, timeline);
+            pgCtl.stop(dataDir, paths.logFile(), STOP_TIMEOUT);
+            control = PgControl.read(dataDir);
+            registry.save(node);
+        }
+        if (control.clean()) {
+            timeline.wal().captureFromStoppedCompute(dataDir.resolve("pg_wal"),
+                    WalFileName.segmentOf(control.checkpoint().tli(), control.checkpoint().lsn()));
+            timeline.recordCleanStop(control.checkpoint());
+        }
+    }
+
+    /** Stops a node and removes it with its data directory; returns the bytes freed. */
+    long destroy(ComputeNode node, Timeline timeline) {
+        stop(node, timeline);
+        NodePaths paths = registry.paths(node);
+        long bytes = FileTrees.sizeOf(paths.dataDir());
+        FileTrees.deleteTree(paths.dataDir());
+        FileTrees.deleteTree(paths.restoreDir());
+        registry.remove(node);
+        leases.forget(node.name());
+        return bytes;
+    }
+
+    /**
+     * Shows WAL replay as bytes from the image to where the plan stops (or the timeline's last known LSN),
+     * read from {@code pg_last_wal_replay_lsn()} once the recovering Postgres takes read-only connections.
+     */
+    private void trackReplay(ComputeNode node, Timeline timeline, RecoveryPlan plan, Operations.Tracker op) {
+        long from = plan.image().lsn().value();
+        long total = Math.max(plan.stopBefore().orElse(timeline.metadata().lastLsn()).value() - from, 0);
+        long[] replayed = {0};
+        op.phase("replaying WAL", () -> total, () -> {
+            sql.replayed(node).ifPresent(lsn -> replayed[0] = Math.max(replayed[0], lsn.value() - from));
+            return replayed[0];
+        });
+    }
+
+    private void checkSocketPath(NodePaths paths) {
+        String socket = paths.socket().toAbsolutePath().toString();
+        if (socket.length() > MAX_SOCKET_PATH) {
+            throw ZenithException.failed("the repository path is too long for a Unix socket: " + socket
+                            + " has " + socket.length() + " characters, the limit is " + MAX_SOCKET_PATH,
+                    "put the repository in a shorter path (ZENITH_REPO_DIR or --repo)");
+        }
+    }
+
+    private void touch(Path file) {
+        try {
+            if (!Files.exists(file)) {
+                Files.createFile(file);
+            }
+            user.own(file, false);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + file, e);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package dev.zenith.compute;
+
+import dev.zenith.storage.Repository;
+
+import java.nio.file.Path;
+import java.util.OptionalLong;
+
+/**
+ * Where a node's files are: its data directory (a cache, rebuilt from the repository when missing), the
+ * WAL its recovery may read, its Postgres log, its Unix socket and its record.
+ */
+record NodePaths(Path dataDir, Path restoreDir, Path logFile, Path socket, Path record) {
+
+    static NodePaths of(Repository repository, ComputeNode node) {
+        return new NodePaths(repository.dataDirs().resolve(node.name()), repository.restoreDir().resolve(node.name()),
+                logFile(repository, node.name()), repository.socketsDir().resolve(".s.PGSQL." + node.port()),
+                repository.computesDir().resolve(node.name() + ".json"));
+    }
+
+    static Path logFile(Repository repository, String nodeName) {
+        return repository.logsDir().resolve("compute-" + nodeName + ".log");
+    }
+
+    /** The postmaster's pid, when one runs on the data directory. */
+    OptionalLong pid() {
+        return PgCtl.postmasterPid(dataDir);
+    }
+
+    boolean isRunning() {
+        return pid().isPresent();
+    }
+}

@@ -1,0 +1,61 @@
+package dev.zenith.compute;
+
+import dev.zenith.RepositoryConfig;
+import dev.zenith.ZenithException;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+
+/**
+ * In password mode: sets the repository's password on a freshly started compute's superuser, then
+ * makes the compute require it (SCRAM), and waits until it does before anyone is handed the compute.
+ */
+final class PasswordSwitch {
+
+    private static final Duration RELOAD_TIMEOUT = Duration.ofSeconds(30);
+
+    private final ComputeSql sql;
+    private final PostgresConfig config;
+    private final String superuser;
+    private final String password;
+
+    PasswordSwitch(ComputeSql sql, PostgresConfig config, String superuser, String password) {
+        this.sql = sql;
+        this.config = config;
+        this.superuser = superuser;
+        this.password = password;
+    }
+
+    void apply(ComputeNode node, NodePaths paths) {
+        try {
+            sql.setPassword(node, password);
+            config.writeHba(paths, RepositoryConfig.AUTH_PASSWORD, PostgresConfig.HbaMethod.SCRAM);
+            sql.reloadConfig(node);
+        } catch (SQLException e) {
+            throw ZenithException.failed("cannot set the password on " + node.name() + ": " + e.getMessage(),
+                    "see " + paths.logFile());
+        }
+        // the postmaster rereads pg_hba.conf when it gets to the signal: wait until a connection without
+        // the password is refused
+        long deadline = System.nanoTime() + RELOAD_TIMEOUT.toNanos();
+        while (true) {
+            try (Connection probe = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + node.port()
+                    + "/postgres?user=" + superuser + "&connectTimeout=10")) {
+                if (System.nanoTime() > deadline) {
+                    throw ZenithException.failed(node.name() + " still accepts connections without a password after reloading"
+                            + " pg_hba.conf", "see " + paths.logFile());
+                }
+            } catch (SQLException e) {
+                // 08004: pgjdbc was asked for a password it does not have
+                if ("08004".equals(e.getSQLState()) || "28P01".equals(e.getSQLState())) {
+                    return;
+                }
+                throw ZenithException.failed("cannot check that " + node.name() + " requires the password: " + e.getMessage(),
+                        "see " + paths.logFile());
+            }
+            Pause.of(Duration.ofMillis(5));
+        }
+    }
+}

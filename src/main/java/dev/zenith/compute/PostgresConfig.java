@@ -1,0 +1,97 @@
+package dev.zenith.compute;
+
+import dev.zenith.AtomicFiles;
+import dev.zenith.storage.RecoveryPlan;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/**
+ * What zenith writes into a compute's data directory before every start: {@code zenith.conf} (included
+ * from {@code postgresql.conf}; port, socket, archiving into the timeline, the recovery target) and
+ * {@code pg_hba.conf} (trust or SCRAM, loopback only). The user's own settings stay in postgresql.conf.
+ */
+final class PostgresConfig {
+
+    static final String FILE = "zenith.conf";
+
+    /** How pg_hba.conf lets clients in. */
+    enum HbaMethod {
+        TRUST("trust"),
+        SCRAM("scram-sha-256");
+
+        private final String keyword;
+
+        HbaMethod(String keyword) {
+            this.keyword = keyword;
+        }
+    }
+
+    private final OsUser user;
+
+    PostgresConfig(OsUser user) {
+        this.user = user;
+    }
+
+    /**
+     * The method a compute starts with. In password mode a read-write compute starts trusting loopback,
+     * gets the repository's password set by the daemon, then requires it ({@link PasswordSwitch}):
+     * branches made before the switch to password have a superuser without one. A read-only view cannot
+     * be written to, so it requires the password its point in history has.
+     */
+    static HbaMethod startingMethod(boolean passwordAuth, ComputeMode mode) {
+        return passwordAuth && mode.isReadOnly() ? HbaMethod.SCRAM : HbaMethod.TRUST;
+    }
+
+    /** {@code zenith.conf}; {@code plan} is null when the data directory has nothing left to recover. */
+    static String zenithConf(int port, Path socketsDir, ComputeMode mode, Path archiveDir, RecoveryPlan plan, Path restoreDir) {
+        StringBuilder conf = new StringBuilder()
+                .append("# Written by zenith before every start; put your own settings in postgresql.conf.\n")
+                .append("listen_addresses = '127.0.0.1'\n")
+                .append("port = ").append(port).append('\n')
+                .append("unix_socket_directories = ").append(ComputeSql.quote(socketsDir.toAbsolutePath().toString())).append('\n')
+                .append("fsync = on\n")
+                .append("wal_level = replica\n");
+        if (!mode.isReadOnly()) {
+            conf.append("archive_mode = on\n")
+                    .append("archive_library = 'basic_archive'\n")
+                    .append("basic_archive.archive_directory = ")
+                    .append(ComputeSql.quote(archiveDir.toAbsolutePath().toString())).append('\n');
+        }
+        if (plan != null) {
+            conf.append("restore_command = ")
+                    .append(ComputeSql.quote("cp \"" + restoreDir.toAbsolutePath() + "/%f\" \"%p\"")).append('\n')
+                    .append("recovery_target_timeline = 'latest'\n")
+                    .append("recovery_target_action = '").append(mode.isReadOnly() ? "pause" : "promote").append("'\n");
+            plan.stopBefore().ifPresent(lsn -> conf
+                    .append("recovery_target_lsn = '").append(lsn).append("'\n")
+                    .append("recovery_target_inclusive = off\n"));
+        }
+        return conf.toString();
+    }
+
+    /** {@code pg_hba.conf}: {@code method} for every user and database on the Unix socket and loopback. */
+    static String hba(String authSetting, HbaMethod method) {
+        StringBuilder hba = new StringBuilder("# Written by zenith before every start (auth = ")
+                .append(authSetting).append(" in config.json).\n");
+        for (String database : new String[] {"all", "replication"}) {
+            hba.append("local ").append(database).append(" all ").append(method.keyword).append('\n')
+                    .append("host ").append(database).append(" all 127.0.0.1/32 ").append(method.keyword).append('\n')
+                    .append("host ").append(database).append(" all ::1/128 ").append(method.keyword).append('\n');
+        }
+        return hba.toString();
+    }
+
+    void writeConf(NodePaths paths, String text) {
+        write(paths.dataDir().resolve(FILE), text);
+    }
+
+    void writeHba(NodePaths paths, String authSetting, HbaMethod method) {
+        write(paths.dataDir().resolve("pg_hba.conf"), hba(authSetting, method));
+    }
+
+    private void write(Path file, String text) {
+        AtomicFiles.write(file, text.getBytes(StandardCharsets.UTF_8));
+        user.own(file, false);
+    }
+}

@@ -1,0 +1,146 @@
+package dev.zenith.pageserver;
+
+import dev.zenith.BranchName;
+import dev.zenith.RepositoryConfig;
+import dev.zenith.compute.Computes;
+import dev.zenith.compute.OsUser;
+import dev.zenith.compute.PgDistribution;
+import dev.zenith.storage.FileTrees;
+import dev.zenith.storage.Repository;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.function.Consumer;
+
+/**
+ * What the command line does to a repository without going through the daemon's API: make one, read its
+ * settings, change its authentication, find its logs, and run the daemon itself. The CLI's only way into
+ * the server's classes; everything else it does is an API call.
+ */
+public final class Offline {
+
+    private final Repository repository;
+
+    private Offline(Repository repository) {
+        this.repository = repository;
+    }
+
+    public static boolean exists(Path root) {
+        return Repository.exists(root);
+    }
+
+    /** The repository at {@code root}; refused with "run zenith init" when there is none. */
+    public static Offline open(Path root) {
+        return new Offline(Repository.open(root));
+    }
+
+    /**
+     * Makes a repository in {@code root} (absent or an empty directory) and runs initdb for its main branch;
+     * {@code password}, in password mode, is kept owner-only. A failure leaves {@code root} as it was.
+     */
+    public static Offline init(Path root, RepositoryConfig settings, Optional<String> password, Consumer<String> progress) {
+        boolean existed = Files.exists(root);
+        try {
+            PgDistribution dist = PgDistribution.resolve(settings.pgBin(), progress);
+            OsUser user = OsUser.resolve(settings.osUser());
+            Files.createDirectories(root);
+            user.checkCanReach(root, "repository");
+            user.checkCanReach(dist.bin(), "PostgreSQL binaries");
+            Repository repository = Repository.create(root, settings);
+            user.closeToOthers(root);
+            password.ifPresent(repository::savePassword);
+            Computes.initRoot(repository, dist, user);
+            return new Offline(repository);
+        } catch (IOException e) {
+            undo(root, existed);
+            throw new UncheckedIOException("cannot create " + root, e);
+        } catch (RuntimeException e) {
+            undo(root, existed);
+            throw e;
+        }
+    }
+
+    /** A failed init leaves things as they were, so that running it again just works. */
+    private static void undo(Path root, boolean existed) {
+        FileTrees.deleteTree(root);
+        if (existed) {
+            try {
+                Files.createDirectories(root);
+            } catch (IOException ignored) {
+                // it was empty; nothing of the user's is lost
+            }
+        }
+    }
+
+    public Path root() {
+        return repository.root();
+    }
+
+    public RepositoryConfig config() {
+        return repository.config();
+    }
+
+    public Path configFile() {
+        return repository.root().resolve(Repository.CONFIG);
+    }
+
+    /** Refuses a branch the repository does not have, with how to make it. */
+    public void requireBranch(BranchName branch) {
+        repository.requireBranch(branch);
+    }
+
+    public int branchCount() {
+        return repository.branches().all().size();
+    }
+
+    /** The superuser's password, in password mode. */
+    public Optional<String> password() {
+        return repository.password();
+    }
+
+    public Path passwordFile() {
+        return repository.root().resolve(Repository.PASSWORD);
+    }
+
+    public Path logsDir() {
+        return repository.logsDir();
+    }
+
+    /** The Postgres log of a compute named by itself or by its branch. */
+    public Path computeLog(String nameOrBranch) {
+        return Computes.logFile(repository, nameOrBranch);
+    }
+
+    /** The pid of the daemon serving this repository, if one runs. */
+    public OptionalLong daemonPid() {
+        return PageServer.runningPid(repository.root());
+    }
+
+    /** Switches how computes authenticate clients (read by the daemon at its next start). */
+    public void setAuth(String mode, Optional<String> password) {
+        RepositoryConfig changed = repository.config().withAuth(mode);
+        changed.checkExposure();
+        Repository saved = repository.saveConfig(changed);
+        if (changed.passwordAuth()) {
+            saved.savePassword(password.orElseThrow());
+        } else {
+            try {
+                Files.deleteIfExists(passwordFile());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot remove " + passwordFile(), e);
+            }
+        }
+    }
+
+    /** Runs the daemon in this process until it is stopped (by the API, a signal, or the JVM's end). */
+    public void runDaemon(Integer proxyPort, boolean tls, Runnable onStarted) throws InterruptedException {
+        PageServer server = PageServer.start(repository.root(), proxyPort, tls);
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pageserver-shutdown"));
+        onStarted.run();
+        server.awaitStop();
+    }
+}
