@@ -63,19 +63,21 @@ public final class ApiServer implements AutoCloseable {
     private final Repository repository;
     private final Computes computes;
     private final PgDistribution dist;
+    private final String osUser;
     private final Runnable shutdown;
     private final List<String> proxyAddresses;
     private final java.util.function.LongSupplier idleChecks;
     private final EventFeed feed;
     private final SizeCache sizes = new SizeCache(Duration.ofSeconds(5));
 
-    public ApiServer(InetSocketAddress address, Repository repository, Computes computes, PgDistribution dist,
+    public ApiServer(InetSocketAddress address, Repository repository, Computes computes, PgDistribution dist, String osUser,
                      List<String> proxyAddresses, java.util.function.LongSupplier idleChecks, Runnable shutdown) {
         this.idleChecks = idleChecks;
         this.proxyAddresses = List.copyOf(proxyAddresses);
         this.repository = repository;
         this.computes = computes;
         this.dist = dist;
+        this.osUser = osUser;
         this.shutdown = shutdown;
         try {
             this.server = HttpServer.create(address, 64);
@@ -305,7 +307,7 @@ public final class ApiServer implements AutoCloseable {
         return new DaemonStatus(ProcessHandle.current().pid(), repository.root().toString(),
                 "127.0.0.1:" + repository.config().apiPort(), proxyAddresses, repository.config().proxyPort(),
                 dist.bin().toString(), dist.version(),
-                computes.user().name(), repository.config().superuser(), idleChecks.getAsLong(),
+                osUser, repository.config().superuser(), idleChecks.getAsLong(),
                 computes.list().stream().filter(s -> s.state() == ComputeState.RUNNING).toList());
     }
 

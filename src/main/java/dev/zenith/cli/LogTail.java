@@ -1,22 +1,25 @@
 package dev.zenith.cli;
 
 import dev.zenith.ZenithException;
+import org.apache.commons.io.input.ReversedLinesFileReader;
+import org.apache.commons.io.input.Tailer;
+import org.apache.commons.io.input.TailerListenerAdapter;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 
 /**
  * {@code logs [-n N] [-f]} for the daemon's and the computes' log files: the last lines, then, when
- * following, what is appended, as {@code tail -F} does. Polls the file's size: the logs are appended to
- * in place (Postgres's stderr through pg_ctl -l, the daemon's logger), and a poll works on every file
- * system, where inotify does not.
+ * following, what is appended, as {@code tail -F} does (commons-io's {@link Tailer}: it polls the file's
+ * size, which works on every file system where inotify does not, and starts over when the file is
+ * truncated or replaced).
  */
 final class LogTail {
 
@@ -33,60 +36,71 @@ final class LogTail {
         if (!Files.exists(file)) {
             throw ZenithException.notFound("no log yet at " + file, "it is written from the first start on");
         }
-        long position = printLast(file, lines, out);
-        out.flush();
-        while (follow && !Thread.currentThread().isInterrupted()) {
-            try {
-                Thread.sleep(POLL);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-            long size = Files.exists(file) ? Files.size(file) : 0;
-            if (size < position) {
-                position = 0; // truncated or replaced: start over, as tail -F does
-            }
-            if (size > position) {
-                position = copy(file, position, size, out);
-                out.flush();
-            }
+        if (follow) {
+            follow(file, lines, out);
+        } else {
+            printLast(file, lines, out);
         }
+        out.flush();
         return 0;
     }
 
-    private static long printLast(Path file, Integer lines, PrintWriter out) throws IOException {
-        long size = Files.size(file);
+    private static void printLast(Path file, Integer lines, PrintWriter out) throws IOException {
         if (lines == null) {
-            return copy(file, 0, size, out);
+            try (var reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+                reader.lines().forEach(out::println);
+            }
+            return;
         }
-        Deque<String> last = new ArrayDeque<>();
-        try (var reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String line;
-            while ((line = reader.readLine()) != null) {
-                last.addLast(line);
-                if (last.size() > lines) {
-                    last.removeFirst();
-                }
+        try (ReversedLinesFileReader reader = ReversedLinesFileReader.builder().setPath(file)
+                .setCharset(StandardCharsets.UTF_8).get()) {
+            List<String> last = reader.readLines(lines);
+            for (int i = last.size() - 1; i >= 0; i--) {
+                out.println(last.get(i));
             }
         }
-        last.forEach(out::println);
-        return size;
     }
 
-    private static long copy(Path file, long from, long to, PrintWriter out) throws IOException {
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
-            f.seek(from);
-            byte[] buffer = new byte[(int) Math.min(to - from, 1 << 20)];
-            long position = from;
-            while (position < to) {
-                int n = f.read(buffer, 0, (int) Math.min(buffer.length, to - position));
-                if (n < 0) {
-                    break;
+    /**
+     * Reads the file from its start: lines up to the first end of file are kept (the last {@code lines}
+     * of them), printed there, and every later line as it comes, so nothing written between the two is lost.
+     */
+    private static void follow(Path file, Integer lines, PrintWriter out) {
+        Deque<String> backlog = new ArrayDeque<>();
+        TailerListenerAdapter listener = new TailerListenerAdapter() {
+            private boolean caughtUp;
+
+            @Override
+            public void handle(String line) {
+                if (caughtUp) {
+                    out.println(line);
+                    out.flush();
+                    return;
                 }
-                out.write(new String(buffer, 0, n, StandardCharsets.UTF_8));
-                position += n;
+                backlog.addLast(line);
+                if (lines != null && backlog.size() > lines) {
+                    backlog.removeFirst();
+                }
             }
-            return position;
+
+            @Override
+            public void endOfFileReached() {
+                if (!caughtUp) {
+                    caughtUp = true;
+                    backlog.forEach(out::println);
+                    backlog.clear();
+                    out.flush();
+                }
+            }
+
+            @Override
+            public void fileRotated() {
+                caughtUp = true; // a new file: everything in it is new
+            }
+        };
+        try (Tailer tailer = Tailer.builder().setPath(file).setCharset(StandardCharsets.UTF_8).setTailerListener(listener)
+                .setDelayDuration(POLL).setStartThread(false).get()) {
+            tailer.run();
         }
     }
 }

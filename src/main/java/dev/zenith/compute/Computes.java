@@ -8,14 +8,12 @@ import dev.zenith.ZenithException;
 import dev.zenith.api.model.ComputeStatus;
 import dev.zenith.api.model.GcResult;
 import dev.zenith.api.model.OperationInfo;
-import dev.zenith.storage.GarbageCollector;
 import dev.zenith.storage.Repository;
 import dev.zenith.storage.Timeline;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -30,7 +28,6 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Computes.class);
 
     private final Repository repository;
-    private final OsUser user;
     private final NodeRegistry registry;
     private final TimelineLocks locks = new TimelineLocks();
     private final ArchiveLock archive = new ArchiveLock();
@@ -47,9 +44,8 @@ public final class Computes implements ComputeLeases, AutoCloseable {
 
     public Computes(Repository repository, PgDistribution dist, OsUser user) {
         this.repository = repository;
-        this.user = user;
         RepositoryConfig config = repository.config();
-        Optional<String> password = config.passwordAuth() ? Optional.of(requirePassword(repository)) : Optional.empty();
+        Optional<String> password = config.passwordAuth() ? Optional.of(repository.requirePassword()) : Optional.empty();
         this.registry = new NodeRegistry(repository);
         this.sql = new ComputeSql(config.superuser(), password.orElse(null));
         PostgresConfig postgresConfig = new PostgresConfig(user);
@@ -170,17 +166,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
 
     /** Removes what no branch needs for its latest state, its retention window or its children. */
     public GcResult collectGarbage() {
-        return archive.whileCollecting(() -> {
-            try (Operations.Tracker op = operations.begin("gc", null, null)) {
-                op.phase("collecting garbage");
-                GarbageCollector.Result r = new GarbageCollector(repository).collect(Instant.now());
-                ComputeMetrics.GC_RUNS.inc();
-                ComputeMetrics.GC_FREED.inc(r.freedBytes());
-                log.info("gc: removed {} WAL files, {} images, {} timelines; freed {} bytes", r.segments(), r.images(),
-                        r.timelines(), r.freedBytes());
-                return new GcResult(r.segments(), r.images(), r.timelines(), r.freedBytes());
-            }
-        });
+        return archive.whileCollecting(() -> GarbageCollection.run(repository, operations));
     }
 
     /** Makes an image of every running compute with more than {@code thresholdBytes} of WAL since its branch's image. */
@@ -198,41 +184,19 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         leases.onLastLeaseClosed(listener);
     }
 
-    public OsUser user() {
-        return user;
-    }
-
     /**
      * Brings nodes back to what they were when the daemon last ran: running Postgres processes are adopted
      * as they are, nodes that should run but do not are started, cleanly stopped ones have their WAL's end saved.
      */
     public void reconcile() {
-        forEachNode("bring back", node -> {
-            Timeline timeline = repository.timeline(node.timeline());
-            if (registry.paths(node).isRunning()) {
-                log.info("adopted running compute {} (pid {})", node.name(), registry.paths(node).pid().orElse(-1));
-            } else if (node.isReadOnly()) {
-                lifecycle.destroy(node, timeline);
-            } else {
-                lifecycle.settle(node, timeline);
-                if (node.wantRunning()) {
-                    log.info("restarting compute {}, which was running before", node.name());
-                    lifecycle.start(node, timeline);
-                }
-            }
-        });
+        forEachNode("bring back", node -> lifecycle.bringBack(node, repository.timeline(node.timeline())));
     }
 
     /** Stops every running compute cleanly: {@code zenith pageserver stop}. */
     @Override
     public void close() {
         sql.close();
-        forEachNode("stop", node -> {
-            if (registry.paths(node).isRunning()) {
-                lifecycle.stop(node, repository.timeline(node.timeline()));
-                registry.save(node.withWantRunning(false));
-            }
-        });
+        forEachNode("stop", node -> lifecycle.shutDown(node, repository.timeline(node.timeline())));
     }
 
     /** Starts a node unless it runs, once however many callers race, within maxComputes; see {@link Leases}. */
@@ -276,9 +240,4 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         }
     }
 
-    private static String requirePassword(Repository repository) {
-        return repository.password().orElseThrow(() -> ZenithException.failed("auth is password in "
-                + repository.root().resolve(Repository.CONFIG) + " but " + repository.root().resolve(Repository.PASSWORD)
-                + " is missing", "set one with zenith auth password"));
-    }
 }

@@ -173,6 +173,33 @@ final class NodeLifecycle {
         }
     }
 
+    /**
+     * Brings a node back to what it was when the daemon last ran: a running Postgres is adopted as it is,
+     * a node that should run but does not is started, a cleanly stopped one has its WAL's end saved.
+     */
+    void bringBack(ComputeNode node, Timeline timeline) {
+        NodePaths paths = registry.paths(node);
+        if (paths.isRunning()) {
+            log.info("adopted running compute {} (pid {})", node.name(), paths.pid().orElse(-1));
+        } else if (node.isReadOnly()) {
+            destroy(node, timeline);
+        } else {
+            settle(node, timeline);
+            if (node.wantRunning()) {
+                log.info("restarting compute {}, which was running before", node.name());
+                start(node, timeline);
+            }
+        }
+    }
+
+    /** Stops a running node as the daemon stops: cleanly, and not to be started again by the next daemon. */
+    void shutDown(ComputeNode node, Timeline timeline) {
+        if (registry.paths(node).isRunning()) {
+            stop(node, timeline);
+            registry.save(node.withWantRunning(false));
+        }
+    }
+
     /** Stops a node and removes it with its data directory; returns the bytes freed. */
     long destroy(ComputeNode node, Timeline timeline) {
         stop(node, timeline);

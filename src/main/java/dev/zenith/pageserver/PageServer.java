@@ -6,8 +6,6 @@ import dev.zenith.ZenithException;
 import dev.zenith.api.ApiServer;
 import dev.zenith.compute.ComputeMetrics;
 import dev.zenith.compute.Computes;
-import dev.zenith.compute.Housekeeping;
-import dev.zenith.compute.IdleSuspender;
 import dev.zenith.IdleTimeout;
 import dev.zenith.compute.OsUser;
 import dev.zenith.compute.PgDistribution;
@@ -29,6 +27,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.OptionalLong;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The daemon of one repository: holds its lock, owns the computes and serves the API. Its state lives
@@ -46,8 +45,11 @@ public final class PageServer implements AutoCloseable {
     private final FileLock lock;
     private final Computes computes;
     private final ProxyServer proxy;
-    private final IdleSuspender suspender;
-    private final Housekeeping housekeeping;
+    private final BackgroundTasks background = new BackgroundTasks();
+    private final AtomicLong idleChecks = new AtomicLong();
+    private final BackgroundTasks.Task idleCheck;
+    private final Duration housekeepingInterval;
+    private final Duration gcInterval;
     private final ApiServer api;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final java.util.concurrent.locks.ReentrantLock closeLock = new java.util.concurrent.locks.ReentrantLock();
@@ -74,13 +76,15 @@ public final class PageServer implements AutoCloseable {
                 DurationText.parse(config.proxyStartupTimeout(), "proxyStartupTimeout").orElse(Duration.ofDays(1)),
                 config.proxyTls() ? repository.root().resolve("tls") : null);
         try {
-            this.suspender = new IdleSuspender(computes, idleTimeout, IDLE_CHECK_INTERVAL);
-            this.housekeeping = new Housekeeping(computes,
-                    DurationText.parse(config.housekeepingInterval(), "housekeepingInterval").orElse(Duration.ofDays(365)),
-                    (long) config.imageWalThresholdMb() << 20,
-                    DurationText.parse(config.gcInterval(), "gcInterval").orElse(Duration.ofDays(365 * 100)));
+            this.idleCheck = new BackgroundTasks.Task("idle-check", () -> {
+                computes.suspendIdle(idleTimeout);
+                idleChecks.incrementAndGet();
+            });
+            this.housekeepingInterval = DurationText.parse(config.housekeepingInterval(), "housekeepingInterval")
+                    .orElse(Duration.ofDays(365));
+            this.gcInterval = DurationText.parse(config.gcInterval(), "gcInterval").orElse(Duration.ofDays(365 * 100));
             this.api = new ApiServer(new InetSocketAddress("127.0.0.1", config.apiPort()), repository,
-                    computes, dist, proxy.addresses(), suspender::checks, this::close);
+                    computes, dist, user.name(), proxy.addresses(), idleChecks::get, this::close);
         } catch (RuntimeException e) {
             proxy.close();
             throw e;
@@ -112,8 +116,12 @@ public final class PageServer implements AutoCloseable {
     private void run() throws IOException {
         Files.writeString(repository.root().resolve(PID_FILE), ProcessHandle.current().pid() + "\n");
         computes.reconcile();
-        suspender.start();
-        housekeeping.start();
+        long imageThreshold = (long) repository.config().imageWalThresholdMb() << 20;
+        computes.onLastLeaseClosed(() -> background.soon(idleCheck));
+        background.every(idleCheck, Duration.ZERO, IDLE_CHECK_INTERVAL);
+        background.every(new BackgroundTasks.Task("images", () -> computes.makeImagesWhereDue(imageThreshold)),
+                housekeepingInterval, housekeepingInterval);
+        background.every(new BackgroundTasks.Task("gc", computes::collectGarbage), gcInterval, gcInterval);
         api.start();
         proxy.start();
         log.info("pageserver started: pid {}, API on 127.0.0.1:{}, proxy on {}, repository {}", ProcessHandle.current().pid(),
@@ -157,8 +165,7 @@ public final class PageServer implements AutoCloseable {
         proxy.close();
         api.close();
         try {
-            suspender.close();
-            housekeeping.close();
+            background.close();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -110,6 +110,12 @@ public final class Repository {
         }
     }
 
+    /** The password in password mode; its absence there is a damaged repository, said with how to mend it. */
+    public String requirePassword() {
+        return password().orElseThrow(() -> ZenithException.failed("auth is password in " + root.resolve(CONFIG) + " but "
+                + root.resolve(PASSWORD) + " is missing", "set one with zenith auth password"));
+    }
+
     public void savePassword(String password) {
         AtomicFiles.writePrivate(root.resolve(PASSWORD), (password + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }

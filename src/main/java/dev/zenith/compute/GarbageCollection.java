@@ -1,0 +1,31 @@
+package dev.zenith.compute;
+
+import dev.zenith.api.model.GcResult;
+import dev.zenith.storage.GarbageCollector;
+import dev.zenith.storage.Repository;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+
+/** One garbage collection as the daemon runs it: an operation to watch, counted in the metrics and logged. */
+final class GarbageCollection {
+
+    private static final Logger log = LoggerFactory.getLogger(GarbageCollection.class);
+
+    private GarbageCollection() {
+    }
+
+    /** Runs while the caller holds the {@link ArchiveLock} alone. */
+    static GcResult run(Repository repository, Operations operations) {
+        try (Operations.Tracker op = operations.begin("gc", null, null)) {
+            op.phase("collecting garbage");
+            GarbageCollector.Result r = new GarbageCollector(repository).collect(Instant.now());
+            ComputeMetrics.GC_RUNS.inc();
+            ComputeMetrics.GC_FREED.inc(r.freedBytes());
+            log.info("gc: removed {} WAL files, {} images, {} timelines; freed {} bytes", r.segments(), r.images(),
+                    r.timelines(), r.freedBytes());
+            return new GcResult(r.segments(), r.images(), r.timelines(), r.freedBytes());
+        }
+    }
+}
