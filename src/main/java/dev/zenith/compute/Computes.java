@@ -199,9 +199,13 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         forEachNode("stop", node -> lifecycle.shutDown(node, repository.timeline(node.timeline())));
     }
 
-    /** Starts a node unless it runs, once however many callers race, within maxComputes; see {@link Leases}. */
+    /**
+     * Starts a node unless it runs, once however many callers race, within maxComputes. A Postgres with a
+     * pid may still be recovering (another caller's start) or stopping (a suspend, see {@link Leases}):
+     * then this waits for that under the timeline's lock.
+     */
     private void ensureRunning(ComputeNode node, StartedBy by) {
-        if (registry.paths(node).isRunning() && !leases.isSuspending(node.name())) {
+        if (registry.paths(node).isRunning() && !leases.isStarting(node.name()) && !leases.isSuspending(node.name())) {
             return;
         }
         admission.admit(node, n -> suspender.suspendIfIdle(n, "to make room under max_computes = " + admission.maxComputes()));

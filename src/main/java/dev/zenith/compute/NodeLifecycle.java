@@ -68,6 +68,16 @@ final class NodeLifecycle {
 
     /** Starts a node and waits until it can be handed out: promoted, or paused at its point for a read-only view. */
     void start(ComputeNode node, Timeline timeline) {
+        // marked for its whole duration: a Postgres with a pid is not ready until this returns (see Computes.ensureRunning)
+        leases.markStarting(node.name());
+        try {
+            recover(node, timeline);
+        } finally {
+            leases.doneStarting(node.name());
+        }
+    }
+
+    private void recover(ComputeNode node, Timeline timeline) {
         archive.whileRecovering(() -> {
             try (Operations.Tracker op = operations.begin("start", node.name(), registry.branchOf(node))) {
                 boolean recovered = startRecovering(node, timeline, op);

@@ -1,0 +1,88 @@
+package dev.zenith.compute;
+
+import dev.zenith.Lsn;
+import dev.zenith.WalPoint;
+import dev.zenith.storage.Image;
+import dev.zenith.storage.RecoveryPlan;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** What zenith writes into a data directory before a start, per mode and recovery plan. */
+class PostgresConfigTest {
+
+    private static final Path SOCKETS = Path.of("/repo/sockets");
+    private static final Path ARCHIVE = Path.of("/repo/timelines/t1/wal");
+    private static final Path RESTORE = Path.of("/repo/restore/pg1");
+    private static final ComputeMode READ_ONLY = new ComputeMode.ReadOnly(new WalPoint(Lsn.parse("0/3000000"), 1));
+
+    private static RecoveryPlan plan(String stopBefore) {
+        return new RecoveryPlan(new Image(Lsn.parse("0/1000028"), 1, Path.of("/repo/images/x")),
+                Optional.ofNullable(stopBefore).map(Lsn::parse), List.of());
+    }
+
+    @Test
+    void aReadWriteComputeListensOnLoopbackAndArchivesIntoItsTimeline() {
+        String conf = PostgresConfig.zenithConf(55432, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, null, RESTORE);
+        assertThat(conf).contains("listen_addresses = '127.0.0.1'\n", "port = 55432\n",
+                "unix_socket_directories = '/repo/sockets'\n", "fsync = on\n", "archive_mode = on\n",
+                "archive_library = 'basic_archive'\n", "basic_archive.archive_directory = '/repo/timelines/t1/wal'\n");
+        assertThat(conf).doesNotContain("restore_command", "recovery_target");
+    }
+
+    @Test
+    void aReadOnlyViewArchivesNothing() {
+        String conf = PostgresConfig.zenithConf(55433, SOCKETS, READ_ONLY, ARCHIVE, plan("0/3000000"), RESTORE);
+        assertThat(conf).doesNotContain("archive_mode", "basic_archive");
+    }
+
+    @Test
+    void aPlanThatStopsSetsAnExclusiveLsnTarget() {
+        String conf = PostgresConfig.zenithConf(55432, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, plan("0/3000000"), RESTORE);
+        assertThat(conf).contains("restore_command = 'cp \"/repo/restore/pg1/%f\" \"%p\"'\n",
+                "recovery_target_timeline = 'latest'\n", "recovery_target_lsn = '0/3000000'\n",
+                "recovery_target_inclusive = off\n");
+    }
+
+    @Test
+    void aPlanToTheEndSetsNoTarget() {
+        String conf = PostgresConfig.zenithConf(55432, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, plan(null), RESTORE);
+        assertThat(conf).contains("restore_command").doesNotContain("recovery_target_lsn", "recovery_target_inclusive");
+    }
+
+    @Test
+    void readWritePromotesAtTheTargetAndReadOnlyPauses() {
+        assertThat(PostgresConfig.zenithConf(1, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, plan(null), RESTORE))
+                .contains("recovery_target_action = 'promote'\n");
+        assertThat(PostgresConfig.zenithConf(1, SOCKETS, READ_ONLY, ARCHIVE, plan("0/3000000"), RESTORE))
+                .contains("recovery_target_action = 'pause'\n");
+    }
+
+    @Test
+    void quotesInPathsAreDoubled() {
+        String conf = PostgresConfig.zenithConf(1, Path.of("/it's/sockets"), ComputeMode.READ_WRITE, ARCHIVE, null, RESTORE);
+        assertThat(conf).contains("unix_socket_directories = '/it''s/sockets'\n");
+    }
+
+    @Test
+    void hbaAppliesOneMethodToSocketsAndLoopbackOnly() {
+        String hba = PostgresConfig.hba("password", PostgresConfig.HbaMethod.SCRAM);
+        assertThat(hba.lines().filter(l -> !l.startsWith("#"))).containsExactly(
+                "local all all scram-sha-256", "host all all 127.0.0.1/32 scram-sha-256", "host all all ::1/128 scram-sha-256",
+                "local replication all scram-sha-256", "host replication all 127.0.0.1/32 scram-sha-256",
+                "host replication all ::1/128 scram-sha-256");
+        assertThat(PostgresConfig.hba("trust", PostgresConfig.HbaMethod.TRUST)).contains("(auth = trust", "local all all trust");
+    }
+
+    @Test
+    void inPasswordModeOnlyReadOnlyViewsStartRequiringThePassword() {
+        assertThat(PostgresConfig.startingMethod(false, ComputeMode.READ_WRITE)).isEqualTo(PostgresConfig.HbaMethod.TRUST);
+        assertThat(PostgresConfig.startingMethod(false, READ_ONLY)).isEqualTo(PostgresConfig.HbaMethod.TRUST);
+        assertThat(PostgresConfig.startingMethod(true, ComputeMode.READ_WRITE)).isEqualTo(PostgresConfig.HbaMethod.TRUST);
+        assertThat(PostgresConfig.startingMethod(true, READ_ONLY)).isEqualTo(PostgresConfig.HbaMethod.SCRAM);
+    }
+}

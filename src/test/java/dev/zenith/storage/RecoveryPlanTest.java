@@ -1,0 +1,91 @@
+package dev.zenith.storage;
+
+import dev.zenith.BranchName;
+import dev.zenith.Lsn;
+import dev.zenith.WalPoint;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Which image a rebuild starts from, where its replay stops, and which WAL it may read. */
+class RecoveryPlanTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aFreshRepositoryReplaysNothingFromItsCleanImage() {
+        Repository repository = Repositories.withRoot(dir, "0/1000028");
+        RecoveryPlan plan = RecoveryPlan.latest(repository, repository.requireBranch(BranchName.MAIN));
+        assertThat(plan.image().lsn()).isEqualTo(Lsn.parse("0/1000028"));
+        assertThat(plan.stopBefore()).isEmpty();
+        assertThat(plan.sources()).allMatch(RecoveryPlan.WalSource::historyOnly);
+    }
+
+    @Test
+    void aBranchNeverStartedStopsJustBeforeItsBranchPoint() {
+        Repository repository = Repositories.withRoot(dir, "0/1000028");
+        Timeline main = repository.requireBranch(BranchName.MAIN);
+        Timeline child = repository.createBranch(new BranchName("child"), main, new WalPoint(Lsn.parse("0/3000000"), 1), null);
+        RecoveryPlan plan = RecoveryPlan.latest(repository, child);
+        assertThat(plan.stopBefore()).contains(Lsn.parse("0/3000000"));
+        assertThat(plan.sources()).extracting(RecoveryPlan.WalSource::timeline).containsExactly(child.id(), main.id());
+        assertThat(plan.sources().get(1).maxTli()).isEqualTo(1);
+        assertThat(plan.sources()).noneMatch(RecoveryPlan.WalSource::historyOnly);
+    }
+
+    @Test
+    void aBranchStartsFromItsParentsNewestImageAtOrBeforeTheBranchPoint() {
+        Repository repository = Repositories.withRoot(dir, "0/1000028");
+        Timeline main = repository.requireBranch(BranchName.MAIN);
+        Repositories.image(repository, main, "0/2000000", 1, "0/1F00000");
+        Repositories.image(repository, main, "0/5000000", 1, "0/4F00000");
+        Timeline child = repository.createBranch(new BranchName("child"), main, new WalPoint(Lsn.parse("0/3000000"), 1), null);
+        assertThat(RecoveryPlan.latest(repository, child).image().lsn()).isEqualTo(Lsn.parse("0/2000000"));
+        assertThat(RecoveryPlan.latest(repository, main).image().lsn()).isEqualTo(Lsn.parse("0/5000000"));
+    }
+
+    @Test
+    void aBaseBackupImageNeedsWalFromItsBackupStart() {
+        Repository repository = Repositories.withRoot(dir, "0/1000028");
+        Image image = Repositories.image(repository, repository.requireBranch(BranchName.MAIN), "0/2000000", 1, "0/1F00000");
+        assertThat(image.clean()).isFalse();
+        assertThat(image.walStart()).isEqualTo(Lsn.parse("0/1F00000"));
+    }
+
+    @Test
+    void aPastPointUsesTheNewestImageAtOrBeforeIt() {
+        Repository repository = Repositories.withRoot(dir, "0/1000028");
+        Timeline main = repository.requireBranch(BranchName.MAIN);
+        Repositories.image(repository, main, "0/4000000", 1, "0/3F00000");
+        RecoveryPlan plan = RecoveryPlan.at(repository, main, new WalPoint(Lsn.parse("0/3000000"), 1));
+        assertThat(plan.image().lsn()).isEqualTo(Lsn.parse("0/1000028"));
+        assertThat(plan.stopBefore()).contains(Lsn.parse("0/3000000"));
+    }
+
+    @Test
+    void aPromotedBranchReplaysToTheEndOfItsWal() {
+        Repository repository = Repositories.withRoot(dir, "0/1000028");
+        Timeline main = repository.requireBranch(BranchName.MAIN);
+        Timeline child = repository.createBranch(new BranchName("child"), main, new WalPoint(Lsn.parse("0/3000000"), 1), null);
+        Repositories.archive(child, "00000002.history");
+        assertThat(RecoveryPlan.latest(repository, child).stopBefore()).isEmpty();
+    }
+
+    @Test
+    void anAncestorLendsOnlyTheTimelineIdsItHadAtTheBranchPoint() {
+        Repository repository = Repositories.withRoot(dir, "0/1000028");
+        Timeline main = repository.requireBranch(BranchName.MAIN);
+        Repositories.archive(main, "000000010000000000000001");
+        Repositories.archive(main, "000000020000000000000003");
+        Timeline child = repository.createBranch(new BranchName("child"), main, new WalPoint(Lsn.parse("0/2000000"), 1), null);
+        Repositories.archive(child, "000000010000000000000001");
+        var files = RecoveryPlan.latest(repository, child).files(repository, t -> Optional.empty());
+        assertThat(files.keySet()).extracting(Object::toString).containsExactly("000000010000000000000001");
+        assertThat(files.values().iterator().next().source()).isEqualTo(child.id());
+    }
+}
