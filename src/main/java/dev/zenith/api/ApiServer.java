@@ -1,6 +1,5 @@
 package dev.zenith.api;
 
-import dev.zenith.storage.FileTrees;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -18,8 +17,9 @@ import dev.zenith.api.model.DaemonStatus;
 import dev.zenith.api.model.Requests;
 import dev.zenith.compute.BranchOperations;
 import dev.zenith.compute.Computes;
-import dev.zenith.compute.StopMode;
 import dev.zenith.compute.PgDistribution;
+import dev.zenith.compute.StopMode;
+import dev.zenith.storage.FileTrees;
 import dev.zenith.storage.Repository;
 import dev.zenith.storage.Timeline;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;

@@ -1,7 +1,6 @@
 package dev.zenith.api;
 
 import dev.zenith.storage.FileTrees;
-import dev.zenith.storage.Repository;
 
 import java.nio.file.Path;
 import java.time.Duration;

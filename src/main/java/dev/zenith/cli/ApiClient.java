@@ -8,11 +8,11 @@ import dev.zenith.api.model.DaemonStatus;
 import dev.zenith.pageserver.Offline;
 
 import java.io.IOException;
-import java.net.ConnectException;
-import java.net.URI;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.ConnectException;
 import java.net.HttpURLConnection;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.Optional;
 

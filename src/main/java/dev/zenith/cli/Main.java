@@ -3,12 +3,12 @@ package dev.zenith.cli;
 import dev.zenith.BranchName;
 import dev.zenith.Lsn;
 import dev.zenith.ZenithException;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;

@@ -1,9 +1,9 @@
 package dev.zenith.cli;
 
-import dev.zenith.api.model.DaemonStatus;
-import dev.zenith.ZenithException;
-import dev.zenith.pageserver.Offline;
 import com.fasterxml.jackson.core.type.TypeReference;
+import dev.zenith.ZenithException;
+import dev.zenith.api.model.DaemonStatus;
+import dev.zenith.pageserver.Offline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;

@@ -1,11 +1,10 @@
 package dev.zenith.compute;
 
+import dev.zenith.api.model.ComputeState;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.snapshots.Unit;
-
-import dev.zenith.api.model.ComputeState;
 
 import java.util.EnumMap;
 import java.util.EnumSet;

@@ -1,10 +1,9 @@
 package dev.zenith.compute;
 
-import dev.zenith.storage.FileTrees;
 import dev.zenith.Lsn;
 import dev.zenith.WalPoint;
+import dev.zenith.storage.FileTrees;
 import dev.zenith.storage.Image;
-import dev.zenith.storage.Repository;
 import dev.zenith.storage.Timeline;
 
 import java.io.IOException;

@@ -1,8 +1,7 @@
 package dev.zenith.compute;
 
-import dev.zenith.storage.FileTrees;
 import dev.zenith.ZenithException;
-import dev.zenith.storage.Repository;
+import dev.zenith.storage.FileTrees;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
@@ -10,7 +9,6 @@ import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.URL;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;

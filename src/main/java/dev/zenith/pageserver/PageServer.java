@@ -2,16 +2,16 @@ package dev.zenith.pageserver;
 
 import dev.zenith.DurationText;
 import dev.zenith.Failpoints;
+import dev.zenith.IdleTimeout;
+import dev.zenith.RepositoryConfig;
 import dev.zenith.ZenithException;
 import dev.zenith.api.ApiServer;
 import dev.zenith.compute.ComputeMetrics;
 import dev.zenith.compute.Computes;
-import dev.zenith.IdleTimeout;
 import dev.zenith.compute.OsUser;
 import dev.zenith.compute.PgDistribution;
 import dev.zenith.proxy.ProxyServer;
 import dev.zenith.storage.Repository;
-import dev.zenith.RepositoryConfig;
 import dev.zenith.storage.StorageMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

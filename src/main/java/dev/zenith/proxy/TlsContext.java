@@ -1,10 +1,8 @@
 package dev.zenith.proxy;
 
-import dev.zenith.ZenithException;
 import dev.zenith.AtomicFiles;
+import dev.zenith.ZenithException;
 
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +15,8 @@ import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
 
 /**
  * The proxy's TLS: a self-signed certificate for localhost and 127.0.0.1, made once per repository by

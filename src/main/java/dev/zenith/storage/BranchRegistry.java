@@ -1,7 +1,7 @@
 package dev.zenith.storage;
 
-import dev.zenith.AtomicFiles;
 import com.fasterxml.jackson.core.type.TypeReference;
+import dev.zenith.AtomicFiles;
 import dev.zenith.BranchName;
 import dev.zenith.Json;
 import dev.zenith.TimelineId;

@@ -1,21 +1,16 @@
 package dev.zenith.storage;
 
-import dev.zenith.RepositoryConfig;
 import dev.zenith.AtomicFiles;
 import dev.zenith.BranchName;
-import dev.zenith.Lsn;
+import dev.zenith.RepositoryConfig;
 import dev.zenith.TimelineId;
 import dev.zenith.WalPoint;
 import dev.zenith.ZenithException;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;

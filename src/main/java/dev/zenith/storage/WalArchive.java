@@ -1,6 +1,7 @@
 package dev.zenith.storage;
 
 import dev.zenith.AtomicFiles;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -1,8 +1,8 @@
 package dev.zenith.it;
 
-import dev.zenith.storage.FileTrees;
 import dev.zenith.BranchName;
 import dev.zenith.Lsn;
+import dev.zenith.storage.FileTrees;
 import dev.zenith.storage.Repository;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;

@@ -42,7 +42,7 @@ class BranchManagementTest {
         String out = z.cli("branch", "delete", "doomed").ok().out();
         assertThat(out).contains("deleted branch doomed, freed ").contains("MiB");
         assertThat(timelineDir).doesNotExist();
-        assertThat(z.cli("pg", "list").ok().out()).doesNotContain(" doomed ");
+        assertThat(z.computesOf("doomed")).isEmpty();
         assertThatThrownBy(() -> z.connectProxy("doomed")).isInstanceOfSatisfying(PSQLException.class,
                 e -> assertThat(e.getSQLState()).isEqualTo("3D000"));
     }

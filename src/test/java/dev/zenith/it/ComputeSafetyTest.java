@@ -6,11 +6,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -24,32 +21,17 @@ class ComputeSafetyTest {
     @Test
     void racingStartsOfOneBranchMakeOnePostgres() throws Exception {
         z.cli("branch", "racy", "main").ok();
-        int clients = 8;
-        CountDownLatch go = new CountDownLatch(1);
         Set<Integer> exits = ConcurrentHashMap.newKeySet();
         Set<String> errors = ConcurrentHashMap.newKeySet();
-        List<Thread> threads = new ArrayList<>();
-        for (int i = 0; i < clients; i++) {
-            threads.add(Thread.ofPlatform().start(() -> {
-                try {
-                    go.await();
-                    Zenith.Result r = z.cli("pg", "start", "racy");
-                    exits.add(r.exit());
-                    errors.add(r.err());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }));
-        }
-        go.countDown();
-        for (Thread t : threads) {
-            t.join();
-        }
+        assertThat(Race.run(8, i -> {
+            Zenith.Result r = z.cli("pg", "start", "racy");
+            exits.add(r.exit());
+            errors.add(r.err());
+        })).isEmpty();
         assertThat(exits).as("exit codes; errors: %s", errors).containsExactly(0);
-        String list = z.cli("pg", "list").ok().out();
-        List<String> racyNodes = list.lines().filter(l -> l.contains(" racy ")).toList();
-        assertThat(racyNodes).as("nodes of branch racy in\n%s", list).hasSize(1);
-        String dataDir = z.repo().resolve("pgdatadirs").resolve(racyNodes.get(0).split("\\s+")[0]).toString();
+        var racyNodes = z.computesOf("racy");
+        assertThat(racyNodes).as("nodes of branch racy").hasSize(1);
+        String dataDir = z.repo().resolve("pgdatadirs").resolve(racyNodes.get(0).path("name").asText()).toString();
         long postmasters = ProcessHandle.allProcesses()
                 .filter(h -> h.info().commandLine().orElse("").endsWith("-D " + dataDir))
                 .filter(h -> h.parent().map(p -> !p.info().command().orElse("").endsWith("postgres")).orElse(true))
@@ -65,8 +47,7 @@ class ComputeSafetyTest {
     @Test
     void postgresNeverRunsAsRoot() throws Exception {
         z.start("main");
-        long pid = z.postmasterPid("pg" + z.cli("pg", "list").ok().out().lines()
-                .filter(l -> l.contains(" main ")).findFirst().orElseThrow().substring(2, 3)).orElseThrow();
+        long pid = z.postmasterPid(z.compute("main").orElseThrow().path("name").asText()).orElseThrow();
         String status = Files.readString(Path.of("/proc/" + pid + "/status"));
         String uid = status.lines().filter(l -> l.startsWith("Uid:")).findFirst().orElseThrow().split("\\s+")[1];
         assertThat(uid).isNotEqualTo("0");

@@ -1,7 +1,7 @@
 package dev.zenith.it;
 
-import dev.zenith.storage.FileTrees;
 import dev.zenith.BranchName;
+import dev.zenith.storage.FileTrees;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,9 +1,9 @@
 package dev.zenith.it;
 
-import dev.zenith.storage.FileTrees;
 import dev.zenith.BranchName;
 import dev.zenith.Json;
 import dev.zenith.Lsn;
+import dev.zenith.storage.FileTrees;
 import dev.zenith.storage.Timeline;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -15,7 +15,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

@@ -12,12 +12,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -80,22 +78,7 @@ class ProxyTest {
         z.cli("branch", "bulk", "main").ok();
         // 4 sessions at once, each 16 MB in and out: more than the relay's buffers and the sockets'
         // queues hold, so both directions go through back pressure on the shared event loop
-        List<Thread> sessions = new ArrayList<>();
-        Map<Integer, Throwable> failures = new ConcurrentHashMap<>();
-        for (int i = 0; i < 4; i++) {
-            int session = i;
-            sessions.add(Thread.ofPlatform().start(() -> {
-                try {
-                    bulkRoundTrip("bulk_" + session, 160_000);
-                } catch (Throwable e) {
-                    failures.put(session, e);
-                }
-            }));
-        }
-        for (Thread t : sessions) {
-            t.join();
-        }
-        assertThat(failures).isEmpty();
+        assertThat(Race.run(4, session -> bulkRoundTrip("bulk_" + session, 160_000))).isEmpty();
     }
 
     private static void bulkRoundTrip(String table, int rows) throws Exception {
@@ -131,28 +114,12 @@ class ProxyTest {
     @Test
     void fiftyClientsRacingToAColdBranchCauseOneStart() throws Exception {
         z.cli("branch", "storm", "main").ok();
-        int clients = 50;
-        CountDownLatch go = new CountDownLatch(1);
         Set<String> startTimes = ConcurrentHashMap.newKeySet();
-        List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
-        List<Thread> threads = new ArrayList<>();
-        for (int i = 0; i < clients; i++) {
-            threads.add(Thread.ofPlatform().start(() -> {
-                try {
-                    go.await();
-                    try (Connection c = z.connectProxy("storm"); Statement s = c.createStatement()) {
-                        startTimes.add(value(s, "SELECT pg_postmaster_start_time()::text"));
-                    }
-                } catch (Throwable t) {
-                    failures.add(t);
-                }
-            }));
-        }
-        go.countDown();
-        for (Thread t : threads) {
-            t.join();
-        }
-        assertThat(failures).isEmpty();
+        assertThat(Race.run(50, i -> {
+            try (Connection c = z.connectProxy("storm"); Statement s = c.createStatement()) {
+                startTimes.add(value(s, "SELECT pg_postmaster_start_time()::text"));
+            }
+        })).isEmpty();
         assertThat(startTimes).hasSize(1);
     }
 
@@ -381,7 +348,7 @@ class ProxyTest {
                 try (Connection c = small.connectProxy("b")) {
                     assertThat(c.isValid(5)).isTrue();
                 }
-                assertThat(small.cli("pg", "list").ok().out()).containsPattern("\\smain\\s+\\S+\\s+suspended");
+                assertThat(small.compute("main").orElseThrow().path("state").asText()).isEqualTo("suspended");
                 try (Connection holdB = small.connect(small.port("b"))) {
                     assertThatThrownBy(() -> small.connectProxy("main")).isInstanceOfSatisfying(PSQLException.class, e -> {
                         assertThat(e.getSQLState()).isEqualTo("53300");
@@ -458,16 +425,7 @@ class ProxyTest {
     }
 
     private static JsonNode node(String branch) {
-        try {
-            for (JsonNode n : Json.MAPPER.readTree(z.cli("pg", "list", "--json").ok().out())) {
-                if (branch.equals(n.path("branch").asText())) {
-                    return n;
-                }
-            }
-        } catch (java.io.IOException e) {
-            throw new AssertionError(e);
-        }
-        throw new AssertionError("no node for " + branch);
+        return z.compute(branch).orElseThrow(() -> new AssertionError("no node for " + branch));
     }
 
     private static String state(String branch) {

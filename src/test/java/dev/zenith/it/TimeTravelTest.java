@@ -218,9 +218,10 @@ class TimeTravelTest {
             }
             try (Connection c = java.sql.DriverManager.getConnection(quick.proxyUrl("branch%3Dmain%40" + lsn))) {
                 assertThat(c.isValid(5)).isTrue();
-                assertThat(quick.cli("pg", "list").ok().out()).contains("main@" + lsn);
+                assertThat(quick.computesOf("main")).anyMatch(n -> n.path("readOnlyAt").asText().equals(lsn));
             }
-            Zenith.waitFor(java.time.Duration.ofSeconds(60), () -> !quick.cli("pg", "list").ok().out().contains("main@"),
+            Zenith.waitFor(java.time.Duration.ofSeconds(60), () -> quick.computesOf("main").stream()
+                            .allMatch(n -> n.path("readOnlyAt").isNull()),
                     "the read-only view to go away");
             assertThat(quick.repo().resolve("pgdatadirs")).isDirectoryNotContaining(p -> p.getFileName().toString().startsWith("ro_"));
         } finally {

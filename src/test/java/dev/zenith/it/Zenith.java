@@ -1,7 +1,9 @@
 package dev.zenith.it;
 
-import dev.zenith.storage.FileTrees;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.zenith.Json;
 import dev.zenith.cli.Main;
+import dev.zenith.storage.FileTrees;
 import dev.zenith.storage.Repository;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -11,6 +13,7 @@ import picocli.CommandLine;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -244,14 +247,30 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
     }
 
     public int port(String branchOrNode) {
-        String list = cli("pg", "list").ok().out();
-        for (String line : list.split("\n")) {
-            String[] cols = line.trim().split("\\s+");
-            if (cols.length >= 3 && (cols[0].equals(branchOrNode) || cols[2].equals(branchOrNode))) {
-                return Integer.parseInt(cols[1].substring(cols[1].indexOf(':') + 1));
-            }
+        return compute(branchOrNode).orElseThrow(() -> new AssertionError("no compute for " + branchOrNode + " in "
+                + computes())).path("port").asInt();
+    }
+
+    /** The compute nodes as {@code zenith pg list --json} shows them. */
+    public List<JsonNode> computes() {
+        try {
+            List<JsonNode> nodes = new ArrayList<>();
+            Json.MAPPER.readTree(cli("pg", "list", "--json").ok().out()).forEach(nodes::add);
+            return nodes;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        throw new AssertionError("no compute for " + branchOrNode + " in:\n" + list);
+    }
+
+    /** A compute by its node name, or the read-write compute of a branch. */
+    public Optional<JsonNode> compute(String branchOrNode) {
+        return computes().stream().filter(n -> n.path("name").asText().equals(branchOrNode)
+                || (n.path("branch").asText().equals(branchOrNode) && n.path("readOnlyAt").isNull())).findFirst();
+    }
+
+    /** The computes serving a branch (its read-write one and read-only views of its past). */
+    public List<JsonNode> computesOf(String branch) {
+        return computes().stream().filter(n -> n.path("branch").asText().equals(branch)).toList();
     }
 
     public Connection connect(int port) throws SQLException {
