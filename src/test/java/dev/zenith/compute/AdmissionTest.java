@@ -53,11 +53,9 @@ class AdmissionTest {
 
     @Test
     void atTheLimitWithNothingIdleTheStartIsRefusedNamingTheLimit() {
-        Repository repository = Repositories.withRoot(dir, "0/1000028");
-        NodeRegistry registry = new NodeRegistry(repository);
         Leases leases = new Leases();
-        Admission admission = new Admission(2, dir.resolve("config.json"), registry, leases);
-        List<ComputeNode> nodes = registered(repository, registry, 3);
+        List<ComputeNode> nodes = new ArrayList<>();
+        Admission admission = admission(2, leases, nodes, 3);
         admission.admit(nodes.get(0), n -> false);
         admission.admit(nodes.get(1), n -> false);
         assertThatThrownBy(() -> admission.admit(nodes.get(2), n -> false)).isInstanceOf(ZenithException.class)
@@ -68,11 +66,9 @@ class AdmissionTest {
 
     @Test
     void aStartThatEndedWithoutRunningFreesItsPlace() {
-        Repository repository = Repositories.withRoot(dir, "0/1000028");
-        NodeRegistry registry = new NodeRegistry(repository);
         Leases leases = new Leases();
-        Admission admission = new Admission(1, dir.resolve("config.json"), registry, leases);
-        List<ComputeNode> nodes = registered(repository, registry, 2);
+        List<ComputeNode> nodes = new ArrayList<>();
+        Admission admission = admission(1, leases, nodes, 2);
         admission.admit(nodes.get(0), n -> false);
         List<ComputeNode> asked = new ArrayList<>();
         assertThatThrownBy(() -> admission.admit(nodes.get(1), asked::add)).isInstanceOf(ZenithException.class);
@@ -83,13 +79,15 @@ class AdmissionTest {
         assertThat(asked).isEmpty();
     }
 
-    private static List<ComputeNode> registered(Repository repository, NodeRegistry registry, int count) {
+    /** Admission under {@code max} over a repository with {@code count} branches, each with a node (added to {@code nodes}). */
+    private Admission admission(int max, Leases leases, List<ComputeNode> nodes, int count) {
+        Repository repository = Repositories.withRoot(dir, "0/1000028");
+        NodeRegistry registry = new NodeRegistry(repository);
         Timeline main = repository.requireBranch(BranchName.MAIN);
-        List<ComputeNode> nodes = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             Timeline t = repository.createBranch(new BranchName("b" + i), main, new WalPoint(Lsn.parse("0/1000028"), 1), null);
             nodes.add(registry.register(t, new BranchName("b" + i), null, null, null));
         }
-        return nodes;
+        return new Admission(max, dir.resolve("config.json"), registry, leases);
     }
 }
