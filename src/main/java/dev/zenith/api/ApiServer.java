@@ -1,15 +1,15 @@
 package dev.zenith.api;
 
+import dev.zenith.compute.DiskUse;
+import dev.zenith.RepositoryConfig;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.zenith.BranchName;
-import dev.zenith.ConnectionString;
 import dev.zenith.Json;
 import dev.zenith.PointInTime;
 import dev.zenith.ZenithException;
 import dev.zenith.api.model.ApiError;
-import dev.zenith.api.model.BranchInfo;
 import dev.zenith.api.model.ComputeState;
 import dev.zenith.api.model.ComputeStatus;
 import dev.zenith.api.model.ConsoleState;
@@ -17,11 +17,7 @@ import dev.zenith.api.model.DaemonStatus;
 import dev.zenith.api.model.Requests;
 import dev.zenith.compute.BranchOperations;
 import dev.zenith.compute.Computes;
-import dev.zenith.compute.PgDistribution;
 import dev.zenith.compute.StopMode;
-import dev.zenith.storage.FileTrees;
-import dev.zenith.storage.Repository;
-import dev.zenith.storage.Timeline;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import org.slf4j.Logger;
@@ -35,13 +31,11 @@ import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.function.ToLongFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -60,31 +54,21 @@ public final class ApiServer implements AutoCloseable {
 
     private final HttpServer server;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-    private final Repository repository;
+    private final DaemonFacts daemon;
     private final Computes computes;
-    private final PgDistribution dist;
-    private final String osUser;
     private final Runnable shutdown;
-    private final List<String> proxyAddresses;
-    private final java.util.function.LongSupplier idleChecks;
     private final EventFeed feed;
-    private final SizeCache sizes = new SizeCache(Duration.ofSeconds(5));
 
-    public ApiServer(InetSocketAddress address, Repository repository, Computes computes, PgDistribution dist, String osUser,
-                     List<String> proxyAddresses, java.util.function.LongSupplier idleChecks, Runnable shutdown) {
-        this.idleChecks = idleChecks;
-        this.proxyAddresses = List.copyOf(proxyAddresses);
-        this.repository = repository;
+    public ApiServer(InetSocketAddress address, DaemonFacts daemon, Computes computes, Runnable shutdown) {
+        this.daemon = daemon;
         this.computes = computes;
-        this.dist = dist;
-        this.osUser = osUser;
         this.shutdown = shutdown;
         try {
             this.server = HttpServer.create(address, 64);
         } catch (BindException e) {
             throw ZenithException.conflict("port " + address.getPort() + " is in use, so the API cannot listen on "
                     + address.getHostString() + ":" + address.getPort(),
-                    "stop the program using it, or set apiPort in " + repository.root().resolve(Repository.CONFIG));
+                    "stop the program using it, or set apiPort in " + daemon.configFile());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot listen on " + address, e);
         }
@@ -135,7 +119,7 @@ public final class ApiServer implements AutoCloseable {
         } catch (RuntimeException e) {
             log.error("{} {} failed", exchange.getRequestMethod(), exchange.getRequestURI(), e);
             respond(exchange, 500, new ApiError("internal error: " + e.getMessage(),
-                    "see " + repository.logsDir().resolve("pageserver.log")));
+                    "see " + daemon.logFile()));
         } finally {
             exchange.close();
         }
@@ -238,7 +222,7 @@ public final class ApiServer implements AutoCloseable {
             case "GET /v1/status":
                 return status();
             case "GET /v1/branches":
-                return branches(FileTrees::sizeOf, computes.list());
+                return computes.branches().list(computes.list(), DiskUse.NOW);
             case "GET /v1/operations":
                 return computes.operations();
             case "POST /v1/branches": {
@@ -263,7 +247,7 @@ public final class ApiServer implements AutoCloseable {
         }
         if (method.equals("GET") && (m = BRANCH.matcher(path)).matches()) {
             BranchName name = BranchName.of(m.group(1));
-            return branches(FileTrees::sizeOf, computes.list()).stream().filter(b -> b.name().equals(name)).findFirst()
+            return computes.branches().list(computes.list(), DiskUse.NOW).stream().filter(b -> b.name().equals(name)).findFirst()
                     .orElseThrow(() -> ZenithException.notFound("branch \"" + name + "\" does not exist",
                             "zenith branch " + name + " main"));
         }
@@ -304,38 +288,18 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private DaemonStatus status() {
-        return new DaemonStatus(ProcessHandle.current().pid(), repository.root().toString(),
-                "127.0.0.1:" + repository.config().apiPort(), proxyAddresses, repository.config().proxyPort(),
-                dist.bin().toString(), dist.version(),
-                osUser, repository.config().superuser(), idleChecks.getAsLong(),
+        RepositoryConfig config = daemon.config();
+        return new DaemonStatus(ProcessHandle.current().pid(), daemon.repository().toString(), "127.0.0.1:" + config.apiPort(),
+                daemon.proxy(), config.proxyPort(), daemon.postgresBin().toString(), daemon.postgresVersion(), daemon.osUser(),
+                config.superuser(), daemon.idleChecks().getAsLong(),
                 computes.list().stream().filter(s -> s.state() == ComputeState.RUNNING).toList());
     }
 
     /** Asks each running compute for its state once: the branches show the same answers. */
     private ConsoleState consoleState() {
         List<ComputeStatus> nodes = computes.list();
-        return new ConsoleState(branches(sizes::sizeOf, nodes), nodes, computes.operations(), repository.config().auth(),
-                repository.config().superuser());
-    }
-
-    private List<BranchInfo> branches(ToLongFunction<Path> sizeOf, List<ComputeStatus> nodes) {
-        Map<String, BranchName> byTimeline = new java.util.HashMap<>();
-        repository.branches().all().forEach((name, id) -> byTimeline.put(id.value(), name));
-        Map<String, ComputeStatus> computeByTimeline = new java.util.HashMap<>();
-        nodes.forEach(c -> computeByTimeline.put(c.timeline().value(), c));
-        return repository.branches().all().entrySet().stream().map(e -> {
-            Timeline t = repository.timeline(e.getValue());
-            var md = t.metadata();
-            ComputeStatus compute = computeByTimeline.get(t.id().value());
-            String last = compute != null && compute.state() == ComputeState.RUNNING ? compute.lsn().toString() : md.lastLsn().toString();
-            return new BranchInfo(e.getKey(), t.id().value(),
-                    md.ancestor() == null ? null : byTimeline.get(md.ancestor().value()),
-                    md.ancestorLsn() == null ? null : md.ancestorLsn().toString(), last, md.createdAt().toString(),
-                    compute == null ? null : compute.name(), compute == null ? "none" : compute.state().toString(),
-                    sizeOf.applyAsLong(t.dir()), compute == null ? 0 : sizeOf.applyAsLong(compute.dataDir()),
-                    ConnectionString.of(repository.config().proxyAddress(), repository.config().proxyPort(),
-                            repository.config().superuser(), e.getKey()).uri());
-        }).toList();
+        return new ConsoleState(computes.branches().list(nodes, DiskUse.RECENT), nodes, computes.operations(),
+                daemon.config().auth(), daemon.config().superuser());
     }
 
     private static <T> T body(HttpExchange exchange, Class<T> type) throws IOException {

@@ -1,6 +1,13 @@
 package dev.zenith.compute;
 
 import dev.zenith.BranchName;
+import dev.zenith.ConnectionString;
+import dev.zenith.RepositoryConfig;
+import dev.zenith.TimelineId;
+import dev.zenith.api.model.BranchInfo;
+import dev.zenith.api.model.ComputeState;
+import dev.zenith.api.model.ComputeStatus;
+import dev.zenith.storage.TimelineMetadata;
 import dev.zenith.PointInTime;
 import dev.zenith.WalPoint;
 import dev.zenith.ZenithException;
@@ -14,11 +21,16 @@ import dev.zenith.storage.Timeline;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.function.ToLongFunction;
 
 /**
  * What changes branches and so may touch their computes: create (at the end of WAL or a past point),
@@ -35,6 +47,7 @@ public final class BranchOperations {
     private final BranchPoints points;
     private final NodeLifecycle lifecycle;
     private final Leases leases;
+    private final SizeCache sizes = new SizeCache(Duration.ofSeconds(5));
 
     BranchOperations(Repository repository, NodeRegistry registry, TimelineLocks locks, BranchPoints points,
                      NodeLifecycle lifecycle, Leases leases) {
@@ -103,6 +116,31 @@ public final class BranchOperations {
     /** Sets a branch's own retention window; null goes back to the repository's. */
     public void setRetention(BranchName name, String window) {
         repository.setRetention(name, window);
+    }
+
+    /**
+     * Every branch as {@code zenith branch} and the console show it, with its compute's state from
+     * {@code computes} (asked once by the caller) and its disk use as fresh as {@code disk} says.
+     */
+    public List<BranchInfo> list(List<ComputeStatus> computes, DiskUse disk) {
+        ToLongFunction<Path> sizeOf = disk == DiskUse.NOW ? FileTrees::sizeOf : sizes::sizeOf;
+        Map<TimelineId, BranchName> names = new HashMap<>();
+        repository.branches().all().forEach((name, id) -> names.put(id, name));
+        Map<TimelineId, ComputeStatus> computeOf = new HashMap<>();
+        computes.stream().filter(c -> c.readOnlyAt() == null).forEach(c -> computeOf.put(c.timeline(), c));
+        RepositoryConfig config = repository.config();
+        return repository.branches().all().entrySet().stream().map(e -> {
+            Timeline t = repository.timeline(e.getValue());
+            TimelineMetadata md = t.metadata();
+            ComputeStatus compute = computeOf.get(t.id());
+            boolean running = compute != null && compute.state() == ComputeState.RUNNING;
+            return new BranchInfo(e.getKey(), t.id().value(), md.ancestor() == null ? null : names.get(md.ancestor()),
+                    md.ancestorLsn() == null ? null : md.ancestorLsn().toString(),
+                    (running ? compute.lsn() : md.lastLsn()).toString(), md.createdAt().toString(),
+                    compute == null ? null : compute.name(), compute == null ? "none" : compute.state().toString(),
+                    sizeOf.applyAsLong(t.dir()), compute == null ? 0 : sizeOf.applyAsLong(compute.dataDir()),
+                    ConnectionString.of(config.proxyAddress(), config.proxyPort(), config.superuser(), e.getKey()).uri());
+        }).toList();
     }
 
     /** Whether a reset keeps the branch's previous state as a branch of its own. */

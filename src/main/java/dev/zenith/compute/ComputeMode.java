@@ -3,7 +3,7 @@ package dev.zenith.compute;
 import dev.zenith.WalPoint;
 
 /** What a compute serves: its branch's latest state, read-write, or a past point of it, read-only. */
-public sealed interface ComputeMode {
+sealed interface ComputeMode {
 
     ComputeMode READ_WRITE = new ReadWrite();
 

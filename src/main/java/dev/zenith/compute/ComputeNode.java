@@ -12,32 +12,32 @@ import dev.zenith.TimelineId;
  * @param startedBy   who started it last, which picks the default idle timeout
  * @param suspended   stopped because it was idle; the next connection resumes it
  */
-public record ComputeNode(String name, TimelineId timeline, int port, boolean wantRunning, String idleTimeout,
+record ComputeNode(String name, TimelineId timeline, int port, boolean wantRunning, String idleTimeout,
                           StartedBy startedBy, boolean suspended, ComputeMode mode) {
 
-    public ComputeNode withWantRunning(boolean want) {
+    ComputeNode withWantRunning(boolean want) {
         return new ComputeNode(name, timeline, port, want, idleTimeout, startedBy, suspended && !want, mode);
     }
 
-    public ComputeNode started(StartedBy by, String timeout) {
+    ComputeNode started(StartedBy by, String timeout) {
         return new ComputeNode(name, timeline, port, true, timeout != null ? timeout : idleTimeout, by, false, mode);
     }
 
     /** The same node serving another timeline of its branch (after a reset); its data directory is gone. */
-    public ComputeNode rebound(TimelineId newTimeline) {
+    ComputeNode rebound(TimelineId newTimeline) {
         return new ComputeNode(name, newTimeline, port, false, idleTimeout, startedBy, false, ComputeMode.READ_WRITE);
     }
 
-    public ComputeNode asSuspended() {
+    ComputeNode asSuspended() {
         return new ComputeNode(name, timeline, port, false, idleTimeout, startedBy, true, mode);
     }
 
-    public boolean isReadOnly() {
+    boolean isReadOnly() {
         return mode.isReadOnly();
     }
 
     /** The idle timeout in force: the node's own, else the repository's when a connection started it, else never. */
-    public IdleTimeout effectiveIdleTimeout(IdleTimeout repositoryDefault) {
+    IdleTimeout effectiveIdleTimeout(IdleTimeout repositoryDefault) {
         if (idleTimeout != null) {
             return IdleTimeout.parse(idleTimeout);
         }

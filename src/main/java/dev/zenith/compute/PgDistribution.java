@@ -34,13 +34,8 @@ public record PgDistribution(Path bin, String version, int major) {
 
     private static final Pattern VERSION = Pattern.compile("\\(PostgreSQL\\) (\\d+)(\\.\\d+)?");
 
-    public Path tool(String name) {
+    Path tool(String name) {
         return bin.resolve(name);
-    }
-
-    /** The installation's root: bin/, lib/, share/. */
-    public Path home() {
-        return bin.getParent();
     }
 
     /**
@@ -109,7 +104,7 @@ public record PgDistribution(Path bin, String version, int major) {
     }
 
     /** Where bundled binaries are unpacked. As root, outside /root so the unprivileged Postgres user can reach it. */
-    public static Path cacheDir() {
+    static Path cacheDir() {
         String explicit = System.getenv("ZENITH_CACHE_DIR");
         if (explicit != null && !explicit.isBlank()) {
             return Path.of(explicit);

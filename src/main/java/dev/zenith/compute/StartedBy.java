@@ -1,7 +1,7 @@
 package dev.zenith.compute;
 
 /** Who started a compute, which decides the idle timeout it gets when it has none of its own. */
-public enum StartedBy {
+enum StartedBy {
     /** A client connecting through the proxy: the repository's idle timeout applies. */
     CONNECTION,
     /** {@code zenith pg start}: runs until stopped. */

@@ -6,6 +6,7 @@ import dev.zenith.IdleTimeout;
 import dev.zenith.RepositoryConfig;
 import dev.zenith.ZenithException;
 import dev.zenith.api.ApiServer;
+import dev.zenith.api.DaemonFacts;
 import dev.zenith.compute.ComputeMetrics;
 import dev.zenith.compute.Computes;
 import dev.zenith.compute.OsUser;
@@ -83,8 +84,10 @@ public final class PageServer implements AutoCloseable {
             this.housekeepingInterval = DurationText.parse(config.housekeepingInterval(), "housekeepingInterval")
                     .orElse(Duration.ofDays(365));
             this.gcInterval = DurationText.parse(config.gcInterval(), "gcInterval").orElse(Duration.ofDays(365 * 100));
-            this.api = new ApiServer(new InetSocketAddress("127.0.0.1", config.apiPort()), repository,
-                    computes, dist, user.name(), proxy.addresses(), idleChecks::get, this::close);
+            this.api = new ApiServer(new InetSocketAddress("127.0.0.1", config.apiPort()),
+                    new DaemonFacts(repository.root(), repository.root().resolve(Repository.CONFIG),
+                            repository.logsDir().resolve("pageserver.log"), config, proxy.addresses(), dist.bin(),
+                            dist.version(), user.name(), idleChecks::get), computes, this::close);
         } catch (RuntimeException e) {
             proxy.close();
             throw e;
@@ -129,7 +132,7 @@ public final class PageServer implements AutoCloseable {
     }
 
     /** The pid of the daemon running on a repository, if any. */
-    public static OptionalLong runningPid(Path root) {
+    static OptionalLong runningPid(Path root) {
         try {
             Path pidFile = root.resolve(PID_FILE);
             if (!Files.exists(pidFile)) {
@@ -142,7 +145,7 @@ public final class PageServer implements AutoCloseable {
         }
     }
 
-    public void awaitStop() throws InterruptedException {
+    void awaitStop() throws InterruptedException {
         stopped.await();
     }
 

@@ -124,7 +124,10 @@ public final class Repository {
         TimelineId id = TimelineId.generate();
         Timeline timeline = newTimeline(new TimelineMetadata(id, null, null, 0, Instant.now(), end.lsn(), end.tli(), null));
         timeline.addImage(stagedDataDir, end);
-        branches.add(BranchName.MAIN, id);
+        if (!branches.add(BranchName.MAIN, id)) {
+            throw ZenithException.conflict("the repository in " + root + " already has a main branch",
+                    "use it as it is, or remove " + root + " to start over");
+        }
         return timeline;
     }
 

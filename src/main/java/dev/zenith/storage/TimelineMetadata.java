@@ -30,11 +30,11 @@ public record TimelineMetadata(TimelineId id, TimelineId ancestor, Lsn ancestorL
         return new WalPoint(lastLsn, lastTli);
     }
 
-    public TimelineMetadata withLast(WalPoint end) {
+    TimelineMetadata withLast(WalPoint end) {
         return new TimelineMetadata(id, ancestor, ancestorLsn, ancestorTli, createdAt, end.lsn(), end.tli(), retention);
     }
 
-    public TimelineMetadata withRetention(String window) {
+    TimelineMetadata withRetention(String window) {
         return new TimelineMetadata(id, ancestor, ancestorLsn, ancestorTli, createdAt, lastLsn, lastTli, window);
     }
 }

@@ -1,4 +1,4 @@
-package dev.zenith.api;
+package dev.zenith.compute;
 
 import dev.zenith.storage.FileTrees;
 
