@@ -1,5 +1,6 @@
 package dev.zenith.compute;
 
+import dev.zenith.PidFile;
 import dev.zenith.ZenithException;
 
 import java.io.IOException;
@@ -60,22 +61,9 @@ final class PgCtl {
 
     /** The postmaster's pid when one is running on this data directory. */
     static OptionalLong postmasterPid(Path dataDir) {
-        Path pidFile = dataDir.resolve("postmaster.pid");
-        try {
-            if (!Files.exists(pidFile)) {
-                return OptionalLong.empty();
-            }
-            List<String> lines = Files.readAllLines(pidFile);
-            if (lines.isEmpty() || lines.get(0).isBlank()) {
-                return OptionalLong.empty();
-            }
-            long pid = Long.parseLong(lines.get(0).trim());
-            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
-                    .filter(h -> h.info().command().map(c -> c.endsWith("postgres")).orElse(true))
-                    .map(h -> OptionalLong.of(pid)).orElse(OptionalLong.empty());
-        } catch (IOException | NumberFormatException e) {
-            return OptionalLong.empty();
-        }
+        return PidFile.liveProcess(dataDir.resolve("postmaster.pid"))
+                .filter(h -> h.info().command().map(c -> c.endsWith("postgres")).orElse(true))
+                .map(h -> OptionalLong.of(h.pid())).orElse(OptionalLong.empty());
     }
 
     private void run(List<String> cmd, Path log, Duration timeout, String failure) {

@@ -2,6 +2,7 @@ package dev.zenith.pageserver;
 
 import dev.zenith.DurationText;
 import dev.zenith.Failpoints;
+import dev.zenith.PidFile;
 import dev.zenith.IdleTimeout;
 import dev.zenith.RepositoryConfig;
 import dev.zenith.ZenithException;
@@ -133,16 +134,7 @@ public final class PageServer implements AutoCloseable {
 
     /** The pid of the daemon running on a repository, if any. */
     static OptionalLong runningPid(Path root) {
-        try {
-            Path pidFile = root.resolve(PID_FILE);
-            if (!Files.exists(pidFile)) {
-                return OptionalLong.empty();
-            }
-            long pid = Long.parseLong(Files.readString(pidFile).trim());
-            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).isPresent() ? OptionalLong.of(pid) : OptionalLong.empty();
-        } catch (IOException | NumberFormatException e) {
-            return OptionalLong.empty();
-        }
+        return PidFile.liveProcess(root.resolve(PID_FILE)).map(h -> OptionalLong.of(h.pid())).orElse(OptionalLong.empty());
     }
 
     void awaitStop() throws InterruptedException {

@@ -2,6 +2,7 @@ package dev.zenith.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.zenith.Json;
+import dev.zenith.PidFile;
 import dev.zenith.cli.Main;
 import dev.zenith.storage.FileTrees;
 import dev.zenith.storage.Repository;
@@ -294,16 +295,7 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
     }
 
     public Optional<Long> daemonPid() {
-        try {
-            Path pidFile = repo.resolve("pageserver.pid");
-            if (!Files.exists(pidFile)) {
-                return Optional.empty();
-            }
-            long pid = Long.parseLong(Files.readString(pidFile).trim());
-            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).map(h -> pid);
-        } catch (IOException | NumberFormatException e) {
-            return Optional.empty();
-        }
+        return PidFile.liveProcess(repo.resolve("pageserver.pid")).map(ProcessHandle::pid);
     }
 
     /** The postmaster pid of a compute node's data directory. */
@@ -369,16 +361,7 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
     }
 
     private static Optional<Long> pidOf(Path dataDir) {
-        try {
-            Path pidFile = dataDir.resolve("postmaster.pid");
-            if (!Files.exists(pidFile)) {
-                return Optional.empty();
-            }
-            long pid = Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
-            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).map(h -> pid);
-        } catch (IOException | RuntimeException e) {
-            return Optional.empty();
-        }
+        return PidFile.liveProcess(dataDir.resolve("postmaster.pid")).map(ProcessHandle::pid);
     }
 
     public static int freePort() {
