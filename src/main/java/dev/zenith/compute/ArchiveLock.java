@@ -4,17 +4,19 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
 
 /**
- * Recoveries read the timelines' images and WAL while garbage collection removes from them: starts
- * share this lock, a collection takes it alone.
+ * Garbage collection decides from a listing of images and WAL what to remove, then removes it:
+ * recoveries (which read them) and new images (which add to them) share this lock, a collection
+ * takes it alone, so none of them happens between its listing and its removals. Lock order: a
+ * timeline's lock before this one.
  */
 final class ArchiveLock {
 
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
 
-    <T> T whileRecovering(Supplier<T> recovery) {
+    <T> T whileUsing(Supplier<T> work) {
         lock.readLock().lock();
         try {
-            return recovery.get();
+            return work.get();
         } finally {
             lock.readLock().unlock();
         }

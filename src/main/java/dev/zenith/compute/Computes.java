@@ -50,7 +50,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         this.sql = new ComputeSql(config.superuser(), password.orElse(null));
         PostgresConfig postgresConfig = new PostgresConfig(user);
         DataDirMaker dataDirs = new DataDirMaker(repository, user);
-        this.images = new Images(repository, registry, locks, sql, dataDirs, operations, user);
+        this.images = new Images(repository, registry, locks, sql, dataDirs, operations, user, archive);
         this.lifecycle = new NodeLifecycle(repository, new PgCtl(dist, user), user, registry, sql, postgresConfig,
                 password.map(p -> new PasswordSwitch(sql, postgresConfig, config.superuser(), p)), dataDirs, images, leases,
                 archive, operations);

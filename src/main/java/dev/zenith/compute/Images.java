@@ -16,7 +16,8 @@ import java.sql.SQLException;
 /**
  * Keeps the WAL a start replays bounded: when a branch has piled up enough WAL since the image a rebuild
  * would start from, a new image is made, of a running compute by online base backup ({@link ImageMaker}),
- * of a cleanly stopped one by keeping its data directory.
+ * of a cleanly stopped one by keeping its data directory. Both under the timeline's lock and the shared
+ * side of the {@link ArchiveLock}.
  */
 final class Images {
 
@@ -29,9 +30,10 @@ final class Images {
     private final DataDirMaker dataDirs;
     private final Operations operations;
     private final OsUser user;
+    private final ArchiveLock archive;
 
     Images(Repository repository, NodeRegistry registry, TimelineLocks locks, ComputeSql sql, DataDirMaker dataDirs,
-           Operations operations, OsUser user) {
+           Operations operations, OsUser user, ArchiveLock archive) {
         this.repository = repository;
         this.registry = registry;
         this.locks = locks;
@@ -39,6 +41,7 @@ final class Images {
         this.dataDirs = dataDirs;
         this.operations = operations;
         this.user = user;
+        this.archive = archive;
     }
 
     /** Whether {@code current} is far enough past where a rebuild starts replaying to be worth an image. */
@@ -52,7 +55,10 @@ final class Images {
             if (node.isReadOnly() || !registry.paths(node).isRunning()) {
                 continue;
             }
-            locks.withLock(node.timeline(), () -> makeIfDue(node, thresholdBytes));
+            locks.withLock(node.timeline(), () -> archive.whileUsing(() -> {
+                makeIfDue(node, thresholdBytes);
+                return null;
+            }));
         }
     }
 
@@ -99,9 +105,12 @@ final class Images {
         if (!control.clean() || !isDue(replayFrom, control.checkpoint().lsn(), threshold)) {
             return;
         }
-        try (Operations.Tracker op = operations.begin("image", node.name(), registry.branchOf(node))) {
-            dataDirs.keepAsImage(node, dataDir, timeline, control.checkpoint(), op);
-        }
+        archive.whileUsing(() -> {
+            try (Operations.Tracker op = operations.begin("image", node.name(), registry.branchOf(node))) {
+                dataDirs.keepAsImage(node, dataDir, timeline, control.checkpoint(), op);
+            }
+            return null;
+        });
         ComputeMetrics.IMAGES_MADE.inc();
         log.info("kept the stopped data directory of {} as an image at {}", node.name(), control.checkpoint().lsn());
     }

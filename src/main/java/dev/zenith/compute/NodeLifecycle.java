@@ -78,7 +78,7 @@ final class NodeLifecycle {
     }
 
     private void recover(ComputeNode node, Timeline timeline) {
-        archive.whileRecovering(() -> {
+        archive.whileUsing(() -> {
             try (Operations.Tracker op = operations.begin("start", node.name(), registry.branchOf(node))) {
                 boolean recovered = startRecovering(node, timeline, op);
                 ComputeMetrics.START_SECONDS.labelValues(recovered ? "recovered" : "cached").observe(op.elapsedNanos() / 1e9);
