@@ -46,7 +46,7 @@ final class DataDirMaker {
         FileTrees.deleteTree(staging);
         try {
             Files.createDirectories(staging);
-            user.own(staging, false);
+            user.own(staging);
             new PgCtl(dist, user).initdb(staging, repository.config().superuser(), repository.logsDir().resolve("initdb.log"));
             Files.writeString(staging.resolve("postgresql.conf"), "\ninclude_if_exists = '" + PostgresConfig.FILE + "'\n",
                     StandardOpenOption.APPEND);
@@ -67,7 +67,7 @@ final class DataDirMaker {
         try {
             Files.createFile(staging.resolve(node.mode().signalFile()));
             AtomicFiles.writeJson(staging.resolve(PLAN_FILE), plan);
-            user.own(staging, true);
+            user.ownTree(staging);
             Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwx------"));
             FileTrees.deleteTree(paths.dataDir());
             AtomicFiles.moveDurably(staging, paths.dataDir());

@@ -59,7 +59,7 @@ final class ImageMaker {
                 tli = Integer.parseUnsignedInt(rs.getString(4).substring(0, 8), 16);
             }
             Files.createDirectories(staging.resolve("pg_wal").resolve("archive_status"));
-            user.own(staging, true);
+            user.ownTree(staging);
             return timeline.addImage(staging, new WalPoint(end, tli));
         } catch (SQLException e) {
             FileTrees.deleteTree(staging);

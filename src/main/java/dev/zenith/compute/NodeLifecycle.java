@@ -101,15 +101,15 @@ final class NodeLifecycle {
         RecoveryPlan plan = DataDirMaker.pendingPlan(node, dataDir);
         if (plan != null) {
             plan.writeRestoreView(repository, paths.restoreDir(), registry::livePgWal);
-            user.own(paths.restoreDir(), true);
+            user.ownTree(paths.restoreDir());
         }
         checkSocketPath(paths);
         config.writeConf(paths, PostgresConfig.zenithConf(node.port(), repository.socketsDir(), node.mode(),
                 timeline.wal().archiveDir(), plan, paths.restoreDir()));
         config.writeHba(paths, repository.config().auth(),
                 PostgresConfig.startingMethod(repository.config().passwordAuth(), node.mode()));
-        user.own(timeline.wal().archiveDir(), false);
-        user.own(repository.socketsDir(), false);
+        user.own(timeline.wal().archiveDir());
+        user.own(repository.socketsDir());
         touch(paths.logFile());
         log.info("starting compute {} on port {}{}", node.name(), node.port(), node.mode() instanceof ComputeMode.ReadOnly r
                 ? " (read-only at " + r.at().lsn() + ")" : plan == null ? "" : " (recovery)");
@@ -250,7 +250,7 @@ final class NodeLifecycle {
             if (!Files.exists(file)) {
                 Files.createFile(file);
             }
-            user.own(file, false);
+            user.own(file);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create " + file, e);
         }

@@ -59,23 +59,29 @@ public record OsUser(String name, int uid, int gid, boolean switched) {
         return wrapped;
     }
 
-    /** Hands a file or tree to this user (no-op when Postgres runs as the current user). */
-    public void own(Path path, boolean recursive) {
+    /** Hands a file or directory to this user (no-op when Postgres runs as the current user). */
+    public void own(Path path) {
         if (!switched) {
             return;
         }
         try {
-            if (recursive) {
-                try (Stream<Path> all = Files.walk(path)) {
-                    for (Path p : all.toList()) {
-                        chown(p);
-                    }
-                }
-            } else {
-                chown(path);
-            }
+            chown(path);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot hand " + path + " to OS user " + name, e);
+        }
+    }
+
+    /** As {@link #own}, for a directory and everything in it. */
+    public void ownTree(Path dir) {
+        if (!switched) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.toList()) {
+                chown(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot hand " + dir + " to OS user " + name, e);
         }
     }
 

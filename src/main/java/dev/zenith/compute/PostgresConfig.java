@@ -92,6 +92,6 @@ final class PostgresConfig {
 
     private void write(Path file, String text) {
         AtomicFiles.write(file, text.getBytes(StandardCharsets.UTF_8));
-        user.own(file, false);
+        user.own(file);
     }
 }
