@@ -37,6 +37,8 @@ final class ComputeSql implements AutoCloseable {
         }
     }
 
+    private static final Duration READY_STEP = Duration.ofMillis(5);
+
     private final InternalConnections internal;
 
     ComputeSql(String superuser, String password) {
@@ -115,15 +117,16 @@ final class ComputeSql implements AutoCloseable {
     }
 
     /**
-     * Waits until a started compute is {@code readiness}. pg_ctl -w returns as soon as a hot standby
-     * accepts connections, before recovery reaches its target; handing the compute out then would show old data.
+     * Waits until a just launched compute is {@code readiness}, asking every {@link #READY_STEP} (a refused
+     * connection costs little): a hot standby accepts connections before recovery reaches its target,
+     * and handing the compute out then would show old data. {@code alive} tells a Postgres that exited.
      */
-    void awaitReady(ComputeNode node, Readiness readiness, BooleanSupplier running, Path logFile, Duration timeout) {
+    void awaitReady(ComputeNode node, Readiness readiness, BooleanSupplier alive, Path logFile, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         SQLException last = null;
         while (System.nanoTime() < deadline) {
-            if (!running.getAsBoolean()) {
-                throw ZenithException.failed("Postgres for " + node.name() + " stopped during recovery: "
+            if (!alive.getAsBoolean()) {
+                throw ZenithException.failed("Postgres for " + node.name() + " exited while starting: "
                         + PgCtl.lastLines(logFile), "see " + logFile);
             }
             try (Connection c = connect(node); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(readiness.sql)) {
@@ -140,7 +143,7 @@ final class ComputeSql implements AutoCloseable {
                 }
                 last = e; // not accepting connections yet
             }
-            Pause.of(Duration.ofMillis(20));
+            Pause.of(READY_STEP);
         }
         throw ZenithException.failed("Postgres for " + node.name() + " did not " + readiness.goal + " in "
                 + timeout.toMinutes() + " minutes" + (last == null ? "" : ": " + last.getMessage()), "see " + logFile);

@@ -114,7 +114,7 @@ final class NodeLifecycle {
         log.info("starting compute {} on port {}{}", node.name(), node.port(), node.mode() instanceof ComputeMode.ReadOnly r
                 ? " (read-only at " + r.at().lsn() + ")" : plan == null ? "" : " (recovery)");
         op.phase("starting Postgres");
-        pgCtl.start(dataDir, paths.logFile(), START_TIMEOUT);
+        Process postgres = pgCtl.launch(dataDir, paths.logFile());
         Failpoints.reach("compute-recovering");
         if (plan != null) {
             trackReplay(node, timeline, plan, op);
@@ -122,7 +122,7 @@ final class NodeLifecycle {
         ComputeSql.Readiness readiness = !node.isReadOnly() ? ComputeSql.Readiness.PROMOTED
                 : plan != null && plan.stopBefore().isPresent() ? ComputeSql.Readiness.PAUSED_AT_TARGET
                 : ComputeSql.Readiness.ACCEPTING;
-        sql.awaitReady(node, readiness, paths::isRunning, paths.logFile(), START_TIMEOUT);
+        sql.awaitReady(node, readiness, postgres::isAlive, paths.logFile(), START_TIMEOUT);
         if (!node.isReadOnly()) {
             passwordSwitch.ifPresent(s -> s.apply(node, paths));
         }

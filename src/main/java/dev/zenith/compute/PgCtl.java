@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 
-/** Runs {@code initdb} and {@code pg_ctl} as the Postgres OS user, each one's output going to a log file. */
+/** Runs {@code initdb}, {@code postgres} and {@code pg_ctl} as the Postgres OS user, each one's output going to a log file. */
 final class PgCtl {
 
     private final PgDistribution dist;
@@ -31,15 +31,22 @@ final class PgCtl {
                 "initdb failed");
     }
 
-    /** Starts the server in a session of its own, so it outlives the daemon; returns once it accepts connections. */
-    void start(Path dataDir, Path log, Duration timeout) {
+    /**
+     * Starts {@code postgres} itself, in a session of its own so it outlives the daemon, its output
+     * appended to the log, and returns at once. {@code pg_ctl start -w} would wait for readiness in
+     * 100 ms steps, most of a resume's time; the caller watches the process and the server instead.
+     */
+    Process launch(Path dataDir, Path log) {
         List<String> cmd = new ArrayList<>();
         if (PgDistribution.isLinux()) {
             cmd.add("setsid");
         }
-        cmd.addAll(user.command(List.of(dist.tool("pg_ctl").toString(), "start", "-w",
-                "-t", Long.toString(timeout.toSeconds()), "-D", dataDir.toString(), "-l", log.toString())));
-        exec(cmd, log, timeout.plusSeconds(30), "Postgres failed to start");
+        cmd.addAll(user.command(List.of(dist.tool("postgres").toString(), "-D", dataDir.toString())));
+        try {
+            return processBuilder(cmd, log).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run " + cmd.get(0), e);
+        }
     }
 
     /** Stops the server: fast shutdown, or immediate if that does not finish in time. True when it stopped cleanly. */
@@ -70,16 +77,21 @@ final class PgCtl {
         exec(user.command(cmd), log, timeout, failure);
     }
 
+    /** A Postgres tool's process: output appended to {@code log}, no input, no PG* variables of ours, the C locale. */
+    private static ProcessBuilder processBuilder(List<String> cmd, Path log) throws IOException {
+        Files.createDirectories(log.getParent());
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        Map<String, String> env = pb.environment();
+        env.keySet().removeIf(k -> k.startsWith("PG"));
+        env.put("LC_ALL", "C");
+        return pb;
+    }
+
     private static void exec(List<String> cmd, Path log, Duration timeout, String failure) {
         try {
-            Files.createDirectories(log.getParent());
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-            Map<String, String> env = pb.environment();
-            env.keySet().removeIf(k -> k.startsWith("PG"));
-            env.put("LC_ALL", "C");
-            Process p = pb.start();
+            Process p = processBuilder(cmd, log).start();
             if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw ZenithException.failed(failure + ": no answer within " + timeout.toSeconds() + " s",
