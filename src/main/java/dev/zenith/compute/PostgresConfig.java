@@ -51,7 +51,10 @@ final class PostgresConfig {
                 .append("port = ").append(port).append('\n')
                 .append("unix_socket_directories = ").append(ComputeSql.quote(socketsDir.toAbsolutePath().toString())).append('\n')
                 .append("fsync = on\n")
-                .append("wal_level = replica\n");
+                .append("wal_level = replica\n")
+                // the archive keeps the WAL: segments renamed for reuse would be a second copy in every data directory
+                .append("wal_recycle = off\n")
+                .append("min_wal_size = 32MB\n");
         if (!mode.isReadOnly()) {
             conf.append("archive_mode = on\n")
                     .append("archive_library = 'basic_archive'\n")

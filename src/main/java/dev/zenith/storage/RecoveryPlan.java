@@ -36,8 +36,22 @@ import java.util.function.Function;
  */
 public record RecoveryPlan(Image image, Optional<Lsn> stopBefore, List<WalSource> sources) {
 
-    /** WAL of one timeline that a recovery may restore: files of Postgres timelines up to {@code maxTli}. */
-    public record WalSource(TimelineId timeline, int maxTli, boolean historyOnly) {
+    /**
+     * WAL of one timeline that a recovery may restore: files of Postgres timelines up to {@code maxTli},
+     * and of segments up to the one after {@code upTo}, the last LSN the recovery reads there (its stop,
+     * or where the chain leaves that timeline; null: all of it). The segment after allows for a record
+     * that starts before {@code upTo} and ends in the next segment; later ones, such as a running
+     * parent's WAL written since the branch point, are never offered.
+     */
+    public record WalSource(TimelineId timeline, int maxTli, boolean historyOnly, Lsn upTo) {
+
+        boolean offers(WalFileName name) {
+            if (name.history()) {
+                return name.tli() <= maxTli;
+            }
+            return !historyOnly && name.tli() <= maxTli
+                    && (upTo == null || name.segmentNumber() <= upTo.value() / WalFileName.SEGMENT_SIZE + 1);
+        }
     }
 
     private record Link(Timeline timeline, int maxTli, Lsn upTo) {
@@ -82,10 +96,14 @@ public record RecoveryPlan(Image image, Optional<Lsn> stopBefore, List<WalSource
             // The image is the state at the point: replay nothing. History files still tell
             // Postgres which timeline ids are taken, so a promotion picks a fresh one.
             return new RecoveryPlan(image, Optional.empty(),
-                    chain.stream().map(l -> new WalSource(l.timeline().id(), l.maxTli(), true)).toList());
+                    chain.stream().map(l -> new WalSource(l.timeline().id(), l.maxTli(), true, l.upTo())).toList());
         }
-        return new RecoveryPlan(image, Optional.ofNullable(stopBefore),
-                chain.stream().map(l -> new WalSource(l.timeline().id(), l.maxTli(), false)).toList());
+        List<WalSource> sources = new ArrayList<>();
+        for (Link l : chain) {
+            Lsn upTo = sources.isEmpty() && stopBefore != null ? stopBefore : l.upTo();
+            sources.add(new WalSource(l.timeline().id(), l.maxTli(), false, upTo));
+        }
+        return new RecoveryPlan(image, Optional.ofNullable(stopBefore), sources);
     }
 
     /** A file recovery may restore, the timeline it comes from, and whether a running compute still writes it. */
@@ -109,7 +127,7 @@ public record RecoveryPlan(Image image, Optional<Lsn> stopBefore, List<WalSource
             names.addAll(partial.keySet());
             names.addAll(live.keySet());
             for (WalFileName name : names) {
-                if (name.tli() > source.maxTli() || (source.historyOnly() && !name.history()) || chosen.containsKey(name)) {
+                if (!source.offers(name) || chosen.containsKey(name)) {
                     continue;
                 }
                 chosen.put(name, archived.containsKey(name) ? new WalFile(archived.get(name), source.timeline(), false)

@@ -29,7 +29,7 @@ class PostgresConfigTest {
     void aReadWriteComputeListensOnLoopbackAndArchivesIntoItsTimeline() {
         String conf = PostgresConfig.zenithConf(55432, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, null, RESTORE);
         assertThat(conf).contains("listen_addresses = '127.0.0.1'\n", "port = 55432\n",
-                "unix_socket_directories = '/repo/sockets'\n", "fsync = on\n", "archive_mode = on\n",
+                "unix_socket_directories = '/repo/sockets'\n", "fsync = on\n", "wal_recycle = off\n", "archive_mode = on\n",
                 "archive_library = 'basic_archive'\n", "basic_archive.archive_directory = '/repo/timelines/t1/wal'\n");
         assertThat(conf).doesNotContain("restore_command", "recovery_target");
     }

@@ -77,6 +77,22 @@ class RecoveryPlanTest {
     }
 
     @Test
+    void aParentsWalAfterTheBranchPointIsNotOffered() {
+        Repository repository = Repositories.withRoot(dir, "0/1000028");
+        Timeline main = repository.requireBranch(BranchName.MAIN);
+        for (int segment = 1; segment <= 6; segment++) {
+            Repositories.archive(main, String.format("0000000100000000%08X", segment));
+        }
+        Timeline child = repository.createBranch(new BranchName("child"), main, new WalPoint(Lsn.parse("0/2000100"), 1), null);
+        var files = RecoveryPlan.latest(repository, child).files(repository, t -> Optional.empty());
+        assertThat(files.keySet()).extracting(Object::toString).as("up to the branch point's segment and the next")
+                .containsExactly("000000010000000000000001", "000000010000000000000002", "000000010000000000000003");
+        var atPoint = RecoveryPlan.at(repository, main, new WalPoint(Lsn.parse("0/4000000"), 1))
+                .files(repository, t -> Optional.empty());
+        assertThat(atPoint.keySet()).extracting(Object::toString).last().isEqualTo("000000010000000000000005");
+    }
+
+    @Test
     void anAncestorLendsOnlyTheTimelineIdsItHadAtTheBranchPoint() {
         Repository repository = Repositories.withRoot(dir, "0/1000028");
         Timeline main = repository.requireBranch(BranchName.MAIN);
