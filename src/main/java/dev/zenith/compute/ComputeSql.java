@@ -38,6 +38,7 @@ final class ComputeSql implements AutoCloseable {
     }
 
     private static final Duration READY_STEP = Duration.ofMillis(5);
+    private static final Duration PROMOTE_WAIT = Duration.ofSeconds(60);
 
     private final InternalConnections internal;
 
@@ -147,6 +148,44 @@ final class ComputeSql implements AutoCloseable {
         }
         throw ZenithException.failed("Postgres for " + node.name() + " did not " + readiness.goal + " in "
                 + timeout.toMinutes() + " minutes" + (last == null ? "" : ": " + last.getMessage()), "see " + logFile);
+    }
+
+    /**
+     * Promotes a compute paused at its recovery target. A triggered promotion writes an end-of-recovery
+     * record and leaves the checkpoint to the background, where ending recovery by itself would make the
+     * first client wait for it.
+     *
+     * <p>A paused recovery looks for the promotion request once a second: it sleeps on a condition
+     * variable that only a resume broadcasts. Resuming and at once requesting the pause again wakes it
+     * to find itself still paused, and it takes the request on that pass. Should it slip out between the
+     * two, recovery just ends as it would with {@code recovery_target_action = promote}: the target is
+     * the same either way, only the checkpoint is waited for.
+     */
+    void promote(ComputeNode node, Path logFile) {
+        long deadline = System.nanoTime() + PROMOTE_WAIT.toNanos();
+        try {
+            value(node, "SELECT pg_promote(false)");
+            while (System.nanoTime() < deadline) {
+                Pause.of(READY_STEP);
+                if ("f".equals(value(node, "SELECT pg_is_in_recovery()"))) {
+                    return;
+                }
+                wake(node);
+            }
+        } catch (SQLException e) {
+            throw ZenithException.failed("cannot promote Postgres for " + node.name() + ": " + e.getMessage(), "see " + logFile);
+        }
+        throw ZenithException.failed("Postgres for " + node.name() + " did not finish its promotion in "
+                + PROMOTE_WAIT.toSeconds() + " s", "see " + logFile);
+    }
+
+    /** Wakes a paused recovery and leaves it paused (see {@link #promote}); harmless once recovery has ended. */
+    private void wake(ComputeNode node) {
+        try {
+            value(node, "SELECT pg_wal_replay_resume(), pg_wal_replay_pause()");
+        } catch (SQLException recoveryEnded) {
+            // promoted meanwhile: "recovery is not in progress"
+        }
     }
 
     /** Sets the superuser's password (SCRAM) on a compute trusting the daemon for now. */

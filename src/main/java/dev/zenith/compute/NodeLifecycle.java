@@ -119,10 +119,18 @@ final class NodeLifecycle {
         if (plan != null) {
             trackReplay(node, timeline, plan, op);
         }
-        ComputeSql.Readiness readiness = !node.isReadOnly() ? ComputeSql.Readiness.PROMOTED
-                : plan != null && plan.stopBefore().isPresent() ? ComputeSql.Readiness.PAUSED_AT_TARGET
-                : ComputeSql.Readiness.ACCEPTING;
-        sql.awaitReady(node, readiness, postgres::isAlive, paths.logFile(), START_TIMEOUT);
+        boolean toTarget = plan != null && plan.stopBefore().isPresent();
+        if (toTarget) {
+            sql.awaitReady(node, ComputeSql.Readiness.PAUSED_AT_TARGET, postgres::isAlive, paths.logFile(), START_TIMEOUT);
+        }
+        if (!node.isReadOnly()) {
+            if (toTarget) {
+                sql.promote(node, paths.logFile());
+            }
+            sql.awaitReady(node, ComputeSql.Readiness.PROMOTED, postgres::isAlive, paths.logFile(), START_TIMEOUT);
+        } else if (!toTarget) {
+            sql.awaitReady(node, ComputeSql.Readiness.ACCEPTING, postgres::isAlive, paths.logFile(), START_TIMEOUT);
+        }
         if (!node.isReadOnly()) {
             passwordSwitch.ifPresent(s -> s.apply(node, paths));
         }

@@ -64,11 +64,14 @@ final class PostgresConfig {
         if (plan != null) {
             conf.append("restore_command = ")
                     .append(ComputeSql.quote("cp \"" + restoreDir.toAbsolutePath() + "/%f\" \"%p\"")).append('\n')
-                    .append("recovery_target_timeline = 'latest'\n")
-                    .append("recovery_target_action = '").append(mode.isReadOnly() ? "pause" : "promote").append("'\n");
+                    .append("recovery_target_timeline = 'latest'\n");
+            // At the target a read-only view stays paused; a read-write compute is then promoted by the daemon
+            // (pg_promote), which checkpoints in the background: recovery_target_action = promote would run an
+            // end-of-recovery checkpoint the first client waits for.
             plan.stopBefore().ifPresent(lsn -> conf
                     .append("recovery_target_lsn = '").append(lsn).append("'\n")
-                    .append("recovery_target_inclusive = off\n"));
+                    .append("recovery_target_inclusive = off\n")
+                    .append("recovery_target_action = 'pause'\n"));
         }
         return conf.toString();
     }
