@@ -55,11 +55,13 @@ class PostgresConfigTest {
     }
 
     @Test
-    void readWritePromotesAtTheTargetAndReadOnlyPauses() {
-        assertThat(PostgresConfig.zenithConf(1, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, plan(null), RESTORE))
-                .contains("recovery_target_action = 'promote'\n");
+    void everyComputePausesAtItsTargetForTheDaemonToPromote() {
+        assertThat(PostgresConfig.zenithConf(1, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, plan("0/3000000"), RESTORE))
+                .contains("recovery_target_action = 'pause'\n").doesNotContain("'promote'");
         assertThat(PostgresConfig.zenithConf(1, SOCKETS, READ_ONLY, ARCHIVE, plan("0/3000000"), RESTORE))
                 .contains("recovery_target_action = 'pause'\n");
+        assertThat(PostgresConfig.zenithConf(1, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, plan(null), RESTORE))
+                .as("recovery to the end of WAL has no target to act at").doesNotContain("recovery_target_action");
     }
 
     @Test
