@@ -83,8 +83,6 @@ final class InitCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Path root = Main.repoRoot(spec);
         init(root, out);
-        out.println("created main branch");
-        out.println("new zenith repository was created in " + Main.display(root));
         out.flush();
         return 0;
     }
@@ -127,6 +125,9 @@ final class InitCommand implements Callable<Integer> {
         if (password != null) {
             AuthCommand.printPassword(out, repository, password, passwordFile);
         }
+        out.println("created main branch");
+        out.println("new zenith repository was created in " + Main.display(root));
+        out.println("file system: " + StatusCommand.describe(repository.fileSystem()));
     }
 
     private static boolean isEmptyDirectory(Path dir) {

@@ -31,8 +31,6 @@ final class StartCommand implements Callable<Integer> {
         Path root = Main.repoRoot(spec);
         if (!Offline.exists(root)) {
             init.init(root, out);
-            out.println("created main branch");
-            out.println("new zenith repository was created in " + Main.display(root));
         }
         Offline repository = Offline.open(root);
         if (repository.daemonPid().isEmpty()) {

@@ -3,6 +3,7 @@ package dev.zenith.cli;
 import dev.zenith.Json;
 import dev.zenith.api.model.ComputeStatus;
 import dev.zenith.api.model.DaemonStatus;
+import dev.zenith.api.model.FileSystemInfo;
 import dev.zenith.pageserver.Offline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -26,6 +27,11 @@ final class StatusCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
 
+    /** {@code xfs (copy-on-write: ...)}: the kind, and what a started branch costs there. */
+    static String describe(FileSystemInfo fs) {
+        return fs.type() + " (" + fs.branchCost(Bytes.human(fs.imageBytes())) + ")";
+    }
+
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
@@ -37,11 +43,13 @@ final class StatusCommand implements Callable<Integer> {
             all.put("repository", root.toString());
             all.put("running", daemon != null);
             all.put("pageserver", daemon);
+            all.put("fileSystem", repository.fileSystem());
             out.println(Json.MAPPER.writeValueAsString(all));
             out.flush();
             return 0;
         }
         out.println("repository:  " + Main.display(root) + " (" + repository.branchCount() + " branches)");
+        out.println("file system: " + describe(repository.fileSystem()));
         if (daemon == null) {
             out.println("pageserver:  not running (zenith pageserver start)");
             out.println("postgres:    " + (repository.config().pgBin() == null ? "bundled PostgreSQL" : repository.config().pgBin()));

@@ -2,11 +2,14 @@ package dev.zenith.pageserver;
 
 import dev.zenith.BranchName;
 import dev.zenith.RepositoryConfig;
+import dev.zenith.api.model.FileSystemInfo;
 import dev.zenith.compute.Computes;
 import dev.zenith.compute.OsUser;
 import dev.zenith.compute.PgDistribution;
+import dev.zenith.storage.CloneProbe;
 import dev.zenith.storage.FileTrees;
 import dev.zenith.storage.Repository;
+import dev.zenith.storage.Timeline;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -95,6 +98,13 @@ public final class Offline {
 
     public int branchCount() {
         return repository.branches().all().size();
+    }
+
+    /** The repository's file system: its kind, whether it clones, and what a started branch copies without clones. */
+    public FileSystemInfo fileSystem() {
+        long image = repository.branch(BranchName.MAIN).flatMap(Timeline::newestImage)
+                .map(i -> FileTrees.sizeOf(i.dataDir())).orElse(0L);
+        return new FileSystemInfo(CloneProbe.type(repository.root()), CloneProbe.clones(repository.tmpDir()), image);
     }
 
     /** The superuser's password, in password mode. */

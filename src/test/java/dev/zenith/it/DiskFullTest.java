@@ -3,14 +3,10 @@ package dev.zenith.it;
 import dev.zenith.compute.OsUser;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -27,9 +23,7 @@ class DiskFullTest {
     @Test
     void aFullDiskStopsWritesLosesNothingAndRecoversWhenSpaceReturns() throws Exception {
         assumeTrue(OsUser.currentUid() == 0, "mounting a small file system needs root");
-        Path mount = Files.createTempDirectory(Path.of("/tmp"), "zt-full");
-        run("mount", "-t", "tmpfs", "-o", "size=200m,mode=755", "tmpfs", mount.toString());
-        try (Zenith z = Zenith.in(mount)) {
+        try (Mount mount = Mount.tmpfs("200m"); Zenith z = Zenith.in(mount.dir())) {
             z.init().ok();
             z.cli("pageserver", "start").ok();
             try (Ledger ledger = new Ledger(z, () -> z.connectProxy("main"), "ledger")) {
@@ -49,7 +43,7 @@ class DiskFullTest {
                 int acknowledged = ledger.acknowledged();
                 assertThat(acknowledged).isPositive();
 
-                run("mount", "-o", "remount,size=2g", mount.toString());
+                mount.remount("size=2g");
                 Zenith.waitFor(Duration.ofSeconds(120), () -> {
                     try {
                         return ledger.lost(() -> z.connectProxy("main")) == 0;
@@ -62,16 +56,6 @@ class DiskFullTest {
                 System.out.println("disk full: filler stopped with " + fillerStopped.get().getSQLState() + " "
                         + fillerStopped.get().getMessage() + "; " + acknowledged + " commits acknowledged before, 0 lost");
             }
-        } finally {
-            run("umount", "-l", mount.toString());
-            Files.deleteIfExists(mount);
         }
-    }
-
-    private static void run(String... command) throws Exception {
-        Process p = new ProcessBuilder(List.of(command)).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(String.join(" ", command) + ": " + out).isZero();
     }
 }
