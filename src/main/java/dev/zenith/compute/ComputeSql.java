@@ -25,6 +25,8 @@ final class ComputeSql implements AutoCloseable {
         PROMOTED("SELECT NOT pg_is_in_recovery()", "finish recovery"),
         /** A read-only view's replay has paused at its target. */
         PAUSED_AT_TARGET("SELECT pg_get_wal_replay_pause_state() = 'paused'", "reach its point"),
+        /** Recovery has ended by itself (no target) or paused at its target, waiting to be promoted. */
+        RECOVERED("SELECT NOT pg_is_in_recovery() OR pg_get_wal_replay_pause_state() = 'paused'", "finish its recovery"),
         /** Nothing to wait for beyond accepting connections. */
         ACCEPTING("SELECT true", "accept connections");
 
@@ -164,6 +166,9 @@ final class ComputeSql implements AutoCloseable {
     void promote(ComputeNode node, Path logFile) {
         long deadline = System.nanoTime() + PROMOTE_WAIT.toNanos();
         try {
+            if ("f".equals(value(node, "SELECT pg_is_in_recovery()"))) {
+                return;
+            }
             value(node, "SELECT pg_promote(false)");
             while (System.nanoTime() < deadline) {
                 Pause.of(READY_STEP);

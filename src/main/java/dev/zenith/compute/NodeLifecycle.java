@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 /**
  * Starts, stops, settles and destroys one node's Postgres. Every method runs while its caller holds the
@@ -119,20 +120,11 @@ final class NodeLifecycle {
         if (plan != null) {
             trackReplay(node, timeline, plan, op);
         }
-        boolean toTarget = plan != null && plan.stopBefore().isPresent();
-        if (toTarget) {
-            sql.awaitReady(node, ComputeSql.Readiness.PAUSED_AT_TARGET, postgres::isAlive, paths.logFile(), START_TIMEOUT);
-        }
         if (!node.isReadOnly()) {
-            if (toTarget) {
-                sql.promote(node, paths.logFile());
-            }
-            sql.awaitReady(node, ComputeSql.Readiness.PROMOTED, postgres::isAlive, paths.logFile(), START_TIMEOUT);
-        } else if (!toTarget) {
-            sql.awaitReady(node, ComputeSql.Readiness.ACCEPTING, postgres::isAlive, paths.logFile(), START_TIMEOUT);
-        }
-        if (!node.isReadOnly()) {
-            passwordSwitch.ifPresent(s -> s.apply(node, paths));
+            finishStart(node, paths, postgres::isAlive);
+        } else {
+            sql.awaitReady(node, plan != null && plan.stopBefore().isPresent() ? ComputeSql.Readiness.PAUSED_AT_TARGET
+                    : ComputeSql.Readiness.ACCEPTING, postgres::isAlive, paths.logFile(), START_TIMEOUT);
         }
         leases.restartClock(node.name());
         if (plan != null && !node.isReadOnly()) {
@@ -145,6 +137,18 @@ final class NodeLifecycle {
         }
         registry.save(node.withWantRunning(true));
         return recovering;
+    }
+
+    /**
+     * Brings a started read-write compute to where it can be handed out: its recovery over, by itself or
+     * by promotion once paused at its target (never earlier: it would miss what precedes the target),
+     * and in password mode the password required. Also finishes a start the daemon died in.
+     */
+    private void finishStart(ComputeNode node, NodePaths paths, BooleanSupplier alive) {
+        sql.awaitReady(node, ComputeSql.Readiness.RECOVERED, alive, paths.logFile(), START_TIMEOUT);
+        sql.promote(node, paths.logFile());
+        sql.awaitReady(node, ComputeSql.Readiness.PROMOTED, alive, paths.logFile(), START_TIMEOUT);
+        passwordSwitch.ifPresent(s -> s.apply(node, paths));
     }
 
     /** Stops a node cleanly, saves the end of its WAL, and keeps its data directory as an image when one is due. */
@@ -199,6 +203,9 @@ final class NodeLifecycle {
         NodePaths paths = registry.paths(node);
         if (paths.isRunning()) {
             log.info("adopted running compute {} (pid {})", node.name(), paths.pid().orElse(-1));
+            if (!node.isReadOnly()) {
+                finishStart(node, paths, paths::isRunning);
+            }
         } else if (node.isReadOnly()) {
             destroy(node, timeline);
         } else {
