@@ -27,9 +27,10 @@ median() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'; }
 
 # A repository in a fresh directory that the Postgres OS user can enter, with the pageserver running.
-# Sets BENCH_TMP, REPO, API_PORT, PROXY_PORT; stops everything on exit.
+# Sets BENCH_TMP, REPO, API_PORT, PROXY_PORT; stops everything on exit. BENCH_PARENT picks the
+# directory (and so the file system) it is made in; /tmp by default.
 start_repo() {
-  BENCH_TMP=$(mktemp -d /tmp/zenith-bench.XXXXXX)
+  BENCH_TMP=$(mktemp -d "${BENCH_PARENT:-/tmp}/zenith-bench.XXXXXX")
   chmod 755 "$BENCH_TMP"
   REPO="$BENCH_TMP/.zenith"
   API_PORT=$(free_port)

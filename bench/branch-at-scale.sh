@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Branches at real sizes (issue 13). A parent of SIZE_MB (pgbench) is stopped cleanly; BRANCHES branches are
+# made and each gets one connection (first connect timed), then a scattered 1% update and a clean stop.
+# Disk is read from the file system's own accounting (df), before and after, per branch. Then the first
+# connect to a branch of a *running* parent with WAL since its image, and whether it waited on an
+# end-of-recovery checkpoint. On the repository's own file system and, as root with xfsprogs and
+# btrfs-progs, on XFS and btrfs loop files.
+# Goals: first connect under 200 ms on XFS/btrfs at any size; a new started branch under 20 MB there;
+# after the update and a stop under 1.0x the database per branch on XFS (1.6x on ext4).
+# Usage: bench/branch-at-scale.sh [SIZE_MB] [BRANCHES]   (default: 300 5)
+. "$(dirname "$0")/lib.sh"
+need psql pgbench
+SIZE_MB=${1:-300}
+BRANCHES=${2:-5}
+
+used_mb() { df -BM --output=used "$1" | tail -1 | tr -dc 0-9; }
+
+# measure LABEL: the whole run in a repository under $BENCH_PARENT; prints one table row
+measure() (
+  start_repo --idle-timeout never
+  mount_point=$(df --output=target "$BENCH_TMP" | tail -1)
+  fs=$(df -T "$BENCH_TMP" | awk 'NR==2 {print $2}')
+  proxy_psql main "SELECT 1" >/dev/null
+  port=$(compute_port main)
+  pgbench -h 127.0.0.1 -p "$port" -U "$(whoami)" -i -q -s $(( SIZE_MB / 15 + 1 )) postgres >/dev/null 2>&1
+  psql "host=127.0.0.1 port=$port dbname=postgres user=$(whoami)" -qc "VACUUM" >/dev/null
+  db_mb=$(proxy_psql main "SELECT pg_database_size('postgres') / 1048576")
+  z pg stop main >/dev/null
+  sync; before=$(used_mb "$mount_point")
+  firsts=()
+  for i in $(seq "$BRANCHES"); do
+    z branch "b$i" main >/dev/null
+    t=$(now_ns); proxy_psql "b$i" "SELECT 1" >/dev/null; firsts+=("$(ms_since "$t")")
+  done
+  sync; started=$(used_mb "$mount_point")
+  for i in $(seq "$BRANCHES"); do
+    proxy_psql "b$i" "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid % 100 = 0" >/dev/null
+    z pg stop "b$i" >/dev/null
+  done
+  sync; updated=$(used_mb "$mount_point")
+  # a branch of a running parent with WAL since its image
+  proxy_psql main "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid % 10 = 0" >/dev/null
+  t=$(now_ns); z branch running main >/dev/null; proxy_psql running "SELECT 1" >/dev/null; running_ms=$(ms_since "$t")
+  node=$(z pg list --json | python3 -c "import json,sys; print(next(n['name'] for n in json.load(sys.stdin) if n['branch']=='running'))")
+  waits=$(grep -c "end-of-recovery immediate wait" "$REPO/logs/compute-$node.log" || true)
+  sync; total=$(used_mb "$mount_point")
+  echo "| $1 ($fs) | $db_mb MB | $(median "${firsts[@]}") (${firsts[*]}) | $(( (started - before) / BRANCHES )) MB | $(( (updated - before) / BRANCHES )) MB | $total MB | $running_ms ms, $waits checkpoint waits |"
+)
+
+rows="$(measure "repository's own file system")"
+loops=()
+cleanup_loops() { for m in "${loops[@]}"; do umount -l "$m" 2>/dev/null || true; rm -rf "$m" "$m.img"; done; }
+trap cleanup_loops EXIT
+if [ "$(id -u)" = 0 ]; then
+  for fs in xfs btrfs; do
+    command -v "mkfs.$fs" >/dev/null 2>&1 || { echo "bench: mkfs.$fs is missing (apt-get install xfsprogs btrfs-progs); skipping $fs" >&2; continue; }
+    m=$(mktemp -d "/tmp/zenith-$fs.XXXXXX"); loops+=("$m")
+    truncate -s $(( SIZE_MB * (BRANCHES + 4) * 3 + 4096 ))M "$m.img"
+    if [ "$fs" = xfs ]; then mkfs.xfs -q -m reflink=1 "$m.img"; else mkfs.btrfs -q "$m.img"; fi
+    mount -o loop "$m.img" "$m"; chmod 755 "$m"
+    rows="$rows
+$(BENCH_PARENT="$m" measure "loop file")"
+  done
+else
+  echo "bench: XFS and btrfs need root to mount loop files; measuring the repository's own file system only" >&2
+fi
+table="| file system | parent database | first connect to a new branch, median ms (all) | disk per new started branch | disk per branch after the 1% update and a stop | whole file system at the end | branch of a running parent: first connect |
+| --- | --- | --- | --- | --- | --- | --- |
+$rows
+
+$BRANCHES branches of a $SIZE_MB MB pgbench database; disk from df (the file system's own accounting, shared extents
+counted once). The running parent had a scattered 10% update since its last image."
+echo "$table"
+BENCH_TMP=/tmp
+{
+  echo
+  echo "### Branches at real sizes ($(date -u +%Y-%m-%dT%H:%MZ))"
+  echo
+  echo "Machine: $(machine). zenith $(git -C "$ROOT" rev-parse --short HEAD)."
+  echo
+  echo "$table"
+} >> "$RESULTS"
+echo "results appended to docs/BENCHMARKS.md"
