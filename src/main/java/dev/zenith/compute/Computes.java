@@ -8,6 +8,7 @@ import dev.zenith.ZenithException;
 import dev.zenith.api.model.ComputeStatus;
 import dev.zenith.api.model.GcResult;
 import dev.zenith.api.model.OperationInfo;
+import dev.zenith.storage.CloneProbe;
 import dev.zenith.storage.Repository;
 import dev.zenith.storage.Timeline;
 import org.slf4j.Logger;
@@ -53,7 +54,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         this.images = new Images(repository, registry, locks, sql, dataDirs, operations, user, archive);
         this.lifecycle = new NodeLifecycle(repository, new PgCtl(dist, user), user, registry, sql, postgresConfig,
                 password.map(p -> new PasswordSwitch(sql, postgresConfig, config.superuser(), p)), dataDirs, images, leases,
-                archive, operations);
+                archive, operations, CloneProbe.clones(repository.tmpDir()) ? FileCopies.CLONE : FileCopies.WRITE);
         this.admission = new Admission(config.maxComputes(), repository.root().resolve(Repository.CONFIG), registry, leases);
         this.suspender = new Suspender(repository, registry, locks, leases, sql, lifecycle);
         BranchPoints points = new BranchPoints(repository, registry, sql, lifecycle);

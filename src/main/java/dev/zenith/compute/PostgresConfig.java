@@ -44,7 +44,8 @@ final class PostgresConfig {
     }
 
     /** {@code zenith.conf}; {@code plan} is null when the data directory has nothing left to recover. */
-    static String zenithConf(int port, Path socketsDir, ComputeMode mode, Path archiveDir, RecoveryPlan plan, Path restoreDir) {
+    static String zenithConf(int port, Path socketsDir, ComputeMode mode, Path archiveDir, RecoveryPlan plan, Path restoreDir,
+                             FileCopies copies) {
         StringBuilder conf = new StringBuilder()
                 .append("# Written by zenith before every start; put your own settings in postgresql.conf.\n")
                 .append("listen_addresses = '127.0.0.1'\n")
@@ -55,15 +56,18 @@ final class PostgresConfig {
                 // the archive keeps the WAL: segments renamed for reuse would be a second copy in every data directory
                 .append("wal_recycle = off\n")
                 .append("min_wal_size = 32MB\n");
+        if (copies == FileCopies.CLONE) {
+            // a new segment is a sparse file instead of 16 MB of zeros, as Postgres advises for copy-on-write file systems
+            conf.append("wal_init_zero = off\n");
+        }
         if (!mode.isReadOnly()) {
-            conf.append("archive_mode = on\n")
-                    .append("archive_library = 'basic_archive'\n")
-                    .append("basic_archive.archive_directory = ")
-                    .append(ComputeSql.quote(archiveDir.toAbsolutePath().toString())).append('\n');
+            conf.append("archive_mode = on\n").append(archiving(archiveDir.toAbsolutePath().toString(), copies));
         }
         if (plan != null) {
+            // --reflink=auto: a restored segment shares the archive's blocks where the file system clones
             conf.append("restore_command = ")
-                    .append(ComputeSql.quote("cp \"" + restoreDir.toAbsolutePath() + "/%f\" \"%p\"")).append('\n')
+                    .append(ComputeSql.quote((PgDistribution.isLinux() ? "cp --reflink=auto \"" : "cp \"")
+                            + restoreDir.toAbsolutePath() + "/%f\" \"%p\"")).append('\n')
                     .append("recovery_target_timeline = 'latest'\n");
             // At the target a read-only view stays paused; a read-write compute is then promoted by the daemon
             // (pg_promote), which checkpoints in the background: recovery_target_action = promote would run an
@@ -74,6 +78,25 @@ final class PostgresConfig {
                     .append("recovery_target_action = 'pause'\n"));
         }
         return conf.toString();
+    }
+
+    /**
+     * How Postgres archives its WAL into the timeline. {@code basic_archive} copies bytes; where the file
+     * system clones, an {@code archive_command} copies by reflink, so a segment the archive shares with
+     * {@code pg_wal} (or a sparse {@code .partial}) takes its blocks once. It keeps basic_archive's
+     * guarantees: a file already archived with the same contents is success, with other contents a
+     * failure; the copy goes to a temporary name, is synced, renamed, and the directory synced. A
+     * directory the shell would read specially keeps basic_archive.
+     */
+    static String archiving(String archiveDir, FileCopies copies) {
+        if (copies == FileCopies.CLONE && PgDistribution.isLinux() && archiveDir.chars().noneMatch(c -> "\"$`\\".indexOf(c) >= 0)) {
+            String target = "\"" + archiveDir + "/%f\"";
+            String temp = "\"" + archiveDir + "/%f.tmp\"";
+            return "archive_command = " + ComputeSql.quote("if [ -f " + target + " ]; then cmp -s \"%p\" " + target
+                    + "; else cp --reflink=auto \"%p\" " + temp + " && sync " + temp + " && mv " + temp + " " + target
+                    + " && sync \"" + archiveDir + "\"; fi") + "\n";
+        }
+        return "archive_library = 'basic_archive'\nbasic_archive.archive_directory = " + ComputeSql.quote(archiveDir) + "\n";
     }
 
     /** {@code pg_hba.conf}: {@code method} for every user and database on the Unix socket and loopback. */

@@ -27,7 +27,7 @@ class PostgresConfigTest {
 
     @Test
     void aReadWriteComputeListensOnLoopbackAndArchivesIntoItsTimeline() {
-        String conf = PostgresConfig.zenithConf(55432, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, null, RESTORE);
+        String conf = PostgresConfig.zenithConf(55432, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, null, RESTORE, FileCopies.WRITE);
         assertThat(conf).contains("listen_addresses = '127.0.0.1'\n", "port = 55432\n",
                 "unix_socket_directories = '/repo/sockets'\n", "fsync = on\n", "wal_recycle = off\n", "archive_mode = on\n",
                 "archive_library = 'basic_archive'\n", "basic_archive.archive_directory = '/repo/timelines/t1/wal'\n");
@@ -36,37 +36,61 @@ class PostgresConfigTest {
 
     @Test
     void aReadOnlyViewArchivesNothing() {
-        String conf = PostgresConfig.zenithConf(55433, SOCKETS, READ_ONLY, ARCHIVE, plan("0/3000000"), RESTORE);
+        String conf = PostgresConfig.zenithConf(55433, SOCKETS, READ_ONLY, ARCHIVE, plan("0/3000000"), RESTORE, FileCopies.WRITE);
         assertThat(conf).doesNotContain("archive_mode", "basic_archive");
     }
 
     @Test
     void aPlanThatStopsSetsAnExclusiveLsnTarget() {
-        String conf = PostgresConfig.zenithConf(55432, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, plan("0/3000000"), RESTORE);
-        assertThat(conf).contains("restore_command = 'cp \"/repo/restore/pg1/%f\" \"%p\"'\n",
+        String conf = PostgresConfig.zenithConf(55432, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, plan("0/3000000"), RESTORE, FileCopies.WRITE);
+        String cp = PgDistribution.isLinux() ? "cp --reflink=auto" : "cp";
+        assertThat(conf).contains("restore_command = '" + cp + " \"/repo/restore/pg1/%f\" \"%p\"'\n",
                 "recovery_target_timeline = 'latest'\n", "recovery_target_lsn = '0/3000000'\n",
                 "recovery_target_inclusive = off\n");
     }
 
     @Test
     void aPlanToTheEndSetsNoTarget() {
-        String conf = PostgresConfig.zenithConf(55432, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, plan(null), RESTORE);
+        String conf = PostgresConfig.zenithConf(55432, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, plan(null), RESTORE, FileCopies.WRITE);
         assertThat(conf).contains("restore_command").doesNotContain("recovery_target_lsn", "recovery_target_inclusive");
     }
 
     @Test
     void everyComputePausesAtItsTargetForTheDaemonToPromote() {
-        assertThat(PostgresConfig.zenithConf(1, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, plan("0/3000000"), RESTORE))
+        assertThat(PostgresConfig.zenithConf(1, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, plan("0/3000000"), RESTORE, FileCopies.WRITE))
                 .contains("recovery_target_action = 'pause'\n").doesNotContain("'promote'");
-        assertThat(PostgresConfig.zenithConf(1, SOCKETS, READ_ONLY, ARCHIVE, plan("0/3000000"), RESTORE))
+        assertThat(PostgresConfig.zenithConf(1, SOCKETS, READ_ONLY, ARCHIVE, plan("0/3000000"), RESTORE, FileCopies.WRITE))
                 .contains("recovery_target_action = 'pause'\n");
-        assertThat(PostgresConfig.zenithConf(1, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, plan(null), RESTORE))
+        assertThat(PostgresConfig.zenithConf(1, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, plan(null), RESTORE, FileCopies.WRITE))
                 .as("recovery to the end of WAL has no target to act at").doesNotContain("recovery_target_action");
     }
 
     @Test
+    void onAFileSystemThatClonesNewWalSegmentsAreSparse() {
+        assertThat(PostgresConfig.zenithConf(1, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, null, RESTORE, FileCopies.CLONE))
+                .contains("wal_init_zero = off\n");
+        assertThat(PostgresConfig.zenithConf(1, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, null, RESTORE, FileCopies.WRITE))
+                .doesNotContain("wal_init_zero");
+    }
+
+    @Test
+    void whereTheFileSystemClonesWalIsArchivedByReflinkWithBasicArchivesGuarantees() {
+        String conf = PostgresConfig.archiving("/repo/wal", FileCopies.CLONE);
+        if (PgDistribution.isLinux()) {
+            assertThat(conf).startsWith("archive_command = 'if [ -f \"/repo/wal/%f\" ]; then cmp -s \"%p\" \"/repo/wal/%f\";")
+                    .contains("cp --reflink=auto \"%p\" \"/repo/wal/%f.tmp\" && sync \"/repo/wal/%f.tmp\"")
+                    .contains("mv \"/repo/wal/%f.tmp\" \"/repo/wal/%f\" && sync \"/repo/wal\"; fi'")
+                    .doesNotContain("basic_archive");
+        }
+        assertThat(PostgresConfig.archiving("/repo/wal", FileCopies.WRITE))
+                .isEqualTo("archive_library = 'basic_archive'\nbasic_archive.archive_directory = '/repo/wal'\n");
+        assertThat(PostgresConfig.archiving("/repo/$HOME/wal", FileCopies.CLONE)).as("a path the shell would expand")
+                .startsWith("archive_library = 'basic_archive'");
+    }
+
+    @Test
     void quotesInPathsAreDoubled() {
-        String conf = PostgresConfig.zenithConf(1, Path.of("/it's/sockets"), ComputeMode.READ_WRITE, ARCHIVE, null, RESTORE);
+        String conf = PostgresConfig.zenithConf(1, Path.of("/it's/sockets"), ComputeMode.READ_WRITE, ARCHIVE, null, RESTORE, FileCopies.WRITE);
         assertThat(conf).contains("unix_socket_directories = '/it''s/sockets'\n");
     }
 
