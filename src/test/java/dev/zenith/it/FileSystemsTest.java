@@ -83,13 +83,7 @@ class FileSystemsTest {
     private static void comesBackFromTheArchiveAlone(Zenith z) throws Exception {
         int port = z.port("b");
         z.execute(port, "CREATE TABLE kept AS SELECT g FROM generate_series(1, 1000) g", "SELECT pg_switch_wal()");
-        Zenith.waitFor(java.time.Duration.ofSeconds(60), () -> {
-            try {
-                return z.queryLong(port, "SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'") == 0;
-            } catch (java.sql.SQLException e) {
-                throw new AssertionError(e);
-            }
-        }, "the archiver to catch up");
+        z.awaitArchived(port);
         assertThat(z.queryLong(port, "SELECT failed_count FROM pg_stat_archiver")).as("archive failures").isZero();
         z.cli("pg", "stop", "b", "--destroy").ok();
         try (Connection c = z.connectProxy("b"); Statement s = c.createStatement();

@@ -3,7 +3,6 @@ package dev.zenith.it;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -23,13 +22,7 @@ class WalFootprintTest {
             z.execute(port, "INSERT INTO filler SELECT repeat(md5(g::text), 32) FROM generate_series(1, 12000) g", "CHECKPOINT");
         }
         z.execute(port, "SELECT pg_switch_wal()");
-        Zenith.waitFor(Duration.ofSeconds(60), () -> {
-            try {
-                return z.queryLong(port, "SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'") == 0;
-            } catch (java.sql.SQLException e) {
-                throw new AssertionError(e);
-            }
-        }, "the archiver to catch up");
+        z.awaitArchived(port);
         z.execute(port, "CHECKPOINT");
         long archived = z.queryLong(port, "SELECT archived_count FROM pg_stat_archiver");
         long inPgWal = z.queryLong(port, "SELECT coalesce(sum(size), 0) FROM pg_ls_waldir()");

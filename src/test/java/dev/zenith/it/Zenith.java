@@ -294,6 +294,17 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
         }
     }
 
+    /** Waits until the compute on {@code port} has archived every WAL file it finished. */
+    public void awaitArchived(int port) {
+        waitFor(Duration.ofSeconds(60), () -> {
+            try {
+                return queryLong(port, "SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'") == 0;
+            } catch (SQLException e) {
+                throw new AssertionError(e);
+            }
+        }, "the archiver to catch up");
+    }
+
     public Optional<Long> daemonPid() {
         return PidFile.liveProcess(repo.resolve("pageserver.pid")).map(ProcessHandle::pid);
     }
