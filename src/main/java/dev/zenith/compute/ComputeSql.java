@@ -41,6 +41,8 @@ final class ComputeSql implements AutoCloseable {
 
     private static final Duration READY_STEP = Duration.ofMillis(5);
     private static final Duration PROMOTE_WAIT = Duration.ofSeconds(60);
+    /** How long a request made before the pause gets to be taken before the paused loop is woken. */
+    private static final Duration WAKE_AFTER = Duration.ofMillis(50);
 
     private final InternalConnections internal;
 
@@ -153,18 +155,34 @@ final class ComputeSql implements AutoCloseable {
     }
 
     /**
-     * Promotes a compute paused at its recovery target. A triggered promotion writes an end-of-recovery
-     * record and leaves the checkpoint to the background, where ending recovery by itself would make the
-     * first client wait for it.
+     * Asks a compute recovering to a target to promote once it gets there. In archive recovery Postgres
+     * looks at a promotion request only where replay pauses, never while it replays (the check while
+     * waiting for WAL is for standby mode), so asking early is safe and the pause takes it on its first
+     * pass. Only for recoveries with a target: one without a target would end without looking.
+     */
+    void requestPromotion(ComputeNode node, Path logFile) {
+        try {
+            value(node, "SELECT pg_promote(false)");
+        } catch (SQLException e) {
+            throw ZenithException.failed("cannot promote Postgres for " + node.name() + ": " + e.getMessage(), "see " + logFile);
+        }
+    }
+
+    /**
+     * Promotes a compute whose recovery has paused at its target (or has ended: then nothing is left to
+     * do). A triggered promotion writes an end-of-recovery record and leaves the checkpoint to the
+     * background, where ending recovery by itself would make the first client wait for it.
      *
-     * <p>A paused recovery looks for the promotion request once a second: it sleeps on a condition
-     * variable that only a resume broadcasts. Resuming and at once requesting the pause again wakes it
-     * to find itself still paused, and it takes the request on that pass. Should it slip out between the
-     * two, recovery just ends as it would with {@code recovery_target_action = promote}: the target is
-     * the same either way, only the checkpoint is waited for.
+     * <p>When the pause came before the request ({@link #requestPromotion}), the paused loop would look
+     * again only after a second: it sleeps on a condition variable that only a resume broadcasts.
+     * Resuming and at once requesting the pause again wakes it to find itself still paused, and it takes
+     * the request on that pass. Should it slip out between the two, recovery just ends as it would with
+     * {@code recovery_target_action = promote}: the target is the same either way, only the checkpoint is
+     * waited for.
      */
     void promote(ComputeNode node, Path logFile) {
         long deadline = System.nanoTime() + PROMOTE_WAIT.toNanos();
+        long wakeAfter = System.nanoTime() + WAKE_AFTER.toNanos();
         try {
             if ("f".equals(value(node, "SELECT pg_is_in_recovery()"))) {
                 return;
@@ -175,7 +193,9 @@ final class ComputeSql implements AutoCloseable {
                 if ("f".equals(value(node, "SELECT pg_is_in_recovery()"))) {
                     return;
                 }
-                wake(node);
+                if (System.nanoTime() > wakeAfter) {
+                    wake(node);
+                }
             }
         } catch (SQLException e) {
             throw ZenithException.failed("cannot promote Postgres for " + node.name() + ": " + e.getMessage(), "see " + logFile);

@@ -123,6 +123,10 @@ final class NodeLifecycle {
             trackReplay(node, timeline, plan, op);
         }
         if (!node.isReadOnly()) {
+            if (plan != null && plan.stopBefore().isPresent()) {
+                sql.awaitReady(node, ComputeSql.Readiness.ACCEPTING, postgres::isAlive, paths.logFile(), START_TIMEOUT);
+                sql.requestPromotion(node, paths.logFile());
+            }
             finishStart(node, paths, postgres::isAlive);
         } else {
             sql.awaitReady(node, plan != null && plan.stopBefore().isPresent() ? ComputeSql.Readiness.PAUSED_AT_TARGET
