@@ -124,12 +124,13 @@ public final class BranchOperations {
      */
     public List<BranchInfo> list(List<ComputeStatus> computes, DiskUse disk) {
         ToLongFunction<Path> sizeOf = disk == DiskUse.NOW ? FileTrees::sizeOf : sizes::sizeOf;
+        Map<BranchName, TimelineId> branches = repository.branches().all(); // one snapshot for names and rows
         Map<TimelineId, BranchName> names = new HashMap<>();
-        repository.branches().all().forEach((name, id) -> names.put(id, name));
+        branches.forEach((name, id) -> names.put(id, name));
         Map<TimelineId, ComputeStatus> computeOf = new HashMap<>();
         computes.stream().filter(c -> c.readOnlyAt() == null).forEach(c -> computeOf.put(c.timeline(), c));
         RepositoryConfig config = repository.config();
-        return repository.branches().all().entrySet().stream().map(e -> {
+        return branches.entrySet().stream().map(e -> {
             Timeline t = repository.timeline(e.getValue());
             TimelineMetadata md = t.metadata();
             ComputeStatus compute = computeOf.get(t.id());

@@ -184,13 +184,13 @@ final class ComputeSql implements AutoCloseable {
         long deadline = System.nanoTime() + PROMOTE_WAIT.toNanos();
         long wakeAfter = System.nanoTime() + WAKE_AFTER.toNanos();
         try {
-            if ("f".equals(value(node, "SELECT pg_is_in_recovery()"))) {
+            if (!inRecovery(node)) {
                 return;
             }
-            value(node, "SELECT pg_promote(false)");
+            requestPromotion(node, logFile); // again: a daemon that died after asking left no trace of it
             while (System.nanoTime() < deadline) {
                 Pause.of(READY_STEP);
-                if ("f".equals(value(node, "SELECT pg_is_in_recovery()"))) {
+                if (!inRecovery(node)) {
                     return;
                 }
                 if (System.nanoTime() > wakeAfter) {
@@ -202,6 +202,10 @@ final class ComputeSql implements AutoCloseable {
         }
         throw ZenithException.failed("Postgres for " + node.name() + " did not finish its promotion in "
                 + PROMOTE_WAIT.toSeconds() + " s", "see " + logFile);
+    }
+
+    private boolean inRecovery(ComputeNode node) throws SQLException {
+        return !"f".equals(value(node, "SELECT pg_is_in_recovery()"));
     }
 
     /** Wakes a paused recovery and leaves it paused (see {@link #promote}); harmless once recovery has ended. */

@@ -78,11 +78,10 @@ final class DataDirMaker {
                 plan.stopBefore().map(l -> ", replay stops before " + l).orElse(""));
     }
 
-    /** The saved plan of a data directory that has not finished its first recovery; null once it has. */
-    static RecoveryPlan pendingPlan(ComputeNode node, Path dataDir) {
+    /** The plan saved in a data directory that is still to recover (its signal file is there); null when none was saved. */
+    static RecoveryPlan pendingPlan(Path dataDir) {
         Path planFile = dataDir.resolve(PLAN_FILE);
-        boolean recovering = Files.exists(dataDir.resolve(node.mode().signalFile()));
-        return recovering && Files.exists(planFile) ? AtomicFiles.readJson(planFile, RecoveryPlan.class) : null;
+        return Files.exists(planFile) ? AtomicFiles.readJson(planFile, RecoveryPlan.class) : null;
     }
 
     /**

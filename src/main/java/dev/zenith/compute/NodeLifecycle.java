@@ -101,7 +101,8 @@ final class NodeLifecycle {
             dataDirs.prepare(node, paths, timeline, op);
         }
         boolean recovering = Files.exists(dataDir.resolve(node.mode().signalFile()));
-        RecoveryPlan plan = DataDirMaker.pendingPlan(node, dataDir);
+        RecoveryPlan plan = recovering ? DataDirMaker.pendingPlan(dataDir) : null;
+        boolean toTarget = plan != null && plan.stopBefore().isPresent();
         if (plan != null) {
             plan.writeRestoreView(repository, paths.restoreDir(), registry::livePgWal);
             user.ownTree(paths.restoreDir());
@@ -123,14 +124,15 @@ final class NodeLifecycle {
             trackReplay(node, timeline, plan, op);
         }
         if (!node.isReadOnly()) {
-            if (plan != null && plan.stopBefore().isPresent()) {
+            if (toTarget) {
                 sql.awaitReady(node, ComputeSql.Readiness.ACCEPTING, postgres::isAlive, paths.logFile(), START_TIMEOUT);
                 sql.requestPromotion(node, paths.logFile());
             }
-            finishStart(node, paths, postgres::isAlive);
+            finishRecovery(node, paths, postgres::isAlive);
+            passwordSwitch.ifPresent(s -> s.apply(node, paths));
         } else {
-            sql.awaitReady(node, plan != null && plan.stopBefore().isPresent() ? ComputeSql.Readiness.PAUSED_AT_TARGET
-                    : ComputeSql.Readiness.ACCEPTING, postgres::isAlive, paths.logFile(), START_TIMEOUT);
+            sql.awaitReady(node, toTarget ? ComputeSql.Readiness.PAUSED_AT_TARGET : ComputeSql.Readiness.ACCEPTING,
+                    postgres::isAlive, paths.logFile(), START_TIMEOUT);
         }
         leases.restartClock(node.name());
         if (plan != null && !node.isReadOnly()) {
@@ -146,15 +148,13 @@ final class NodeLifecycle {
     }
 
     /**
-     * Brings a started read-write compute to where it can be handed out: its recovery over, by itself or
-     * by promotion once paused at its target (never earlier: it would miss what precedes the target),
-     * and in password mode the password required. Also finishes a start the daemon died in.
+     * Ends a started read-write compute's recovery: by itself, or by promotion once paused at its target
+     * (never earlier: it would miss what precedes the target). Also finishes a start the daemon died in.
      */
-    private void finishStart(ComputeNode node, NodePaths paths, BooleanSupplier alive) {
+    private void finishRecovery(ComputeNode node, NodePaths paths, BooleanSupplier alive) {
         sql.awaitReady(node, ComputeSql.Readiness.RECOVERED, alive, paths.logFile(), START_TIMEOUT);
         sql.promote(node, paths.logFile());
         sql.awaitReady(node, ComputeSql.Readiness.PROMOTED, alive, paths.logFile(), START_TIMEOUT);
-        passwordSwitch.ifPresent(s -> s.apply(node, paths));
     }
 
     /** Stops a node cleanly, saves the end of its WAL, and keeps its data directory as an image when one is due. */
@@ -210,7 +210,8 @@ final class NodeLifecycle {
         if (paths.isRunning()) {
             log.info("adopted running compute {} (pid {})", node.name(), paths.pid().orElse(-1));
             if (!node.isReadOnly()) {
-                finishStart(node, paths, paths::isRunning);
+                finishRecovery(node, paths, paths::isRunning);
+                passwordSwitch.ifPresent(s -> s.ensure(node, paths)); // an interrupted start had not set it
             }
         } else if (node.isReadOnly()) {
             destroy(node, timeline);

@@ -40,22 +40,36 @@ final class PasswordSwitch {
         // the postmaster rereads pg_hba.conf when it gets to the signal: wait until a connection without
         // the password is refused
         long deadline = System.nanoTime() + RELOAD_TIMEOUT.toNanos();
-        while (true) {
-            try (Connection probe = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + node.port()
-                    + "/postgres?user=" + superuser + "&connectTimeout=10")) {
-                if (System.nanoTime() > deadline) {
-                    throw ZenithException.failed(node.name() + " still accepts connections without a password after reloading"
-                            + " pg_hba.conf", "see " + paths.logFile());
-                }
-            } catch (SQLException e) {
-                // 08004: pgjdbc was asked for a password it does not have
-                if ("08004".equals(e.getSQLState()) || "28P01".equals(e.getSQLState())) {
-                    return;
-                }
-                throw ZenithException.failed("cannot check that " + node.name() + " requires the password: " + e.getMessage(),
-                        "see " + paths.logFile());
+        while (!refusesWithoutPassword(node, paths)) {
+            if (System.nanoTime() > deadline) {
+                throw ZenithException.failed(node.name() + " still accepts connections without a password after reloading"
+                        + " pg_hba.conf", "see " + paths.logFile());
             }
             Pause.of(Duration.ofMillis(5));
+        }
+    }
+
+    /**
+     * As {@link #apply}, for a compute the daemon adopted running: one whose start went through already
+     * requires the password and is left as it is (setting it again would write WAL at every daemon start).
+     */
+    void ensure(ComputeNode node, NodePaths paths) {
+        if (!refusesWithoutPassword(node, paths)) {
+            apply(node, paths);
+        }
+    }
+
+    private boolean refusesWithoutPassword(ComputeNode node, NodePaths paths) {
+        try (Connection probe = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + node.port()
+                + "/postgres?user=" + superuser + "&connectTimeout=10")) {
+            return false;
+        } catch (SQLException e) {
+            // 08004: pgjdbc was asked for a password it does not have
+            if ("08004".equals(e.getSQLState()) || "28P01".equals(e.getSQLState())) {
+                return true;
+            }
+            throw ZenithException.failed("cannot check that " + node.name() + " requires the password: " + e.getMessage(),
+                    "see " + paths.logFile());
         }
     }
 }
