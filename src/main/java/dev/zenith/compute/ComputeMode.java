@@ -7,7 +7,7 @@ sealed interface ComputeMode {
 
     ComputeMode READ_WRITE = new ReadWrite();
 
-    /** The branch's one writer: recovers the latest state, then is promoted and archives its WAL. */
+    /** The branch's one writer: recovers the latest state as a standby, then is promoted and archives its WAL. */
     record ReadWrite() implements ComputeMode {
     }
 
@@ -17,10 +17,5 @@ sealed interface ComputeMode {
 
     default boolean isReadOnly() {
         return this instanceof ReadOnly;
-    }
-
-    /** The file that makes Postgres recover: then promote (read-write) or stay a standby (read-only). */
-    default String signalFile() {
-        return isReadOnly() ? "standby.signal" : "recovery.signal";
     }
 }

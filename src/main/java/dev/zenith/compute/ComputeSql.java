@@ -25,7 +25,7 @@ final class ComputeSql implements AutoCloseable {
         PROMOTED("SELECT NOT pg_is_in_recovery()", "finish recovery"),
         /** A read-only view's replay has paused at its target. */
         PAUSED_AT_TARGET("SELECT pg_get_wal_replay_pause_state() = 'paused'", "reach its point"),
-        /** Recovery has ended by itself (no target) or paused at its target, waiting to be promoted. */
+        /** Promoted after the last WAL it could restore, or paused at its target, waiting for the promotion. */
         RECOVERED("SELECT NOT pg_is_in_recovery() OR pg_get_wal_replay_pause_state() = 'paused'", "finish its recovery"),
         /** Nothing to wait for beyond accepting connections. */
         ACCEPTING("SELECT true", "accept connections");
@@ -155,22 +155,31 @@ final class ComputeSql implements AutoCloseable {
     }
 
     /**
-     * Asks a compute recovering to a target to promote once it gets there. In archive recovery Postgres
-     * looks at a promotion request only where replay pauses, never while it replays (the check while
-     * waiting for WAL is for standby mode), so asking early is safe and the pause takes it on its first
-     * pass. Only for recoveries with a target: one without a target would end without looking.
+     * Asks a recovering compute to promote once it can. A standby looks at the request only when it
+     * finds no more WAL to restore or where replay pauses at its target, never while it replays, so
+     * asking early is safe: the promotion comes after everything the plan replays. A compute that is
+     * no longer in recovery (an adopted one, or one that just promoted) has nothing to do.
      */
     void requestPromotion(ComputeNode node, Path logFile) {
         try {
-            value(node, "SELECT pg_promote(false)");
+            if (inRecovery(node)) {
+                value(node, "SELECT pg_promote(false)");
+            }
         } catch (SQLException e) {
+            try {
+                if (!inRecovery(node)) {
+                    return; // promoted between the two queries
+                }
+            } catch (SQLException again) {
+                e.addSuppressed(again);
+            }
             throw ZenithException.failed("cannot promote Postgres for " + node.name() + ": " + e.getMessage(), "see " + logFile);
         }
     }
 
     /**
-     * Promotes a compute whose recovery has paused at its target (or has ended: then nothing is left to
-     * do). A triggered promotion writes an end-of-recovery record and leaves the checkpoint to the
+     * Sees through the promotion of a compute that has been asked to ({@link #requestPromotion}) and has
+     * paused at its target or promoted already. A triggered promotion writes an end-of-recovery record and leaves the checkpoint to the
      * background, where ending recovery by itself would make the first client wait for it.
      *
      * <p>When the pause came before the request ({@link #requestPromotion}), the paused loop would look
@@ -187,7 +196,6 @@ final class ComputeSql implements AutoCloseable {
             if (!inRecovery(node)) {
                 return;
             }
-            requestPromotion(node, logFile); // again: a daemon that died after asking left no trace of it
             while (System.nanoTime() < deadline) {
                 Pause.of(READY_STEP);
                 if (!inRecovery(node)) {

@@ -29,6 +29,16 @@ final class DataDirMaker {
 
     private static final Logger log = LoggerFactory.getLogger(DataDirMaker.class);
 
+    /**
+     * What makes a prepared data directory recover, read-write and read-only alike: standby mode. A
+     * standby takes a promotion request only once it has replayed all the WAL it can restore (or at its
+     * paused target), and the promotion then checkpoints in the background; archive recovery
+     * ({@code recovery.signal}, which data directories prepared by older versions still carry) ends by
+     * itself with a checkpoint the first client waits for.
+     */
+    static final String SIGNAL_FILE = "standby.signal";
+    private static final String OLD_SIGNAL_FILE = "recovery.signal";
+
     /** The plan a prepared data directory recovers by, saved beside it so its first start replays exactly that. */
     static final String PLAN_FILE = "zenith-recovery-plan.json";
 
@@ -65,7 +75,7 @@ final class DataDirMaker {
         Path staging = stage(plan.image().dataDir(), "datadir-" + node.name(), op, "copying image");
         Failpoints.reach("compute-staged");
         try {
-            Files.createFile(staging.resolve(node.mode().signalFile()));
+            Files.createFile(staging.resolve(SIGNAL_FILE));
             AtomicFiles.writeJson(staging.resolve(PLAN_FILE), plan);
             user.ownTree(staging);
             Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwx------"));
@@ -76,6 +86,11 @@ final class DataDirMaker {
         }
         log.info("prepared {} for timeline {} from image {}{}", node.name(), timeline.id(), plan.image().lsn(),
                 plan.stopBefore().map(l -> ", replay stops before " + l).orElse(""));
+    }
+
+    /** Whether a data directory is still to recover: made from an image and never promoted. */
+    static boolean isRecovering(Path dataDir) {
+        return Files.exists(dataDir.resolve(SIGNAL_FILE)) || Files.exists(dataDir.resolve(OLD_SIGNAL_FILE));
     }
 
     /** The plan saved in a data directory that is still to recover (its signal file is there); null when none was saved. */

@@ -96,7 +96,7 @@ final class Images {
      */
     void keepStoppedIfDue(ComputeNode node, NodePaths paths, Timeline timeline) {
         Path dataDir = paths.dataDir();
-        if (!Files.exists(dataDir.resolve("global").resolve("pg_control")) || Files.exists(dataDir.resolve("recovery.signal"))) {
+        if (!Files.exists(dataDir.resolve("global").resolve("pg_control")) || DataDirMaker.isRecovering(dataDir)) {
             return;
         }
         PgControl control = PgControl.read(dataDir);

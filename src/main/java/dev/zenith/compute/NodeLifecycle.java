@@ -100,7 +100,7 @@ final class NodeLifecycle {
         if (!Files.exists(dataDir.resolve("PG_VERSION"))) {
             dataDirs.prepare(node, paths, timeline, op);
         }
-        boolean recovering = Files.exists(dataDir.resolve(node.mode().signalFile()));
+        boolean recovering = DataDirMaker.isRecovering(dataDir);
         RecoveryPlan plan = recovering ? DataDirMaker.pendingPlan(dataDir) : null;
         boolean toTarget = plan != null && plan.stopBefore().isPresent();
         if (plan != null) {
@@ -124,10 +124,6 @@ final class NodeLifecycle {
             trackReplay(node, timeline, plan, op);
         }
         if (!node.isReadOnly()) {
-            if (toTarget) {
-                sql.awaitReady(node, ComputeSql.Readiness.ACCEPTING, postgres::isAlive, paths.logFile(), START_TIMEOUT);
-                sql.requestPromotion(node, paths.logFile());
-            }
             finishRecovery(node, paths, postgres::isAlive);
             passwordSwitch.ifPresent(s -> s.apply(node, paths));
         } else {
@@ -148,10 +144,13 @@ final class NodeLifecycle {
     }
 
     /**
-     * Ends a started read-write compute's recovery: by itself, or by promotion once paused at its target
-     * (never earlier: it would miss what precedes the target). Also finishes a start the daemon died in.
+     * Ends a started read-write compute's recovery by a triggered promotion, requested as soon as it
+     * accepts connections: a standby takes it only after the last WAL it can restore, or at its paused
+     * target, never earlier. Also finishes a start the daemon died in.
      */
     private void finishRecovery(ComputeNode node, NodePaths paths, BooleanSupplier alive) {
+        sql.awaitReady(node, ComputeSql.Readiness.ACCEPTING, alive, paths.logFile(), START_TIMEOUT);
+        sql.requestPromotion(node, paths.logFile());
         sql.awaitReady(node, ComputeSql.Readiness.RECOVERED, alive, paths.logFile(), START_TIMEOUT);
         sql.promote(node, paths.logFile());
         sql.awaitReady(node, ComputeSql.Readiness.PROMOTED, alive, paths.logFile(), START_TIMEOUT);
@@ -183,7 +182,7 @@ final class NodeLifecycle {
         }
         NodePaths paths = registry.paths(node);
         Path dataDir = paths.dataDir();
-        if (!Files.exists(dataDir.resolve("global").resolve("pg_control")) || Files.exists(dataDir.resolve("recovery.signal"))) {
+        if (!Files.exists(dataDir.resolve("global").resolve("pg_control")) || DataDirMaker.isRecovering(dataDir)) {
             return; // never promoted: the timeline still ends at its branch point
         }
         PgControl control = PgControl.read(dataDir);

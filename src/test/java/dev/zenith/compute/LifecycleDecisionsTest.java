@@ -70,10 +70,4 @@ class LifecycleDecisionsTest {
         assertThat(StatusView.state(false, false, false, false, false)).isEqualTo(ComputeState.NEW);
         assertThat(ComputeState.SUSPENDED).hasToString("suspended");
     }
-
-    @Test
-    void aReadWriteComputePromotesAndAReadOnlyOneStaysAStandby() {
-        assertThat(ComputeMode.READ_WRITE.signalFile()).isEqualTo("recovery.signal");
-        assertThat(new ComputeMode.ReadOnly(new WalPoint(Lsn.parse("0/1"), 1)).signalFile()).isEqualTo("standby.signal");
-    }
 }

@@ -2,6 +2,8 @@ package dev.zenith.it;
 
 import dev.zenith.BranchName;
 import dev.zenith.storage.FileTrees;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,8 +42,13 @@ class DurabilityTest {
             z.cli("pg", "stop", "dev").ok();
 
             FileTrees.deleteTree(z.repo().resolve("pgdatadirs").resolve("pg2"));
+            Path log = z.repo().resolve("logs").resolve("compute-pg2.log");
+            long logBefore = Files.size(log);
             dev = z.start("dev");
             assertThat(ledger.lost(dev)).isZero();
+            // recovery to the end of the WAL ended by a promotion: its checkpoint ran in the background
+            String rebuild = Files.readString(log).substring((int) logBefore);
+            assertThat(rebuild).contains("received promote request").doesNotContain("end-of-recovery immediate wait");
             assertThat(z.queryLong(dev, "SELECT count(*) FROM filler")).isEqualTo(120000);
 
             ledger.write(dev, 100);
