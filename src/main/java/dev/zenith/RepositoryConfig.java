@@ -23,7 +23,8 @@ import java.util.List;
  * @param readOnlyIdleTimeout idle timeout of read-only views of the past ({@code branch=main@LSN}): {@code 30s}
  * @param retention       how far back every branch's history stays available ({@code 24h})
  * @param imageWalThresholdMb a new image is made when a running compute has this much WAL since the newest one (256)
- * @param imageAtStopMb   a cleanly stopped compute becomes an image when it wrote this much WAL since the last one (16)
+ * @param imageAtStopMb   a cleanly stopped compute becomes an image when it wrote this much WAL since the last one
+ *                        (0: 16 where the file system clones, else {@code imageWalThresholdMb})
  * @param gcInterval      how often the daemon collects garbage ({@code 1h})
  * @param housekeepingInterval how often the daemon checks whether images or GC are due ({@code 30s})
  * @param proxyTls        offer TLS on the proxy's TCP port with a self-signed certificate kept in
@@ -51,7 +52,6 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
     public static final String DEFAULT_READ_ONLY_IDLE_TIMEOUT = "30s";
     public static final String DEFAULT_RETENTION = "24h";
     public static final int DEFAULT_IMAGE_WAL_THRESHOLD_MB = 256;
-    public static final int DEFAULT_IMAGE_AT_STOP_MB = 16;
     public static final String DEFAULT_GC_INTERVAL = "1h";
     public static final String DEFAULT_HOUSEKEEPING_INTERVAL = "30s";
     public static final String AUTH_TRUST = "trust";
@@ -69,7 +69,9 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
         readOnlyIdleTimeout = readOnlyIdleTimeout == null ? DEFAULT_READ_ONLY_IDLE_TIMEOUT : readOnlyIdleTimeout;
         retention = retention == null ? DEFAULT_RETENTION : retention;
         imageWalThresholdMb = imageWalThresholdMb == 0 ? DEFAULT_IMAGE_WAL_THRESHOLD_MB : imageWalThresholdMb;
-        imageAtStopMb = imageAtStopMb == 0 ? DEFAULT_IMAGE_AT_STOP_MB : imageAtStopMb;
+        if (imageAtStopMb < 0) {
+            throw new IllegalArgumentException("invalid imageAtStopMb " + imageAtStopMb + ": use 0 (the default) or a size in MiB");
+        }
         gcInterval = gcInterval == null ? DEFAULT_GC_INTERVAL : gcInterval;
         housekeepingInterval = housekeepingInterval == null ? DEFAULT_HOUSEKEEPING_INTERVAL : housekeepingInterval;
         auth = auth == null ? AUTH_TRUST : auth;

@@ -51,10 +51,11 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         this.sql = new ComputeSql(config.superuser(), password.orElse(null));
         PostgresConfig postgresConfig = new PostgresConfig(user);
         DataDirMaker dataDirs = new DataDirMaker(repository, user);
-        this.images = new Images(repository, registry, locks, sql, dataDirs, operations, user, archive);
+        FileCopies copies = CloneProbe.clones(repository.tmpDir()) ? FileCopies.CLONE : FileCopies.WRITE;
+        this.images = new Images(repository, registry, locks, sql, dataDirs, operations, user, archive, copies);
         this.lifecycle = new NodeLifecycle(repository, new PgCtl(dist, user), user, registry, sql, postgresConfig,
                 password.map(p -> new PasswordSwitch(sql, postgresConfig, config.superuser(), p)), dataDirs, images, leases,
-                archive, operations, CloneProbe.clones(repository.tmpDir()) ? FileCopies.CLONE : FileCopies.WRITE);
+                archive, operations, copies);
         this.admission = new Admission(config.maxComputes(), repository.root().resolve(Repository.CONFIG), registry, leases);
         this.suspender = new Suspender(repository, registry, locks, leases, sql, lifecycle);
         BranchPoints points = new BranchPoints(repository, registry, sql, lifecycle);

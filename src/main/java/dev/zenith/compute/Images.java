@@ -1,6 +1,7 @@
 package dev.zenith.compute;
 
 import dev.zenith.Lsn;
+import dev.zenith.RepositoryConfig;
 import dev.zenith.storage.FileTrees;
 import dev.zenith.storage.RecoveryPlan;
 import dev.zenith.storage.Repository;
@@ -22,6 +23,7 @@ import java.sql.SQLException;
 final class Images {
 
     private static final Logger log = LoggerFactory.getLogger(Images.class);
+    static final int CLONED_STOP_IMAGE_MB = 16;
 
     private final Repository repository;
     private final NodeRegistry registry;
@@ -31,9 +33,10 @@ final class Images {
     private final Operations operations;
     private final OsUser user;
     private final ArchiveLock archive;
+    private final FileCopies copies;
 
     Images(Repository repository, NodeRegistry registry, TimelineLocks locks, ComputeSql sql, DataDirMaker dataDirs,
-           Operations operations, OsUser user, ArchiveLock archive) {
+           Operations operations, OsUser user, ArchiveLock archive, FileCopies copies) {
         this.repository = repository;
         this.registry = registry;
         this.locks = locks;
@@ -42,11 +45,25 @@ final class Images {
         this.operations = operations;
         this.user = user;
         this.archive = archive;
+        this.copies = copies;
     }
 
     /** Whether {@code current} is far enough past where a rebuild starts replaying to be worth an image. */
     static boolean isDue(Lsn replayFrom, Lsn current, long thresholdBytes) {
         return current.value() - replayFrom.value() >= thresholdBytes;
+    }
+
+    /**
+     * How much WAL since the last image makes a clean stop keep its data directory as an image: the
+     * configured {@code imageAtStopMb}, or by default {@value #CLONED_STOP_IMAGE_MB} MiB where the file
+     * system clones (the image shares its blocks with the data directory and costs almost nothing), and
+     * {@code imageWalThresholdMb} where it does not: there a stop image is a full copy of the database,
+     * worth it only for as much WAL as would make an image of a running compute.
+     */
+    static long stopThresholdBytes(RepositoryConfig config, FileCopies copies) {
+        int mb = config.imageAtStopMb() != 0 ? config.imageAtStopMb()
+                : copies == FileCopies.CLONE ? CLONED_STOP_IMAGE_MB : config.imageWalThresholdMb();
+        return (long) mb << 20;
     }
 
     /** Makes an image of every running read-write compute with {@code thresholdBytes} of WAL since its branch's image. */
@@ -90,7 +107,7 @@ final class Images {
     }
 
     /**
-     * After a clean stop with more than {@code imageAtStopMb} of WAL since the image a rebuild would use,
+     * After a clean stop with more than {@link #stopThresholdBytes} of WAL since the image a rebuild would use,
      * the stopped data directory becomes a clean image; a branch made from the stopped parent then starts
      * from it with nothing to replay.
      */
@@ -100,7 +117,7 @@ final class Images {
             return;
         }
         PgControl control = PgControl.read(dataDir);
-        long threshold = (long) repository.config().imageAtStopMb() << 20;
+        long threshold = stopThresholdBytes(repository.config(), copies);
         Lsn replayFrom = RecoveryPlan.latest(repository, timeline).image().walStart();
         if (!control.clean() || !isDue(replayFrom, control.checkpoint().lsn(), threshold)) {
             return;

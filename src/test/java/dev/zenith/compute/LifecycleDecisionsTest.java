@@ -2,9 +2,11 @@ package dev.zenith.compute;
 
 import dev.zenith.IdleTimeout;
 import dev.zenith.Lsn;
+import dev.zenith.RepositoryConfig;
 import dev.zenith.TimelineId;
 import dev.zenith.WalPoint;
 import dev.zenith.api.model.ComputeState;
+import dev.zenith.storage.Repositories;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -69,5 +71,16 @@ class LifecycleDecisionsTest {
         assertThat(StatusView.state(false, false, false, false, true)).isEqualTo(ComputeState.STOPPED);
         assertThat(StatusView.state(false, false, false, false, false)).isEqualTo(ComputeState.NEW);
         assertThat(ComputeState.SUSPENDED).hasToString("suspended");
+    }
+
+    @Test
+    void aStopKeepsAnImageCheaplyWhereTheFileSystemClonesAndRarelyWhereItCopies() {
+        RepositoryConfig defaults = Repositories.config(8, "24h");
+        assertThat(Images.stopThresholdBytes(defaults, FileCopies.CLONE)).isEqualTo(16L << 20);
+        assertThat(Images.stopThresholdBytes(defaults, FileCopies.WRITE)).as("a full copy: as for a running compute")
+                .isEqualTo(256L << 20);
+        RepositoryConfig set = new RepositoryConfig(0, 0, null, null, "zenith", 0, null, null, null, 8, null, null, "24h",
+                0, 1, null, null, false, null);
+        assertThat(Images.stopThresholdBytes(set, FileCopies.WRITE)).as("configured").isEqualTo(1L << 20);
     }
 }

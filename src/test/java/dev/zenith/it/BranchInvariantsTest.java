@@ -38,7 +38,7 @@ class BranchInvariantsTest {
         long before = repositoryBytesOutsideComputes();
         z.cli("branch", "nocopy_running", "main").ok();
         long afterRunning = repositoryBytesOutsideComputes();
-        // Stopping main archives its last WAL and keeps its data directory as an image: main's own
+        // Stopping main archives its last WAL (and may keep its data directory as an image): main's own
         // history, not a branch's cost.
         z.cli("pg", "stop", "main").ok();
         long beforeStopped = repositoryBytesOutsideComputes();

@@ -65,7 +65,7 @@ class FileSystemsTest {
             // VACUUM sets the hint bits a first read would otherwise set on every page, rewriting them all
             z.execute(z.start("main"), "CREATE TABLE big AS SELECT g, repeat(md5(g::text), 8) AS pad FROM generate_series(1, 450000) g",
                     "VACUUM big");
-            z.cli("pg", "stop", "main").ok(); // keeps the stopped data directory as an image: the branch replays nothing
+            z.cli("pg", "stop", "main").ok(); // on XFS and btrfs a stop image: the branch replays nothing
             long before = used(dir);
             z.cli("branch", "b", "main").ok();
             try (Connection c = z.connectProxy("b"); Statement s = c.createStatement();
