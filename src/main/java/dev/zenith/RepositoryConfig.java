@@ -32,12 +32,15 @@ import java.util.List;
  * @param auth            how computes authenticate clients: {@code trust} (a local Postgres's default:
  *                        loopback only) or {@code password} (SCRAM, with the password in {@code .zenith/password});
  *                        the proxy may listen beyond loopback only with {@code password}
+ * @param walCompression  Postgres's {@code wal_compression} on every compute: {@code pglz} (the default; full-page
+ *                        images in the WAL every branch keeps for time travel shrink about 4x), {@code off},
+ *                        or {@code lz4}/{@code zstd} with a Postgres built with them ({@code pgBin})
  */
 public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, String osUser, String superuser,
                                int proxyPort, String proxyAddress, List<String> proxySocketDirs,
                                String idleTimeout, int maxComputes, String proxyStartupTimeout, String readOnlyIdleTimeout, String retention,
                                int imageWalThresholdMb, int imageAtStopMb, String gcInterval, String housekeepingInterval,
-                               boolean proxyTls, String auth) {
+                               boolean proxyTls, String auth, String walCompression) {
 
     public static final int DEFAULT_API_PORT = 64000;
     /** The OS user Postgres runs as when zenith runs as root: present on every Linux system and owns nothing. */
@@ -56,6 +59,8 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
     public static final String DEFAULT_HOUSEKEEPING_INTERVAL = "30s";
     public static final String AUTH_TRUST = "trust";
     public static final String AUTH_PASSWORD = "password";
+    public static final String DEFAULT_WAL_COMPRESSION = "pglz";
+    private static final List<String> WAL_COMPRESSIONS = List.of("off", "pglz", "lz4", "zstd");
 
     public RepositoryConfig {
         apiPort = apiPort == 0 ? DEFAULT_API_PORT : apiPort;
@@ -78,6 +83,11 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
         if (!auth.equals(AUTH_TRUST) && !auth.equals(AUTH_PASSWORD)) {
             throw new IllegalArgumentException("invalid auth \"" + BranchName.printable(auth)
                     + "\": use trust or password");
+        }
+        walCompression = walCompression == null ? DEFAULT_WAL_COMPRESSION : walCompression;
+        if (!WAL_COMPRESSIONS.contains(walCompression)) {
+            throw new IllegalArgumentException("invalid walCompression \"" + BranchName.printable(walCompression)
+                    + "\": use " + String.join(", ", WAL_COMPRESSIONS));
         }
     }
 
@@ -108,13 +118,13 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
     public RepositoryConfig withAuth(String mode) {
         return new RepositoryConfig(apiPort, computePortBase, pgBin, osUser, superuser, proxyPort, proxyAddress,
                 proxySocketDirs, idleTimeout, maxComputes, proxyStartupTimeout, readOnlyIdleTimeout, retention,
-                imageWalThresholdMb, imageAtStopMb, gcInterval, housekeepingInterval, proxyTls, mode);
+                imageWalThresholdMb, imageAtStopMb, gcInterval, housekeepingInterval, proxyTls, mode, walCompression);
     }
 
     /** These settings with the proxy's port and TLS changed for one run of the daemon. */
     public RepositoryConfig withProxy(int port, boolean tls) {
         return new RepositoryConfig(apiPort, computePortBase, pgBin, osUser, superuser, port, proxyAddress,
                 proxySocketDirs, idleTimeout, maxComputes, proxyStartupTimeout, readOnlyIdleTimeout, retention,
-                imageWalThresholdMb, imageAtStopMb, gcInterval, housekeepingInterval, tls, auth);
+                imageWalThresholdMb, imageAtStopMb, gcInterval, housekeepingInterval, tls, auth, walCompression);
     }
 }

@@ -74,6 +74,11 @@ final class InitCommand implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE})")
     String auth;
 
+    @Option(names = "--wal-compression", paramLabel = "pglz|off|lz4|zstd", defaultValue = RepositoryConfig.DEFAULT_WAL_COMPRESSION,
+            description = "Postgres's wal_compression on every branch: pglz shrinks the WAL kept for time travel about 4x"
+                    + " and costs bulk updates time; lz4 and zstd need a --pg-bin built with them (default: ${DEFAULT-VALUE})")
+    String walCompression;
+
     @Option(names = "--password-file", paramLabel = "FILE",
             description = "With --auth password: the superuser's password (default: $ZENITH_PASSWORD, else one is generated)")
     Path passwordFile;
@@ -103,7 +108,7 @@ final class InitCommand implements Callable<Integer> {
             String bin = pgBin == null || pgBin.isBlank() ? null : Path.of(pgBin).toAbsolutePath().normalize().toString();
             settings = new RepositoryConfig(apiPort, computePortBase, bin, osUser, System.getProperty("user.name"),
                     proxyPort, proxyAddress, proxySocketDirs, timeout, maxComputes, null, null, retention, 0, 0, null, null,
-                    tls, auth);
+                    tls, auth, walCompression);
         } catch (IllegalArgumentException e) {
             throw ZenithException.badRequest(e.getMessage());
         }

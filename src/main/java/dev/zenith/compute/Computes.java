@@ -55,7 +55,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         this.images = new Images(repository, registry, locks, sql, dataDirs, operations, user, archive, copies);
         this.lifecycle = new NodeLifecycle(repository, new PgCtl(dist, user), user, registry, sql, postgresConfig,
                 password.map(p -> new PasswordSwitch(sql, postgresConfig, config.superuser(), p)), dataDirs, images, leases,
-                archive, operations, copies);
+                archive, operations, new PostgresConfig.WalSettings(copies, config.walCompression()));
         this.admission = new Admission(config.maxComputes(), repository.root().resolve(Repository.CONFIG), registry, leases);
         this.suspender = new Suspender(repository, registry, locks, leases, sql, lifecycle);
         BranchPoints points = new BranchPoints(repository, registry, sql, lifecycle);

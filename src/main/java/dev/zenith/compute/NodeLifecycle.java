@@ -42,11 +42,11 @@ final class NodeLifecycle {
     private final Leases leases;
     private final ArchiveLock archive;
     private final Operations operations;
-    private final FileCopies copies;
+    private final PostgresConfig.WalSettings wal;
 
     NodeLifecycle(Repository repository, PgCtl pgCtl, OsUser user, NodeRegistry registry, ComputeSql sql, PostgresConfig config,
                   Optional<PasswordSwitch> passwordSwitch, DataDirMaker dataDirs, Images images, Leases leases,
-                  ArchiveLock archive, Operations operations, FileCopies copies) {
+                  ArchiveLock archive, Operations operations, PostgresConfig.WalSettings wal) {
         this.repository = repository;
         this.pgCtl = pgCtl;
         this.user = user;
@@ -59,7 +59,7 @@ final class NodeLifecycle {
         this.leases = leases;
         this.archive = archive;
         this.operations = operations;
-        this.copies = copies;
+        this.wal = wal;
     }
 
     /** Makes a node's data directory from the repository ({@code zenith pg create}), as an operation of its own. */
@@ -109,7 +109,7 @@ final class NodeLifecycle {
         }
         checkSocketPath(paths);
         config.writeConf(paths, PostgresConfig.zenithConf(node.port(), repository.socketsDir(), node.mode(),
-                timeline.wal().archiveDir(), plan, paths.restoreDir(), copies));
+                timeline.wal().archiveDir(), plan, paths.restoreDir(), wal));
         config.writeHba(paths, repository.config().auth(),
                 PostgresConfig.startingMethod(repository.config().passwordAuth(), node.mode()));
         user.own(timeline.wal().archiveDir());

@@ -27,6 +27,10 @@ final class PostgresConfig {
         }
     }
 
+    /** How the repository keeps WAL, the same for every compute: how its file system copies, and the compression. */
+    record WalSettings(FileCopies copies, String compression) {
+    }
+
     private final OsUser user;
 
     PostgresConfig(OsUser user) {
@@ -45,7 +49,7 @@ final class PostgresConfig {
 
     /** {@code zenith.conf}; {@code plan} is null when the data directory has nothing left to recover. */
     static String zenithConf(int port, Path socketsDir, ComputeMode mode, Path archiveDir, RecoveryPlan plan, Path restoreDir,
-                             FileCopies copies) {
+                             WalSettings wal) {
         StringBuilder conf = new StringBuilder()
                 .append("# Written by zenith before every start; put your own settings in postgresql.conf.\n")
                 .append("listen_addresses = '127.0.0.1'\n")
@@ -55,13 +59,15 @@ final class PostgresConfig {
                 .append("wal_level = replica\n")
                 // the archive keeps the WAL: segments renamed for reuse would be a second copy in every data directory
                 .append("wal_recycle = off\n")
-                .append("min_wal_size = 32MB\n");
-        if (copies == FileCopies.CLONE) {
+                .append("min_wal_size = 32MB\n")
+                // full-page images are most of the WAL every branch keeps (docs/BENCHMARKS.md has the trade-off)
+                .append("wal_compression = ").append(wal.compression()).append('\n');
+        if (wal.copies() == FileCopies.CLONE) {
             // a new segment is a sparse file instead of 16 MB of zeros, as Postgres advises for copy-on-write file systems
             conf.append("wal_init_zero = off\n");
         }
         if (!mode.isReadOnly()) {
-            conf.append("archive_mode = on\n").append(archiving(archiveDir.toAbsolutePath().toString(), copies));
+            conf.append("archive_mode = on\n").append(archiving(archiveDir.toAbsolutePath().toString(), wal.copies()));
         }
         if (plan != null) {
             // --reflink=auto: a restored segment shares the archive's blocks where the file system clones

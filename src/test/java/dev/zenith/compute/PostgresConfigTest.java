@@ -18,6 +18,8 @@ class PostgresConfigTest {
     private static final Path SOCKETS = Path.of("/repo/sockets");
     private static final Path ARCHIVE = Path.of("/repo/timelines/t1/wal");
     private static final Path RESTORE = Path.of("/repo/restore/pg1");
+    private static final PostgresConfig.WalSettings WRITE = new PostgresConfig.WalSettings(FileCopies.WRITE, "pglz");
+    private static final PostgresConfig.WalSettings CLONE = new PostgresConfig.WalSettings(FileCopies.CLONE, "pglz");
     private static final ComputeMode READ_ONLY = new ComputeMode.ReadOnly(new WalPoint(Lsn.parse("0/3000000"), 1));
 
     private static RecoveryPlan plan(String stopBefore) {
@@ -27,7 +29,7 @@ class PostgresConfigTest {
 
     @Test
     void aReadWriteComputeListensOnLoopbackAndArchivesIntoItsTimeline() {
-        String conf = PostgresConfig.zenithConf(55432, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, null, RESTORE, FileCopies.WRITE);
+        String conf = PostgresConfig.zenithConf(55432, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, null, RESTORE, WRITE);
         assertThat(conf).contains("listen_addresses = '127.0.0.1'\n", "port = 55432\n",
                 "unix_socket_directories = '/repo/sockets'\n", "fsync = on\n", "wal_recycle = off\n", "archive_mode = on\n",
                 "archive_library = 'basic_archive'\n", "basic_archive.archive_directory = '/repo/timelines/t1/wal'\n");
@@ -36,13 +38,13 @@ class PostgresConfigTest {
 
     @Test
     void aReadOnlyViewArchivesNothing() {
-        String conf = PostgresConfig.zenithConf(55433, SOCKETS, READ_ONLY, ARCHIVE, plan("0/3000000"), RESTORE, FileCopies.WRITE);
+        String conf = PostgresConfig.zenithConf(55433, SOCKETS, READ_ONLY, ARCHIVE, plan("0/3000000"), RESTORE, WRITE);
         assertThat(conf).doesNotContain("archive_mode", "basic_archive");
     }
 
     @Test
     void aPlanThatStopsSetsAnExclusiveLsnTarget() {
-        String conf = PostgresConfig.zenithConf(55432, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, plan("0/3000000"), RESTORE, FileCopies.WRITE);
+        String conf = PostgresConfig.zenithConf(55432, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, plan("0/3000000"), RESTORE, WRITE);
         String cp = PgDistribution.isLinux() ? "cp --reflink=auto" : "cp";
         assertThat(conf).contains("restore_command = '" + cp + " \"/repo/restore/pg1/%f\" \"%p\"'\n",
                 "recovery_target_timeline = 'latest'\n", "recovery_target_lsn = '0/3000000'\n",
@@ -51,26 +53,34 @@ class PostgresConfigTest {
 
     @Test
     void aPlanToTheEndSetsNoTarget() {
-        String conf = PostgresConfig.zenithConf(55432, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, plan(null), RESTORE, FileCopies.WRITE);
+        String conf = PostgresConfig.zenithConf(55432, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, plan(null), RESTORE, WRITE);
         assertThat(conf).contains("restore_command").doesNotContain("recovery_target_lsn", "recovery_target_inclusive");
     }
 
     @Test
     void everyComputePausesAtItsTargetForTheDaemonToPromote() {
-        assertThat(PostgresConfig.zenithConf(1, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, plan("0/3000000"), RESTORE, FileCopies.WRITE))
+        assertThat(PostgresConfig.zenithConf(1, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, plan("0/3000000"), RESTORE, WRITE))
                 .contains("recovery_target_action = 'pause'\n").doesNotContain("'promote'");
-        assertThat(PostgresConfig.zenithConf(1, SOCKETS, READ_ONLY, ARCHIVE, plan("0/3000000"), RESTORE, FileCopies.WRITE))
+        assertThat(PostgresConfig.zenithConf(1, SOCKETS, READ_ONLY, ARCHIVE, plan("0/3000000"), RESTORE, WRITE))
                 .contains("recovery_target_action = 'pause'\n");
-        assertThat(PostgresConfig.zenithConf(1, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, plan(null), RESTORE, FileCopies.WRITE))
+        assertThat(PostgresConfig.zenithConf(1, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, plan(null), RESTORE, WRITE))
                 .as("recovery to the end of WAL has no target to act at").doesNotContain("recovery_target_action");
     }
 
     @Test
     void onAFileSystemThatClonesNewWalSegmentsAreSparse() {
-        assertThat(PostgresConfig.zenithConf(1, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, null, RESTORE, FileCopies.CLONE))
+        assertThat(PostgresConfig.zenithConf(1, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, null, RESTORE, CLONE))
                 .contains("wal_init_zero = off\n");
-        assertThat(PostgresConfig.zenithConf(1, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, null, RESTORE, FileCopies.WRITE))
+        assertThat(PostgresConfig.zenithConf(1, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, null, RESTORE, WRITE))
                 .doesNotContain("wal_init_zero");
+    }
+
+    @Test
+    void fullPageImagesAreCompressedAsTheRepositorySays() {
+        assertThat(PostgresConfig.zenithConf(1, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, null, RESTORE, WRITE))
+                .contains("wal_compression = pglz\n");
+        assertThat(PostgresConfig.zenithConf(1, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, null, RESTORE,
+                new PostgresConfig.WalSettings(FileCopies.WRITE, "off"))).contains("wal_compression = off\n");
     }
 
     @Test
@@ -90,7 +100,7 @@ class PostgresConfigTest {
 
     @Test
     void quotesInPathsAreDoubled() {
-        String conf = PostgresConfig.zenithConf(1, Path.of("/it's/sockets"), ComputeMode.READ_WRITE, ARCHIVE, null, RESTORE, FileCopies.WRITE);
+        String conf = PostgresConfig.zenithConf(1, Path.of("/it's/sockets"), ComputeMode.READ_WRITE, ARCHIVE, null, RESTORE, WRITE);
         assertThat(conf).contains("unix_socket_directories = '/it''s/sockets'\n");
     }
 

@@ -172,6 +172,12 @@ class BadInputTest {
         assertThat(z.cli("pg", "create", "main", "--port", "70000").exit()).isEqualTo(2);
         assertThat(z.cli("pg", "create", "main", "--port", "abc").exit()).isEqualTo(2);
         assertThat(z.cli("branch").ok().out()).doesNotContain("at_bad").doesNotContain("ok_name");
+        try (Zenith other = Zenith.empty()) {
+            Zenith.Result init = other.init("--wal-compression", "gzip");
+            assertThat(init.exit()).isEqualTo(2);
+            assertThat(init.err()).contains("invalid walCompression \"gzip\": use off, pglz, lz4, zstd");
+            assertThat(other.repo()).doesNotExist();
+        }
     }
 
     private static List<String> listing(Path dir) throws IOException {
