@@ -10,6 +10,7 @@ import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.PushbackInputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -36,6 +37,8 @@ final class ClientConnection implements Runnable {
      * Postgres itself allows a client's messages up to 1 GB (PQ_LARGE_MESSAGE_LIMIT); these are small.
      */
     private static final int MAX_SERVER_MESSAGE = 1 << 30;
+    /** The first byte of a TLS handshake record: a ClientHello of direct TLS. */
+    private static final int TLS_HANDSHAKE = 0x16;
     private static final Thread.Builder PUMPS = Thread.ofPlatform().daemon().stackSize(256 * 1024).name("relay-", 0);
 
     private Endpoint client;
@@ -45,6 +48,8 @@ final class ClientConnection implements Runnable {
     private final RelayLoop relayLoop;
     private final Duration startupTimeout;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** The cancel key given to the client for its backend, forgotten when the session ends. */
+    private CancelKeys.Issued issued;
     private volatile boolean startupReceived;
 
     ClientConnection(Endpoint client, javax.net.ssl.SSLContext tls, ComputeLeases computes, CancelKeys cancelKeys,
@@ -70,7 +75,8 @@ final class ClientConnection implements Runnable {
                 serve(startup);
             }
         } catch (Wire.ProtocolException e) {
-            fail("08P01", e.getMessage(), null);
+            log.debug("client connection refused in its startup phase: {}", e.getMessage());
+            e.sqlState().ifPresent(state -> fail(state, e.getMessage(), null));
         } catch (IOException e) {
             log.debug("client connection ended: {}", e.getMessage());
         } finally {
@@ -80,9 +86,28 @@ final class ClientConnection implements Runnable {
         }
     }
 
-    /** Reads startup-phase packets until a startup message; null when the client only wanted to cancel. */
+    /**
+     * Reads startup-phase packets until a startup message; null when the client only wanted to cancel.
+     * A first byte of 0x16 is a TLS ClientHello (direct TLS), which no packet length can start with.
+     */
     private StartupMessage negotiate() throws IOException, Wire.ProtocolException {
-        DataInputStream in = new DataInputStream(client.in());
+        PushbackInputStream first = new PushbackInputStream(client.in(), 1);
+        int firstByte = first.read();
+        if (firstByte < 0) {
+            throw Wire.ProtocolException.unframed("the connection closed before a startup packet arrived");
+        }
+        DataInputStream in;
+        if (firstByte == TLS_HANDSHAKE && tls != null && client.canStartTls()) {
+            Endpoint direct = client.startDirectTls(tls, new byte[] {(byte) firstByte});
+            if (direct == null) {
+                throw Wire.ProtocolException.unframed("direct TLS without ALPN \"" + Endpoint.ALPN_POSTGRESQL + "\"");
+            }
+            client = direct;
+            in = new DataInputStream(client.in());
+        } else {
+            first.unread(firstByte);
+            in = new DataInputStream(first);
+        }
         while (true) {
             switch (StartupPacket.decode(Wire.readStartupPacket(in))) {
                 case StartupPacket.SslRequest ssl -> {
@@ -144,20 +169,21 @@ final class ClientConnection implements Runnable {
                     "see the compute's log with zenith pg list and .zenith/logs");
             return;
         }
-        CancelKeys.Issued issued = null;
         try (Endpoint server = Endpoint.of(channel, false)) {
             server.out().write(forward.encode());
             server.out().flush();
-            issued = relayUntilReady(new DataInputStream(server.in()), server.out(), lease);
+            if (!relayUntilReady(server, lease)) {
+                return;
+            }
             if (client.plainChannel() != null) {
                 relayLoop.relay(client.plainChannel(), channel).join();
                 return;
             }
-            // TLS needs blocking streams: this connection's thread carries one direction, a second one
-            // the other (platform threads, see ProxyServer).
-            Thread upstream = PUMPS.start(() -> pump(client.in(), server.out(), ProxyMetrics.TO_COMPUTE, server));
-            pump(server.in(), client.out(), ProxyMetrics.TO_CLIENT, this::close);
-            server.close();
+            // TLS needs blocking streams: this connection's thread carries the compute's direction, a
+            // second one the client's (platform threads, see ProxyServer).
+            Endpoint tlsClient = client;
+            Thread upstream = PUMPS.start(() -> pumpFromClient(tlsClient, server));
+            pumpFromCompute(server, tlsClient);
             try {
                 upstream.join();
             } catch (InterruptedException e) {
@@ -172,17 +198,22 @@ final class ClientConnection implements Runnable {
 
     /**
      * Passes the compute's authentication and startup messages through, replacing its cancel key with
-     * one of the proxy's, until {@code ReadyForQuery}. An authentication request that needs an answer
-     * (a password, a SCRAM step) gets the client's next message forwarded to the compute.
+     * one of the proxy's, until {@code ReadyForQuery}: true then, and the session is handed to the relay.
+     * False when the compute closed first (a refusal, its {@code authentication_timeout}, its death): the
+     * client, sent whatever the compute said, is closed with it.
+     *
+     * <p>Both sides are watched: an authentication request that needs an answer (a password, a SCRAM
+     * step) has the client's next message carried to the compute by a thread of its own, while this one
+     * keeps reading the compute. A client that stalls cannot hold the connection past its backend, and one
+     * that leaves closes the compute's side.
      */
-    private CancelKeys.Issued relayUntilReady(DataInputStream server, OutputStream toServer, ComputeLeases.Lease lease)
-            throws IOException {
-        CancelKeys.Issued issued = null;
-        DataInputStream fromClient = new DataInputStream(client.in());
+    private boolean relayUntilReady(Endpoint server, ComputeLeases.Lease lease) throws IOException {
+        DataInputStream fromServer = new DataInputStream(server.in());
+        Thread answering = null;
         while (true) {
-            Wire.Message message = Wire.readMessage(server, MAX_SERVER_MESSAGE);
+            Wire.Message message = Wire.readMessage(fromServer, MAX_SERVER_MESSAGE);
             if (message == null) {
-                return issued;
+                return false;
             }
             if (message.type() == 'K' && message.body().length >= 8) {
                 ByteBuffer b = ByteBuffer.wrap(message.body());
@@ -196,19 +227,48 @@ final class ClientConnection implements Runnable {
             int type = message.type();
             if (type == 'Z') {
                 out.flush();
-                return issued;
+                if (answering != null) {
+                    join(answering); // it wrote the last answer before the compute could go on
+                }
+                return true;
             }
             if (type == 'R' || type == 'E') {
                 out.flush(); // an authentication request wants its answer; an error ends the session
             }
             if (type == 'R' && message.body().length >= 4 && needsAnswer(ByteBuffer.wrap(message.body()).getInt())) {
-                Wire.Message answer = Wire.readMessage(fromClient, MAX_AUTH_MESSAGE);
-                if (answer == null) {
-                    throw new java.io.EOFException("the client left during authentication");
+                if (answering != null) {
+                    join(answering);
                 }
-                toServer.write(answer.encode());
-                toServer.flush();
+                answering = PUMPS.start(() -> carryAnswer(server));
             }
+        }
+    }
+
+    /** Carries the client's answer to an authentication request to the compute; closes the compute's side when none comes. */
+    private void carryAnswer(Endpoint server) {
+        try {
+            Wire.Message answer = Wire.readMessage(new DataInputStream(client.in()), MAX_AUTH_MESSAGE);
+            if (answer != null) {
+                server.out().write(answer.encode());
+                server.out().flush();
+                return;
+            }
+            log.debug("the client left during authentication");
+        } catch (IOException e) {
+            log.debug("the client's authentication answer did not arrive: {}", e.getMessage());
+        }
+        try {
+            server.close(); // the backend ends, and the compute's side of this connection with it
+        } catch (IOException ignored) {
+            // already closed
+        }
+    }
+
+    private static void join(Thread thread) {
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -217,27 +277,51 @@ final class ClientConnection implements Runnable {
         return authCode != 0 && authCode != 12;
     }
 
-    /** Copies bytes until either side closes, then closes {@code onEnd} so the other direction ends too. */
-    private static void pump(InputStream from, OutputStream to, CounterDataPoint relayed, java.io.Closeable onEnd) {
-        byte[] buffer = new byte[RELAY_BUFFER];
+    /**
+     * The client's direction of a TLS session. Its end is passed on as a half-close, so a result still
+     * on its way reaches a client that shut down its sending side; an error (a reset) ends the session.
+     */
+    private void pumpFromClient(Endpoint from, Endpoint server) {
         try {
-            int n;
-            while ((n = from.read(buffer)) >= 0) {
-                to.write(buffer, 0, n);
-                to.flush();
-                relayed.inc(n);
-            }
+            copy(from.in(), server.out(), ProxyMetrics.TO_COMPUTE);
+            server.shutdownOutput();
         } catch (IOException e) {
-            // one side went away: the session is over
-        } finally {
-            try {
-                onEnd.close();
-            } catch (IOException ignored) {
-                // already closed
-            }
+            close(server);
+            close();
         }
     }
 
+    /** The compute's direction of a TLS session: a backend never half-closes, so its end ends the session. */
+    private void pumpFromCompute(Endpoint server, Endpoint to) {
+        try {
+            copy(server.in(), to.out(), ProxyMetrics.TO_CLIENT);
+        } catch (IOException e) {
+            // one side went away: the session is over
+        } finally {
+            close(server);
+            close();
+        }
+    }
+
+    private static void copy(InputStream from, OutputStream to, CounterDataPoint relayed) throws IOException {
+        byte[] buffer = new byte[RELAY_BUFFER];
+        int n;
+        while ((n = from.read(buffer)) >= 0) {
+            to.write(buffer, 0, n);
+            to.flush();
+            relayed.inc(n);
+        }
+    }
+
+    private static void close(Endpoint endpoint) {
+        try {
+            endpoint.close();
+        } catch (IOException ignored) {
+            // already closed
+        }
+    }
+
+    /** As Postgres does when its {@code authentication_timeout} passes before a startup packet: closes without a word. */
     private void closeIfNoStartup() {
         try {
             Thread.sleep(startupTimeout);
@@ -245,7 +329,7 @@ final class ClientConnection implements Runnable {
             return;
         }
         if (!startupReceived) {
-            fail("08P01", "no startup message received within " + startupTimeout.toSeconds() + " s", null);
+            log.debug("no startup message within {} s: closing the connection", startupTimeout.toSeconds());
             close();
         }
     }

@@ -1,5 +1,6 @@
 package dev.zenith.proxy;
 
+import java.io.ByteArrayInputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,6 +10,7 @@ import java.net.StandardSocketOptions;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 
 /**
@@ -16,6 +18,8 @@ import javax.net.ssl.SSLSocket;
  * phase; plain connections then hand their channel to the {@link RelayLoop}, TLS ones keep the streams.
  */
 final class Endpoint implements Closeable {
+
+    static final String ALPN_POSTGRESQL = "postgresql";
 
     private final InputStream in;
     private final OutputStream out;
@@ -66,10 +70,47 @@ final class Endpoint implements Closeable {
 
     /** This connection with TLS on top, after the client was told 'S'. */
     Endpoint startTls(SSLContext context) throws IOException {
-        SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(tcp, null, tcp.getPort(), true);
-        tls.setUseClientMode(false);
-        tls.startHandshake();
+        return of(handshake((SSLSocket) context.getSocketFactory().createSocket(tcp, null, tcp.getPort(), true)));
+    }
+
+    /**
+     * This connection with TLS on top, begun by the client without asking ({@code sslnegotiation=direct}):
+     * {@code consumed} is the start of its ClientHello, already read to tell it from a startup packet.
+     * As Postgres requires, the client must have named the protocol by ALPN; null when it did not.
+     */
+    Endpoint startDirectTls(SSLContext context, byte[] consumed) throws IOException {
+        SSLSocket tls = handshake((SSLSocket) context.getSocketFactory()
+                .createSocket(tcp, new ByteArrayInputStream(consumed), true));
+        if (!ALPN_POSTGRESQL.equals(tls.getApplicationProtocol())) {
+            tls.close();
+            return null;
+        }
         return of(tls);
+    }
+
+    /**
+     * Offers ALPN {@code postgresql} as Postgres 17 and later do: a client that names another protocol is
+     * refused in the handshake, one that names none is let in (direct TLS then checks, see above).
+     */
+    private static SSLSocket handshake(SSLSocket tls) throws IOException {
+        tls.setUseClientMode(false);
+        SSLParameters parameters = tls.getSSLParameters();
+        parameters.setApplicationProtocols(new String[] {ALPN_POSTGRESQL});
+        tls.setSSLParameters(parameters);
+        tls.startHandshake();
+        return tls;
+    }
+
+    /**
+     * Ends this side's sending and leaves its receiving open, as a client's {@code shutdown(SHUT_WR)} does:
+     * TLS sends its close_notify.
+     */
+    void shutdownOutput() throws IOException {
+        if (channel != null) {
+            channel.shutdownOutput();
+        } else {
+            tcp.shutdownOutput();
+        }
     }
 
     @Override

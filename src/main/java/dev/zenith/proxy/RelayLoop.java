@@ -45,8 +45,8 @@ final class RelayLoop implements AutoCloseable {
     }
 
     /**
-     * Relays between the two channels until either side closes; the future completes then, with both
-     * channels closed. The channels must have no reader or writer of their own any more.
+     * Relays between the two channels until the compute's side ends or either side fails; the future
+     * completes then, with both channels closed. The channels must have no reader or writer of their own any more.
      */
     CompletableFuture<Void> relay(SocketChannel client, SocketChannel server) throws IOException {
         client.configureBlocking(false);
@@ -99,15 +99,19 @@ final class RelayLoop implements AutoCloseable {
         }
     }
 
-    /** A client and its compute; either going away ends both. */
+    /**
+     * A client and its compute. The client may half-close (shut down its sending side after a query):
+     * the compute is then half-closed too and still sends its answer. A backend never half-closes, so the
+     * compute's end, once what it sent is delivered, ends the session; so does an error on either side.
+     */
     private static final class Session {
         final Side client;
         final Side server;
         final CompletableFuture<Void> ended = new CompletableFuture<>();
 
         Session(SocketChannel clientChannel, SocketChannel serverChannel) {
-            client = new Side(this, clientChannel, ProxyMetrics.TO_COMPUTE);
-            server = new Side(this, serverChannel, ProxyMetrics.TO_CLIENT);
+            client = new Side(this, clientChannel, ProxyMetrics.TO_COMPUTE, Side.AtEnd.HALF_CLOSE_PEER);
+            server = new Side(this, serverChannel, ProxyMetrics.TO_CLIENT, Side.AtEnd.END_SESSION);
             client.peer = server;
             server.peer = client;
         }
@@ -130,21 +134,34 @@ final class RelayLoop implements AutoCloseable {
 
     /**
      * One socket of a session. {@code inbound} holds what was read here and not yet written to the peer;
-     * while it is not empty, this side is not read and the peer waits for OP_WRITE.
+     * while it is not empty, this side is not read and the peer waits for OP_WRITE. Once this side has
+     * ended ({@code ended}) and all it sent is written, its end is passed on as {@code atEnd} says.
      */
     private static final class Side {
+
+        /** What the end of this side's stream does once all it sent has reached the peer. */
+        enum AtEnd {
+            /** The peer's sending side is shut down, its other direction goes on. */
+            HALF_CLOSE_PEER,
+            /** The session ends. */
+            END_SESSION
+        }
+
         final Session session;
         final SocketChannel channel;
         final ByteBuffer inbound = ByteBuffer.allocateDirect(BUFFER);
         /** Counts what this side's bytes add up to once written to the peer. */
         final CounterDataPoint relayed;
+        final AtEnd atEnd;
         Side peer;
         SelectionKey key;
+        boolean ended;
 
-        Side(Session session, SocketChannel channel, CounterDataPoint relayed) {
+        Side(Session session, SocketChannel channel, CounterDataPoint relayed, AtEnd atEnd) {
             this.session = session;
             this.channel = channel;
             this.relayed = relayed;
+            this.atEnd = atEnd;
         }
 
         void ready(SelectionKey ready) {
@@ -162,8 +179,8 @@ final class RelayLoop implements AutoCloseable {
 
         private void readAndForward() throws IOException {
             if (channel.read(inbound) < 0) {
-                session.end();
-                return;
+                ended = true;
+                key.interestOps(key.interestOps() & ~SelectionKey.OP_READ);
             }
             if (!flushTo(peer.channel)) {
                 key.interestOps(key.interestOps() & ~SelectionKey.OP_READ);
@@ -177,11 +194,22 @@ final class RelayLoop implements AutoCloseable {
             relayed.inc(to.write(inbound));
             boolean drained = !inbound.hasRemaining();
             inbound.compact();
-            if (drained && (key.interestOps() & SelectionKey.OP_READ) == 0) {
-                key.interestOps(key.interestOps() | SelectionKey.OP_READ);
+            if (drained) {
                 peer.key.interestOps(peer.key.interestOps() & ~SelectionKey.OP_WRITE);
+                if (ended) {
+                    passOnEnd();
+                } else if ((key.interestOps() & SelectionKey.OP_READ) == 0) {
+                    key.interestOps(key.interestOps() | SelectionKey.OP_READ);
+                }
             }
             return drained;
+        }
+
+        private void passOnEnd() throws IOException {
+            switch (atEnd) {
+                case HALF_CLOSE_PEER -> peer.channel.shutdownOutput();
+                case END_SESSION -> session.end();
+            }
         }
 
         void close() {

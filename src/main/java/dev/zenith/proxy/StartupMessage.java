@@ -37,7 +37,7 @@ record StartupMessage(int protocol, Map<String, String> parameters) {
             i = valueEnd + 1;
         }
         if (!params.containsKey("user")) {
-            throw new Wire.ProtocolException("no PostgreSQL user name specified in startup packet");
+            throw Wire.ProtocolException.refused("28000", "no PostgreSQL user name specified in startup packet");
         }
         return new StartupMessage(protocol, params);
     }
@@ -48,7 +48,7 @@ record StartupMessage(int protocol, Map<String, String> parameters) {
                 return i;
             }
         }
-        throw new Wire.ProtocolException("invalid startup packet layout: expected a terminator as the last byte");
+        throw Wire.ProtocolException.refused("08P01", "invalid startup packet layout: expected terminator as last byte");
     }
 
     byte[] encode() {

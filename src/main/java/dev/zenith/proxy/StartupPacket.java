@@ -23,7 +23,7 @@ sealed interface StartupPacket {
 
     static StartupPacket decode(byte[] body) throws Wire.ProtocolException {
         if (body.length < 4) {
-            throw new Wire.ProtocolException("invalid startup packet length " + (body.length + 4));
+            throw Wire.ProtocolException.unframed("invalid length of startup packet: " + (body.length + 4));
         }
         int code = ByteBuffer.wrap(body).getInt();
         return switch (code) {
@@ -31,13 +31,13 @@ sealed interface StartupPacket {
             case Wire.GSSENC_REQUEST -> new GssEncRequest();
             case Wire.CANCEL_REQUEST -> {
                 if (body.length < 8) {
-                    throw new Wire.ProtocolException("invalid cancel request length " + (body.length + 4));
+                    throw Wire.ProtocolException.unframed("invalid length of cancel request packet: " + (body.length + 4));
                 }
                 yield new CancelRequest(ByteBuffer.wrap(body, 4, 4).getInt(), Arrays.copyOfRange(body, 8, body.length));
             }
             default -> {
                 if (code >>> 16 != PROTOCOL_MAJOR_3) {
-                    throw new Wire.ProtocolException("unsupported frontend protocol " + (code >>> 16) + "." + (code & 0xffff)
+                    throw Wire.ProtocolException.refused("0A000", "unsupported frontend protocol " + (code >>> 16) + "." + (code & 0xffff)
                             + ": server supports 3.0 to 3.2");
                 }
                 yield new Startup(StartupMessage.parse(code, body, 4));

@@ -6,6 +6,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 
 /**
  * The few pieces of the Postgres wire protocol the proxy speaks itself. Written by hand because no
@@ -28,16 +29,16 @@ final class Wire {
         try {
             length = in.readInt();
         } catch (EOFException e) {
-            throw new ProtocolException("the connection closed before a startup packet arrived");
+            throw ProtocolException.unframed("the connection closed before a startup packet arrived");
         }
         if (length < 8 || length > MAX_STARTUP_PACKET) {
-            throw new ProtocolException("invalid startup packet length " + length + " (8 to " + MAX_STARTUP_PACKET + " bytes)");
+            throw ProtocolException.unframed("invalid length of startup packet: " + length + " (8 to " + MAX_STARTUP_PACKET + " bytes)");
         }
         byte[] body = new byte[length - 4];
         try {
             in.readFully(body);
         } catch (EOFException e) {
-            throw new ProtocolException("incomplete startup packet: " + length + " bytes announced");
+            throw ProtocolException.unframed("incomplete startup packet: " + length + " bytes announced");
         }
         return body;
     }
@@ -89,10 +90,30 @@ final class Wire {
         out.write(0);
     }
 
-    /** The startup phase went wrong on the client's side: the message goes back as SQLSTATE 08P01. */
+    /**
+     * The client broke the startup phase. Answered as Postgres answers: a packet that cannot even be
+     * framed (a bad length, the connection ending inside it) closes the connection without a word, since
+     * the server only logs those; a framed packet it will not accept gets a FATAL with Postgres's SQLSTATE.
+     */
     static final class ProtocolException extends Exception {
-        ProtocolException(String message) {
-            super(message);
+        private final String sqlState;
+
+        private ProtocolException(String sqlState, String message) {
+            super(message, null, false, false);
+            this.sqlState = sqlState;
+        }
+
+        static ProtocolException unframed(String message) {
+            return new ProtocolException(null, message);
+        }
+
+        static ProtocolException refused(String sqlState, String message) {
+            return new ProtocolException(sqlState, message);
+        }
+
+        /** The SQLSTATE of the FATAL to send; empty: close without one. */
+        Optional<String> sqlState() {
+            return Optional.ofNullable(sqlState);
         }
     }
 }

@@ -54,7 +54,23 @@ class WireTest {
     void startupPacketsOutsidePostgresBoundsAreRefused() {
         byte[] tiny = ByteBuffer.allocate(4).putInt(7).array();
         byte[] huge = ByteBuffer.allocate(4).putInt(10001).array();
-        assertThatThrownBy(() -> Wire.readStartupPacket(stream(tiny))).hasMessageContaining("invalid startup packet length 7");
-        assertThatThrownBy(() -> Wire.readStartupPacket(stream(huge))).hasMessageContaining("invalid startup packet length 10001");
+        // Terminate (X 00 00 00 04) read as a length: what a client that connects and ends at once sends
+        byte[] terminate = {'X', 0, 0, 0, 4};
+        for (byte[] bad : new byte[][] {tiny, huge, terminate}) {
+            assertThatThrownBy(() -> Wire.readStartupPacket(stream(bad))).isInstanceOfSatisfying(Wire.ProtocolException.class,
+                    e -> assertThat(e.sqlState()).as("closed without a word, as Postgres does").isEmpty())
+                    .hasMessageContaining("invalid length of startup packet");
+        }
+    }
+
+    @Test
+    void startupPacketsPostgresCanFrameButRefusesGetItsSqlStates() {
+        byte[] version2 = ByteBuffer.allocate(4).putInt(2 << 16).array();
+        assertThatThrownBy(() -> StartupPacket.decode(version2)).isInstanceOfSatisfying(Wire.ProtocolException.class,
+                e -> assertThat(e.sqlState()).contains("0A000")).hasMessageContaining("unsupported frontend protocol 2.0");
+        byte[] params = "database\0postgres\0\0".getBytes(StandardCharsets.UTF_8);
+        byte[] noUser = ByteBuffer.allocate(4 + params.length).putInt(3 << 16).put(params).array();
+        assertThatThrownBy(() -> StartupPacket.decode(noUser)).isInstanceOfSatisfying(Wire.ProtocolException.class,
+                e -> assertThat(e.sqlState()).contains("28000"));
     }
 }
