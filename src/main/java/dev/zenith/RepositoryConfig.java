@@ -24,7 +24,8 @@ import java.util.List;
  * @param retention       how far back every branch's history stays available ({@code 24h})
  * @param imageWalThresholdMb a new image is made when a running compute has this much WAL since the newest one (256)
  * @param imageAtStopMb   a cleanly stopped compute becomes an image when it wrote this much WAL since the last one
- *                        (0: 16 where the file system clones, else {@code imageWalThresholdMb})
+ *                        (0: 16 where the file system clones, else a quarter of the database's size, from 16 up
+ *                        to {@code imageWalThresholdMb})
  * @param gcInterval      how often the daemon collects garbage ({@code 1h})
  * @param housekeepingInterval how often the daemon checks whether images or GC are due ({@code 30s})
  * @param proxyTls        offer TLS on the proxy's TCP port with a self-signed certificate kept in

@@ -56,14 +56,21 @@ final class Images {
     /**
      * How much WAL since the last image makes a clean stop keep its data directory as an image: the
      * configured {@code imageAtStopMb}, or by default {@value #CLONED_STOP_IMAGE_MB} MiB where the file
-     * system clones (the image shares its blocks with the data directory and costs almost nothing), and
-     * {@code imageWalThresholdMb} where it does not: there a stop image is a full copy of the database,
-     * worth it only for as much WAL as would make an image of a running compute.
+     * system clones (the image shares its blocks with the data directory and costs almost nothing). Where
+     * it does not, an image is a full copy of the database: it is made once replaying the WAL would cost
+     * about what copying the database costs (replay runs at a fraction of copy speed, so a quarter of the
+     * database's size; at least {@value #CLONED_STOP_IMAGE_MB} MiB, at most {@code imageWalThresholdMb}).
+     * A branch that changed a little then costs its changes, not a second copy of everything.
      */
-    static long stopThresholdBytes(RepositoryConfig config, FileCopies copies) {
-        int mb = config.imageAtStopMb() != 0 ? config.imageAtStopMb()
-                : copies == FileCopies.CLONE ? CLONED_STOP_IMAGE_MB : config.imageWalThresholdMb();
-        return (long) mb << 20;
+    static long stopThresholdBytes(RepositoryConfig config, FileCopies copies, long databaseBytes) {
+        if (config.imageAtStopMb() != 0) {
+            return (long) config.imageAtStopMb() << 20;
+        }
+        long floor = (long) CLONED_STOP_IMAGE_MB << 20;
+        if (copies == FileCopies.CLONE) {
+            return floor;
+        }
+        return Math.min(Math.max(floor, databaseBytes / 4), (long) config.imageWalThresholdMb() << 20);
     }
 
     /** Makes an image of every running read-write compute with {@code thresholdBytes} of WAL since its branch's image. */
@@ -117,7 +124,8 @@ final class Images {
             return;
         }
         PgControl control = PgControl.read(dataDir);
-        long threshold = stopThresholdBytes(repository.config(), copies);
+        long threshold = stopThresholdBytes(repository.config(), copies,
+                copies == FileCopies.CLONE ? 0 : FileTrees.sizeOf(dataDir) - FileTrees.sizeOf(dataDir.resolve("pg_wal")));
         Lsn replayFrom = RecoveryPlan.latest(repository, timeline).image().walStart();
         if (!control.clean() || !isDue(replayFrom, control.checkpoint().lsn(), threshold)) {
             return;

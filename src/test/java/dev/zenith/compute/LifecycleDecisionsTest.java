@@ -74,13 +74,16 @@ class LifecycleDecisionsTest {
     }
 
     @Test
-    void aStopKeepsAnImageCheaplyWhereTheFileSystemClonesAndRarelyWhereItCopies() {
+    void aStopKeepsAnImageCheaplyWhereTheFileSystemClonesAndWhereItCopiesOnceReplayWouldCostACopy() {
         RepositoryConfig defaults = Repositories.config(8, "24h");
-        assertThat(Images.stopThresholdBytes(defaults, FileCopies.CLONE)).isEqualTo(16L << 20);
-        assertThat(Images.stopThresholdBytes(defaults, FileCopies.WRITE)).as("a full copy: as for a running compute")
+        assertThat(Images.stopThresholdBytes(defaults, FileCopies.CLONE, 1L << 30)).isEqualTo(16L << 20);
+        assertThat(Images.stopThresholdBytes(defaults, FileCopies.WRITE, 320L << 20)).as("a quarter of the database")
+                .isEqualTo(80L << 20);
+        assertThat(Images.stopThresholdBytes(defaults, FileCopies.WRITE, 8L << 20)).as("small").isEqualTo(16L << 20);
+        assertThat(Images.stopThresholdBytes(defaults, FileCopies.WRITE, 4L << 30)).as("as for a running compute")
                 .isEqualTo(256L << 20);
         RepositoryConfig set = new RepositoryConfig(0, 0, null, null, "zenith", 0, null, null, null, 8, null, null, "24h",
                 0, 1, null, null, false, null, null);
-        assertThat(Images.stopThresholdBytes(set, FileCopies.WRITE)).as("configured").isEqualTo(1L << 20);
+        assertThat(Images.stopThresholdBytes(set, FileCopies.WRITE, 1L << 30)).as("configured").isEqualTo(1L << 20);
     }
 }
