@@ -76,7 +76,7 @@ final class ClientConnection implements Runnable {
             }
         } catch (Wire.ProtocolException e) {
             log.debug("client connection refused in its startup phase: {}", e.getMessage());
-            e.sqlState().ifPresent(state -> fail(state, e.getMessage(), null));
+            e.reply().ifPresent(this::send);
         } catch (IOException e) {
             log.debug("client connection ended: {}", e.getMessage());
         } finally {
@@ -335,11 +335,15 @@ final class ClientConnection implements Runnable {
     }
 
     private void fail(String sqlState, String message, String hint) {
+        send(Wire.fatal(sqlState, message, hint));
+    }
+
+    private void send(byte[] reply) {
         try {
-            client.out().write(Wire.fatal(sqlState, message, hint));
+            client.out().write(reply);
             client.out().flush();
         } catch (IOException e) {
-            log.debug("cannot send an error to a client that left: {}", message);
+            log.debug("cannot answer a client that left: {}", e.getMessage());
         }
     }
 

@@ -36,9 +36,12 @@ sealed interface StartupPacket {
                 yield new CancelRequest(ByteBuffer.wrap(body, 4, 4).getInt(), Arrays.copyOfRange(body, 8, body.length));
             }
             default -> {
-                if (code >>> 16 != PROTOCOL_MAJOR_3) {
-                    throw Wire.ProtocolException.refused("0A000", "unsupported frontend protocol " + (code >>> 16) + "." + (code & 0xffff)
-                            + ": server supports 3.0 to 3.2");
+                int major = code >>> 16;
+                if (major != PROTOCOL_MAJOR_3) {
+                    String message = "unsupported frontend protocol " + major + "." + (code & 0xffff)
+                            + ": server supports 3.0 to 3.2";
+                    throw major < PROTOCOL_MAJOR_3 ? Wire.ProtocolException.refusedInProtocol2(message)
+                            : Wire.ProtocolException.refused("0A000", message);
                 }
                 yield new Startup(StartupMessage.parse(code, body, 4));
             }

@@ -93,14 +93,15 @@ final class Wire {
     /**
      * The client broke the startup phase. Answered as Postgres answers: a packet that cannot even be
      * framed (a bad length, the connection ending inside it) closes the connection without a word, since
-     * the server only logs those; a framed packet it will not accept gets a FATAL with Postgres's SQLSTATE.
+     * the server only logs those; a framed packet it will not accept gets a FATAL with Postgres's SQLSTATE,
+     * in protocol 2's format when that is what the client asked for.
      */
     static final class ProtocolException extends Exception {
-        private final String sqlState;
+        private final byte[] reply;
 
-        private ProtocolException(String sqlState, String message) {
+        private ProtocolException(byte[] reply, String message) {
             super(message, null, false, false);
-            this.sqlState = sqlState;
+            this.reply = reply;
         }
 
         static ProtocolException unframed(String message) {
@@ -108,12 +109,17 @@ final class Wire {
         }
 
         static ProtocolException refused(String sqlState, String message) {
-            return new ProtocolException(sqlState, message);
+            return new ProtocolException(fatal(sqlState, message, null), message);
         }
 
-        /** The SQLSTATE of the FATAL to send; empty: close without one. */
-        Optional<String> sqlState() {
-            return Optional.ofNullable(sqlState);
+        /** A protocol 2 client is told in its own format: 'E', the text, a zero byte; no SQLSTATE. */
+        static ProtocolException refusedInProtocol2(String message) {
+            return new ProtocolException(("EFATAL:  " + message + "\n\0").getBytes(StandardCharsets.UTF_8), message);
+        }
+
+        /** What to send before closing; empty: close without a word. */
+        Optional<byte[]> reply() {
+            return Optional.ofNullable(reply);
         }
     }
 }

@@ -11,7 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Coverage-guided fuzzing (Jazzer) of everything the proxy reads before a session is established:
  * packet framing, the kind of packet, the startup message and its branch routing. Whatever the bytes,
- * the outcome is a decoded packet, a {@link Wire.ProtocolException} (answered 08P01) or an unroutable
+ * the outcome is a decoded packet, a {@link Wire.ProtocolException} (answered as Postgres answers) or an unroutable
  * branch (42602, 22023); any other
  * exception, or a hang, is a finding. The same input stream as a live client would send is used, so
  * several packets in a row (SSLRequest, then a startup message) are explored too. The live proxy's
