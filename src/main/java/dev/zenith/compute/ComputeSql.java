@@ -39,6 +39,8 @@ final class ComputeSql implements AutoCloseable {
         }
     }
 
+    /** The superuser role tools expect to find, whoever ran {@code zenith init}. */
+    static final String TOOLS_ROLE = "postgres";
     private static final Duration READY_STEP = Duration.ofMillis(5);
     private static final Duration PROMOTE_WAIT = Duration.ofSeconds(60);
     /** How long a request made before the pause gets to be taken before the paused loop is woken. */
@@ -225,12 +227,33 @@ final class ComputeSql implements AutoCloseable {
         }
     }
 
-    /** Sets the superuser's password (SCRAM) on a compute trusting the daemon for now. */
+    /**
+     * Makes sure the {@value #TOOLS_ROLE} superuser exists, which the Docker image, most tutorials and many
+     * tools connect as, beside the superuser initdb made for the OS user. Only a branch without it writes
+     * anything: on every other start the check is one read.
+     */
+    void ensureToolsRole(ComputeNode node, Path logFile) {
+        try {
+            internal.with(node.port(), c -> {
+                try (Statement s = c.createStatement()) {
+                    s.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = " + quote(TOOLS_ROLE)
+                            + ") THEN CREATE ROLE " + TOOLS_ROLE + " SUPERUSER LOGIN; END IF; END $$");
+                }
+                return null;
+            });
+        } catch (SQLException e) {
+            throw ZenithException.failed("cannot make the " + TOOLS_ROLE + " role on " + node.name() + ": " + e.getMessage(),
+                    "see " + logFile);
+        }
+    }
+
+    /** Sets the password (SCRAM) of the superuser and of {@value #TOOLS_ROLE} on a compute trusting the daemon for now. */
     void setPassword(ComputeNode node, String password) throws SQLException {
         internal.with(node.port(), c -> {
             try (Statement s = c.createStatement()) {
                 s.execute("SET password_encryption = 'scram-sha-256'");
                 s.execute("ALTER ROLE CURRENT_USER PASSWORD " + quote(password));
+                s.execute("ALTER ROLE " + TOOLS_ROLE + " PASSWORD " + quote(password));
             }
             return null;
         });

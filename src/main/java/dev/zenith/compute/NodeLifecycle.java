@@ -125,6 +125,7 @@ final class NodeLifecycle {
         }
         if (!node.isReadOnly()) {
             finishRecovery(node, paths, postgres::isAlive);
+            sql.ensureToolsRole(node, paths.logFile());
             passwordSwitch.ifPresent(s -> s.apply(node, paths));
         } else {
             sql.awaitReady(node, toTarget ? ComputeSql.Readiness.PAUSED_AT_TARGET : ComputeSql.Readiness.ACCEPTING,
@@ -210,7 +211,8 @@ final class NodeLifecycle {
             log.info("adopted running compute {} (pid {})", node.name(), paths.pid().orElse(-1));
             if (!node.isReadOnly()) {
                 finishRecovery(node, paths, paths::isRunning);
-                passwordSwitch.ifPresent(s -> s.ensure(node, paths)); // an interrupted start had not set it
+                sql.ensureToolsRole(node, paths.logFile()); // an interrupted start had not made it
+                passwordSwitch.ifPresent(s -> s.ensure(node, paths)); // nor set the password
             }
         } else if (node.isReadOnly()) {
             destroy(node, timeline);

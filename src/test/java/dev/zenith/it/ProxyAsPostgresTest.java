@@ -84,6 +84,20 @@ class ProxyAsPostgresTest {
     }
 
     @Test
+    void thePostgresRoleToolsExpectIsASuperuser() throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + z.proxyPort() + "/postgres?user=postgres");
+             Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user")) {
+            rs.next();
+            assertThat(rs.getString(1)).isEqualTo("postgres");
+            assertThat(rs.getBoolean(2)).isTrue();
+        }
+        Psql.assumeInstalled();
+        Psql.Result r = Psql.run("postgresql://postgres@127.0.0.1:" + z.proxyPort() + "/postgres", Map.of(), "SELECT current_user");
+        assertThat(r.out()).as(r.err()).isEqualTo("postgres");
+    }
+
+    @Test
     void nodePostgresConnectingAndEndingInOneTickMeetsNoErrorThroughTheProxy() throws Exception {
         NodeClients.assumeInstalled();
         for (int port : new int[] {compute, z.proxyPort()}) {

@@ -40,6 +40,14 @@ class SecurityTest {
                 int port = z.port(branch);
                 assertRefused(() -> z.connect(port)); // straight to the compute too
             }
+            // the postgres role tools expect has the repository's password too
+            assertRefused(() -> DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + z.proxyPort() + "/postgres?user=postgres"));
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + z.proxyPort()
+                    + "/postgres?user=postgres&password=" + PASSWORD.replace(" ", "%20"));
+                 Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT current_user")) {
+                rs.next();
+                assertThat(rs.getString(1)).isEqualTo("postgres");
+            }
             if (Psql.installed()) {
                 String conninfo = "host=127.0.0.1 port=" + z.proxyPort() + " dbname=postgres options=branch=feature";
                 assertThat(Psql.run(conninfo, Map.of("PGPASSWORD", PASSWORD), "SELECT 7").out()).isEqualTo("7");
