@@ -36,12 +36,15 @@ import java.util.List;
  * @param walCompression  Postgres's {@code wal_compression} on every compute: {@code pglz} (the default; full-page
  *                        images in the WAL every branch keeps for time travel shrink about 4x), {@code off},
  *                        or {@code lz4}/{@code zstd} with a Postgres built with them ({@code pgBin})
+ * @param pgVersion       the PostgreSQL major version every branch runs (15 to 18), recorded at init from the
+ *                        binaries it used; 0 in repositories made before zenith recorded it (the bundled 18
+ *                        unless {@code pgBin} says otherwise)
  */
 public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, String osUser, String superuser,
                                int proxyPort, String proxyAddress, List<String> proxySocketDirs,
                                String idleTimeout, int maxComputes, String proxyStartupTimeout, String readOnlyIdleTimeout, String retention,
                                int imageWalThresholdMb, int imageAtStopMb, String gcInterval, String housekeepingInterval,
-                               boolean proxyTls, String auth, String walCompression) {
+                               boolean proxyTls, String auth, String walCompression, int pgVersion) {
 
     public static final int DEFAULT_API_PORT = 64000;
     /** The OS user Postgres runs as when zenith runs as root: present on every Linux system and owns nothing. */
@@ -62,6 +65,9 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
     public static final String AUTH_PASSWORD = "password";
     public static final String DEFAULT_WAL_COMPRESSION = "pglz";
     private static final List<String> WAL_COMPRESSIONS = List.of("off", "pglz", "lz4", "zstd");
+    public static final int BUNDLED_PG_VERSION = 18;
+    /** The majors zenith runs: 14 reached its end of life in November 2026. */
+    public static final List<Integer> PG_VERSIONS = List.of(15, 16, 17, 18);
 
     public RepositoryConfig {
         apiPort = apiPort == 0 ? DEFAULT_API_PORT : apiPort;
@@ -89,6 +95,11 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
         if (!WAL_COMPRESSIONS.contains(walCompression)) {
             throw new IllegalArgumentException("invalid walCompression \"" + BranchName.printable(walCompression)
                     + "\": use " + String.join(", ", WAL_COMPRESSIONS));
+        }
+        if (pgVersion != 0 && !PG_VERSIONS.contains(pgVersion)) {
+            throw new IllegalArgumentException("PostgreSQL " + pgVersion + " is not one zenith runs: use "
+                    + PG_VERSIONS.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", "))
+                    + (pgVersion < PG_VERSIONS.get(0) ? " (" + pgVersion + " has reached its end of life)" : ""));
         }
     }
 
@@ -119,13 +130,20 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
     public RepositoryConfig withAuth(String mode) {
         return new RepositoryConfig(apiPort, computePortBase, pgBin, osUser, superuser, proxyPort, proxyAddress,
                 proxySocketDirs, idleTimeout, maxComputes, proxyStartupTimeout, readOnlyIdleTimeout, retention,
-                imageWalThresholdMb, imageAtStopMb, gcInterval, housekeepingInterval, proxyTls, mode, walCompression);
+                imageWalThresholdMb, imageAtStopMb, gcInterval, housekeepingInterval, proxyTls, mode, walCompression, pgVersion);
     }
 
     /** These settings with the proxy's port and TLS changed for one run of the daemon. */
     public RepositoryConfig withProxy(int port, boolean tls) {
         return new RepositoryConfig(apiPort, computePortBase, pgBin, osUser, superuser, port, proxyAddress,
                 proxySocketDirs, idleTimeout, maxComputes, proxyStartupTimeout, readOnlyIdleTimeout, retention,
-                imageWalThresholdMb, imageAtStopMb, gcInterval, housekeepingInterval, tls, auth, walCompression);
+                imageWalThresholdMb, imageAtStopMb, gcInterval, housekeepingInterval, tls, auth, walCompression, pgVersion);
+    }
+
+    /** These settings recording the PostgreSQL major version the repository was made with. */
+    public RepositoryConfig withPgVersion(int major) {
+        return new RepositoryConfig(apiPort, computePortBase, pgBin, osUser, superuser, proxyPort, proxyAddress,
+                proxySocketDirs, idleTimeout, maxComputes, proxyStartupTimeout, readOnlyIdleTimeout, retention,
+                imageWalThresholdMb, imageAtStopMb, gcInterval, housekeepingInterval, proxyTls, auth, walCompression, major);
     }
 }

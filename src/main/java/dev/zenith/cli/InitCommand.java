@@ -26,6 +26,11 @@ final class InitCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Option(names = "--pg-version", paramLabel = "15|16|17|18",
+            description = "PostgreSQL major version every branch runs (default: 18, bundled; 15 to 17 are fetched from"
+                    + " Maven Central on first use; with --pg-bin, that installation's)")
+    Integer pgVersion;
+
     @Option(names = "--pg-bin", paramLabel = "DIR",
             description = "bin directory of a system PostgreSQL ${sys:line.separator}(default: the bundled PostgreSQL 18)")
     String pgBin;
@@ -108,7 +113,7 @@ final class InitCommand implements Callable<Integer> {
             String bin = pgBin == null || pgBin.isBlank() ? null : Path.of(pgBin).toAbsolutePath().normalize().toString();
             settings = new RepositoryConfig(apiPort, computePortBase, bin, osUser, System.getProperty("user.name"),
                     proxyPort, proxyAddress, proxySocketDirs, timeout, maxComputes, null, null, retention, 0, 0, null, null,
-                    tls, auth, walCompression);
+                    tls, auth, walCompression, pgVersion == null ? 0 : pgVersion);
         } catch (IllegalArgumentException e) {
             throw ZenithException.badRequest(e.getMessage());
         }

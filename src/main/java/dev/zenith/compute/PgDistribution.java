@@ -1,5 +1,6 @@
 package dev.zenith.compute;
 
+import dev.zenith.RepositoryConfig;
 import dev.zenith.ZenithException;
 import dev.zenith.storage.FileTrees;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -9,6 +10,7 @@ import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.net.URL;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -39,14 +41,25 @@ public record PgDistribution(Path bin, String version, int major) {
     }
 
     /**
-     * The binaries to use: {@code pgBin} when given (checked for a supported version), else the bundled
-     * ones, unpacked on first use. {@code progress} hears about the one-time unpacking.
+     * The binaries to use: {@code pgBin} when given (checked for a supported version, and for {@code major}
+     * unless it is 0), else those of {@code major}: the bundled ones for 18 (and 0), fetched ones for the
+     * others ({@link PostgresDownloads}), unpacked on first use. {@code progress} hears about the one-time
+     * fetching and unpacking.
      */
-    public static PgDistribution resolve(String pgBin, Consumer<String> progress) {
+    public static PgDistribution resolve(String pgBin, int major, Consumer<String> progress) {
         if (pgBin != null && !pgBin.isBlank()) {
-            return system(Path.of(pgBin).toAbsolutePath().normalize());
+            PgDistribution dist = system(Path.of(pgBin).toAbsolutePath().normalize());
+            if (major != 0 && dist.major() != major) {
+                throw ZenithException.badRequest("--pg-bin " + dist.bin() + " is PostgreSQL " + dist.version()
+                        + ", but the repository runs PostgreSQL " + major + ": give the bin directory of a PostgreSQL "
+                        + major + " installation, or leave pgBin out to use zenith's own " + major);
+            }
+            return dist;
         }
-        return bundled(progress);
+        if (major == 0 || major == RepositoryConfig.BUNDLED_PG_VERSION) {
+            return bundled(progress);
+        }
+        return fetched(PostgresDownloads.release(major), progress);
     }
 
     static PgDistribution system(Path bin) {
@@ -90,13 +103,30 @@ public record PgDistribution(Path bin, String version, int major) {
     }
 
     static PgDistribution bundled(Consumer<String> progress) {
-        String resource = "postgres-" + osName() + "-" + archName() + ".txz";
-        URL url = PgDistribution.class.getResource("/" + resource);
+        URL url = PgDistribution.class.getResource("/" + resource());
         if (url == null) {
-            throw ZenithException.failed("no bundled PostgreSQL for " + osName() + "/" + archName() + " (" + resource + ")",
+            throw ZenithException.failed("no bundled PostgreSQL for " + osName() + "/" + archName() + " (" + resource() + ")",
                     "install PostgreSQL " + MIN_MAJOR + " or newer and run zenith init --pg-bin DIR");
         }
-        Path target = cacheDir().resolve(cacheKey(url, resource));
+        return unpacked(url, progress);
+    }
+
+    private static PgDistribution fetched(PostgresDownloads.Release release, Consumer<String> progress) {
+        Path jar = PostgresDownloads.jar(release, cacheDir(), progress);
+        try {
+            return unpacked(URI.create("jar:" + jar.toUri() + "!/" + resource()).toURL(), progress);
+        } catch (java.net.MalformedURLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The name of the archive inside zonky's jars: {@code postgres-linux-x86_64.txz} and the like. */
+    private static String resource() {
+        return "postgres-" + osName() + "-" + archName() + ".txz";
+    }
+
+    private static PgDistribution unpacked(URL url, Consumer<String> progress) {
+        Path target = cacheDir().resolve(cacheKey(url, resource()));
         if (!Files.isExecutable(target.resolve("bin/postgres"))) {
             unpackOnce(url, target, progress);
         }

@@ -48,12 +48,12 @@ public final class Offline {
     public static Offline init(Path root, RepositoryConfig settings, Optional<String> password, Consumer<String> progress) {
         boolean existed = Files.exists(root);
         try {
-            PgDistribution dist = PgDistribution.resolve(settings.pgBin(), progress);
+            PgDistribution dist = PgDistribution.resolve(settings.pgBin(), settings.pgVersion(), progress);
             OsUser user = OsUser.resolve(settings.osUser());
             Files.createDirectories(root);
             user.checkCanReach(root, "repository");
             user.checkCanReach(dist.bin(), "PostgreSQL binaries");
-            Repository repository = Repository.create(root, settings);
+            Repository repository = Repository.create(root, settings.withPgVersion(dist.major()));
             user.closeToOthers(root);
             password.ifPresent(repository::savePassword);
             Computes.initRoot(repository, dist, user);

@@ -63,7 +63,7 @@ public final class PageServer implements AutoCloseable {
         RepositoryConfig config = repository.config();
         config.checkExposure();
         IdleTimeout idleTimeout = IdleTimeout.parse(config.idleTimeout());
-        PgDistribution dist = PgDistribution.resolve(config.pgBin(), msg -> log.info(msg));
+        PgDistribution dist = PgDistribution.resolve(config.pgBin(), config.pgVersion(), msg -> log.info(msg));
         OsUser user = OsUser.resolve(config.osUser());
         user.checkCanReach(repository.root(), "repository");
         user.closeToOthers(repository.root());

@@ -25,7 +25,7 @@ public final class Repositories {
 
     public static RepositoryConfig config(int maxComputes, String retention) {
         return new RepositoryConfig(0, 0, null, null, "zenith", 0, null, null, null, maxComputes, null, null, retention,
-                0, 0, null, null, false, null, null);
+                0, 0, null, null, false, null, null, 0);
     }
 
     /** A repository whose main branch has a clean image at {@code lsn} on Postgres timeline 1. */
