@@ -1,6 +1,7 @@
 package dev.zenith.cli;
 
 import dev.zenith.Json;
+import dev.zenith.RepositoryConfig;
 import dev.zenith.api.model.ComputeStatus;
 import dev.zenith.api.model.DaemonStatus;
 import dev.zenith.api.model.FileSystemInfo;
@@ -52,11 +53,13 @@ final class StatusCommand implements Callable<Integer> {
         out.println("file system: " + describe(repository.fileSystem()));
         if (daemon == null) {
             out.println("pageserver:  not running (zenith pageserver start)");
-            out.println("postgres:    " + (repository.config().pgBin() == null ? "bundled PostgreSQL" : repository.config().pgBin()));
+            int major = repository.config().pgVersion() == 0 ? RepositoryConfig.BUNDLED_PG_VERSION : repository.config().pgVersion();
+            out.println("postgres:    PostgreSQL " + major + (repository.config().pgBin() == null ? " (zenith's own)"
+                    : " in " + repository.config().pgBin()));
         } else {
             out.println("pageserver:  running (pid " + daemon.pid() + ") at '" + daemon.api() + "'");
             out.println("proxy:       " + String.join(", ", daemon.proxy()));
-            out.println("postgres:    " + daemon.postgresVersion() + " in " + daemon.postgresBin()
+            out.println("postgres:    PostgreSQL " + daemon.postgresVersion() + " in " + daemon.postgresBin()
                     + ", runs as OS user " + daemon.osUser() + ", superuser " + daemon.superuser());
             out.println("computes:    " + daemon.computes().size() + " running");
             for (ComputeStatus c : daemon.computes()) {
