@@ -9,6 +9,7 @@ import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.URL;
@@ -111,12 +112,21 @@ public record PgDistribution(Path bin, String version, int major) {
         return unpacked(url, progress);
     }
 
+    /** A fetched release, unpacked once; the downloaded jar is removed then (one in ~/.m2 is left alone). */
     private static PgDistribution fetched(PostgresDownloads.Release release, Consumer<String> progress) {
+        Path unpacked = cacheDir().resolve(PostgresDownloads.artifact(release));
+        if (Files.isExecutable(unpacked.resolve("bin/postgres"))) {
+            return probe(unpacked.resolve("bin"));
+        }
         Path jar = PostgresDownloads.jar(release, cacheDir(), progress);
         try {
-            return unpacked(URI.create("jar:" + jar.toUri() + "!/" + resource()).toURL(), progress);
-        } catch (java.net.MalformedURLException e) {
-            throw new IllegalStateException(e);
+            PgDistribution dist = unpacked(URI.create("jar:" + jar.toUri() + "!/" + resource()).toURL(), progress);
+            if (jar.startsWith(cacheDir())) {
+                Files.deleteIfExists(jar);
+            }
+            return dist;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

