@@ -14,6 +14,7 @@ import dev.zenith.compute.OsUser;
 import dev.zenith.compute.PgDistribution;
 import dev.zenith.proxy.ProxyServer;
 import dev.zenith.storage.Repository;
+import dev.zenith.storage.RepositoryFormat;
 import dev.zenith.storage.StorageMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,7 +42,7 @@ public final class PageServer implements AutoCloseable {
     public static final String LOCK_FILE = "pageserver.lock";
     private static final Duration IDLE_CHECK_INTERVAL = Duration.ofSeconds(1);
 
-    private final Logger log = LoggerFactory.getLogger(PageServer.class);
+    private static final Logger log = LoggerFactory.getLogger(PageServer.class);
     private final Repository repository;
     private final FileChannel lockChannel;
     private final FileLock lock;
@@ -97,7 +98,7 @@ public final class PageServer implements AutoCloseable {
 
     /** Starts the daemon for the repository; refuses when another one already runs on it. */
     public static PageServer start(Path root, Integer proxyPort, boolean tls) {
-        Repository repository = Repository.open(root).withProxy(proxyPort, tls);
+        Repository.open(root);
         FileChannel channel = null;
         try {
             channel = FileChannel.open(root.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -106,6 +107,10 @@ public final class PageServer implements AutoCloseable {
                 channel.close();
                 throw ZenithException.conflict("pageserver is already running in " + root, "zenith pageserver status");
             }
+            // upgraded under the lock, before anything reads the metadata for good
+            RepositoryFormat.thisVersion().upgrade(root).ifPresent(backup -> log.info(
+                    "upgraded the repository to format {}; its metadata as it was is in {}", RepositoryFormat.CURRENT, backup));
+            Repository repository = Repository.open(root).withProxy(proxyPort, tls);
             PageServer server = new PageServer(repository, channel, lock);
             server.run();
             return server;

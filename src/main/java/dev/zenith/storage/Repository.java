@@ -1,7 +1,9 @@
 package dev.zenith.storage;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import dev.zenith.AtomicFiles;
 import dev.zenith.BranchName;
+import dev.zenith.Json;
 import dev.zenith.RepositoryConfig;
 import dev.zenith.TimelineId;
 import dev.zenith.WalPoint;
@@ -55,7 +57,22 @@ public final class Repository {
         if (!exists(root)) {
             throw ZenithException.notFound("no repository in " + root, "run zenith init");
         }
-        return new Repository(root, AtomicFiles.readJson(root.resolve(CONFIG), RepositoryConfig.class));
+        RepositoryFormat.thisVersion().checkReadable(root);
+        return new Repository(root, readConfig(root.resolve(CONFIG)));
+    }
+
+    /**
+     * Reads {@code config.json}, where a setting added by a later zenith is missing from an older file:
+     * a missing number or flag reads as 0 or false, which every setting takes as its default. Elsewhere
+     * the JSON mapper refuses nulls for numbers.
+     */
+    private static RepositoryConfig readConfig(Path file) {
+        try {
+            return Json.MAPPER.readerFor(RepositoryConfig.class)
+                    .without(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES).readValue(file.toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
     }
 
     /** Creates the directory layout and config. The root timeline is added by {@link #createRoot}. */
@@ -73,6 +90,7 @@ public final class Repository {
                     "check that the directory is writable");
         }
         AtomicFiles.writeJson(root.resolve(CONFIG), config);
+        RepositoryFormat.write(root, RepositoryFormat.CURRENT);
         return new Repository(root, config);
     }
 
