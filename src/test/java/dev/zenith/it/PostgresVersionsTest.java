@@ -15,8 +15,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The core of the suite on each PostgreSQL major version zenith fetches (18, the bundled one, runs the
  * whole suite): the seed workflow through the proxy with an on-demand start, branches at an LSN and at
- * a time, a read-only view of the past, idle suspend and resume, and a compute killed under load that
- * loses no acknowledged commit. The WAL reader and pg_control's offsets are checked on the way: a
+ * a time, a read-only view of the past, idle suspend and resume, a compute killed under load that
+ * loses no acknowledged commit, a branch of a stopped parent, and GC. The WAL reader and pg_control's offsets are checked on the way: a
  * branch at a time finds its LSN by reading that version's WAL.
  */
 class PostgresVersionsTest {
@@ -69,6 +69,13 @@ class PostgresVersionsTest {
                 ledger.stopWriting();
                 assertThat(ledger.lost(z.start("main"))).isZero();
             }
+
+            // a clean stop keeps an image, a branch of the stopped parent starts from it, and GC runs
+            z.cli("pg", "stop", "main").ok();
+            z.cli("branch", "after_stop", "main").ok();
+            assertThat(count(z, "after_stop")).isEqualTo(10);
+            assertThat(z.cli("gc").ok().out()).contains("freed");
+            assertThat(count(z, "at_time")).as("GC keeps what branches need").isEqualTo(7);
 
             if (major == 15 && Psql.installed()) {
                 // Debian 12's own client tools are version 15: pg_dump refuses newer servers

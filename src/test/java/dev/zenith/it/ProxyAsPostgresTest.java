@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -175,19 +174,9 @@ class ProxyAsPostgresTest {
     void cancelUnderTlsStopsTheRunningQuery() throws Exception {
         try (Connection c = DriverManager.getConnection(z.proxyUrl(null) + "&sslmode=require&sslNegotiation=direct");
              Statement s = c.createStatement()) {
-            AtomicReference<SQLException> error = new AtomicReference<>();
-            Thread running = Thread.ofPlatform().start(() -> {
-                try {
-                    s.execute("SELECT pg_sleep(60)");
-                } catch (SQLException e) {
-                    error.set(e);
-                }
-            });
-            Zenith.waitFor(Duration.ofSeconds(30), () -> sleeping() == 1, "the query to run");
-            s.cancel();
-            running.join(30_000);
-            assertThat((Throwable) error.get()).isNotNull();
-            assertThat(error.get().getSQLState()).isEqualTo("57014");
+            SQLException error = Zenith.cancelWhileRunning(s, "SELECT pg_sleep(60)", () -> sleeping() == 1);
+            assertThat((Throwable) error).isNotNull();
+            assertThat(error.getSQLState()).isEqualTo("57014");
         }
     }
 

@@ -169,20 +169,10 @@ class ProxyTest {
     @Test
     void cancelThroughTheProxyStopsTheRunningQuery() throws Exception {
         try (Connection c = z.connectProxy("main"); Statement s = c.createStatement()) {
-            AtomicReference<SQLException> error = new AtomicReference<>();
-            Thread running = Thread.ofPlatform().start(() -> {
-                try {
-                    s.execute("SELECT pg_sleep(60)");
-                } catch (SQLException e) {
-                    error.set(e);
-                }
-            });
             int port = z.port("main");
-            Zenith.waitFor(Duration.ofSeconds(30), () -> sleeping(port) == 1, "the query to run");
-            s.cancel();
-            running.join(30_000);
-            assertThat((Throwable) error.get()).isNotNull();
-            assertThat(error.get().getSQLState()).isEqualTo("57014");
+            SQLException error = Zenith.cancelWhileRunning(s, "SELECT pg_sleep(60)", () -> sleeping(port) == 1);
+            assertThat((Throwable) error).isNotNull();
+            assertThat(error.getSQLState()).isEqualTo("57014");
         }
     }
 

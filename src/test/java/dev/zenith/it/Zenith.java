@@ -24,6 +24,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.concurrent.atomic.AtomicReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -325,6 +326,29 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
         ProcessHandle h = ProcessHandle.of(pid).orElseThrow();
         h.destroyForcibly();
         waitFor(Duration.ofSeconds(30), () -> !h.isAlive(), "postmaster " + pid + " to die");
+    }
+
+    /**
+     * Runs {@code sql} on {@code s} in a thread, cancels it with {@code Statement.cancel()} once
+     * {@code running} says it runs, and returns the error the query ended with (null when it finished).
+     */
+    public static SQLException cancelWhileRunning(Statement s, String sql, BooleanSupplier running) throws InterruptedException {
+        AtomicReference<SQLException> error = new AtomicReference<>();
+        Thread query = Thread.ofPlatform().start(() -> {
+            try {
+                s.execute(sql);
+            } catch (SQLException e) {
+                error.set(e);
+            }
+        });
+        waitFor(Duration.ofSeconds(30), running, "the query to run");
+        try {
+            s.cancel();
+        } catch (SQLException e) {
+            throw new AssertionError("cancel failed", e);
+        }
+        query.join(30_000);
+        return error.get();
     }
 
     public static void waitFor(Duration timeout, BooleanSupplier condition, String what) {
