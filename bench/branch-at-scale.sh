@@ -7,7 +7,7 @@
 # btrfs-progs, on XFS and btrfs loop files.
 # Goals: first connect under 200 ms on XFS/btrfs at any size; a new started branch under 20 MB there;
 # after the update and a stop under 1.0x the database per branch on XFS (1.6x on ext4).
-# Usage: bench/branch-at-scale.sh [SIZE_MB] [BRANCHES]   (default: 300 5)
+# Usage: bench/branch-at-scale.sh [SIZE_MB] [BRANCHES]   (default: 300 5; BENCH_FILESYSTEMS="own xfs btrfs ext4")
 . "$(dirname "$0")/lib.sh"
 need psql pgbench
 SIZE_MB=${1:-300}
@@ -43,29 +43,39 @@ measure() (
   t=$(now_ns); z branch running main >/dev/null; proxy_psql running "SELECT 1" >/dev/null; running_ms=$(ms_since "$t")
   node=$(z pg list --json | python3 -c "import json,sys; print(next(n['name'] for n in json.load(sys.stdin) if n['branch']=='running'))")
   waits=$(grep -c "end-of-recovery immediate wait" "$REPO/logs/compute-$node.log" || true)
+  replay=$(grep -o "redo done at .* elapsed: [0-9.]* s" "$REPO/logs/compute-$node.log" | grep -o "[0-9.]* s$" | tail -1)
   sync; total=$(used_mb "$mount_point")
-  echo "| $1 ($fs) | $db_mb MB | $(median "${firsts[@]}") (${firsts[*]}) | $(( (started - before) / BRANCHES )) MB | $(( (updated - before) / BRANCHES )) MB | $total MB | $running_ms ms, $waits checkpoint waits |"
+  echo "| $1 ($fs) | $db_mb MB | $(median "${firsts[@]}") (${firsts[*]}) | $(( (started - before) / BRANCHES )) MB | $(( (updated - before) / BRANCHES )) MB | $updated MB | $total MB | $running_ms ms (replay ${replay:-none}), $waits checkpoint waits |"
 )
 
-rows="$(measure "repository's own file system")"
+# BENCH_FILESYSTEMS picks what to measure: "own" (the repository's file system) and loop files of
+# xfs, btrfs, ext4; by default own, xfs and btrfs.
+FILESYSTEMS=${BENCH_FILESYSTEMS:-own xfs btrfs}
+rows=""
+[[ " $FILESYSTEMS " == *" own "* ]] && rows="$(measure "repository's own file system")"
 loops=()
 cleanup_loops() { for m in "${loops[@]}"; do umount -l "$m" 2>/dev/null || true; rm -rf "$m" "$m.img"; done; }
 trap cleanup_loops EXIT
 if [ "$(id -u)" = 0 ]; then
-  for fs in xfs btrfs; do
+  for fs in $FILESYSTEMS; do
+    [ "$fs" = own ] && continue
     command -v "mkfs.$fs" >/dev/null 2>&1 || { echo "bench: mkfs.$fs is missing (apt-get install xfsprogs btrfs-progs); skipping $fs" >&2; continue; }
     m=$(mktemp -d "/tmp/zenith-$fs.XXXXXX"); loops+=("$m")
     truncate -s $(( SIZE_MB * (BRANCHES + 4) * 3 + 4096 ))M "$m.img"
-    if [ "$fs" = xfs ]; then mkfs.xfs -q -m reflink=1 "$m.img"; else mkfs.btrfs -q "$m.img"; fi
+    case "$fs" in
+      xfs) mkfs.xfs -q -m reflink=1 "$m.img" ;;
+      ext4) mkfs.ext4 -q -F "$m.img" ;;
+      *) mkfs."$fs" -q "$m.img" ;;
+    esac
     mount -o loop "$m.img" "$m"; chmod 755 "$m"
-    rows="$rows
-$(BENCH_PARENT="$m" measure "loop file")"
+    rows="${rows:+$rows
+}$(BENCH_PARENT="$m" measure "loop file")"
   done
 else
   echo "bench: XFS and btrfs need root to mount loop files; measuring the repository's own file system only" >&2
 fi
-table="| file system | parent database | first connect to a new branch, median ms (all) | disk per new started branch | disk per branch after the 1% update and a stop | whole file system at the end | branch of a running parent: first connect |
-| --- | --- | --- | --- | --- | --- | --- |
+table="| file system | parent database | first connect to a new branch, median ms (all) | disk per new started branch | disk per branch after the 1% update and a stop | whole file system after the branches | whole file system at the end | branch of a running parent: first connect |
+| --- | --- | --- | --- | --- | --- | --- | --- |
 $rows
 
 $BRANCHES branches of a $SIZE_MB MB pgbench database; disk from df (the file system's own accounting, shared extents
