@@ -40,7 +40,8 @@ measure() (
   sync; updated=$(used_mb "$mount_point")
   # a branch of a running parent with WAL since its image
   proxy_psql main "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid % 10 = 0" >/dev/null
-  t=$(now_ns); z branch running main >/dev/null; proxy_psql running "SELECT 1" >/dev/null; running_ms=$(ms_since "$t")
+  z branch running main >/dev/null
+  t=$(now_ns); proxy_psql running "SELECT 1" >/dev/null; running_ms=$(ms_since "$t")
   node=$(z pg list --json | python3 -c "import json,sys; print(next(n['name'] for n in json.load(sys.stdin) if n['branch']=='running'))")
   waits=$(grep -c "end-of-recovery immediate wait" "$REPO/logs/compute-$node.log" || true)
   replay=$(grep -o "redo done at .* elapsed: [0-9.]* s" "$REPO/logs/compute-$node.log" | grep -o "[0-9.]* s$" | tail -1)
