@@ -3,12 +3,16 @@ package dev.zenith.it;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -16,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The core of the suite on each PostgreSQL major version zenith fetches (18, the bundled one, runs the
  * whole suite): the seed workflow through the proxy with an on-demand start, branches at an LSN and at
  * a time, a read-only view of the past, idle suspend and resume, a compute killed under load that
- * loses no acknowledged commit, a branch of a stopped parent, and GC. The WAL reader and pg_control's offsets are checked on the way: a
+ * loses no acknowledged commit, a branch of a stopped parent, GC, and password mode. The WAL reader and pg_control's offsets are checked on the way: a
  * branch at a time finds its LSN by reading that version's WAL.
  */
 class PostgresVersionsTest {
@@ -77,10 +81,27 @@ class PostgresVersionsTest {
             assertThat(z.cli("gc").ok().out()).contains("freed");
             assertThat(count(z, "at_time")).as("GC keeps what branches need").isEqualTo(7);
 
+            // password mode: the switch covers branches made before it, and the postgres role
+            z.cli("pageserver", "stop").ok();
+            Path passwordFile = z.dir().resolve("pw.txt");
+            Files.writeString(passwordFile, "versions and versions\n");
+            z.cli("auth", "password", "--password-file", passwordFile.toString()).ok();
+            z.cli("pageserver", "start").ok();
+            try (Connection c = DriverManager.getConnection(z.proxyUrl("branch%3Dat_lsn") + "&password=versions%20and%20versions");
+                 Statement s = c.createStatement()) {
+                assertThat(value(s, "SELECT count(*) FROM rows")).isEqualTo("4");
+            }
+            if (Psql.installed()) {
+                assertThat(Psql.run("postgresql://postgres@127.0.0.1:" + z.proxyPort() + "/postgres",
+                        Map.of("PGPASSWORD", "versions and versions"), "SELECT current_user").out()).isEqualTo("postgres");
+            }
+
             if (major == 15 && Psql.installed()) {
                 // Debian 12's own client tools are version 15: pg_dump refuses newer servers
-                Zenith.Result dump = Zenith.run(new ProcessBuilder("pg_dump", "-s", "host=127.0.0.1 port=" + z.proxyPort()
-                        + " dbname=postgres options=branch=feature"), Duration.ofMinutes(1));
+                ProcessBuilder pgDump = new ProcessBuilder("pg_dump", "-s", "host=127.0.0.1 port=" + z.proxyPort()
+                        + " dbname=postgres options=branch=feature");
+                pgDump.environment().put("PGPASSWORD", "versions and versions");
+                Zenith.Result dump = Zenith.run(pgDump, Duration.ofMinutes(1));
                 assertThat(dump.exit()).as(dump.err()).isZero();
                 assertThat(dump.out()).contains("CREATE TABLE public.rows");
             }
