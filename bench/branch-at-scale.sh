@@ -13,7 +13,14 @@ need psql pgbench
 SIZE_MB=${1:-300}
 BRANCHES=${2:-5}
 
-used_mb() { df -BM --output=used "$1" | tail -1 | tr -dc 0-9; }
+# XFS holds speculative preallocation beyond the end of growing files for up to 5 minutes
+# (fs.xfs.speculative_prealloc_lifetime) before it frees it by itself; df would count it as used.
+used_mb() {
+  if [ "$(df --output=fstype "$1" | tail -1 | tr -d ' ')" = xfs ] && command -v xfs_spaceman >/dev/null 2>&1; then
+    xfs_spaceman -c 'prealloc -s' "$1" >/dev/null 2>&1 || true
+  fi
+  df -BM --output=used "$1" | tail -1 | tr -dc 0-9
+}
 
 # measure LABEL: the whole run in a repository under $BENCH_PARENT; prints one table row
 measure() (
