@@ -42,7 +42,9 @@ public final class PageServer implements AutoCloseable {
     public static final String LOCK_FILE = "pageserver.lock";
     private static final Duration IDLE_CHECK_INTERVAL = Duration.ofSeconds(1);
 
-    private static final Logger log = LoggerFactory.getLogger(PageServer.class);
+    // not static: the CLI touches this class (runningPid) before the daemon points SLF4J at pageserver.log,
+    // and a static logger would fix SLF4J's configuration then
+    private final Logger log = LoggerFactory.getLogger(PageServer.class);
     private final Repository repository;
     private final FileChannel lockChannel;
     private final FileLock lock;
@@ -108,7 +110,7 @@ public final class PageServer implements AutoCloseable {
                 throw ZenithException.conflict("pageserver is already running in " + root, "zenith pageserver status");
             }
             // upgraded under the lock, before anything reads the metadata for good
-            RepositoryFormat.thisVersion().upgrade(root).ifPresent(backup -> log.info(
+            RepositoryFormat.thisVersion().upgrade(root).ifPresent(backup -> LoggerFactory.getLogger(PageServer.class).info(
                     "upgraded the repository to format {}; its metadata as it was is in {}", RepositoryFormat.CURRENT, backup));
             Repository repository = Repository.open(root).withProxy(proxyPort, tls);
             PageServer server = new PageServer(repository, channel, lock);
