@@ -1,6 +1,7 @@
 package dev.zenith.it;
 
 import dev.zenith.compute.OsUser;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -19,11 +20,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class FileSystemsTest {
 
-    @Test
-    void initAndStatusSayWhetherTheFileSystemClones() throws Exception {
+    @BeforeEach
+    void needsRootAndMkfs() {
         assumeTrue(OsUser.currentUid() == 0, "making file systems needs root");
         assumeTrue(Mount.canMake("xfs") && Mount.canMake("btrfs"),
                 "mkfs.xfs and mkfs.btrfs are missing (apt-get install xfsprogs btrfs-progs)");
+    }
+
+    @Test
+    void initAndStatusSayWhetherTheFileSystemClones() throws Exception {
         for (String type : new String[] {"xfs", "btrfs"}) {
             try (Mount mount = Mount.loop(type, 512); Zenith z = Zenith.in(mount.dir())) {
                 assertThat(z.init().ok().out()).contains("file system: " + type + " (copy-on-write");
@@ -40,9 +45,6 @@ class FileSystemsTest {
 
     @Test
     void onXfsAndBtrfsANewStartedBranchSharesItsParentsBlocks() throws Exception {
-        assumeTrue(OsUser.currentUid() == 0, "making file systems needs root");
-        assumeTrue(Mount.canMake("xfs") && Mount.canMake("btrfs"),
-                "mkfs.xfs and mkfs.btrfs are missing (apt-get install xfsprogs btrfs-progs)");
         for (String type : new String[] {"xfs", "btrfs"}) {
             try (Mount mount = Mount.loop(type, 2048)) {
                 long cost = costOfANewStartedBranch(mount.dir());
