@@ -93,6 +93,14 @@ final class DataDirMaker {
         return Files.exists(dataDir.resolve(SIGNAL_FILE)) || Files.exists(dataDir.resolve(OLD_SIGNAL_FILE));
     }
 
+    /**
+     * Whether a data directory has been promoted: it exists and has finished its first recovery, so its
+     * WAL, not its branch point, is where the timeline ends.
+     */
+    static boolean isPromoted(Path dataDir) {
+        return Files.exists(dataDir.resolve("global").resolve("pg_control")) && !isRecovering(dataDir);
+    }
+
     /** The plan saved in a data directory that is still to recover (its signal file is there); null when none was saved. */
     static RecoveryPlan pendingPlan(Path dataDir) {
         Path planFile = dataDir.resolve(PLAN_FILE);

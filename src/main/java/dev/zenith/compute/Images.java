@@ -9,7 +9,6 @@ import dev.zenith.storage.Timeline;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -120,14 +119,17 @@ final class Images {
      */
     void keepStoppedIfDue(ComputeNode node, NodePaths paths, Timeline timeline) {
         Path dataDir = paths.dataDir();
-        if (!Files.exists(dataDir.resolve("global").resolve("pg_control")) || DataDirMaker.isRecovering(dataDir)) {
+        if (!DataDirMaker.isPromoted(dataDir)) {
             return;
         }
         PgControl control = PgControl.read(dataDir);
+        if (!control.clean()) {
+            return;
+        }
         long threshold = stopThresholdBytes(repository.config(), copies,
                 copies == FileCopies.CLONE ? 0 : FileTrees.sizeOf(dataDir) - FileTrees.sizeOf(dataDir.resolve("pg_wal")));
         Lsn replayFrom = RecoveryPlan.latest(repository, timeline).image().walStart();
-        if (!control.clean() || !isDue(replayFrom, control.checkpoint().lsn(), threshold)) {
+        if (!isDue(replayFrom, control.checkpoint().lsn(), threshold)) {
             return;
         }
         archive.whileUsing(() -> {

@@ -183,7 +183,7 @@ final class NodeLifecycle {
         }
         NodePaths paths = registry.paths(node);
         Path dataDir = paths.dataDir();
-        if (!Files.exists(dataDir.resolve("global").resolve("pg_control")) || DataDirMaker.isRecovering(dataDir)) {
+        if (!DataDirMaker.isPromoted(dataDir)) {
             return; // never promoted: the timeline still ends at its branch point
         }
         PgControl control = PgControl.read(dataDir);
