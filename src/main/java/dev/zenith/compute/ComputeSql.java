@@ -21,8 +21,6 @@ final class ComputeSql implements AutoCloseable {
 
     /** What "ready to hand out" means for a start: checked by a query until it answers true. */
     enum Readiness {
-        /** A read-write compute has finished recovery and been promoted. */
-        PROMOTED("SELECT NOT pg_is_in_recovery()", "finish recovery"),
         /** A read-only view's replay has paused at its target. */
         PAUSED_AT_TARGET("SELECT pg_get_wal_replay_pause_state() = 'paused'", "reach its point"),
         /** Promoted after the last WAL it could restore, or paused at its target, waiting for the promotion. */
@@ -181,8 +179,9 @@ final class ComputeSql implements AutoCloseable {
 
     /**
      * Sees through the promotion of a compute that has been asked to ({@link #requestPromotion}) and has
-     * paused at its target or promoted already. A triggered promotion writes an end-of-recovery record and leaves the checkpoint to the
-     * background, where ending recovery by itself would make the first client wait for it.
+     * paused at its target or promoted already; returns once it is out of recovery. A triggered promotion
+     * writes an end-of-recovery record and leaves the checkpoint to the background, where ending recovery
+     * by itself would make the first client wait for it.
      *
      * <p>When the pause came before the request ({@link #requestPromotion}), the paused loop would look
      * again only after a second: it sleeps on a condition variable that only a resume broadcasts.

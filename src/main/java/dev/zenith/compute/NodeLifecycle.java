@@ -154,7 +154,6 @@ final class NodeLifecycle {
         sql.requestPromotion(node, paths.logFile());
         sql.awaitReady(node, ComputeSql.Readiness.RECOVERED, alive, paths.logFile(), START_TIMEOUT);
         sql.promote(node, paths.logFile());
-        sql.awaitReady(node, ComputeSql.Readiness.PROMOTED, alive, paths.logFile(), START_TIMEOUT);
     }
 
     /** Stops a node cleanly, saves the end of its WAL, and keeps its data directory as an image when one is due. */
