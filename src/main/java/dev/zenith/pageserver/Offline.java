@@ -3,9 +3,12 @@ package dev.zenith.pageserver;
 import dev.zenith.BranchName;
 import dev.zenith.RepositoryConfig;
 import dev.zenith.api.model.FileSystemInfo;
+import dev.zenith.api.model.RemoteInfo;
 import dev.zenith.compute.Computes;
 import dev.zenith.compute.OsUser;
 import dev.zenith.compute.PgDistribution;
+import dev.zenith.remote.Remote;
+import dev.zenith.remote.Remotes;
 import dev.zenith.storage.CloneProbe;
 import dev.zenith.storage.FileTrees;
 import dev.zenith.storage.Repository;
@@ -15,6 +18,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Consumer;
@@ -128,6 +132,22 @@ public final class Offline {
     /** The pid of the daemon serving this repository, if one runs. */
     public OptionalLong daemonPid() {
         return PageServer.runningPid(repository.root());
+    }
+
+    /** The repository's remotes, by name. */
+    public List<RemoteInfo> remotes() {
+        return new Remotes(repository.root()).list().stream().map(Remote::info).toList();
+    }
+
+    /** Adds a remote ({@code zenith remote add}); {@code pathStyle} null picks the endpoint's default. */
+    public RemoteInfo addRemote(String name, String url, String endpoint, String region, Boolean pathStyle) {
+        Remote remote = Remote.parse(name, url, endpoint, region, pathStyle);
+        new Remotes(repository.root()).add(remote);
+        return remote.info();
+    }
+
+    public void removeRemote(String name) {
+        new Remotes(repository.root()).remove(name);
     }
 
     /** Switches how computes authenticate clients (read by the daemon at its next start). */
