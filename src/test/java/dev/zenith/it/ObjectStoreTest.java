@@ -1,5 +1,6 @@
 package dev.zenith.it;
 
+import dev.zenith.remote.ObjectPacker;
 import dev.zenith.remote.ObjectStore;
 import dev.zenith.remote.S3ObjectStore;
 import org.junit.jupiter.api.AfterAll;
@@ -19,6 +20,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The remote's object store against a real S3 server: objects are never overwritten, manifests only by compare-and-swap. */
 class ObjectStoreTest {
@@ -71,6 +73,36 @@ class ObjectStoreTest {
         assertThat(wins.get()).isEqualTo(1);
         assertThat(new String(store.get("branches/main/manifest-2").orElseThrow(), StandardCharsets.UTF_8)).startsWith("v2 by ");
         assertThat(store.list("branches/main/")).containsExactlyInAnyOrder("branches/main/manifest-1", "branches/main/manifest-2");
+    }
+
+    @Test
+    void filesArePackedByContentOnceAndCheckedWhenUnpacked(@TempDir Path dir) throws Exception {
+        // a WAL segment's shape: a little data, then zeros to 16 MB
+        byte[] segment = new byte[16 << 20];
+        for (int i = 0; i < 200_000; i++) {
+            segment[i] = (byte) (i * 31);
+        }
+        Path file = Files.write(dir.resolve("000000010000000000000003"), segment);
+        ObjectPacker packer = new ObjectPacker(store, dir.resolve("scratch"));
+        ObjectPacker.Packed first = packer.pack(file);
+        assertThat(first.uploaded()).isTrue();
+        assertThat(first.ref().storedSize()).as("compressed").isLessThan(segment.length / 10);
+        assertThat(packer.pack(file).uploaded()).as("the same content again: nothing sent").isFalse();
+
+        Path back = dir.resolve("restored/000000010000000000000003");
+        packer.unpack(first.ref(), back);
+        assertThat(Files.readAllBytes(back)).isEqualTo(segment);
+
+        // an object whose stored bytes do not match its name is refused, naming it, and nothing is written
+        String fakeHash = "00".repeat(32);
+        ObjectPacker.ObjectRef forged = new ObjectPacker.ObjectRef("objects/00/" + fakeHash, fakeHash, 5, 5);
+        assertThat(store.putIfAbsent(forged.key(), bytes("not zstd at all"))).isTrue();
+        Path target = dir.resolve("restored/forged");
+        assertThatThrownBy(() -> packer.unpack(forged, target)).isInstanceOf(dev.zenith.ZenithException.class)
+                .hasMessageContaining("the remote object " + forged.key() + " is corrupted");
+        assertThat(target).doesNotExist();
+        assertThatThrownBy(() -> packer.unpack(new ObjectPacker.ObjectRef("objects/ff/missing", "ff", 1, 1), target))
+                .hasMessageContaining("the remote has no object objects/ff/missing");
     }
 
     private static byte[] bytes(String s) {
