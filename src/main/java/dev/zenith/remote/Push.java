@@ -65,7 +65,8 @@ public final class Push {
             entries.add(entry(t, child == null ? null : child.metadata().ancestorLsn()));
         }
         long seq = remote.map(m -> m.seq() + 1).orElse(1L);
-        BranchManifest manifest = new BranchManifest(branch.value(), seq, Instant.now().toString(), entries);
+        BranchManifest manifest = new BranchManifest(branch.value(), seq, Instant.now().toString(),
+                repository.config().superuser(), repository.config().pgVersion(), entries);
         try {
             if (!store.putIfAbsent(BranchManifest.key(branch.value(), seq), Json.MAPPER.writeValueAsBytes(manifest))) {
                 throw ZenithException.conflict("someone else pushed " + branch + " while this push ran",

@@ -1,6 +1,9 @@
 package dev.zenith.it;
 
 import dev.zenith.BranchName;
+import dev.zenith.RepositoryConfig;
+import dev.zenith.remote.BranchManifest;
+import dev.zenith.remote.Clone;
 import dev.zenith.remote.ObjectStore;
 import dev.zenith.remote.Push;
 import dev.zenith.remote.S3ObjectStore;
@@ -10,7 +13,13 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
+import dev.zenith.storage.Repository;
+
 import java.net.URI;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.List;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -40,6 +49,23 @@ class PushTest {
                 assertThat(again.seq()).isEqualTo(2);
                 assertThat(again.objectsSent()).as("nothing changed: nothing sent").isZero();
                 assertThat(again.objectsKept()).isEqualTo(first.objectsSent() + first.objectsKept());
+
+                // a clone elsewhere serves the same rows through its own proxy
+                try (Zenith other = Zenith.empty()) {
+                    Clone clone = new Clone(store);
+                    List<BranchManifest> manifests = clone.manifests(List.of());
+                    RepositoryConfig defaults = new RepositoryConfig(other.apiPort(), 20000 + new java.util.Random().nextInt(20000),
+                            null, null, null, other.proxyPort(), null, List.of(other.dir().toString()), null, 0, null, null, null,
+                            0, 0, null, null, false, null, null, 0);
+                    Repository cloned = Repository.create(other.repo(), Clone.settings(manifests, defaults));
+                    clone.into(cloned, manifests, m -> { });
+                    other.cli("pageserver", "start").ok();
+                    try (Connection c = other.connectProxy("main"); Statement s = c.createStatement();
+                         ResultSet rs = s.executeQuery("SELECT count(*) FROM orders")) {
+                        rs.next();
+                        assertThat(rs.getLong(1)).isEqualTo(50000);
+                    }
+                }
             }
         }
     }
