@@ -2,11 +2,17 @@ package dev.zenith.pageserver;
 
 import dev.zenith.BranchName;
 import dev.zenith.RepositoryConfig;
+import dev.zenith.ZenithException;
 import dev.zenith.api.model.FileSystemInfo;
+import dev.zenith.api.model.PushSummary;
 import dev.zenith.api.model.RemoteInfo;
 import dev.zenith.compute.Computes;
 import dev.zenith.compute.OsUser;
 import dev.zenith.compute.PgDistribution;
+import dev.zenith.remote.BranchManifest;
+import dev.zenith.remote.Clone;
+import dev.zenith.remote.ObjectStore;
+import dev.zenith.remote.Push;
 import dev.zenith.remote.Remote;
 import dev.zenith.remote.Remotes;
 import dev.zenith.storage.CloneProbe;
@@ -148,6 +154,52 @@ public final class Offline {
 
     public void removeRemote(String name) {
         new Remotes(repository.root()).remove(name);
+    }
+
+    /**
+     * Pushes branches to remote {@code remoteName}: the named ones, or with {@code branches} empty every
+     * branch. With the pageserver stopped, so that every branch's WAL is in its archive.
+     */
+    public List<PushSummary> push(List<String> branches, String remoteName, Consumer<String> progress) {
+        if (daemonPid().isPresent()) {
+            throw ZenithException.conflict("the pageserver is running", "zenith pageserver stop, then push");
+        }
+        Remote remote = new Remotes(repository.root()).find(remoteName).orElseThrow(() -> ZenithException.notFound(
+                "no remote is named \"" + remoteName + "\"", "zenith remote add " + remoteName + " s3://BUCKET/PREFIX"));
+        List<BranchName> names = branches.isEmpty() ? List.copyOf(repository.branches().all().keySet())
+                : branches.stream().map(BranchName::new).toList();
+        names.forEach(repository::requireBranch);
+        try (ObjectStore store = remote.open()) {
+            Push push = new Push(repository, store);
+            return names.stream().map(name -> {
+                Push.Result r = push.push(name, progress);
+                return new PushSummary(r.branch(), r.seq(), r.objectsSent(), r.bytesSent(), r.objectsKept());
+            }).toList();
+        }
+    }
+
+    /**
+     * Makes a repository in {@code root} from the branches on {@code remote} (all, or {@code branches}),
+     * recording the remote as {@code origin}. A failure leaves {@code root} as it was.
+     */
+    public static Offline clone(Path root, RepositoryConfig defaults, String url, String endpoint, String region,
+                                Boolean pathStyle, List<String> branches, Consumer<String> progress) {
+        Remote remote = Remote.parse("origin", url, endpoint, region, pathStyle);
+        boolean existed = Files.exists(root);
+        try (ObjectStore store = remote.open()) {
+            Clone clone = new Clone(store);
+            List<BranchManifest> manifests = clone.manifests(branches);
+            if (manifests.isEmpty()) {
+                throw ZenithException.notFound("the remote " + remote.url() + " has no branches", "push one there first");
+            }
+            Repository repository = Repository.create(root, Clone.settings(manifests, defaults));
+            clone.into(repository, manifests, progress);
+            new Remotes(root).add(remote);
+            return new Offline(repository);
+        } catch (RuntimeException e) {
+            undo(root, existed);
+            throw e;
+        }
     }
 
     /** Switches how computes authenticate clients (read by the daemon at its next start). */

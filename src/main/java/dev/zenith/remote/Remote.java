@@ -75,6 +75,13 @@ public record Remote(String name, String bucket, String prefix, String endpoint,
         }
     }
 
+    /** The remote's objects, with credentials from the standard AWS chain (environment, ~/.aws, system properties). */
+    public ObjectStore open() {
+        return new S3ObjectStore(bucket, prefix, java.util.Optional.ofNullable(endpoint).map(URI::create),
+                software.amazon.awssdk.regions.Region.of(region), pathStyle,
+                software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider.builder().build());
+    }
+
     public String url() {
         return "s3://" + bucket + (prefix.isEmpty() ? "" : "/" + prefix);
     }

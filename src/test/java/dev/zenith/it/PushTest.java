@@ -69,4 +69,48 @@ class PushTest {
             }
         }
     }
+
+    @Test
+    void pushAndCloneFromTheCommandLine() throws Exception {
+        try (S3Server server = S3Server.start(); Zenith z = Zenith.started(); Zenith other = Zenith.empty()) {
+            var credentials = StaticCredentialsProvider.create(AwsBasicCredentials.create(S3Server.ACCESS_KEY, S3Server.SECRET_KEY));
+            try (S3Client admin = S3Client.builder().endpointOverride(URI.create(server.endpoint())).region(Region.US_EAST_1)
+                    .credentialsProvider(credentials).forcePathStyle(true).build()) {
+                admin.createBucket(b -> b.bucket("team"));
+            }
+            // the standard AWS chain: here its system properties, as the CLI runs in this JVM
+            System.setProperty("aws.accessKeyId", S3Server.ACCESS_KEY);
+            System.setProperty("aws.secretAccessKey", S3Server.SECRET_KEY);
+            try {
+                z.execute(z.start("main"), "CREATE TABLE shared AS SELECT g FROM generate_series(1, 1234) g");
+                z.cli("branch", "feature", "main").ok();
+                z.cli("pageserver", "stop").ok();
+                z.cli("remote", "add", "origin", "s3://team/cli", "--endpoint", server.endpoint()).ok();
+                assertThat(z.cli("push", "--all").ok().out()).contains("pushed feature to origin (manifest 1)")
+                        .contains("pushed main to origin (manifest 1)");
+                assertThat(z.cli("push", "main").ok().out()).contains("0 objects sent");
+
+                other.cli("clone", "s3://team/cli", "--branch", "feature", "--endpoint", server.endpoint(),
+                        "--api-port", Integer.toString(other.apiPort()), "--proxy-port", Integer.toString(other.proxyPort()),
+                        "--compute-port-base", Integer.toString(20000 + new java.util.Random().nextInt(20000)),
+                        "--proxy-socket-dir", other.dir().toString()).ok();
+                assertThat(other.cli("remote", "list").ok().out()).contains("origin\ts3://team/cli");
+                other.cli("pageserver", "start").ok();
+                try (Connection c = other.connectProxy("feature"); Statement s = c.createStatement();
+                     ResultSet rs = s.executeQuery("SELECT count(*) FROM shared")) {
+                    rs.next();
+                    assertThat(rs.getLong(1)).isEqualTo(1234);
+                }
+                try (Zenith third = Zenith.empty()) {
+                    Zenith.Result missing = third.cli("clone", "s3://team/cli", "--branch", "nope", "--endpoint", server.endpoint());
+                    assertThat(missing.exit()).isEqualTo(1);
+                    assertThat(missing.err()).contains("the remote has no branch \"nope\"");
+                    assertThat(third.repo()).as("a failed clone leaves nothing").doesNotExist();
+                }
+            } finally {
+                System.clearProperty("aws.accessKeyId");
+                System.clearProperty("aws.secretAccessKey");
+            }
+        }
+    }
 }
