@@ -2,6 +2,7 @@ package dev.zenith.cli;
 
 import dev.zenith.RepositoryConfig;
 import dev.zenith.ZenithException;
+import dev.zenith.api.model.OperationInfo;
 import dev.zenith.pageserver.Offline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -13,6 +14,9 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import java.util.concurrent.Callable;
 
 @Command(name = "clone", mixinStandardHelpOptions = true,
@@ -56,10 +60,9 @@ final class CloneCommand implements Callable<Integer> {
         RepositoryConfig defaults = new RepositoryConfig(listen.apiPort, listen.computePortBase, null, null, null,
                 listen.proxyPort, null, listen.proxySocketDirs, null, 0, null, null, null, 0, 0, null, null, false, null, null, 0);
         PrintWriter out = spec.commandLine().getOut();
-        Offline.clone(root, defaults, url, endpoint, region, pathStyle, branches, msg -> {
-            out.println(msg);
-            out.flush();
-        });
+        AtomicReference<Supplier<OperationInfo>> watched = new AtomicReference<>();
+        Progress.around(spec.commandLine().getErr(), () -> Optional.ofNullable(watched.get()).map(Supplier::get),
+                () -> Offline.clone(root, defaults, url, endpoint, region, pathStyle, branches, watched::set, msg -> { }));
         out.println("cloned " + url + " into " + Main.display(root) + "; zenith pageserver start serves it");
         out.flush();
         return 0;

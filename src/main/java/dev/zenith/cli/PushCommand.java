@@ -1,8 +1,10 @@
 package dev.zenith.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
 import dev.zenith.Json;
 import dev.zenith.api.model.PushSummary;
+import dev.zenith.api.model.Requests;
 import dev.zenith.pageserver.Offline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -12,11 +14,13 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 @Command(name = "push", mixinStandardHelpOptions = true,
-        description = {"Send branches to a remote: what it lacks of their WAL and images, then their manifests.",
-                "With no branch and --all, every branch. The pageserver must be stopped."})
+        description = {"Send branches to a remote: what it lacks of their WAL and images (and their ancestors' up to",
+                "their branch points), then a new manifest each. A running branch's open WAL is archived first.",
+                "Refused when someone pushed the branch since you last pushed or pulled it: zenith pull first."})
 final class PushCommand implements Callable<Integer> {
 
     @Spec
@@ -36,22 +40,22 @@ final class PushCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws JsonProcessingException {
-        if (branches.isEmpty() && !all) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "name the branches to push, or --all");
+        if (branches.isEmpty() == !all) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "name the branches to push, or --all (not both)");
         }
         PrintWriter out = spec.commandLine().getOut();
-        List<PushSummary> pushed = Offline.open(Main.repoRoot(spec)).push(branches, remote, msg -> {
-            if (!json) {
-                out.println(msg);
-                out.flush();
-            }
-        });
+        ApiClient api = ApiClient.forRepository(Main.repoRoot(spec));
+        Requests.Transfer body = new Requests.Transfer(branches, Offline.callerCredentials());
+        List<PushSummary> pushed = Progress.around(api, spec.commandLine().getErr(), op -> op.kind().equals("push"),
+                () -> api.post("/v1/remotes/" + remote + "/push", body, new TypeReference<List<PushSummary>>() { }));
         if (json) {
             out.println(Json.MAPPER.writeValueAsString(pushed));
         } else {
             for (PushSummary p : pushed) {
-                out.println("pushed " + p.branch() + " to " + remote + " (manifest " + p.manifest() + "): "
-                        + p.objectsSent() + " objects sent, " + Bytes.human(p.bytesSent()) + ", " + p.objectsKept() + " already there");
+                out.println(p.upToDate() ? p.branch() + ": up to date with " + remote + " (manifest " + p.manifest() + ")"
+                        : "pushed " + p.branch() + " to " + remote + " (manifest " + p.manifest() + "): " + p.objectsSent()
+                        + " objects sent, " + Bytes.human(p.bytesSent()) + ", " + p.objectsKept() + " already there, "
+                        + String.format(Locale.ROOT, "%.1f s", p.millis() / 1000.0));
             }
         }
         out.flush();

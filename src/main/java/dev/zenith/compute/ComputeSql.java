@@ -83,6 +83,28 @@ final class ComputeSql implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes a running compute's current WAL segment so the archiver takes it: returns where the segment
+     * ends and the name of the last segment holding WAL, which the archive has once it is pushed.
+     */
+    SwitchedWal switchWal(ComputeNode node, Path logFile) {
+        try {
+            return internal.with(node.port(), c -> {
+                try (Statement s = c.createStatement();
+                     ResultSet rs = s.executeQuery("SELECT lsn, pg_walfile_name(lsn) FROM pg_switch_wal() lsn")) {
+                    rs.next();
+                    return new SwitchedWal(Lsn.parse(rs.getString(1)), rs.getString(2));
+                }
+            });
+        } catch (SQLException e) {
+            throw ZenithException.failed("cannot switch the WAL of compute " + node.name() + ": " + e.getMessage(), "see " + logFile);
+        }
+    }
+
+    /** Where a switched WAL ends, and its last segment's file name. */
+    record SwitchedWal(Lsn end, String lastSegment) {
+    }
+
     /** Client connections on a running compute other than zenith's own; -1 when it cannot be asked. */
     int clientBackends(ComputeNode node) {
         try {

@@ -4,7 +4,9 @@ import dev.zenith.BranchName;
 import dev.zenith.RepositoryConfig;
 import dev.zenith.ZenithException;
 import dev.zenith.api.model.FileSystemInfo;
-import dev.zenith.api.model.PushSummary;
+import dev.zenith.api.model.OperationInfo;
+import dev.zenith.api.model.RemoteCredentials;
+import dev.zenith.api.model.RemoteGcResult;
 import dev.zenith.api.model.RemoteInfo;
 import dev.zenith.compute.Computes;
 import dev.zenith.compute.OsUser;
@@ -12,7 +14,9 @@ import dev.zenith.compute.PgDistribution;
 import dev.zenith.remote.BranchManifest;
 import dev.zenith.remote.Clone;
 import dev.zenith.remote.ObjectStore;
-import dev.zenith.remote.Push;
+import dev.zenith.remote.RemoteGc;
+import dev.zenith.remote.RemoteTracking;
+import dev.zenith.remote.Transfer;
 import dev.zenith.remote.Remote;
 import dev.zenith.remote.Remotes;
 import dev.zenith.storage.CloneProbe;
@@ -28,6 +32,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
+import software.amazon.awssdk.auth.credentials.AwsCredentials;
+import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.core.exception.SdkClientException;
 
 /**
  * What the command line does to a repository without going through the daemon's API: make one, read its
@@ -157,24 +166,30 @@ public final class Offline {
     }
 
     /**
-     * Pushes branches to remote {@code remoteName}: the named ones, or with {@code branches} empty every
-     * branch. With the pageserver stopped, so that every branch's WAL is in its archive.
+     * The AWS credentials this process finds (environment, {@code ~/.aws}), to hand to the daemon for one
+     * push or pull; null when there are none, and the daemon looks in its own environment.
      */
-    public List<PushSummary> push(List<String> branches, String remoteName, Consumer<String> progress) {
-        if (daemonPid().isPresent()) {
-            throw ZenithException.conflict("the pageserver is running", "zenith pageserver stop, then push");
+    public static RemoteCredentials callerCredentials() {
+        try {
+            AwsCredentials found = DefaultCredentialsProvider.builder().build().resolveCredentials();
+            return new RemoteCredentials(found.accessKeyId(), found.secretAccessKey(),
+                    found instanceof AwsSessionCredentials session ? session.sessionToken() : null);
+        } catch (SdkClientException none) {
+            return null;
+        }
+    }
+
+    /** {@code zenith gc --remote}: keeps each branch's newest {@code keep} manifests and what they name. */
+    public RemoteGcResult collectRemoteGarbage(String remoteName, int keep, Consumer<String> progress) {
+        if (keep < 1) {
+            throw ZenithException.badRequest("--keep must be at least 1, not " + keep);
         }
         Remote remote = new Remotes(repository.root()).find(remoteName).orElseThrow(() -> ZenithException.notFound(
-                "no remote is named \"" + remoteName + "\"", "zenith remote add " + remoteName + " s3://BUCKET/PREFIX"));
-        List<BranchName> names = branches.isEmpty() ? List.copyOf(repository.branches().all().keySet())
-                : branches.stream().map(BranchName::new).toList();
-        names.forEach(repository::requireBranch);
+                "no remote is named \"" + remoteName + "\"", "zenith remote list shows them"));
         try (ObjectStore store = remote.open()) {
-            Push push = new Push(repository, store);
-            return names.stream().map(name -> {
-                Push.Result r = push.push(name, progress);
-                return new PushSummary(r.branch(), r.seq(), r.objectsSent(), r.bytesSent(), r.objectsKept());
-            }).toList();
+            RemoteGc.Result r = new RemoteGc(store).collect(keep, progress);
+            return new RemoteGcResult(remote.name(), r.manifestsRemoved(), r.objectsRemoved(), r.bytesRemoved(),
+                    r.objectsKept(), r.bytesKept());
         }
     }
 
@@ -183,17 +198,22 @@ public final class Offline {
      * recording the remote as {@code origin}. A failure leaves {@code root} as it was.
      */
     public static Offline clone(Path root, RepositoryConfig defaults, String url, String endpoint, String region,
-                                Boolean pathStyle, List<String> branches, Consumer<String> progress) {
+                                Boolean pathStyle, List<String> branches, Consumer<Supplier<OperationInfo>> watch,
+                                Consumer<String> progress) {
         Remote remote = Remote.parse("origin", url, endpoint, region, pathStyle);
         boolean existed = Files.exists(root);
+        Transfer transfer = new Transfer();
+        long started = System.nanoTime();
+        watch.accept(() -> new OperationInfo(0, "clone", null, null, "fetching from " + remote.url(), transfer.done(),
+                transfer.total(), (System.nanoTime() - started) / 1_000_000));
         try (ObjectStore store = remote.open()) {
-            Clone clone = new Clone(store);
+            Clone clone = new Clone(store, transfer);
             List<BranchManifest> manifests = clone.manifests(branches);
             if (manifests.isEmpty()) {
                 throw ZenithException.notFound("the remote " + remote.url() + " has no branches", "push one there first");
             }
             Repository repository = Repository.create(root, Clone.settings(manifests, defaults));
-            clone.into(repository, manifests, progress);
+            clone.into(repository, manifests, new RemoteTracking(root, remote.name()), progress);
             new Remotes(root).add(remote);
             return new Offline(repository);
         } catch (RuntimeException e) {

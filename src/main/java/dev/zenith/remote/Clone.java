@@ -30,9 +30,11 @@ import java.util.function.Consumer;
 public final class Clone {
 
     private final ObjectStore store;
+    private final Transfer transfer;
 
-    public Clone(ObjectStore store) {
+    public Clone(ObjectStore store, Transfer transfer) {
         this.store = store;
+        this.transfer = transfer;
     }
 
     /** The newest manifest of every branch on the remote, or of {@code only} when not empty. */
@@ -68,32 +70,58 @@ public final class Clone {
                 first.pgVersion());
     }
 
-    /** Imports every timeline of {@code manifests} into {@code repository} and names their branches. */
-    public void into(Repository repository, List<BranchManifest> manifests, Consumer<String> progress) {
-        ObjectPacker packer = new ObjectPacker(store, repository.tmpDir().resolve("clone"));
+    /**
+     * Imports every timeline of {@code manifests} into {@code repository}, names their branches and records
+     * each manifest as where this repository and the remote agree.
+     */
+    public void into(Repository repository, List<BranchManifest> manifests, RemoteTracking tracking, Consumer<String> progress) {
+        Set<String> counted = new HashSet<>();
         for (BranchManifest manifest : manifests) {
-            List<BranchManifest.TimelineEntry> chain = manifest.timelines();
-            for (int i = chain.size() - 1; i >= 0; i--) {
-                BranchManifest.TimelineEntry entry = chain.get(i);
-                progress.accept("fetching timeline " + entry.metadata().id() + (i == 0 ? " of " + manifest.branch() : ""));
-                repository.importTimeline(entry.metadata(), dir -> {
-                    unpackAll(packer, entry.wal(), dir.resolve("wal"));
-                    unpackAll(packer, entry.partial(), dir.resolve("wal-partial"));
-                    for (BranchManifest.ImageEntry image : entry.images()) {
-                        Path tar = repository.tmpDir().resolve("clone").resolve("image.tar");
-                        packer.unpack(image.tar(), tar);
-                        try {
-                            untar(tar, dir.resolve("images").resolve(Image.dirName(Lsn.parse(image.lsn()), image.tli())));
-                        } finally {
-                            Files.deleteIfExists(tar);
-                        }
-                    }
-                });
+            for (BranchManifest.TimelineEntry entry : manifest.timelines()) {
+                if (counted.add(entry.metadata().id().value()) && repository.timelineIfPresent(entry.metadata().id()).isEmpty()) {
+                    transfer.expect(entry.bytes());
+                }
             }
+        }
+        for (BranchManifest manifest : manifests) {
+            importChain(repository, manifest, progress);
             BranchName name = new BranchName(manifest.branch());
             if (repository.branch(name).isEmpty()) {
-                repository.nameBranch(name, chain.get(0).metadata().id());
+                repository.nameBranch(name, manifest.timelines().get(0).metadata().id());
             }
+            tracking.agreed(manifest);
+        }
+    }
+
+    /** Imports the timelines of {@code manifest} this repository lacks, ancestors first. */
+    void importChain(Repository repository, BranchManifest manifest, Consumer<String> progress) {
+        ObjectPacker packer = new ObjectPacker(store, repository.tmpDir().resolve("clone"), transfer);
+        List<BranchManifest.TimelineEntry> chain = manifest.timelines();
+        for (int i = chain.size() - 1; i >= 0; i--) {
+            BranchManifest.TimelineEntry entry = chain.get(i);
+            if (repository.timelineIfPresent(entry.metadata().id()).isPresent()) {
+                continue;
+            }
+            progress.accept("fetching timeline " + entry.metadata().id() + (i == 0 ? " of " + manifest.branch() : " (ancestor)"));
+            repository.importTimeline(entry.metadata(), dir -> {
+                unpackAll(packer, entry.wal(), dir.resolve("wal"));
+                unpackAll(packer, entry.partial(), dir.resolve("wal-partial"));
+                for (BranchManifest.ImageEntry image : entry.images()) {
+                    unpackImage(repository, packer, image, dir.resolve("images").resolve(image.dirName()));
+                }
+            });
+        }
+    }
+
+    /** Downloads an image's tar and unpacks it into {@code target}. */
+    static void unpackImage(Repository repository, ObjectPacker packer, BranchManifest.ImageEntry image, Path target)
+            throws IOException {
+        Path tar = repository.tmpDir().resolve("clone").resolve("image.tar");
+        packer.unpack(image.tar(), tar);
+        try {
+            untar(tar, target);
+        } finally {
+            Files.deleteIfExists(tar);
         }
     }
 
@@ -101,7 +129,7 @@ public final class Clone {
         files.forEach((name, ref) -> packer.unpack(ref, dir.resolve(name)));
     }
 
-    private static void untar(Path tar, Path into) throws IOException {
+    static void untar(Path tar, Path into) throws IOException {
         FileTrees.deleteTree(into);
         Files.createDirectories(into);
         try (InputStream in = Files.newInputStream(tar); TarArchiveInputStream archive = new TarArchiveInputStream(in)) {

@@ -32,14 +32,31 @@ public final class ObjectPacker {
 
     private final ObjectStore store;
     private final Path scratch;
+    private final Transfer transfer;
 
-    public ObjectPacker(ObjectStore store, Path scratch) {
+    public ObjectPacker(ObjectStore store, Path scratch, Transfer transfer) {
         this.store = store;
         this.scratch = scratch;
+        this.transfer = transfer;
     }
 
     /** Uploads {@code file} unless the remote has its content already; {@code uploaded} says which. */
     public record Packed(ObjectRef ref, boolean uploaded) {
+    }
+
+    /**
+     * Like {@link #pack(Path)}, but a file {@code tracking} saw packed before, unchanged since, is not read
+     * again when the remote still has its object.
+     */
+    public Packed pack(Path file, RemoteTracking tracking) {
+        Optional<ObjectRef> known = tracking.packedAs(file);
+        if (known.isPresent() && store.exists(known.get().key())) {
+            transfer.skip(known.get().size());
+            return new Packed(known.get(), false);
+        }
+        Packed packed = pack(file);
+        tracking.rememberPacked(file, packed.ref());
+        return packed;
     }
 
     public Packed pack(Path file) {
@@ -48,7 +65,7 @@ public final class ObjectPacker {
             Path compressed = Files.createTempFile(scratch, "object", ".zst");
             try {
                 MessageDigest digest = sha256();
-                try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest);
+                try (InputStream in = new DigestInputStream(transfer.counting(Files.newInputStream(file)), digest);
                      OutputStream out = new ZstdOutputStream(Files.newOutputStream(compressed))) {
                     in.transferTo(out);
                 }
@@ -74,7 +91,7 @@ public final class ObjectPacker {
             Files.createDirectories(target.toAbsolutePath().getParent());
             Path partial = target.resolveSibling(target.getFileName() + ".download");
             MessageDigest digest = sha256();
-            try (InputStream in = new DigestInputStream(new ZstdInputStream(new ByteArrayInputStream(stored.get())), digest);
+            try (InputStream in = new DigestInputStream(transfer.counting(new ZstdInputStream(new ByteArrayInputStream(stored.get()))), digest);
                  OutputStream out = Files.newOutputStream(partial)) {
                 in.transferTo(out);
             } catch (RuntimeException | IOException corrupt) {
@@ -95,6 +112,17 @@ public final class ObjectPacker {
     private static ZenithException corrupted(ObjectRef ref, String why) {
         return ZenithException.failed("the remote object " + ref.key() + " is corrupted: " + why,
                 "nothing local was changed; push the branch again from a repository that has it");
+    }
+
+    /** The SHA-256 of {@code file}'s content, as objects are named. */
+    static String hashOf(Path file) {
+        MessageDigest digest = sha256();
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
+            in.transferTo(OutputStream.nullOutputStream());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+        return HexFormat.of().formatHex(digest.digest());
     }
 
     static String key(String sha256) {

@@ -1,6 +1,7 @@
 package dev.zenith.remote;
 
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -23,8 +24,23 @@ public interface ObjectStore extends AutoCloseable {
     /** The object under {@code key}, if there is one. */
     Optional<byte[]> get(String key);
 
+    /** Whether {@code key} exists. */
+    boolean exists(String key);
+
     /** Every key under {@code prefix}. */
-    List<String> list(String prefix);
+    default List<String> list(String prefix) {
+        return listObjects(prefix).stream().map(Listed::key).toList();
+    }
+
+    /** Every object under {@code prefix}, with its size and when it was written. */
+    List<Listed> listObjects(String prefix);
+
+    /** Removes {@code key}; removing one that is gone is no error. */
+    void delete(String key);
+
+    /** An object as a listing shows it. */
+    record Listed(String key, long size, Instant modified) {
+    }
 
     @Override
     void close();

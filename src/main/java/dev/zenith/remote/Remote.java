@@ -4,9 +4,14 @@ import dev.zenith.BranchName;
 import dev.zenith.ZenithException;
 import dev.zenith.api.model.RemoteInfo;
 
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -77,9 +82,12 @@ public record Remote(String name, String bucket, String prefix, String endpoint,
 
     /** The remote's objects, with credentials from the standard AWS chain (environment, ~/.aws, system properties). */
     public ObjectStore open() {
-        return new S3ObjectStore(bucket, prefix, java.util.Optional.ofNullable(endpoint).map(URI::create),
-                software.amazon.awssdk.regions.Region.of(region), pathStyle,
-                software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider.builder().build());
+        return open(DefaultCredentialsProvider.builder().build());
+    }
+
+    public ObjectStore open(AwsCredentialsProvider credentials) {
+        return new S3ObjectStore(bucket, prefix, Optional.ofNullable(endpoint).map(URI::create), Region.of(region), pathStyle,
+                credentials);
     }
 
     public String url() {

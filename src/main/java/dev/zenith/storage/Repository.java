@@ -192,6 +192,12 @@ public final class Repository {
         return timeline;
     }
 
+    /** The timeline with {@code id}, if the repository has it. */
+    public Optional<Timeline> timelineIfPresent(TimelineId id) {
+        return Files.exists(root.resolve("timelines").resolve(id.value()).resolve(Timeline.METADATA))
+                ? Optional.of(timeline(id)) : Optional.empty();
+    }
+
     /** Names an imported timeline as branch {@code name}. */
     public void nameBranch(BranchName name, TimelineId timeline) {
         requireNewBranchName(name);
