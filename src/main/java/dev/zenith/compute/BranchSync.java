@@ -218,8 +218,8 @@ public final class BranchSync {
     }
 
     /**
-     * For a branch whose compute runs: switches its WAL to a new segment and waits until the archive has
-     * the one it closed, so the archive holds everything committed before the push began.
+     * For a branch whose compute runs: switches its WAL to a new segment and waits until the archiver has
+     * no complete segment left to take, so the archive holds everything committed before the push began.
      */
     private Optional<WalPoint> archiveOpenWal(Timeline timeline) {
         return locks.withLock(timeline.id(), () -> {
@@ -229,16 +229,15 @@ public final class BranchSync {
             }
             NodePaths paths = registry.paths(node.get());
             ComputeSql.SwitchedWal switched = sql.switchWal(node.get(), paths.logFile());
-            WalFileName last = WalFileName.parse(switched.lastSegment()).orElseThrow();
             long deadline = System.nanoTime() + ARCHIVE_TIMEOUT.toNanos();
-            while (!timeline.wal().archived().containsKey(last)) {
+            while (sql.unarchivedSegments(node.get(), paths.logFile()) > 0) {
                 if (System.nanoTime() > deadline) {
-                    throw ZenithException.failed("the WAL segment " + last + " of branch " + timeline.id()
+                    throw ZenithException.failed("the WAL of branch " + timeline.id() + " up to " + switched.end()
                             + " was not archived within " + ARCHIVE_TIMEOUT.toSeconds() + " s", "see " + paths.logFile());
                 }
                 Pause.of(Duration.ofMillis(20));
             }
-            return Optional.of(new WalPoint(switched.end(), last.tli()));
+            return Optional.of(new WalPoint(switched.end(), WalFileName.parse(switched.segment()).orElseThrow().tli()));
         });
     }
 

@@ -84,8 +84,8 @@ final class ComputeSql implements AutoCloseable {
     }
 
     /**
-     * Closes a running compute's current WAL segment so the archiver takes it: returns where the segment
-     * ends and the name of the last segment holding WAL, which the archive has once it is pushed.
+     * Closes a running compute's current WAL segment so the archiver takes it: returns where the WAL
+     * ends, and the name of a segment there, for its Postgres timeline.
      */
     SwitchedWal switchWal(ComputeNode node, Path logFile) {
         try {
@@ -101,8 +101,18 @@ final class ComputeSql implements AutoCloseable {
         }
     }
 
-    /** Where a switched WAL ends, and its last segment's file name. */
-    record SwitchedWal(Lsn end, String lastSegment) {
+    /** Where a switched WAL ends, and a segment's file name there. */
+    record SwitchedWal(Lsn end, String segment) {
+    }
+
+    /** WAL segments complete but not archived yet: Postgres's {@code .ready} marks. */
+    int unarchivedSegments(ComputeNode node, Path logFile) {
+        try {
+            return Integer.parseInt(value(node, "SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'"));
+        } catch (SQLException e) {
+            throw ZenithException.failed("cannot read the archive state of compute " + node.name() + ": " + e.getMessage(),
+                    "see " + logFile);
+        }
     }
 
     /** Client connections on a running compute other than zenith's own; -1 when it cannot be asked. */

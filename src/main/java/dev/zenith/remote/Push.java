@@ -1,6 +1,7 @@
 package dev.zenith.remote;
 
 import dev.zenith.BranchName;
+import dev.zenith.Failpoints;
 import dev.zenith.Json;
 import dev.zenith.Lsn;
 import dev.zenith.WalPoint;
@@ -114,6 +115,7 @@ public final class Push {
             entries.add(entry(link, metadata));
         }
         tracking.savePacked();
+        Failpoints.reach("push-objects-sent");
         long seq = theirs.map(m -> m.seq() + 1).orElse(1L);
         BranchManifest manifest = new BranchManifest(branch.value(), seq, Instant.now().toString(),
                 repository.config().superuser(), repository.config().pgVersion(), entries);

@@ -83,7 +83,7 @@ class ObjectStoreTest {
             segment[i] = (byte) (i * 31);
         }
         Path file = Files.write(dir.resolve("000000010000000000000003"), segment);
-        ObjectPacker packer = new ObjectPacker(store, dir.resolve("scratch"));
+        ObjectPacker packer = new ObjectPacker(store, dir.resolve("scratch"), new dev.zenith.remote.Transfer());
         ObjectPacker.Packed first = packer.pack(file);
         assertThat(first.uploaded()).isTrue();
         assertThat(first.ref().storedSize()).as("compressed").isLessThan(segment.length / 10);
