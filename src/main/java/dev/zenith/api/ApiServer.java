@@ -238,6 +238,8 @@ public final class ApiServer implements AutoCloseable {
                 Requests.CreateCompute req = body(exchange, Requests.CreateCompute.class);
                 return new Created(computes.create(BranchName.of(req.branch()), req.name(), req.port(), req.idleTimeout()));
             }
+            case "POST /v1/remotes/state":
+                return computes.sync().states(body(exchange, Requests.Transfer.class).credentials());
             case "POST /v1/gc":
                 return computes.collectGarbage();
             case "POST /v1/shutdown":
@@ -306,7 +308,7 @@ public final class ApiServer implements AutoCloseable {
     private ConsoleState consoleState() {
         List<ComputeStatus> nodes = computes.list();
         return new ConsoleState(computes.branches().list(nodes, DiskUse.RECENT), nodes, computes.operations(),
-                daemon.config().auth(), daemon.config().superuser());
+                daemon.config().auth(), daemon.config().superuser(), computes.sync().knownStates());
     }
 
     private static <T> T body(HttpExchange exchange, Class<T> type) throws IOException {

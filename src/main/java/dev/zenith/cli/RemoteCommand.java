@@ -1,7 +1,10 @@
 package dev.zenith.cli;
 
 import dev.zenith.Json;
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.zenith.api.model.BranchRemoteState;
 import dev.zenith.api.model.RemoteInfo;
+import dev.zenith.api.model.Requests;
 import dev.zenith.pageserver.Offline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -17,7 +20,8 @@ import java.util.concurrent.Callable;
         description = {"Places to push branches to and clone them from: S3 buckets (AWS, MinIO, any S3-compatible store).",
                 "Credentials come from the standard AWS chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ~/.aws profiles,"
                         + " AWS_PROFILE) and are never written into the repository."},
-        subcommands = {RemoteCommand.Add.class, RemoteCommand.ListRemotes.class, RemoteCommand.Remove.class})
+        subcommands = {RemoteCommand.Add.class, RemoteCommand.ListRemotes.class, RemoteCommand.Remove.class,
+                RemoteCommand.Status.class})
 final class RemoteCommand implements Callable<Integer> {
 
     @Spec
@@ -86,6 +90,35 @@ final class RemoteCommand implements Callable<Integer> {
                 }
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new IllegalStateException(e);
+            }
+            out.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = "How each branch stands against each remote: in sync, ahead, behind, diverged or not pushed.")
+    static final class Status implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--json", description = "Print JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() throws com.fasterxml.jackson.core.JsonProcessingException {
+            PrintWriter out = spec.commandLine().getOut();
+            List<BranchRemoteState> states = ApiClient.forRepository(Main.repoRoot(spec)).post("/v1/remotes/state",
+                    new Requests.Transfer(List.of(), Offline.callerCredentials()), new TypeReference<List<BranchRemoteState>>() { });
+            if (json) {
+                out.println(Json.MAPPER.writeValueAsString(states));
+            } else if (states.isEmpty()) {
+                out.println("no remotes (zenith remote add NAME s3://BUCKET/PREFIX)");
+            } else {
+                for (BranchRemoteState s : states) {
+                    out.println(s.branch() + "\t" + s.remote() + "\t" + (s.state() == null ? "unknown" : s.state().name()
+                            .toLowerCase(java.util.Locale.ROOT).replace('_', ' ')) + "\t" + s.detail());
+                }
             }
             out.flush();
             return 0;

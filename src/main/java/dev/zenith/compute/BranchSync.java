@@ -54,6 +54,7 @@ public final class BranchSync {
     private final Leases leases;
     private final Operations operations;
     private final Map<String, ReentrantLock> transfers = new ConcurrentHashMap<>();
+    private volatile List<BranchRemoteState> known = List.of();
 
     BranchSync(Repository repository, NodeRegistry registry, TimelineLocks locks, ArchiveLock archive, NodeLifecycle lifecycle,
                ComputeSql sql, Leases leases, Operations operations) {
@@ -92,6 +93,7 @@ public final class BranchSync {
                     }
                 }
             }
+            states(given);
             return pushed;
         });
     }
@@ -117,17 +119,27 @@ public final class BranchSync {
                     }
                 }
             }
+            states(given);
             return pulled;
         });
     }
 
-    /** How each branch stands against each remote, read with the daemon's own credentials. */
-    public List<BranchRemoteState> states() {
+    /**
+     * How each branch stands against each remote, asked now; {@code given} are the caller's credentials
+     * (null: the daemon's own). Remembered for {@link #knownStates}.
+     */
+    public List<BranchRemoteState> states(RemoteCredentials given) {
         List<BranchRemoteState> states = new ArrayList<>();
         for (Remote remote : new Remotes(repository.root()).list()) {
-            states.addAll(states(remote, DefaultCredentialsProvider.builder().build()));
+            states.addAll(states(remote, credentials(given)));
         }
+        known = List.copyOf(states);
         return states;
+    }
+
+    /** The states last asked for (by the console's refresh task, a push, a pull or {@code zenith remote status}). */
+    public List<BranchRemoteState> knownStates() {
+        return known;
     }
 
     /** How each branch stands against {@code remote}; a branch the remote cannot be asked about has state null. */

@@ -130,7 +130,7 @@ final class ComputeSql implements AutoCloseable {
      * the commit writes a record after the point and flushes both, so recovery can stop there.
      */
     WalPoint restorePoint(ComputeNode node, String child, Path logFile) {
-        String full = "zenith branch " + child;
+        String full = dev.zenith.storage.WalReader.ZENITH_RESTORE_POINT + child;
         String pointName = full.substring(0, Math.min(63, full.length()));
         try {
             return internal.with(node.port(), c -> {

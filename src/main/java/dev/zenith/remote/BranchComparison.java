@@ -10,7 +10,6 @@ import dev.zenith.storage.WalFileName;
 import dev.zenith.storage.WalReader;
 
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -19,7 +18,8 @@ import java.util.function.Function;
 /**
  * How a local branch stands against the remote's, judged as git judges it: against the manifest both
  * last agreed on (the base, {@link RemoteTracking}). The remote went on when its newest manifest lists
- * other WAL than the base; this side went on when it has WAL the base lacks holding a commit or an abort.
+ * other WAL than the base; this side went on when it has WAL the base lacks holding a commit or an abort
+ * (other than the one zenith writes with a restore point when it branches from a running compute).
  * WAL with no transaction in it (a promotion, checkpoints, a clean stop) is not "going on": merely
  * starting a cloned branch writes such WAL, and a pull may drop it.
  *
@@ -106,7 +106,7 @@ public record BranchComparison(RemoteState state, Optional<BranchManifest> their
                 && ObjectPacker.hashOf(mine.get(e.getKey())).equals(e.getValue().sha256()));
     }
 
-    /** Whether the branch's WAL after {@code from} holds a commit or an abort. */
+    /** Whether the branch's WAL after {@code from} holds a commit or an abort (but zenith's own restore points'). */
     private static boolean committedSince(Repository repository, Timeline local, Lsn from,
                                           Function<TimelineId, Optional<Path>> livePgWal) {
         Map<WalFileName, Path> files = new TreeMap<>();
@@ -114,6 +114,6 @@ public record BranchComparison(RemoteState state, Optional<BranchManifest> their
         // a running compute may have been promoted onto a newer Postgres timeline than the last stop recorded
         int tli = files.keySet().stream().mapToInt(WalFileName::tli).max().orElse(local.metadata().lastTli());
         WalReader reader = new WalReader(files, local.history(Math.max(tli, local.metadata().lastTli()), livePgWal.apply(local.id())));
-        return reader.firstCommitAfter(Instant.EPOCH, from, new Lsn(Long.MAX_VALUE)).isPresent();
+        return reader.hasTransactionsAfter(from, new Lsn(Long.MAX_VALUE));
     }
 }
