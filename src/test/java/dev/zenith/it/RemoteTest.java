@@ -71,7 +71,7 @@ class RemoteTest {
                 assertThat(pull.err()).contains("cannot pull main: diverged").contains("zenith branch rename main main-mine");
                 Zenith.Result push = teammate.cli("push", "main");
                 assertThat(push.exit()).isEqualTo(1);
-                assertThat(push.err()).contains("someone pushed main since").contains("zenith pull main first");
+                assertThat(push.err()).contains("cannot push main: diverged").contains("push yours under another name");
                 assertThat(count(teammate, "main")).as("nothing of the teammate's was overwritten").isEqualTo(50101);
                 assertThat(manifests(server, "shop", "main")).containsExactly("manifest-1.json", "manifest-2.json",
                         "manifest-3.json", "manifest-4.json");
