@@ -47,7 +47,7 @@ z remote add origin s3://bench/zenith --endpoint "$ENDPOINT" >/dev/null
 # the files a push of main reads: its WAL and the data directories of its images
 timeline=$(ls "$REPO/timelines")
 mapfile -t files < <(find "$REPO/timelines/$timeline/wal" "$REPO/timelines/$timeline/wal-partial" "$REPO/timelines/$timeline/images" -type f | sort)
-read -r loop_bytes loop_up_ms loop_down_ms < <("$JAVA" -cp "$DEPS" "$BENCH_DIR/S3Loop.java" "$ENDPOINT" bench loop "$BENCH_TMP/loop" "${files[@]}")
+read -r loop_bytes loop_up_ms loop_down_ms < <("$JAVA" -cp "$(cat "$DEPS")" "$BENCH_DIR/S3Loop.java" "$ENDPOINT" bench loop "$BENCH_TMP/loop" "${files[@]}")
 rm -rf "$BENCH_TMP/loop"
 
 t=$(now_ns); push_json=$(z push main --json); push_ms=$(ms_since "$t")
