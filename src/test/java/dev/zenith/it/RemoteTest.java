@@ -46,6 +46,8 @@ class RemoteTest {
                 assertThat(second.get("bytesSent").asLong()).as("only the new WAL goes: %s", second)
                         .isLessThan(first.get("bytesSent").asLong() / 4);
                 assertThat(origin.cli("push", "main").ok().out()).contains("main: up to date with origin (manifest 2)");
+                assertThat(json(origin.cli("remote", "status", "--json").ok().out()).get(0).get("state").asText())
+                        .isEqualTo("IN_SYNC");
 
                 List<String> clone = new ArrayList<>(List.of("clone", "s3://team/shop", "--endpoint", server.endpoint()));
                 clone.addAll(teammate.listenArgs());
@@ -73,6 +75,9 @@ class RemoteTest {
                 assertThat(push.exit()).isEqualTo(1);
                 assertThat(push.err()).contains("cannot push main: diverged").contains("push yours under another name");
                 assertThat(count(teammate, "main")).as("nothing of the teammate's was overwritten").isEqualTo(50101);
+                assertThat(teammate.cli("remote", "status").ok().out()).contains("main\torigin\tdiverged");
+                origin.execute(main, "INSERT INTO orders VALUES (-3)");
+                assertThat(origin.cli("remote", "status").ok().out()).contains("main\torigin\tahead");
                 assertThat(manifests(server, "shop", "main")).containsExactly("manifest-1.json", "manifest-2.json",
                         "manifest-3.json", "manifest-4.json");
             });
