@@ -27,8 +27,9 @@ public class S3Loop {
             long t0 = System.nanoTime();
             for (int i = 4; i < args.length; i++) {
                 Path f = Path.of(args[i]);
+                String key = prefix + "/" + keyOf(args[i], i);
                 bytes += Files.size(f);
-                s3.putObject(b -> b.bucket(bucket).key(prefix + "/" + keyOf(args[i], i)), RequestBody.fromFile(f));
+                s3.putObject(b -> b.bucket(bucket).key(key), RequestBody.fromFile(f));
             }
             long up = System.nanoTime() - t0;
             Files.createDirectories(downloads);

@@ -163,8 +163,7 @@ public final class BranchSync {
     }
 
     private Remote remote(String name) {
-        return new Remotes(repository.root()).find(name).orElseThrow(() -> ZenithException.notFound(
-                "no remote is named \"" + name + "\"", "zenith remote add " + name + " s3://BUCKET/PREFIX"));
+        return new Remotes(repository.root()).require(name);
     }
 
     private static AwsCredentialsProvider credentials(RemoteCredentials given) {

@@ -184,8 +184,7 @@ public final class Offline {
         if (keep < 1) {
             throw ZenithException.badRequest("--keep must be at least 1, not " + keep);
         }
-        Remote remote = new Remotes(repository.root()).find(remoteName).orElseThrow(() -> ZenithException.notFound(
-                "no remote is named \"" + remoteName + "\"", "zenith remote list shows them"));
+        Remote remote = new Remotes(repository.root()).require(remoteName);
         try (ObjectStore store = remote.open()) {
             RemoteGc.Result r = new RemoteGc(store).collect(keep, progress);
             return new RemoteGcResult(remote.name(), r.manifestsRemoved(), r.objectsRemoved(), r.bytesRemoved(),

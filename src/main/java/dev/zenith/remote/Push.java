@@ -6,7 +6,6 @@ import dev.zenith.Json;
 import dev.zenith.Lsn;
 import dev.zenith.WalPoint;
 import dev.zenith.ZenithException;
-import dev.zenith.api.model.RemoteState;
 import dev.zenith.storage.FileTrees;
 import dev.zenith.storage.Image;
 import dev.zenith.storage.Repository;

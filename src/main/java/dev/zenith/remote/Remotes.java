@@ -40,6 +40,12 @@ public final class Remotes {
         return list().stream().filter(r -> r.name().equals(name)).findFirst();
     }
 
+    /** The remote named {@code name}; refused, with how to add it, when there is none. */
+    public Remote require(String name) {
+        return find(name).orElseThrow(() -> ZenithException.notFound("no remote is named \"" + name + "\"",
+                "zenith remote list shows them; zenith remote add " + name + " s3://BUCKET/PREFIX adds it"));
+    }
+
     public void add(Remote remote) {
         List<Remote> remotes = new ArrayList<>(list());
         if (remotes.stream().anyMatch(r -> r.name().equals(remote.name()))) {
