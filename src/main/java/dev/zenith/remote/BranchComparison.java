@@ -6,10 +6,12 @@ import dev.zenith.api.model.RemoteState;
 import dev.zenith.storage.RecoveryPlan;
 import dev.zenith.storage.Repository;
 import dev.zenith.storage.Timeline;
+import dev.zenith.storage.WalArchive;
 import dev.zenith.storage.WalFileName;
 import dev.zenith.storage.WalReader;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -50,7 +52,7 @@ public record BranchComparison(RemoteState state, Optional<BranchManifest> their
         }
         BranchManifest.TimelineEntry agreed = base.get().timelines().get(0);
         boolean remoteWent = theirs.get().seq() != base.get().seq() && !sameWal(agreed, their);
-        boolean localWent = !newWal(local, agreed).isEmpty()
+        boolean localWent = (!newWal(local, agreed).isEmpty() || !liveWal(local, agreed, livePgWal).isEmpty())
                 && committedSince(repository, local, agreed.metadata().lastLsn(), livePgWal);
         RemoteState state = remoteWent ? (localWent ? RemoteState.DIVERGED : RemoteState.BEHIND)
                 : localWent ? RemoteState.AHEAD : RemoteState.IN_SYNC;
@@ -83,6 +85,14 @@ public record BranchComparison(RemoteState state, Optional<BranchManifest> their
             }
         });
         return fresh;
+    }
+
+    /** Segments a running compute has not archived yet (in its {@code pg_wal}) that the base does not list. */
+    private static List<String> liveWal(Timeline local, BranchManifest.TimelineEntry base,
+                                        Function<TimelineId, Optional<Path>> livePgWal) {
+        return livePgWal.apply(local.id()).map(WalArchive::list).orElse(Map.of()).keySet().stream()
+                .filter(name -> !name.history()).map(WalFileName::toString)
+                .filter(name -> !base.wal().containsKey(name)).toList();
     }
 
     private static boolean sameWal(BranchManifest.TimelineEntry a, BranchManifest.TimelineEntry b) {
