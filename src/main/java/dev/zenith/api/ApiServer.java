@@ -49,6 +49,7 @@ public final class ApiServer implements AutoCloseable {
     private static final int MAX_BODY = 64 * 1024;
     private static final long MAX_DRAINED = 16L << 20;
     private static final Pattern COMPUTE_ACTION = Pattern.compile("/v1/computes/([^/]+)/(start|stop)");
+    private static final Pattern REMOTE_ACTION = Pattern.compile("/v1/remotes/([^/]+)/(push|pull)");
     private static final Pattern BRANCH = Pattern.compile("/v1/branches/([^/]+)");
     private static final Pattern BRANCH_ACTION = Pattern.compile("/v1/branches/([^/]+)/(rename|reset|retention)");
 
@@ -237,6 +238,8 @@ public final class ApiServer implements AutoCloseable {
                 Requests.CreateCompute req = body(exchange, Requests.CreateCompute.class);
                 return new Created(computes.create(BranchName.of(req.branch()), req.name(), req.port(), req.idleTimeout()));
             }
+            case "POST /v1/remotes/state":
+                return computes.sync().states(body(exchange, Requests.Transfer.class).credentials());
             case "POST /v1/gc":
                 return computes.collectGarbage();
             case "POST /v1/shutdown":
@@ -270,6 +273,12 @@ public final class ApiServer implements AutoCloseable {
             return computes.branches().reset(name, req.backup() == null || req.backup()
                     ? BranchOperations.Backup.KEEP : BranchOperations.Backup.DISCARD);
         }
+        if (method.equals("POST") && (m = REMOTE_ACTION.matcher(path)).matches()) {
+            Requests.Transfer req = body(exchange, Requests.Transfer.class);
+            List<BranchName> names = req.branches() == null ? List.of() : req.branches().stream().map(BranchName::of).toList();
+            return m.group(2).equals("push") ? computes.sync().push(m.group(1), names, req.credentials())
+                    : computes.sync().pull(m.group(1), names, req.credentials());
+        }
         if (method.equals("POST") && (m = COMPUTE_ACTION.matcher(path)).matches()) {
             if (m.group(2).equals("start")) {
                 Requests.StartCompute req = body(exchange, Requests.StartCompute.class);
@@ -299,7 +308,7 @@ public final class ApiServer implements AutoCloseable {
     private ConsoleState consoleState() {
         List<ComputeStatus> nodes = computes.list();
         return new ConsoleState(computes.branches().list(nodes, DiskUse.RECENT), nodes, computes.operations(),
-                daemon.config().auth(), daemon.config().superuser());
+                daemon.config().auth(), daemon.config().superuser(), computes.sync().knownStates());
     }
 
     private static <T> T body(HttpExchange exchange, Class<T> type) throws IOException {

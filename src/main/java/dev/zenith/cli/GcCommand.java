@@ -3,6 +3,8 @@ package dev.zenith.cli;
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.zenith.Json;
 import dev.zenith.api.model.GcResult;
+import dev.zenith.api.model.RemoteGcResult;
+import dev.zenith.pageserver.Offline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -15,7 +17,9 @@ import java.util.concurrent.Callable;
 
 @Command(name = "gc", mixinStandardHelpOptions = true,
         description = {"Remove the images and WAL that no branch needs for its latest state, its retention window",
-                "or its children's branch points (the pageserver also does this every gcInterval)."})
+                "or its children's branch points (the pageserver also does this every gcInterval).",
+                "With --remote NAME: on that remote, keep each branch's newest --keep manifests and remove the",
+                "objects none of them names (refused while a push to it runs)."})
 final class GcCommand implements Callable<Integer> {
 
     @Spec
@@ -24,9 +28,25 @@ final class GcCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
 
+    @Option(names = "--remote", paramLabel = "NAME", description = "Collect on this remote instead of locally.")
+    String remote;
+
+    @Option(names = "--keep", paramLabel = "N", defaultValue = "1",
+            description = "With --remote: manifests kept per branch (default: ${DEFAULT-VALUE}).")
+    int keep;
+
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
+        if (remote != null) {
+            RemoteGcResult r = Offline.open(Main.repoRoot(spec)).collectRemoteGarbage(remote, keep, m -> { });
+            out.println(json ? Json.MAPPER.writeValueAsString(r)
+                    : "gc " + r.remote() + ": removed " + r.manifestsRemoved() + " old manifests and " + r.objectsRemoved()
+                    + " objects (" + Bytes.human(r.bytesRemoved()) + "); kept " + r.objectsKept() + " objects ("
+                    + Bytes.human(r.bytesKept()) + ")");
+            out.flush();
+            return 0;
+        }
         ApiClient api = ApiClient.forRepository(Main.repoRoot(spec));
         GcResult r = Progress.around(api, spec.commandLine().getErr(), op -> op.kind().equals("gc"),
                 () -> api.post("/v1/gc", Map.of(), new TypeReference<GcResult>() { }));

@@ -6,6 +6,7 @@ import dev.zenith.RepositoryConfig;
 import dev.zenith.ZenithException;
 import dev.zenith.pageserver.Offline;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -39,21 +40,8 @@ final class InitCommand implements Callable<Integer> {
             description = "OS user Postgres runs as when zenith runs as root (default: " + RepositoryConfig.DEFAULT_OS_USER_AS_ROOT + ")")
     String osUser;
 
-    @Option(names = "--api-port", paramLabel = "PORT", defaultValue = "" + RepositoryConfig.DEFAULT_API_PORT,
-            description = "Port of the pageserver's API on 127.0.0.1 (default: ${DEFAULT-VALUE})")
-    int apiPort;
-
-    @Option(names = "--compute-port-base", paramLabel = "PORT", defaultValue = "" + RepositoryConfig.DEFAULT_COMPUTE_PORT_BASE,
-            description = "First port tried for compute nodes (default: ${DEFAULT-VALUE})")
-    int computePortBase;
-
-    @Option(names = "--proxy-port", paramLabel = "PORT", defaultValue = "" + RepositoryConfig.DEFAULT_PROXY_PORT,
-            description = "Port where clients connect naming a branch (default: ${DEFAULT-VALUE})")
-    int proxyPort;
-
-    @Option(names = "--proxy-socket-dir", paramLabel = "DIR",
-            description = "Directory for the proxy's Unix socket; repeatable (default: /tmp and /var/run/postgresql)")
-    List<String> proxySocketDirs;
+    @Mixin
+    ListenOptions listen;
 
     @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = RepositoryConfig.DEFAULT_IDLE_TIMEOUT,
             description = "Suspend an on-demand compute after this long with no client: 300s, 5m, 0, never (default: ${DEFAULT-VALUE})")
@@ -98,11 +86,7 @@ final class InitCommand implements Callable<Integer> {
     }
 
     void init(Path root, PrintWriter out) {
-        for (int port : new int[] {apiPort, computePortBase, proxyPort}) {
-            if (port < 1 || port > 65535) {
-                throw ZenithException.badRequest("invalid port " + port + ": use 1 to 65535");
-            }
-        }
+        listen.check();
         if (maxComputes < 1) {
             throw ZenithException.badRequest("invalid --max-computes " + maxComputes + ": use 1 or more");
         }
@@ -111,8 +95,8 @@ final class InitCommand implements Callable<Integer> {
         try {
             // a system installation is recorded as PgDistribution resolves it: absolute and normalized
             String bin = pgBin == null || pgBin.isBlank() ? null : Path.of(pgBin).toAbsolutePath().normalize().toString();
-            settings = new RepositoryConfig(apiPort, computePortBase, bin, osUser, System.getProperty("user.name"),
-                    proxyPort, proxyAddress, proxySocketDirs, timeout, maxComputes, null, null, retention, 0, 0, null, null,
+            settings = new RepositoryConfig(listen.apiPort, listen.computePortBase, bin, osUser, System.getProperty("user.name"),
+                    listen.proxyPort, proxyAddress, listen.proxySocketDirs, timeout, maxComputes, null, null, retention, 0, 0, null, null,
                     tls, auth, walCompression, pgVersion == null ? 0 : pgVersion);
         } catch (IllegalArgumentException e) {
             throw ZenithException.badRequest(e.getMessage());

@@ -18,7 +18,7 @@ import java.nio.file.Path;
         description = "Serverless Postgres on your laptop: branches of your database, computes on demand.",
         subcommands = {StartCommand.class, InitCommand.class, PageserverCommand.class, BranchCommand.class,
                 PgCommand.class, GcCommand.class, StatusCommand.class, AuthCommand.class, ConnstrCommand.class,
-                PsqlCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class})
+                PsqlCommand.class, RemoteCommand.class, PushCommand.class, PullCommand.class, CloneCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     @Spec

@@ -7,6 +7,7 @@ import dev.zenith.api.model.OperationInfo;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -15,9 +16,9 @@ import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
- * A progress bar on stderr for a long API call (a compute made from a large branch, an image, GC): while
- * the call runs, the daemon's {@code /v1/operations} is polled and the matching operation drawn on one
- * line. Drawn by hand: the progress is the daemon's, read over HTTP, and a terminal progress library
+ * A progress bar on stderr for a long call: an API call (a compute made from a large branch, an image, GC,
+ * a push or pull), whose progress is polled from the daemon's {@code /v1/operations}, or a local one (a
+ * clone), read from the work itself; drawn on one line with bytes and rate. Drawn by hand: the progress is the daemon's, read over HTTP, and a terminal progress library
  * would bring its own terminal handling for one redrawn line.
  *
  * <p>Shown when stderr is a terminal (the launcher passes {@code -Dzenith.progress=always} then) or
@@ -38,6 +39,11 @@ final class Progress {
 
     /** Runs {@code call}, drawing the progress of the daemon's operations that {@code mine} picks. */
     static <T> T around(ApiClient api, PrintWriter err, Predicate<OperationInfo> mine, Supplier<T> call) {
+        return around(err, () -> operations(api).stream().filter(mine).findFirst(), call);
+    }
+
+    /** Runs {@code call}, drawing what {@code current} says of it while it runs. */
+    static <T> T around(PrintWriter err, Supplier<Optional<OperationInfo>> current, Supplier<T> call) {
         if (!enabled()) {
             return call.get();
         }
@@ -49,13 +55,11 @@ final class Progress {
                 try {
                     return result.get(POLL_MS, TimeUnit.MILLISECONDS);
                 } catch (TimeoutException stillRunning) {
-                    for (OperationInfo op : operations(api)) {
-                        if (mine.test(op)) {
-                            err.print("\r" + line(op, frame++) + "\033[K");
-                            err.flush();
-                            drawn = true;
-                            break;
-                        }
+                    Optional<OperationInfo> op = current.get();
+                    if (op.isPresent()) {
+                        err.print("\r" + line(op.get(), frame++) + "\033[K");
+                        err.flush();
+                        drawn = true;
                     }
                 }
             }
@@ -98,6 +102,9 @@ final class Progress {
             line.append('[').append("#".repeat(filled)).append(".".repeat(WIDTH - filled)).append("] ")
                     .append(String.format(Locale.ROOT, "%3d%%  ", 100 * op.done() / op.total()))
                     .append(Bytes.human(op.done())).append('/').append(Bytes.human(op.total()));
+            if (op.elapsedMillis() >= 1000) {
+                line.append("  ").append(Bytes.human(op.done() * 1000 / op.elapsedMillis())).append("/s");
+            }
         } else {
             line.append(SPINNER.charAt(frame % SPINNER.length()));
         }

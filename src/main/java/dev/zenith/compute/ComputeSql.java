@@ -83,6 +83,38 @@ final class ComputeSql implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes a running compute's current WAL segment so the archiver takes it: returns where the WAL
+     * ends, and the name of a segment there, for its Postgres timeline.
+     */
+    SwitchedWal switchWal(ComputeNode node, Path logFile) {
+        try {
+            return internal.with(node.port(), c -> {
+                try (Statement s = c.createStatement();
+                     ResultSet rs = s.executeQuery("SELECT lsn, pg_walfile_name(lsn) FROM pg_switch_wal() lsn")) {
+                    rs.next();
+                    return new SwitchedWal(Lsn.parse(rs.getString(1)), rs.getString(2));
+                }
+            });
+        } catch (SQLException e) {
+            throw ZenithException.failed("cannot switch the WAL of compute " + node.name() + ": " + e.getMessage(), "see " + logFile);
+        }
+    }
+
+    /** Where a switched WAL ends, and a segment's file name there. */
+    record SwitchedWal(Lsn end, String segment) {
+    }
+
+    /** WAL segments complete but not archived yet: Postgres's {@code .ready} marks. */
+    int unarchivedSegments(ComputeNode node, Path logFile) {
+        try {
+            return Integer.parseInt(value(node, "SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'"));
+        } catch (SQLException e) {
+            throw ZenithException.failed("cannot read the archive state of compute " + node.name() + ": " + e.getMessage(),
+                    "see " + logFile);
+        }
+    }
+
     /** Client connections on a running compute other than zenith's own; -1 when it cannot be asked. */
     int clientBackends(ComputeNode node) {
         try {
@@ -98,7 +130,7 @@ final class ComputeSql implements AutoCloseable {
      * the commit writes a record after the point and flushes both, so recovery can stop there.
      */
     WalPoint restorePoint(ComputeNode node, String child, Path logFile) {
-        String full = "zenith branch " + child;
+        String full = dev.zenith.storage.WalReader.ZENITH_RESTORE_POINT + child;
         String pointName = full.substring(0, Math.min(63, full.length()));
         try {
             return internal.with(node.port(), c -> {

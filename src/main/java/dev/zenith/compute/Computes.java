@@ -41,6 +41,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     private final Suspender suspender;
     private final ReadOnlyViews readOnlyViews;
     private final BranchOperations branches;
+    private final BranchSync sync;
     private final StatusView status;
 
     public Computes(Repository repository, PgDistribution dist, OsUser user) {
@@ -61,6 +62,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         BranchPoints points = new BranchPoints(repository, registry, sql, lifecycle);
         this.readOnlyViews = new ReadOnlyViews(repository, registry, locks, points);
         this.branches = new BranchOperations(repository, registry, locks, points, lifecycle, leases);
+        this.sync = new BranchSync(repository, registry, locks, archive, lifecycle, sql, leases, operations);
         this.status = new StatusView(repository, registry, leases, sql, user.name());
     }
 
@@ -72,6 +74,11 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     /** The Postgres log of a node named by itself or its branch, from the repository's records (no daemon needed). */
     public static Path logFile(Repository repository, String nameOrBranch) {
         return NodeRegistry.logFile(repository, nameOrBranch);
+    }
+
+    /** Push and pull of this repository's branches. */
+    public BranchSync sync() {
+        return sync;
     }
 
     public BranchOperations branches() {

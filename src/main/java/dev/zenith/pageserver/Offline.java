@@ -2,10 +2,23 @@ package dev.zenith.pageserver;
 
 import dev.zenith.BranchName;
 import dev.zenith.RepositoryConfig;
+import dev.zenith.ZenithException;
 import dev.zenith.api.model.FileSystemInfo;
+import dev.zenith.api.model.OperationInfo;
+import dev.zenith.api.model.RemoteCredentials;
+import dev.zenith.api.model.RemoteGcResult;
+import dev.zenith.api.model.RemoteInfo;
 import dev.zenith.compute.Computes;
 import dev.zenith.compute.OsUser;
 import dev.zenith.compute.PgDistribution;
+import dev.zenith.remote.BranchManifest;
+import dev.zenith.remote.Clone;
+import dev.zenith.remote.ObjectStore;
+import dev.zenith.remote.RemoteGc;
+import dev.zenith.remote.RemoteTracking;
+import dev.zenith.remote.Transfer;
+import dev.zenith.remote.Remote;
+import dev.zenith.remote.Remotes;
 import dev.zenith.storage.CloneProbe;
 import dev.zenith.storage.FileTrees;
 import dev.zenith.storage.Repository;
@@ -15,9 +28,15 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
+import software.amazon.awssdk.auth.credentials.AwsCredentials;
+import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.core.exception.SdkClientException;
 
 /**
  * What the command line does to a repository without going through the daemon's API: make one, read its
@@ -128,6 +147,78 @@ public final class Offline {
     /** The pid of the daemon serving this repository, if one runs. */
     public OptionalLong daemonPid() {
         return PageServer.runningPid(repository.root());
+    }
+
+    /** The repository's remotes, by name. */
+    public List<RemoteInfo> remotes() {
+        return new Remotes(repository.root()).list().stream().map(Remote::info).toList();
+    }
+
+    /** Adds a remote ({@code zenith remote add}); {@code pathStyle} null picks the endpoint's default. */
+    public RemoteInfo addRemote(String name, String url, String endpoint, String region, Boolean pathStyle) {
+        Remote remote = Remote.parse(name, url, endpoint, region, pathStyle);
+        new Remotes(repository.root()).add(remote);
+        return remote.info();
+    }
+
+    public void removeRemote(String name) {
+        new Remotes(repository.root()).remove(name);
+    }
+
+    /**
+     * The AWS credentials this process finds (environment, {@code ~/.aws}), to hand to the daemon for one
+     * push or pull; null when there are none, and the daemon looks in its own environment.
+     */
+    public static RemoteCredentials callerCredentials() {
+        try {
+            AwsCredentials found = DefaultCredentialsProvider.builder().build().resolveCredentials();
+            return new RemoteCredentials(found.accessKeyId(), found.secretAccessKey(),
+                    found instanceof AwsSessionCredentials session ? session.sessionToken() : null);
+        } catch (SdkClientException none) {
+            return null;
+        }
+    }
+
+    /** {@code zenith gc --remote}: keeps each branch's newest {@code keep} manifests and what they name. */
+    public RemoteGcResult collectRemoteGarbage(String remoteName, int keep, Consumer<String> progress) {
+        if (keep < 1) {
+            throw ZenithException.badRequest("--keep must be at least 1, not " + keep);
+        }
+        Remote remote = new Remotes(repository.root()).require(remoteName);
+        try (ObjectStore store = remote.open()) {
+            RemoteGc.Result r = new RemoteGc(store).collect(keep, progress);
+            return new RemoteGcResult(remote.name(), r.manifestsRemoved(), r.objectsRemoved(), r.bytesRemoved(),
+                    r.objectsKept(), r.bytesKept());
+        }
+    }
+
+    /**
+     * Makes a repository in {@code root} from the branches on {@code remote} (all, or {@code branches}),
+     * recording the remote as {@code origin}. A failure leaves {@code root} as it was.
+     */
+    public static Offline clone(Path root, RepositoryConfig defaults, String url, String endpoint, String region,
+                                Boolean pathStyle, List<String> branches, Consumer<Supplier<OperationInfo>> watch,
+                                Consumer<String> progress) {
+        Remote remote = Remote.parse("origin", url, endpoint, region, pathStyle);
+        boolean existed = Files.exists(root);
+        Transfer transfer = new Transfer();
+        long started = System.nanoTime();
+        watch.accept(() -> new OperationInfo(0, "clone", null, null, "fetching from " + remote.url(), transfer.done(),
+                transfer.total(), (System.nanoTime() - started) / 1_000_000));
+        try (ObjectStore store = remote.open()) {
+            Clone clone = new Clone(store, transfer);
+            List<BranchManifest> manifests = clone.manifests(branches);
+            if (manifests.isEmpty()) {
+                throw ZenithException.notFound("the remote " + remote.url() + " has no branches", "push one there first");
+            }
+            Repository repository = Repository.create(root, Clone.settings(manifests, defaults));
+            clone.into(repository, manifests, new RemoteTracking(root, remote.name()), progress);
+            new Remotes(root).add(remote);
+            return new Offline(repository);
+        } catch (RuntimeException e) {
+            undo(root, existed);
+            throw e;
+        }
     }
 
     /** Switches how computes authenticate clients (read by the daemon at its next start). */

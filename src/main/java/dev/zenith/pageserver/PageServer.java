@@ -41,6 +41,8 @@ public final class PageServer implements AutoCloseable {
     public static final String PID_FILE = "pageserver.pid";
     public static final String LOCK_FILE = "pageserver.lock";
     private static final Duration IDLE_CHECK_INTERVAL = Duration.ofSeconds(1);
+    /** How often the console\'s remote states are asked for again (each asks every remote for every branch\'s manifest). */
+    private static final Duration REMOTE_STATE_INTERVAL = Duration.ofMinutes(1);
 
     // not static: the CLI touches this class (runningPid) before the daemon points SLF4J at pageserver.log,
     // and a static logger would fix SLF4J's configuration then
@@ -133,6 +135,8 @@ public final class PageServer implements AutoCloseable {
         background.every(new BackgroundTasks.Task("images", () -> computes.makeImagesWhereDue(imageThreshold)),
                 housekeepingInterval, housekeepingInterval);
         background.every(new BackgroundTasks.Task("gc", computes::collectGarbage), gcInterval, gcInterval);
+        background.every(new BackgroundTasks.Task("remote-state", () -> computes.sync().states(null)),
+                REMOTE_STATE_INTERVAL, REMOTE_STATE_INTERVAL);
         api.start();
         proxy.start();
         log.info("pageserver started: pid {}, API on 127.0.0.1:{}, proxy on {}, repository {}", ProcessHandle.current().pid(),

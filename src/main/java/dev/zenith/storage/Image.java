@@ -22,7 +22,7 @@ public record Image(Lsn lsn, int tli, Path dataDir) {
     private static final Pattern NAME = Pattern.compile("([0-9A-F]{16})-([0-9A-F]{8})");
     private static final Pattern START = Pattern.compile("START WAL LOCATION: ([0-9A-F]+/[0-9A-F]+)");
 
-    static String dirName(Lsn lsn, int tli) {
+    public static String dirName(Lsn lsn, int tli) {
         return String.format("%016X-%08X", lsn.value(), tli);
     }
 

@@ -162,6 +162,50 @@ public final class Repository {
         return timeline;
     }
 
+    /** Fills a staged timeline directory with files brought from elsewhere (its {@code wal/}, {@code wal-partial/}, {@code images/}). */
+    public interface TimelineFiller {
+        void fill(Path stagedTimelineDir) throws IOException;
+    }
+
+    /**
+     * A timeline brought from elsewhere (a remote), with its own id and metadata: built under {@code tmp/}
+     * by {@code filler} and renamed into place, so it is there whole or not at all. One already here is
+     * left as it is.
+     */
+    public Timeline importTimeline(TimelineMetadata metadata, TimelineFiller filler) {
+        Path target = root.resolve("timelines").resolve(metadata.id().value());
+        if (Files.exists(target.resolve(Timeline.METADATA))) {
+            return timeline(metadata.id());
+        }
+        Path staged = root.resolve("tmp").resolve("timeline-" + metadata.id());
+        try {
+            FileTrees.deleteTree(staged);
+            Timeline.create(staged, metadata);
+            filler.fill(staged);
+            AtomicFiles.moveDurably(staged, target);
+        } catch (IOException e) {
+            FileTrees.deleteTree(staged);
+            throw new UncheckedIOException("cannot import timeline " + metadata.id(), e);
+        }
+        Timeline timeline = Timeline.load(target);
+        timelines.put(metadata.id(), timeline);
+        return timeline;
+    }
+
+    /** The timeline with {@code id}, if the repository has it. */
+    public Optional<Timeline> timelineIfPresent(TimelineId id) {
+        return Files.exists(root.resolve("timelines").resolve(id.value()).resolve(Timeline.METADATA))
+                ? Optional.of(timeline(id)) : Optional.empty();
+    }
+
+    /** Names an imported timeline as branch {@code name}. */
+    public void nameBranch(BranchName name, TimelineId timeline) {
+        requireNewBranchName(name);
+        if (!branches.add(name, timeline)) {
+            requireNewBranchName(name);
+        }
+    }
+
     /** The timelines branched directly from {@code timeline}. */
     public java.util.List<Timeline> children(TimelineId timeline) {
         try (java.util.stream.Stream<Path> dirs = Files.list(root.resolve("timelines"))) {

@@ -118,7 +118,7 @@ public final class Timeline {
         }
     }
 
-    Optional<Image> newestImageAtOrBefore(Lsn lsn) {
+    public Optional<Image> newestImageAtOrBefore(Lsn lsn) {
         return images().stream().filter(i -> !i.lsn().isAfter(lsn)).reduce((a, b) -> b);
     }
 

@@ -98,7 +98,7 @@ public final class WalArchive {
         return FileTrees.sizeOf(archiveDir) + FileTrees.sizeOf(partialDir);
     }
 
-    static Map<WalFileName, Path> list(Path dir) {
+    public static Map<WalFileName, Path> list(Path dir) {
         Map<WalFileName, Path> files = new TreeMap<>();
         if (!Files.isDirectory(dir)) {
             return files;

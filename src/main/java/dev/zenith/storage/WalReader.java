@@ -32,6 +32,9 @@ public final class WalReader {
     private static final int RM_XLOG_ID = 0;
     private static final int RM_XACT_ID = 1;
     private static final int XLOG_SWITCH = 0x40;
+    private static final int XLOG_RESTORE_POINT = 0x70;
+    /** How zenith names the restore points it writes when it branches from a running compute. */
+    public static final String ZENITH_RESTORE_POINT = "zenith branch ";
     private static final int XLOG_XACT_OPMASK = 0x70;
     private static final int XLOG_XACT_COMMIT = 0x00;
     private static final int XLOG_XACT_ABORT = 0x20;
@@ -77,7 +80,39 @@ public final class WalReader {
         return Optional.empty();
     }
 
-    private record Record(long end, boolean isSwitch, Instant commitTime) {
+    /**
+     * Whether the WAL in [{@code from}, {@code to}) holds a commit or an abort of a transaction that is not
+     * zenith's own (the restore point it writes when branching from a running compute commits one).
+     */
+    public boolean hasTransactionsAfter(Lsn from, Lsn to) {
+        long segno = segmentOf(from.value());
+        if (!load(segno)) {
+            return false;
+        }
+        java.util.Set<Integer> zenithXids = new java.util.HashSet<>();
+        long pos = firstRecordIn(segno);
+        long prev = -1;
+        while (pos >= 0) {
+            long start = skipPageHeader(pos);
+            if (start < 0 || Long.compareUnsigned(start, to.value()) >= 0) {
+                return false;
+            }
+            Record r = readRecord(start, prev);
+            if (r == null) {
+                return false;
+            }
+            if (r.zenithRestorePoint()) {
+                zenithXids.add(r.xid());
+            } else if (Long.compareUnsigned(start, from.value()) >= 0 && r.commitTime() != null && !zenithXids.contains(r.xid())) {
+                return true;
+            }
+            prev = start;
+            pos = r.isSwitch() ? (segmentOf(start) + 1) * WalFileName.SEGMENT_SIZE : align(r.end());
+        }
+        return false;
+    }
+
+    private record Record(long end, boolean isSwitch, Instant commitTime, int xid, boolean zenithRestorePoint) {
     }
 
     /** The record starting at {@code pos} (not a page boundary), or null at the end of valid WAL. */
@@ -107,6 +142,15 @@ public final class WalReader {
         int info = record[16] & 0xff;
         int rmid = record[17] & 0xff;
         boolean isSwitch = rmid == RM_XLOG_ID && (info & 0xf0) == XLOG_SWITCH;
+        boolean zenithPoint = false;
+        if (rmid == RM_XLOG_ID && (info & 0xf0) == XLOG_RESTORE_POINT) {
+            int mainData = mainDataLength(r);
+            if (mainData > 8) {
+                byte[] name = new byte[Math.min(mainData - 8, ZENITH_RESTORE_POINT.length())];
+                System.arraycopy(record, record.length - mainData + 8, name, 0, name.length);
+                zenithPoint = new String(name, java.nio.charset.StandardCharsets.US_ASCII).equals(ZENITH_RESTORE_POINT);
+            }
+        }
         Instant commitTime = null;
         if (rmid == RM_XACT_ID) {
             int op = info & XLOG_XACT_OPMASK;
@@ -121,7 +165,7 @@ public final class WalReader {
                 }
             }
         }
-        return new Record(end, isSwitch, commitTime);
+        return new Record(end, isSwitch, commitTime, r.getInt(4), zenithPoint);
     }
 
     /** Walks the record's data headers (as DecodeXLogRecord does) to find the length of its main data, which comes last. */

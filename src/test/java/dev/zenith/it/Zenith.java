@@ -116,11 +116,16 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
     }
 
     public Result init(String... extra) {
-        List<String> args = new ArrayList<>(List.of("init", "--api-port", Integer.toString(apiPort),
-                "--compute-port-base", Integer.toString(computePortBase), "--proxy-port", Integer.toString(proxyPort),
-                "--proxy-socket-dir", dir.toString()));
+        List<String> args = new ArrayList<>(List.of("init"));
+        args.addAll(listenArgs());
         args.addAll(List.of(extra));
         return cli(args.toArray(String[]::new));
+    }
+
+    /** This repository's ports and socket directory as {@code init} and {@code clone} take them. */
+    public List<String> listenArgs() {
+        return List.of("--api-port", Integer.toString(apiPort), "--compute-port-base", Integer.toString(computePortBase),
+                "--proxy-port", Integer.toString(proxyPort), "--proxy-socket-dir", dir.toString());
     }
 
     /** Runs a zenith command in this JVM against this repository. */

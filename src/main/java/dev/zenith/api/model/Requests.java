@@ -24,6 +24,10 @@ public final class Requests {
     public record StopCompute(Boolean destroy, Boolean suspend) {
     }
 
+    /** A push or pull: the branches (none: all), and the caller's credentials for the remote. */
+    public record Transfer(java.util.List<String> branches, RemoteCredentials credentials) {
+    }
+
     private Requests() {
     }
 }

@@ -208,7 +208,7 @@ function createRow(name) {
   const facts = document.createElement('dl');
   facts.className = 'facts';
   for (const [label, key] of [['Last LSN', 'last-lsn'], ['Compute', 'compute'], ['Connections', 'connections'],
-    ['Idle', 'idle'], ['Disk', 'disk']]) {
+    ['Idle', 'idle'], ['Disk', 'disk'], ['Remote', 'remote']]) {
     const dt = document.createElement('dt');
     dt.textContent = label;
     const dd = document.createElement('dd');
@@ -260,6 +260,10 @@ function updateRow(row, branch, depth, compute) {
     ? `${seconds(compute.idleSeconds)} (suspends after ${compute.idleTimeout})` : '–';
   $('.disk', row).textContent = `${bytes(branch.storageBytes)} history`
     + (branch.dataDirBytes > 0 ? ` + ${bytes(branch.dataDirBytes)} compute` : '');
+  const remotes = (state.remotes || []).filter((r) => r.branch === branch.name);
+  $('.remote', row).textContent = remotes.length === 0 ? '–' : remotes.map((r) => `${r.remote}: ${
+    r.state ? r.state.toLowerCase().replace('_', ' ') : 'unknown'}`).join(', ');
+  $('.remote', row).title = remotes.map((r) => r.detail).join('\n');
   $('.connection-string', row).textContent = branch.connectionString;
 
   const buttons = row.querySelectorAll('.actions button');
