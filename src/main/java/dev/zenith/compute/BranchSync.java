@@ -107,7 +107,7 @@ public final class BranchSync {
             try (ObjectStore store = remote.open(credentials)) {
                 RemoteTracking tracking = new RemoteTracking(repository.root(), remote.name());
                 List<BranchName> names = branches.isEmpty()
-                        ? remoteBranches(store).stream().map(BranchName::new).toList() : branches;
+                        ? BranchManifest.branchNames(store).stream().map(BranchName::new).toList() : branches;
                 for (BranchName name : names) {
                     Transfer transfer = new Transfer();
                     long started = System.nanoTime();
@@ -149,8 +149,8 @@ public final class BranchSync {
         try (ObjectStore store = remote.open(credentials)) {
             for (Map.Entry<BranchName, ?> e : repository.branches().all().entrySet()) {
                 Timeline local = repository.requireBranch(e.getKey());
-                Optional<BranchManifest> theirs = new Pull(repository, store, tracking, new Transfer()).latest(e.getKey());
-                BranchComparison c = BranchComparison.of(repository, local, tracking.base(e.getKey().value()), theirs,
+                Optional<BranchManifest> theirs = BranchManifest.latest(store, e.getKey().value());
+                BranchComparison c = BranchComparison.of(repository, local, tracking, theirs,
                         registry::livePgWal);
                 states.add(new BranchRemoteState(e.getKey().value(), remote.name(), c.state(), c.detail()));
             }
@@ -173,11 +173,6 @@ public final class BranchSync {
         return StaticCredentialsProvider.create(given.sessionToken() == null
                 ? AwsBasicCredentials.create(given.accessKeyId(), given.secretAccessKey())
                 : AwsSessionCredentials.create(given.accessKeyId(), given.secretAccessKey(), given.sessionToken()));
-    }
-
-    private static List<String> remoteBranches(ObjectStore store) {
-        return store.list("branches/").stream().map(k -> k.substring("branches/".length()))
-                .filter(k -> k.indexOf('/') > 0).map(k -> k.substring(0, k.indexOf('/'))).distinct().sorted().toList();
     }
 
     private Pull.Result pullOne(Pull pull, BranchName name) {

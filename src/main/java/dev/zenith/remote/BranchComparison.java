@@ -32,7 +32,8 @@ import java.util.function.Function;
 public record BranchComparison(RemoteState state, Optional<BranchManifest> theirs, Optional<BranchManifest> base,
                                String detail) {
 
-    public static BranchComparison of(Repository repository, Timeline local, Optional<BranchManifest> recorded,
+    /** How {@code local} stands against {@code theirs}, against the base {@code tracking} recorded for the branch. */
+    public static BranchComparison of(Repository repository, Timeline local, RemoteTracking tracking,
                                       Optional<BranchManifest> theirs, Function<TimelineId, Optional<Path>> livePgWal) {
         if (theirs.isEmpty()) {
             return new BranchComparison(RemoteState.NOT_PUSHED, theirs, Optional.empty(), "not on the remote");
@@ -42,9 +43,9 @@ public record BranchComparison(RemoteState state, Optional<BranchManifest> their
             return new BranchComparison(RemoteState.DIVERGED, theirs, Optional.empty(), "the remote's is another branch (timeline "
                     + their.metadata().id() + " there, " + local.id() + " here)");
         }
-        Optional<BranchManifest> base = recorded.filter(b -> b.timelines().get(0).metadata().id().equals(local.id()));
+        Optional<BranchManifest> base = tracking.base(theirs.get().branch()).filter(b -> b.timelines().get(0).metadata().id().equals(local.id()));
         if (base.isEmpty()) {
-            if (!holds(local, their)) {
+            if (!holds(local, their, tracking)) {
                 return new BranchComparison(RemoteState.DIVERGED, theirs, Optional.empty(),
                         "no common state is known and the remote has WAL this branch lacks");
             }
@@ -52,7 +53,7 @@ public record BranchComparison(RemoteState state, Optional<BranchManifest> their
         }
         BranchManifest.TimelineEntry agreed = base.get().timelines().get(0);
         boolean remoteWent = theirs.get().seq() != base.get().seq() && !sameWal(agreed, their);
-        boolean localWent = (!newWal(local, agreed).isEmpty() || !liveWal(local, agreed, livePgWal).isEmpty())
+        boolean localWent = (!newWal(local, agreed, tracking).isEmpty() || !liveWal(local, agreed, livePgWal).isEmpty())
                 && committedSince(repository, local, agreed.metadata().lastLsn(), livePgWal);
         RemoteState state = remoteWent ? (localWent ? RemoteState.DIVERGED : RemoteState.BEHIND)
                 : localWent ? RemoteState.AHEAD : RemoteState.IN_SYNC;
@@ -71,7 +72,7 @@ public record BranchComparison(RemoteState state, Optional<BranchManifest> their
      * The branch's own WAL files the base does not list with the same content. Archived files never change,
      * so their names are enough; a captured open segment is compared by hash.
      */
-    static Map<String, Path> newWal(Timeline local, BranchManifest.TimelineEntry base) {
+    static Map<String, Path> newWal(Timeline local, BranchManifest.TimelineEntry base, RemoteTracking tracking) {
         Map<String, Path> fresh = new TreeMap<>();
         local.wal().archived().forEach((name, path) -> {
             if (!base.wal().containsKey(name.toString())) {
@@ -80,7 +81,7 @@ public record BranchComparison(RemoteState state, Optional<BranchManifest> their
         });
         local.wal().partial().forEach((name, path) -> {
             ObjectPacker.ObjectRef known = base.partial().get(name.toString());
-            if (known == null || !known.sha256().equals(ObjectPacker.hashOf(path))) {
+            if (known == null || !known.sha256().equals(tracking.hashOf(path))) {
                 fresh.put(name.toString(), path);
             }
         });
@@ -106,14 +107,14 @@ public record BranchComparison(RemoteState state, Optional<BranchManifest> their
     }
 
     /** Whether this side has every WAL file of {@code their} with the same content (judged by hashing: rare, no base known). */
-    private static boolean holds(Timeline local, BranchManifest.TimelineEntry their) {
+    private static boolean holds(Timeline local, BranchManifest.TimelineEntry their, RemoteTracking tracking) {
         Map<String, Path> mine = new TreeMap<>();
         local.wal().archived().forEach((n, p) -> mine.put(n.toString(), p));
         local.wal().partial().forEach((n, p) -> mine.putIfAbsent(n.toString(), p));
         Map<String, ObjectPacker.ObjectRef> theirs = new TreeMap<>(their.wal());
         theirs.putAll(their.partial());
         return theirs.entrySet().stream().allMatch(e -> mine.containsKey(e.getKey())
-                && ObjectPacker.hashOf(mine.get(e.getKey())).equals(e.getValue().sha256()));
+                && tracking.hashOf(mine.get(e.getKey())).equals(e.getValue().sha256()));
     }
 
     /** Whether the branch's WAL after {@code from} holds a commit or an abort (but zenith's own restore points'). */

@@ -8,8 +8,14 @@ import dev.zenith.storage.TimelineMetadata;
 
 import java.io.IOException;
 
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -21,6 +27,8 @@ import java.util.stream.Stream;
  */
 public record BranchManifest(String branch, long seq, String pushedAt, String superuser, int pgVersion,
                              List<TimelineEntry> timelines) {
+
+    private static final Pattern KEY = Pattern.compile("branches/([^/]+)/manifest-(\\d+)\\.json");
 
     /** One timeline of the chain, the branch's own first. */
     public record TimelineEntry(TimelineMetadata metadata, Map<String, ObjectPacker.ObjectRef> wal,
@@ -51,8 +59,36 @@ public record BranchManifest(String branch, long seq, String pushedAt, String su
         }
     }
 
+    /** Every manifest key on the remote under {@code prefix}, by branch, newest first. */
+    static Map<String, List<String>> keysByBranch(ObjectStore store, String prefix) {
+        Map<String, List<String>> keys = new TreeMap<>();
+        for (String key : store.list(prefix)) {
+            Matcher m = KEY.matcher(key);
+            if (m.matches()) {
+                keys.computeIfAbsent(m.group(1), b -> new ArrayList<>()).add(key);
+            }
+        }
+        keys.values().forEach(list -> list.sort(Comparator.comparingLong(BranchManifest::seqOf).reversed()));
+        return keys;
+    }
+
+    /** The branches the remote has, sorted. */
+    public static List<String> branchNames(ObjectStore store) {
+        return List.copyOf(keysByBranch(store, "branches/").keySet());
+    }
+
+    /** The newest manifest of {@code branch} on the remote, if it has the branch. */
+    public static Optional<BranchManifest> latest(ObjectStore store, String branch) {
+        return keysByBranch(store, prefix(branch)).getOrDefault(branch, List.of()).stream().findFirst()
+                .flatMap(store::get).map(bytes -> parse(bytes, branch));
+    }
+
     static long seqOf(String key) {
-        return Long.parseLong(key.substring(key.lastIndexOf("manifest-") + "manifest-".length(), key.length() - ".json".length()));
+        Matcher m = KEY.matcher(key);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("not a manifest key: " + key);
+        }
+        return Long.parseLong(m.group(2));
     }
 
     static String prefix(String branch) {

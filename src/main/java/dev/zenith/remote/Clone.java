@@ -37,14 +37,7 @@ public final class Clone {
 
     /** The newest manifest of every branch on the remote, or of {@code only} when not empty. */
     public List<BranchManifest> manifests(List<String> only) {
-        Set<String> names = new HashSet<>();
-        for (String key : store.list("branches/")) {
-            String rest = key.substring("branches/".length());
-            int slash = rest.indexOf('/');
-            if (slash > 0) {
-                names.add(rest.substring(0, slash));
-            }
-        }
+        Set<String> names = new HashSet<>(BranchManifest.branchNames(store));
         if (!only.isEmpty()) {
             for (String wanted : only) {
                 if (!names.contains(wanted)) {
@@ -54,7 +47,7 @@ public final class Clone {
             }
             names.retainAll(only);
         }
-        return names.stream().sorted().map(n -> Push.latest(store, n).orElseThrow()).toList();
+        return names.stream().sorted().map(n -> BranchManifest.latest(store, n).orElseThrow()).toList();
     }
 
     /** Settings for a repository made from {@code manifests}: the superuser and version their images have. */
@@ -82,7 +75,7 @@ public final class Clone {
             }
         }
         for (BranchManifest manifest : manifests) {
-            importChain(repository, manifest, progress);
+            importChain(repository, manifest.branch(), manifest.timelines(), progress);
             BranchName name = new BranchName(manifest.branch());
             if (repository.branch(name).isEmpty()) {
                 repository.nameBranch(name, manifest.timelines().get(0).metadata().id());
@@ -91,16 +84,15 @@ public final class Clone {
         }
     }
 
-    /** Imports the timelines of {@code manifest} this repository lacks, ancestors first. */
-    void importChain(Repository repository, BranchManifest manifest, Consumer<String> progress) {
+    /** Imports the timelines of {@code chain} (a branch's, its own first) this repository lacks, ancestors first. */
+    void importChain(Repository repository, String branch, List<BranchManifest.TimelineEntry> chain, Consumer<String> progress) {
         ObjectPacker packer = new ObjectPacker(store, repository.tmpDir().resolve("clone"), transfer);
-        List<BranchManifest.TimelineEntry> chain = manifest.timelines();
         for (int i = chain.size() - 1; i >= 0; i--) {
             BranchManifest.TimelineEntry entry = chain.get(i);
             if (repository.timelineIfPresent(entry.metadata().id()).isPresent()) {
                 continue;
             }
-            progress.accept("fetching timeline " + entry.metadata().id() + (i == 0 ? " of " + manifest.branch() : " (ancestor)"));
+            progress.accept("fetching timeline " + entry.metadata().id() + (i == 0 ? " of " + branch : " (ancestor)"));
             repository.importTimeline(entry.metadata(), dir -> {
                 unpackAll(packer, entry.wal(), dir.resolve("wal"));
                 unpackAll(packer, entry.partial(), dir.resolve("wal-partial"));

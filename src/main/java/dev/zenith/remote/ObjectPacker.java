@@ -50,13 +50,25 @@ public final class ObjectPacker {
      */
     public Packed pack(Path file, RemoteTracking tracking) {
         Optional<ObjectRef> known = tracking.packedAs(file);
-        if (known.isPresent() && store.exists(known.get().key())) {
-            transfer.skip(known.get().size());
-            return new Packed(known.get(), false);
+        Optional<Packed> reused = stillStored(known, known.map(ObjectRef::size).orElse(0L));
+        if (reused.isPresent()) {
+            return reused.get();
         }
         Packed packed = pack(file);
         tracking.rememberPacked(file, packed.ref());
         return packed;
+    }
+
+    /**
+     * {@code known}, an object packed before, when the remote still has it; its {@code bytes} of local files
+     * then count as done without being read.
+     */
+    Optional<Packed> stillStored(Optional<ObjectRef> known, long bytes) {
+        if (known.isEmpty() || !store.exists(known.get().key())) {
+            return Optional.empty();
+        }
+        transfer.skip(bytes);
+        return Optional.of(new Packed(known.get(), false));
     }
 
     public Packed pack(Path file) {

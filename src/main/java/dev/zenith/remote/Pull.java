@@ -45,20 +45,15 @@ public final class Pull {
         this.transfer = transfer;
     }
 
-    /** The remote's newest manifest of {@code branch}, if it has the branch. */
-    public Optional<BranchManifest> latest(BranchName branch) {
-        return Push.latest(store, branch.value());
-    }
-
     /** The remote's newest manifest of {@code branch}; refused when it has none. */
     public BranchManifest theirs(BranchName branch) {
-        return Push.latest(store, branch.value()).orElseThrow(() -> ZenithException.notFound(
+        return BranchManifest.latest(store, branch.value()).orElseThrow(() -> ZenithException.notFound(
                 "the remote has no branch \"" + branch + "\"", "zenith push " + branch + " sends it there"));
     }
 
     /** How {@code local} stands against {@code theirs}, with the WAL of a running compute read where it is. */
     public BranchComparison compare(Timeline local, BranchManifest theirs, Function<TimelineId, Optional<Path>> livePgWal) {
-        return BranchComparison.of(repository, local, tracking.base(theirs.branch()), Optional.of(theirs), livePgWal);
+        return BranchComparison.of(repository, local, tracking, Optional.of(theirs), livePgWal);
     }
 
     /** Fetches a branch this repository does not have. */
@@ -77,12 +72,12 @@ public final class Pull {
         BranchManifest theirs = comparison.theirs().orElseThrow();
         BranchManifest.TimelineEntry their = theirs.timelines().get(0);
         BranchManifest.TimelineEntry base = comparison.base().orElseThrow().timelines().get(0);
-        new Clone(store, transfer).importChain(repository, new BranchManifest(theirs.branch(), theirs.seq(), theirs.pushedAt(),
-                theirs.superuser(), theirs.pgVersion(), theirs.timelines().subList(1, theirs.timelines().size())), progress);
+        new Clone(store, transfer).importChain(repository, theirs.branch(), theirs.timelines().subList(1, theirs.timelines().size()),
+                progress);
         transfer.expect(their.bytes());
         progress.accept("fast-forwarding " + theirs.branch() + " to manifest " + theirs.seq());
         ObjectPacker packer = new ObjectPacker(store, repository.tmpDir().resolve("pull"), transfer);
-        Map<String, Path> mine = BranchComparison.newWal(local, base);
+        Map<String, Path> mine = BranchComparison.newWal(local, base, tracking);
         Path partialDir = local.dir().resolve("wal-partial");
         mine.forEach((name, path) -> {
             if (!their.wal().containsKey(name) && !their.partial().containsKey(name)) {
@@ -129,7 +124,7 @@ public final class Pull {
      */
     private void bring(ObjectPacker packer, ObjectPacker.ObjectRef ref, ObjectPacker.ObjectRef agreed, Path target) {
         if (Files.exists(target) && (agreed != null && agreed.sha256().equals(ref.sha256())
-                || ObjectPacker.hashOf(target).equals(ref.sha256()))) {
+                || tracking.hashOf(target).equals(ref.sha256()))) {
             transfer.skip(ref.size());
             return;
         }

@@ -73,8 +73,8 @@ public final class Push {
         bytesSent = 0;
         kept = 0;
         Timeline timeline = repository.requireBranch(branch);
-        Optional<BranchManifest> theirs = latest(store, branch.value());
-        BranchComparison comparison = BranchComparison.of(repository, timeline, tracking.base(branch.value()), theirs,
+        Optional<BranchManifest> theirs = BranchManifest.latest(store, branch.value());
+        BranchComparison comparison = BranchComparison.of(repository, timeline, tracking, theirs,
                 id -> Optional.empty());
         switch (comparison.state()) {
             case BEHIND -> throw ZenithException.conflict("someone pushed " + branch + " since this repository last agreed with "
@@ -192,11 +192,9 @@ public final class Push {
     }
 
     private ObjectPacker.ObjectRef sendImage(Path dataDir) {
-        Optional<ObjectPacker.ObjectRef> known = tracking.packedImage(dataDir);
-        if (known.isPresent() && store.exists(known.get().key())) {
-            transfer.skip(FileTrees.sizeOf(dataDir));
-            kept++;
-            return known.get();
+        Optional<ObjectPacker.Packed> reused = packer.stillStored(tracking.packedImage(dataDir), FileTrees.sizeOf(dataDir));
+        if (reused.isPresent()) {
+            return counted(reused.get());
         }
         Path tar = tar(dataDir);
         try {
@@ -216,15 +214,6 @@ public final class Push {
             kept++;
         }
         return packed.ref();
-    }
-
-    /** The newest manifest of {@code branch} on the remote. */
-    static Optional<BranchManifest> latest(ObjectStore store, String branch) {
-        return store.list(BranchManifest.prefix(branch)).stream()
-                .filter(k -> k.matches(".*/manifest-\\d+\\.json"))
-                .max((a, b) -> Long.compare(BranchManifest.seqOf(a), BranchManifest.seqOf(b)))
-                .flatMap(store::get)
-                .map(bytes -> BranchManifest.parse(bytes, branch));
     }
 
     /**

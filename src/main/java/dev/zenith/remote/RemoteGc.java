@@ -1,13 +1,10 @@
 package dev.zenith.remote;
 
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
@@ -31,17 +28,11 @@ public final class RemoteGc {
 
     public Result collect(int keep, Consumer<String> progress) {
         try (RemoteLocks ignored = RemoteLocks.gc(store)) {
-            Map<String, List<String>> manifests = new TreeMap<>();
-            for (String key : store.list("branches/")) {
-                if (key.matches("branches/[^/]+/manifest-\\d+\\.json")) {
-                    manifests.computeIfAbsent(key.substring(0, key.lastIndexOf('/')), b -> new ArrayList<>()).add(key);
-                }
-            }
+            Map<String, List<String>> manifests = BranchManifest.keysByBranch(store, "branches/");
             Set<String> reached = new HashSet<>();
             int manifestsRemoved = 0;
             for (Map.Entry<String, List<String>> branch : manifests.entrySet()) {
-                List<String> newestFirst = branch.getValue().stream()
-                        .sorted(Comparator.comparingLong(BranchManifest::seqOf).reversed()).toList();
+                List<String> newestFirst = branch.getValue();
                 for (String key : newestFirst.subList(0, Math.min(keep, newestFirst.size()))) {
                     store.get(key).map(bytes -> BranchManifest.parse(bytes, key)).ifPresent(m -> reached.addAll(objects(m)));
                 }

@@ -58,6 +58,14 @@ public final class RemoteTracking {
         return Optional.ofNullable(packed().get(fingerprint(file)));
     }
 
+    /**
+     * The SHA-256 of {@code file}'s content: what a push learned of it when it has not changed since,
+     * else read now. Comparisons ask for captured open segments (up to 16 MB) every time they run.
+     */
+    String hashOf(Path file) {
+        return packedAs(file).map(ObjectPacker.ObjectRef::sha256).orElseGet(() -> ObjectPacker.hashOf(file));
+    }
+
     /** The object the image in {@code dataDir} was packed into; images never change once made. */
     Optional<ObjectPacker.ObjectRef> packedImage(Path dataDir) {
         return Optional.ofNullable(packed().get(dataDir.toAbsolutePath() + "|image"));
