@@ -1,7 +1,10 @@
 package dev.zenith.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.zenith.Json;
 import dev.zenith.RepositoryConfig;
 import dev.zenith.ZenithException;
+import dev.zenith.api.model.CloneSummary;
 import dev.zenith.api.model.OperationInfo;
 import dev.zenith.pageserver.Offline;
 import picocli.CommandLine.Command;
@@ -46,11 +49,14 @@ final class CloneCommand implements Callable<Integer> {
     @Option(names = "--path-style", negatable = true, description = "Bucket in the path, not the host name")
     Boolean pathStyle;
 
+    @Option(names = "--json", description = "Print what was cloned as JSON.")
+    boolean json;
+
     @Mixin
     ListenOptions listen;
 
     @Override
-    public Integer call() {
+    public Integer call() throws JsonProcessingException {
         listen.check();
         Path root = dir == null ? Main.repoRoot(spec) : dir.resolve(".zenith");
         if (Offline.exists(root)) {
@@ -61,9 +67,15 @@ final class CloneCommand implements Callable<Integer> {
                 listen.proxyPort, null, listen.proxySocketDirs, null, 0, null, null, null, 0, 0, null, null, false, null, null, 0);
         PrintWriter out = spec.commandLine().getOut();
         AtomicReference<Supplier<OperationInfo>> watched = new AtomicReference<>();
-        Progress.around(spec.commandLine().getErr(), () -> Optional.ofNullable(watched.get()).map(Supplier::get),
+        CloneSummary cloned = Progress.around(spec.commandLine().getErr(), () -> Optional.ofNullable(watched.get()).map(Supplier::get),
                 () -> Offline.clone(root, defaults, url, endpoint, region, pathStyle, branches, watched::set, msg -> { }));
-        out.println("cloned " + url + " into " + Main.display(root) + "; zenith pageserver start serves it");
+        if (json) {
+            out.println(Json.MAPPER.writeValueAsString(cloned));
+        } else {
+            out.println("cloned " + cloned.branches().size() + (cloned.branches().size() == 1 ? " branch" : " branches")
+                    + " (" + Bytes.human(cloned.bytesFetched()) + " in " + cloned.timelinesFetched() + " timelines) from " + url
+                    + " into " + Main.display(root) + "; zenith pageserver start serves it");
+        }
         out.flush();
         return 0;
     }

@@ -4,6 +4,7 @@ import dev.zenith.BranchName;
 import dev.zenith.RepositoryConfig;
 import dev.zenith.ZenithException;
 import dev.zenith.api.model.FileSystemInfo;
+import dev.zenith.api.model.CloneSummary;
 import dev.zenith.api.model.OperationInfo;
 import dev.zenith.api.model.RemoteCredentials;
 import dev.zenith.api.model.RemoteGcResult;
@@ -196,7 +197,7 @@ public final class Offline {
      * Makes a repository in {@code root} from the branches on {@code remote} (all, or {@code branches}),
      * recording the remote as {@code origin}. A failure leaves {@code root} as it was.
      */
-    public static Offline clone(Path root, RepositoryConfig defaults, String url, String endpoint, String region,
+    public static CloneSummary clone(Path root, RepositoryConfig defaults, String url, String endpoint, String region,
                                 Boolean pathStyle, List<String> branches, Consumer<Supplier<OperationInfo>> watch,
                                 Consumer<String> progress) {
         Remote remote = Remote.parse("origin", url, endpoint, region, pathStyle);
@@ -212,9 +213,11 @@ public final class Offline {
                 throw ZenithException.notFound("the remote " + remote.url() + " has no branches", "push one there first");
             }
             Repository repository = Repository.create(root, Clone.settings(manifests, defaults));
-            clone.into(repository, manifests, new RemoteTracking(root, remote.name()), progress);
+            int timelines = clone.into(repository, manifests, new RemoteTracking(root, remote.name()), progress);
             new Remotes(root).add(remote);
-            return new Offline(repository);
+            return new CloneSummary(remote.url(), root.toString(),
+                    manifests.stream().map(m -> new CloneSummary.Branch(m.branch(), m.seq())).toList(), timelines, transfer.done(),
+                    (System.nanoTime() - started) / 1_000_000);
         } catch (RuntimeException e) {
             undo(root, existed);
             throw e;

@@ -13,10 +13,10 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -63,9 +63,9 @@ public final class Clone {
 
     /**
      * Imports every timeline of {@code manifests} into {@code repository}, names their branches and records
-     * each manifest as where this repository and the remote agree.
+     * each manifest as where this repository and the remote agree; returns how many timelines it fetched.
      */
-    public void into(Repository repository, List<BranchManifest> manifests, RemoteTracking tracking, Consumer<String> progress) {
+    public int into(Repository repository, List<BranchManifest> manifests, RemoteTracking tracking, Consumer<String> progress) {
         Set<String> counted = new HashSet<>();
         for (BranchManifest manifest : manifests) {
             for (BranchManifest.TimelineEntry entry : manifest.timelines()) {
@@ -74,19 +74,25 @@ public final class Clone {
                 }
             }
         }
+        int fetched = 0;
         for (BranchManifest manifest : manifests) {
-            importChain(repository, manifest.branch(), manifest.timelines(), progress);
+            fetched += importChain(repository, manifest.branch(), manifest.timelines(), progress);
             BranchName name = new BranchName(manifest.branch());
             if (repository.branch(name).isEmpty()) {
                 repository.nameBranch(name, manifest.timelines().get(0).metadata().id());
             }
             tracking.agreed(manifest);
         }
+        return fetched;
     }
 
-    /** Imports the timelines of {@code chain} (a branch's, its own first) this repository lacks, ancestors first. */
-    void importChain(Repository repository, String branch, List<BranchManifest.TimelineEntry> chain, Consumer<String> progress) {
+    /**
+     * Imports the timelines of {@code chain} (a branch's, its own first) this repository lacks, ancestors
+     * first; returns how many it imported.
+     */
+    int importChain(Repository repository, String branch, List<BranchManifest.TimelineEntry> chain, Consumer<String> progress) {
         ObjectPacker packer = new ObjectPacker(store, repository.tmpDir().resolve("clone"), transfer);
+        int imported = 0;
         for (int i = chain.size() - 1; i >= 0; i--) {
             BranchManifest.TimelineEntry entry = chain.get(i);
             if (repository.timelineIfPresent(entry.metadata().id()).isPresent()) {
@@ -94,49 +100,52 @@ public final class Clone {
             }
             progress.accept("fetching timeline " + entry.metadata().id() + (i == 0 ? " of " + branch : " (ancestor)"));
             repository.importTimeline(entry.metadata(), dir -> {
-                unpackAll(packer, entry.wal(), dir.resolve("wal"));
-                unpackAll(packer, entry.partial(), dir.resolve("wal-partial"));
+                List<ObjectPacker.Download> downloads = new ArrayList<>();
+                entry.wal().forEach((name, ref) -> downloads.add(packer.toFile(ref, dir.resolve("wal").resolve(name))));
+                entry.partial().forEach((name, ref) -> downloads.add(packer.toFile(ref, dir.resolve("wal-partial").resolve(name))));
                 for (BranchManifest.ImageEntry image : entry.images()) {
-                    unpackImage(repository, packer, image, dir.resolve("images").resolve(image.dirName()));
+                    downloads.add(imageDownload(image, dir.resolve("images").resolve(image.dirName())));
                 }
+                packer.unpackAll(downloads);
             });
+            imported++;
         }
+        return imported;
     }
 
-    /** Downloads an image's tar and unpacks it into {@code target}. */
-    static void unpackImage(Repository repository, ObjectPacker packer, BranchManifest.ImageEntry image, Path target)
-            throws IOException {
-        Path tar = repository.tmpDir().resolve("clone").resolve("image.tar");
-        packer.unpack(image.tar(), tar);
-        try {
-            untar(tar, target);
-        } finally {
-            Files.deleteIfExists(tar);
-        }
+    /** An image's tar to download, unpacked into {@code target} as it arrives. */
+    static ObjectPacker.Download imageDownload(BranchManifest.ImageEntry image, Path target) {
+        return new ObjectPacker.Download(image.tar(), new ObjectPacker.Sink() {
+            @Override
+            public void write(InputStream content) throws IOException {
+                untar(content, target);
+            }
+
+            @Override
+            public void discard() {
+                FileTrees.deleteTree(target);
+            }
+        });
     }
 
-    private static void unpackAll(ObjectPacker packer, Map<String, ObjectPacker.ObjectRef> files, Path dir) {
-        files.forEach((name, ref) -> packer.unpack(ref, dir.resolve(name)));
-    }
-
-    static void untar(Path tar, Path into) throws IOException {
+    /** Unpacks the tar read from {@code in} into {@code into}, leaving the rest of {@code in} unread. */
+    private static void untar(InputStream in, Path into) throws IOException {
         FileTrees.deleteTree(into);
         Files.createDirectories(into);
-        try (InputStream in = Files.newInputStream(tar); TarArchiveInputStream archive = new TarArchiveInputStream(in)) {
-            TarArchiveEntry entry;
-            while ((entry = archive.getNextEntry()) != null) {
-                Path out = into.resolve(entry.getName()).normalize();
-                if (!out.startsWith(into)) {
-                    throw new IOException("image entry outside the image: " + entry.getName());
-                }
-                if (entry.isDirectory()) {
-                    Files.createDirectories(out);
-                } else {
-                    Files.createDirectories(out.getParent());
-                    Files.copy(archive, out);
-                }
-                Files.setPosixFilePermissions(out, permissions(entry.getMode()));
+        TarArchiveInputStream archive = new TarArchiveInputStream(in);
+        TarArchiveEntry entry;
+        while ((entry = archive.getNextEntry()) != null) {
+            Path out = into.resolve(entry.getName()).normalize();
+            if (!out.startsWith(into)) {
+                throw new IOException("image entry outside the image: " + entry.getName());
             }
+            if (entry.isDirectory()) {
+                Files.createDirectories(out);
+            } else {
+                Files.createDirectories(out.getParent());
+                Files.copy(archive, out);
+            }
+            Files.setPosixFilePermissions(out, permissions(entry.getMode()));
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.zenith.remote;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
@@ -22,7 +24,21 @@ public interface ObjectStore extends AutoCloseable {
     boolean putIfAbsent(String key, byte[] content);
 
     /** The object under {@code key}, if there is one. */
-    Optional<byte[]> get(String key);
+    default Optional<byte[]> get(String key) {
+        return read(key, InputStream::readAllBytes);
+    }
+
+    /**
+     * What {@code reader} makes of the object under {@code key}, read as it downloads, if there is one. A
+     * failure of the connection while reading is the store's error, not an {@link IOException} of the reader's.
+     */
+    <T> Optional<T> read(String key, ContentReader<T> reader);
+
+    /** Reads an object's content as it arrives. */
+    @FunctionalInterface
+    interface ContentReader<T> {
+        T read(InputStream content) throws IOException;
+    }
 
     /** Whether {@code key} exists. */
     boolean exists(String key);

@@ -13,6 +13,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -59,7 +61,7 @@ public final class Pull {
     /** Fetches a branch this repository does not have. */
     public Result fetch(BranchManifest theirs, Consumer<String> progress) {
         Clone clone = new Clone(store, transfer);
-        clone.into(repository, java.util.List.of(theirs), tracking, progress);
+        clone.into(repository, List.of(theirs), tracking, progress);
         return new Result(theirs.branch(), Outcome.FETCHED, theirs.seq(), transfer.done());
     }
 
@@ -84,8 +86,12 @@ public final class Pull {
                 delete(path);
             }
         });
-        their.wal().forEach((name, ref) -> bring(packer, ref, base.wal().get(name), local.wal().archiveDir().resolve(name)));
-        their.partial().forEach((name, ref) -> bring(packer, ref, base.partial().get(name), partialDir.resolve(name)));
+        List<ObjectPacker.Download> downloads = new ArrayList<>();
+        their.wal().forEach((name, ref) -> bring(packer, ref, base.wal().get(name), local.wal().archiveDir().resolve(name))
+                .ifPresent(downloads::add));
+        their.partial().forEach((name, ref) -> bring(packer, ref, base.partial().get(name), partialDir.resolve(name))
+                .ifPresent(downloads::add));
+        packer.unpackAll(downloads);
         Set<String> theirImages = their.images().stream().map(BranchManifest.ImageEntry::dirName).collect(Collectors.toSet());
         Lsn agreedEnd = base.metadata().lastLsn();
         for (Image image : local.images()) {
@@ -99,13 +105,8 @@ public final class Pull {
                 continue;
             }
             Path staged = repository.tmpDir().resolve("pull").resolve(image.dirName());
-            try {
-                Clone.unpackImage(repository, packer, image, staged);
-                local.addImage(staged, new dev.zenith.WalPoint(Lsn.parse(image.lsn()), image.tli()));
-            } catch (IOException e) {
-                FileTrees.deleteTree(staged);
-                throw new UncheckedIOException("cannot unpack an image of " + theirs.branch(), e);
-            }
+            packer.unpack(Clone.imageDownload(image, staged));
+            local.addImage(staged, new dev.zenith.WalPoint(Lsn.parse(image.lsn()), image.tli()));
         }
         local.recordCleanStop(their.metadata().last());
         tracking.agreed(theirs);
@@ -119,16 +120,17 @@ public final class Pull {
     }
 
     /**
-     * Downloads {@code ref} into {@code target} unless it holds that content already: known from the base
+     * {@code ref} to download into {@code target}, unless it holds that content already: known from the base
      * for files both had, checked by hash for the others.
      */
-    private void bring(ObjectPacker packer, ObjectPacker.ObjectRef ref, ObjectPacker.ObjectRef agreed, Path target) {
+    private Optional<ObjectPacker.Download> bring(ObjectPacker packer, ObjectPacker.ObjectRef ref, ObjectPacker.ObjectRef agreed,
+                                                  Path target) {
         if (Files.exists(target) && (agreed != null && agreed.sha256().equals(ref.sha256())
                 || tracking.hashOf(target).equals(ref.sha256()))) {
             transfer.skip(ref.size());
-            return;
+            return Optional.empty();
         }
-        packer.unpack(ref, target);
+        return Optional.of(packer.toFile(ref, target));
     }
 
     private static void delete(Path file) {

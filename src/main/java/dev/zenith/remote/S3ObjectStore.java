@@ -2,6 +2,7 @@ package dev.zenith.remote;
 
 import dev.zenith.ZenithException;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -11,12 +12,17 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -82,15 +88,46 @@ public final class S3ObjectStore implements ObjectStore {
     }
 
     @Override
-    public Optional<byte[]> get(String key) {
+    public <T> Optional<T> read(String key, ContentReader<T> reader) {
         return call(() -> {
+            ResponseInputStream<GetObjectResponse> response;
             try {
-                return Optional.of(s3.getObjectAsBytes(GetObjectRequest.builder().bucket(bucket).key(prefix + key).build())
-                        .asByteArray());
+                response = s3.getObject(GetObjectRequest.builder().bucket(bucket).key(prefix + key).build());
             } catch (NoSuchKeyException e) {
                 return Optional.empty();
             }
+            try (InputStream content = new FailingAsUnreachable(response)) {
+                return Optional.of(reader.read(content));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         });
+    }
+
+    /** The response's content, where a broken connection reads as the remote being out of reach. */
+    private final class FailingAsUnreachable extends FilterInputStream {
+
+        FailingAsUnreachable(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() {
+            try {
+                return super.read();
+            } catch (IOException e) {
+                throw unreachable(e);
+            }
+        }
+
+        @Override
+        public int read(byte[] buf, int off, int len) {
+            try {
+                return super.read(buf, off, len);
+            } catch (IOException e) {
+                throw unreachable(e);
+            }
+        }
     }
 
     @Override
@@ -129,9 +166,13 @@ public final class S3ObjectStore implements ObjectStore {
         } catch (S3Exception e) {
             throw explain(e);
         } catch (SdkClientException e) {
-            throw new ZenithException(ZenithException.Kind.FAILED, "cannot reach the remote " + where + ": " + rootCause(e),
-                    "check the endpoint (zenith remote list) and that the server runs", e);
+            throw unreachable(e);
         }
+    }
+
+    private ZenithException unreachable(Exception e) {
+        return new ZenithException(ZenithException.Kind.FAILED, "cannot reach the remote " + where + ": " + rootCause(e),
+                "check the endpoint (zenith remote list) and that the server runs", e);
     }
 
     private ZenithException explain(S3Exception e) {

@@ -1,5 +1,6 @@
 package dev.zenith.it;
 
+import dev.zenith.compute.OsUser;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.regions.Region;
@@ -32,6 +33,15 @@ class RemoteFailuresTest {
 
                 assertClone("s3://nobucket/shop", server.endpoint(), "the bucket \"nobucket\" does not exist");
                 assertClone("s3://team/shop", "http://127.0.0.1:" + Zenith.freePort(), "cannot reach the remote s3://team/shop");
+                if (OsUser.currentUid() == 0) {
+                    try (Mount small = Mount.tmpfs("4m"); Zenith target = Zenith.in(small.dir())) {
+                        Zenith.Result full = target.cli("clone", "s3://team/shop", "--endpoint", server.endpoint());
+                        assertThat(full.exit()).as(full.err()).isEqualTo(1);
+                        assertThat(full.err()).as("a full disk is not a corrupted object")
+                                .contains("No space left on device").doesNotContain("corrupted");
+                        assertThat(target.repo()).as("a failed clone leaves nothing").doesNotExist();
+                    }
+                }
 
                 Path largest;
                 try (Stream<Path> files = Files.walk(server.bucketDir("team").resolve("shop/objects"))) {

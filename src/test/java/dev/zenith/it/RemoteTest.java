@@ -49,9 +49,13 @@ class RemoteTest {
                 assertThat(json(origin.cli("remote", "status", "--json").ok().out()).get(0).get("state").asText())
                         .isEqualTo("IN_SYNC");
 
-                List<String> clone = new ArrayList<>(List.of("clone", "s3://team/shop", "--endpoint", server.endpoint()));
+                List<String> clone = new ArrayList<>(List.of("clone", "s3://team/shop", "--endpoint", server.endpoint(), "--json"));
                 clone.addAll(teammate.listenArgs());
-                teammate.cli(clone.toArray(String[]::new)).ok();
+                JsonNode cloned = json(teammate.cli(clone.toArray(String[]::new)).ok().out());
+                assertThat(cloned.get("branches").get(0).get("branch").asText()).isEqualTo("main");
+                assertThat(cloned.get("branches").get(0).get("manifest").asLong()).isEqualTo(2);
+                assertThat(cloned.get("timelinesFetched").asInt()).isEqualTo(1);
+                assertThat(cloned.get("bytesFetched").asLong()).as("main's WAL and image").isGreaterThan(16L << 20);
                 teammate.cli("pageserver", "start").ok();
                 assertThat(count(teammate, "main")).as("the running branch's last commits were pushed").isEqualTo(50010);
                 assertThat(teammate.cli("branch", "before", "main", "--at", afterFirst.toString()).ok().exit()).isZero();
@@ -136,7 +140,7 @@ class RemoteTest {
                 List<String> third = new ArrayList<>(List.of("clone", "s3://team/race", "--branch", pushed,
                         "--endpoint", server.endpoint()));
                 third.addAll(c.listenArgs());
-                c.cli(third.toArray(String[]::new)).ok();
+                assertThat(c.cli(third.toArray(String[]::new)).ok().out()).startsWith("cloned 1 branch (");
                 c.cli("pageserver", "start").ok();
                 try (Connection conn = c.connectProxy(pushed); Statement s = conn.createStatement();
                      ResultSet rs = s.executeQuery("SELECT count(*) FROM more")) {
