@@ -51,8 +51,6 @@ zenith_jvm_options() {
   done
   ZENITH_JVM_OPTIONS=(-XX:+UseSerialGC)
   if $quick; then ZENITH_JVM_OPTIONS+=(-XX:TieredStopAtLevel=1); fi
-  # JDK 24+ warns on the terminal when a library uses sun.misc.Unsafe (aircompressor's zstd does, for speed)
-  if [ "$(zenith_java_major "$ZENITH_JAVA_HOME")" -ge 24 ] 2>/dev/null; then
-    ZENITH_JVM_OPTIONS+=(--sun-misc-unsafe-memory-access=allow)
-  fi
+  # JDK 24+ warns on the terminal when a library loads native code (zstd-jni does) unless it is allowed
+  ZENITH_JVM_OPTIONS+=(--enable-native-access=ALL-UNNAMED)
 }

@@ -82,7 +82,9 @@ final class PageserverCommand {
         }
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         // a small heap that grows on demand: the daemon holds metadata and relays bytes, never whole tables
-        cmd.addAll(List.of("-XX:+UseSerialGC", "-Xms32m", "-Xmx512m", "-Xss512k", "-cp", System.getProperty("java.class.path"),
+        // zstd-jni loads native code, which JDK 24+ warns of unless it is allowed
+        cmd.addAll(List.of("-XX:+UseSerialGC", "-Xms32m", "-Xmx512m", "-Xss512k", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"),
                 Main.class.getName(), "--repo", root.toString(), "pageserver", "start", "--foreground"));
         if (proxyPort != null) {
             cmd.addAll(List.of("--proxy-port", proxyPort.toString()));

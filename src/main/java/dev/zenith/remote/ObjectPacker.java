@@ -2,8 +2,8 @@ package dev.zenith.remote;
 
 import dev.zenith.AtomicFiles;
 import dev.zenith.ZenithException;
-import io.airlift.compress.zstd.ZstdInputStream;
-import io.airlift.compress.zstd.ZstdOutputStream;
+import com.github.luben.zstd.ZstdInputStream;
+import com.github.luben.zstd.ZstdOutputStream;
 
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -215,11 +215,10 @@ public final class ObjectPacker {
     private record Received(String sha256, Exception undecompressable, IOException writeFailure) {
     }
 
-    private Received receive(InputStream content, Sink sink) {
+    private Received receive(InputStream content, Sink sink) throws IOException {
         MessageDigest digest = sha256();
-        InputStream in = new DigestInputStream(transfer.counting(new Decompressed(content)), digest);
         IOException writeFailure = null;
-        try {
+        try (InputStream in = new DigestInputStream(transfer.counting(new Decompressed(content)), digest)) {
             try {
                 sink.write(in);
             } catch (IOException e) {
@@ -228,8 +227,6 @@ public final class ObjectPacker {
             in.transferTo(OutputStream.nullOutputStream());
         } catch (Undecompressable e) {
             return new Received(null, (Exception) e.getCause(), writeFailure);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
         return new Received(HexFormat.of().formatHex(digest.digest()), null, writeFailure);
     }
@@ -241,7 +238,7 @@ public final class ObjectPacker {
      */
     private static final class Decompressed extends FilterInputStream {
 
-        Decompressed(InputStream compressed) {
+        Decompressed(InputStream compressed) throws IOException {
             super(new ZstdInputStream(compressed));
         }
 
