@@ -6,6 +6,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.zenith.BranchName;
+import dev.zenith.BranchPoint;
+import dev.zenith.TagName;
 import dev.zenith.Json;
 import dev.zenith.PointInTime;
 import dev.zenith.ZenithException;
@@ -32,8 +34,10 @@ import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.regex.Matcher;
@@ -51,7 +55,8 @@ public final class ApiServer implements AutoCloseable {
     private static final Pattern COMPUTE_ACTION = Pattern.compile("/v1/computes/([^/]+)/(start|stop)");
     private static final Pattern REMOTE_ACTION = Pattern.compile("/v1/remotes/([^/]+)/(push|pull)");
     private static final Pattern BRANCH = Pattern.compile("/v1/branches/([^/]+)");
-    private static final Pattern BRANCH_ACTION = Pattern.compile("/v1/branches/([^/]+)/(rename|reset|retention)");
+    private static final Pattern TAG = Pattern.compile("/v1/tags/([^/]+)");
+    private static final Pattern BRANCH_ACTION = Pattern.compile("/v1/branches/([^/]+)/(rename|reset|retention|expire|protect|unprotect)");
 
     private final HttpServer server;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
@@ -230,7 +235,20 @@ public final class ApiServer implements AutoCloseable {
                 Requests.CreateBranch req = body(exchange, Requests.CreateBranch.class);
                 BranchName parent = req.parent() == null ? BranchName.MAIN : BranchName.of(req.parent());
                 PointInTime at = req.at() == null ? null : PointInTime.parse(req.at(), java.time.Instant.now());
-                return new Created(computes.branches().create(BranchName.of(req.name()), parent, at, req.retention()));
+                return new Created(computes.branches().create(BranchName.of(req.name()), parent, at, req.retention(),
+                        req.expires()));
+            }
+            case "GET /v1/tags":
+                return computes.tags().list();
+            case "POST /v1/tags": {
+                Requests.CreateTag req = body(exchange, Requests.CreateTag.class);
+                PointInTime at = req.at() == null ? null : PointInTime.parse(req.at(), java.time.Instant.now());
+                return new Created(computes.tags().create(TagName.of(req.name()), BranchName.of(req.branch()), at));
+            }
+            case "POST /v1/diff": {
+                Requests.Diff req = body(exchange, Requests.Diff.class);
+                Instant now = Instant.now();
+                return computes.diff(BranchPoint.parse(req.from(), now), BranchPoint.parse(req.to(), now));
             }
             case "GET /v1/computes":
                 return computes.list();
@@ -254,6 +272,9 @@ public final class ApiServer implements AutoCloseable {
                     .orElseThrow(() -> ZenithException.notFound("branch \"" + name + "\" does not exist",
                             "zenith branch " + name + " main"));
         }
+        if (method.equals("DELETE") && (m = TAG.matcher(path)).matches()) {
+            return computes.tags().delete(TagName.of(m.group(1)));
+        }
         if (method.equals("DELETE") && (m = BRANCH.matcher(path)).matches()) {
             return computes.branches().delete(BranchName.of(m.group(1)));
         }
@@ -264,6 +285,15 @@ public final class ApiServer implements AutoCloseable {
                 computes.branches().setRetention(name, window);
                 return Map.of("name", name.value(), "retention", window == null ? "default" : window);
             }
+            if (m.group(2).equals("expire")) {
+                Instant at = computes.branches().expire(name, body(exchange, Requests.ExpireBranch.class).expires());
+                return Map.of("name", name.value(), "expiresAt", at == null ? "never" : at.toString());
+            }
+            if (m.group(2).equals("protect") || m.group(2).equals("unprotect")) {
+                computes.branches().protect(name, m.group(2).equals("protect")
+                        ? BranchOperations.Protection.PROTECTED : BranchOperations.Protection.UNPROTECTED);
+                return Map.of("name", name.value(), "protected", m.group(2).equals("protect"));
+            }
             if (m.group(2).equals("rename")) {
                 BranchName to = BranchName.of(body(exchange, Requests.RenameBranch.class).to());
                 computes.branches().rename(name, to);
@@ -271,7 +301,8 @@ public final class ApiServer implements AutoCloseable {
             }
             Requests.ResetBranch req = body(exchange, Requests.ResetBranch.class);
             return computes.branches().reset(name, req.backup() == null || req.backup()
-                    ? BranchOperations.Backup.KEEP : BranchOperations.Backup.DISCARD);
+                    ? BranchOperations.Backup.KEEP : BranchOperations.Backup.DISCARD,
+                    Optional.ofNullable(req.to()).map(TagName::of));
         }
         if (method.equals("POST") && (m = REMOTE_ACTION.matcher(path)).matches()) {
             Requests.Transfer req = body(exchange, Requests.Transfer.class);
@@ -308,7 +339,7 @@ public final class ApiServer implements AutoCloseable {
     private ConsoleState consoleState() {
         List<ComputeStatus> nodes = computes.list();
         return new ConsoleState(computes.branches().list(nodes, DiskUse.RECENT), nodes, computes.operations(),
-                daemon.config().auth(), daemon.config().superuser(), computes.sync().knownStates());
+                daemon.config().auth(), daemon.config().superuser(), computes.sync().knownStates(), computes.tags().list());
     }
 
     private static <T> T body(HttpExchange exchange, Class<T> type) throws IOException {

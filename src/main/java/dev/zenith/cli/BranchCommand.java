@@ -2,8 +2,10 @@ package dev.zenith.cli;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.zenith.BranchName;
+import dev.zenith.Expiry;
 import dev.zenith.Json;
 import dev.zenith.PointInTime;
+import dev.zenith.TagName;
 import dev.zenith.api.model.BranchCreated;
 import dev.zenith.api.model.BranchDeleted;
 import dev.zenith.api.model.BranchInfo;
@@ -14,19 +16,24 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
+import dev.zenith.pageserver.Offline;
+
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "branch", mixinStandardHelpOptions = true,
         description = {"Create a branch at the end of its parent's WAL (copies no data) or at a past point,",
                 "or with no NAME, show the tree of branches."},
         subcommands = {BranchCommand.Create.class, BranchCommand.Delete.class, BranchCommand.Rename.class,
-                BranchCommand.Reset.class, BranchCommand.Retention.class})
+                BranchCommand.Reset.class, BranchCommand.Retention.class, BranchCommand.Expire.class,
+                BranchCommand.Protect.class, BranchCommand.Unprotect.class})
 final class BranchCommand implements Callable<Integer> {
 
     @Spec
@@ -38,14 +45,29 @@ final class BranchCommand implements Callable<Integer> {
     @Parameters(index = "1", arity = "0..1", paramLabel = "PARENT", description = "Branch to branch from (default: main).")
     BranchName parent;
 
-    @Option(names = "--at", paramLabel = "LSN|TIME",
+    @Option(names = "--at", paramLabel = "LSN|TIME|TAG",
             description = {"Branch at a past point of PARENT: an LSN (0/16B5A50), a time with its zone",
-                    "(2026-11-24T10:15:00Z) or a relative time (-10m, -2h)."})
+                    "(2026-11-24T10:15:00Z), a relative time (-10m, -2h) or a tag of PARENT."})
     String at;
 
     @Option(names = "--retention", paramLabel = "DURATION",
             description = "This branch's retention window (2h, 7d, never); default: the repository's")
     String retention;
+
+    @Option(names = "--expires", paramLabel = "DURATION|TIME",
+            description = "Delete the branch after this long (2h, 7d) or at this time (2026-12-01T00:00Z)")
+    String expires;
+
+    @Option(names = "--git", description = {"The branch named after the checked-out git branch (feature/login:",
+            "feature-login), made on first use from --from, git config zenith.parent, or main."})
+    boolean git;
+
+    @Option(names = "--from", paramLabel = "PARENT", description = "With --git: the parent of a branch made now.")
+    BranchName from;
+
+    @Option(names = "--env-file", paramLabel = "FILE",
+            description = "With --git: set DATABASE_URL in this dotenv file (.env) to the branch's connection string.")
+    Path envFile;
 
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
@@ -53,6 +75,12 @@ final class BranchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
+        if (git) {
+            return forGit(out);
+        }
+        if (from != null || envFile != null) {
+            throw new IllegalArgumentException((from != null ? "--from" : "--env-file") + " goes with --git");
+        }
         ApiClient api = ApiClient.forRepository(Main.repoRoot(spec));
         if (name == null) {
             List<BranchInfo> branches = api.get("/v1/branches", new TypeReference<>() { });
@@ -60,11 +88,29 @@ final class BranchCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
-        return create(api, out, name, parent, at, retention, json);
+        return create(api, out, name, parent, at, retention, expires, json);
+    }
+
+    /** {@code branch --git}: finds or makes the git branch's branch, and points the env file at it when asked. */
+    private int forGit(PrintWriter out) throws IOException {
+        if (name != null) {
+            throw new IllegalArgumentException("--git names the branch after the git branch: leave out " + name);
+        }
+        Path root = Main.repoRoot(spec);
+        BranchName branch = GitBranches.ensure(root, Optional.ofNullable(from), spec.commandLine().getErr());
+        String uri = ConnstrCommand.forBranch(Offline.open(root), branch).uri();
+        boolean changed = envFile != null && EnvFile.set(envFile, "DATABASE_URL", uri);
+        if (json) {
+            out.println(Json.MAPPER.writeValueAsString(Map.of("branch", branch.value(), "connectionString", uri)));
+        } else {
+            out.println(branch + (changed ? "  (DATABASE_URL in " + envFile + " now points at it)" : ""));
+        }
+        out.flush();
+        return 0;
     }
 
     static int create(ApiClient api, PrintWriter out, BranchName name, BranchName parent, String at, String retention,
-                      boolean json) throws IOException {
+                      String expires, boolean json) throws IOException {
         Map<String, String> body = new java.util.HashMap<>(
                 Map.of("name", name.value(), "parent", (parent == null ? BranchName.MAIN : parent).value()));
         if (at != null) {
@@ -74,6 +120,10 @@ final class BranchCommand implements Callable<Integer> {
         if (retention != null) {
             dev.zenith.DurationText.parse(retention, "--retention");
             body.put("retention", retention);
+        }
+        if (expires != null) {
+            Expiry.parse(expires, java.time.Instant.now());
+            body.put("expires", expires);
         }
         BranchCreated point = api.post("/v1/branches", body, new TypeReference<>() { });
         out.println(json ? Json.MAPPER.writeValueAsString(point)
@@ -94,11 +144,14 @@ final class BranchCommand implements Callable<Integer> {
         @Parameters(index = "1", arity = "0..1", paramLabel = "PARENT", description = "Branch to branch from (default: main).")
         BranchName parent;
 
-        @Option(names = "--at", paramLabel = "LSN|TIME", description = "A past point of PARENT: 0/16B5A50, 2026-11-24T10:15:00Z, -10m.")
+        @Option(names = "--at", paramLabel = "LSN|TIME|TAG", description = "A past point of PARENT: 0/16B5A50, 2026-11-24T10:15:00Z, -10m, or a tag.")
         String at;
 
         @Option(names = "--retention", paramLabel = "DURATION", description = "This branch's retention window.")
         String retention;
+
+        @Option(names = "--expires", paramLabel = "DURATION|TIME", description = "Delete the branch after this long or at this time.")
+        String expires;
 
         @Option(names = "--json", description = "Print JSON.")
         boolean json;
@@ -106,7 +159,7 @@ final class BranchCommand implements Callable<Integer> {
         @Override
         public Integer call() throws IOException {
             return create(ApiClient.forRepository(Main.repoRoot(spec)), spec.commandLine().getOut(), name, parent, at,
-                    retention, json);
+                    retention, expires, json);
         }
     }
 
@@ -138,8 +191,69 @@ final class BranchCommand implements Callable<Integer> {
         }
     }
 
+    @Command(name = "expire", mixinStandardHelpOptions = true,
+            description = "Have the daemon delete a branch after a while (2h, 7d), at a time (2026-12-01T00:00Z), or never.")
+    static final class Expire implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "NAME", description = "The branch.")
+        BranchName name;
+
+        @Parameters(index = "1", paramLabel = "DURATION|TIME|never", description = "When it goes.")
+        String when;
+
+        @Override
+        public Integer call() {
+            Expiry.parse(when, java.time.Instant.now());
+            Map<String, String> answer = ApiClient.forRepository(Main.repoRoot(spec)).post("/v1/branches/" + name + "/expire",
+                    Map.of("expires", when), new TypeReference<>() { });
+            String at = answer.get("expiresAt");
+            spec.commandLine().getOut().println("branch " + name + (at.equals("never") ? " never expires" : " expires at " + at));
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "protect", mixinStandardHelpOptions = true,
+            description = "Refuse delete and reset of a branch (and its expiry) until it is unprotected; main always is.")
+    static final class Protect implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "NAME", description = "The branch.")
+        BranchName name;
+
+        @Override
+        public Integer call() {
+            ApiClient.forRepository(Main.repoRoot(spec)).post("/v1/branches/" + name + "/protect", Map.of(),
+                    new TypeReference<Map<String, Object>>() { });
+            spec.commandLine().getOut().println("branch " + name + " is protected: delete and reset are refused");
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "unprotect", mixinStandardHelpOptions = true, description = "Allow delete and reset of a branch again.")
+    static final class Unprotect implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "NAME", description = "The branch.")
+        BranchName name;
+
+        @Override
+        public Integer call() {
+            ApiClient.forRepository(Main.repoRoot(spec)).post("/v1/branches/" + name + "/unprotect", Map.of(),
+                    new TypeReference<Map<String, Object>>() { });
+            spec.commandLine().getOut().println("branch " + name + " is no longer protected");
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+
     @Command(name = "delete", mixinStandardHelpOptions = true,
-            description = "Delete a branch and free its storage; refused for main and for branches with children.")
+            description = "Delete a branch and free its storage; refused for main, protected branches, and branches with children or tags.")
     static final class Delete implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -180,8 +294,8 @@ final class BranchCommand implements Callable<Integer> {
     }
 
     @Command(name = "reset", mixinStandardHelpOptions = true,
-            description = {"Make a branch its parent's latest state again. Its clients are disconnected (57P01);",
-                    "the previous state stays as NAME_old_<time> unless --no-backup."})
+            description = {"Make a branch its parent's latest state again, or the point a tag names (--to).",
+                    "Its clients are disconnected (57P01); the previous state stays as NAME_old_<time> unless --no-backup."})
     static final class Reset implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -189,18 +303,29 @@ final class BranchCommand implements Callable<Integer> {
         @Parameters(paramLabel = "NAME", description = "The branch.")
         BranchName name;
 
-        @Option(names = "--to-parent", description = "Reset to the parent's latest state (the default, and only, target).")
+        @Option(names = "--to-parent", description = "Reset to the parent's latest state (the default).")
         boolean toParent;
+
+        @Option(names = "--to", paramLabel = "TAG", description = "Reset to the point this tag names (of this branch or another).")
+        TagName to;
 
         @Option(names = "--no-backup", description = "Do not keep the previous state.")
         boolean noBackup;
 
         @Override
         public Integer call() {
+            if (toParent && to != null) {
+                throw new IllegalArgumentException("--to-parent and --to " + to + " name two targets: give one");
+            }
+            Map<String, Object> body = new java.util.HashMap<>(Map.of("backup", !noBackup));
+            if (to != null) {
+                body.put("to", to.value());
+            }
             BranchReset reset = ApiClient.forRepository(Main.repoRoot(spec)).post("/v1/branches/" + name + "/reset",
-                    Map.of("backup", !noBackup), new TypeReference<>() { });
+                    body, new TypeReference<>() { });
             PrintWriter out = spec.commandLine().getOut();
-            out.println("reset branch " + reset.name() + " to " + reset.parent() + " at " + reset.lsn()
+            out.println("reset branch " + reset.name() + " to " + (to == null ? "" : "tag " + to + " of ") + reset.parent()
+                    + " at " + reset.lsn()
                     + (reset.backup() == null ? "" : "; its previous state is branch " + reset.backup()));
             out.flush();
             return 0;
@@ -218,10 +343,11 @@ final class BranchCommand implements Callable<Integer> {
         return sb.toString();
     }
 
-    /** Where the branch's WAL ends, its compute, and the disk it uses (timeline storage + data directory). */
+    /** Where the branch's WAL ends, its compute, the disk it uses (timeline storage + data directory), and its expiry or protection. */
     private static String details(BranchInfo b) {
         return "  last " + b.lastLsn() + "  compute " + (b.compute() == null ? "none" : b.compute() + " " + b.computeState())
-                + "  disk " + Bytes.human(b.storageBytes() + b.dataDirBytes());
+                + "  disk " + Bytes.human(b.storageBytes() + b.dataDirBytes())
+                + (b.expiresAt() == null ? "" : "  expires " + b.expiresAt()) + (b.isProtected() ? "  protected" : "");
     }
 
     private static void appendChildren(StringBuilder sb, List<BranchInfo> all, BranchInfo parent, String indent) {

@@ -26,8 +26,11 @@ final class ConnstrCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "BRANCH", defaultValue = "main", description = "The branch (default: main).")
+    @Parameters(paramLabel = "BRANCH", arity = "0..1", description = "The branch (default: main).")
     BranchName branch;
+
+    @Option(names = "--git", description = "The branch of the checked-out git branch, made on first use (see zenith branch --git).")
+    boolean git;
 
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "all",
             description = "Only one form, for scripts: uri, psql, jdbc or node (default: all, labelled).")
@@ -39,7 +42,8 @@ final class ConnstrCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        ConnectionString c = forBranch(Offline.open(Main.repoRoot(spec)), branch);
+        BranchName target = target(spec, branch, git); // first: it may make the branch
+        ConnectionString c = forBranch(Offline.open(Main.repoRoot(spec)), target);
         Map<String, String> forms = new LinkedHashMap<>();
         forms.put("uri", c.uri());
         forms.put("psql", "psql \"" + c.uri() + "\"");
@@ -57,6 +61,17 @@ final class ConnstrCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** The branch a command names: {@code branch}, the git branch's with {@code --git}, else main. */
+    static BranchName target(CommandSpec spec, BranchName branch, boolean git) {
+        if (git && branch != null) {
+            throw new IllegalArgumentException("--git names the branch after the git branch: leave out " + branch);
+        }
+        if (git) {
+            return GitBranches.ensure(Main.repoRoot(spec), java.util.Optional.empty(), spec.commandLine().getErr());
+        }
+        return branch == null ? BranchName.MAIN : branch;
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.zenith.cli;
 
 import dev.zenith.BranchName;
 import dev.zenith.Lsn;
+import dev.zenith.TagName;
 import dev.zenith.ZenithException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -23,7 +24,8 @@ import java.nio.file.Path;
         description = "Serverless Postgres on your laptop: branches of your database, computes on demand.",
         subcommands = {StartCommand.class, InitCommand.class, PageserverCommand.class, BranchCommand.class,
                 PgCommand.class, GcCommand.class, StatusCommand.class, AuthCommand.class, ConnstrCommand.class,
-                PsqlCommand.class, RemoteCommand.class, PushCommand.class, PullCommand.class, CloneCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class})
+                PsqlCommand.class, TagCommand.class, GitCommand.class, DiffCommand.class, RemoteCommand.class, PushCommand.class, PullCommand.class, CloneCommand.class,
+                CompletionCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     @Spec
@@ -68,6 +70,7 @@ public final class Main {
         CommandLine cmd = new CommandLine(new Main());
         cmd.registerConverter(BranchName.class, BranchName::new);
         cmd.registerConverter(Lsn.class, Lsn::parse);
+        cmd.registerConverter(TagName.class, TagName::new);
         cmd.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
             if (ex instanceof ZenithException z) {

@@ -57,8 +57,8 @@ final class PgCommand {
     int start(@Parameters(paramLabel = "NAME|BRANCH", description = "Node or branch name.") String target,
               @Option(names = "--idle-timeout", paramLabel = "DURATION",
                       description = "Suspend after this long with no client (300s, 5m, 0, never); default: never") String idleTimeout,
-              @Option(names = "--at", paramLabel = "LSN|TIME",
-                      description = "A read-only Postgres showing BRANCH at a past point (0/16B5A50, 2026-11-24T10:15:00Z, -10m); removed after 30 s idle")
+              @Option(names = "--at", paramLabel = "LSN|TIME|TAG",
+                      description = "A read-only Postgres showing BRANCH at a past point (0/16B5A50, 2026-11-24T10:15:00Z, -10m, a tag); removed after 30 s idle")
               String at) {
         PrintWriter out = spec.commandLine().getOut();
         BranchName.requireSafeName(target);

@@ -5,6 +5,7 @@ import dev.zenith.ZenithException;
 import dev.zenith.pageserver.Offline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -15,20 +16,27 @@ import java.util.concurrent.Callable;
 
 @Command(name = "psql", mixinStandardHelpOptions = true,
         description = {"Run psql on a branch through the proxy (its compute starts on demand).",
-                "Arguments after -- go to psql: zenith psql feature -- -c 'select 1'"})
+                "Arguments after -- go to psql: zenith psql feature -- -c 'select 1'; zenith psql --git -- -c 'select 1'"})
 final class PsqlCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "BRANCH", defaultValue = "main", description = "The branch (default: main).")
-    BranchName branch;
+    @Parameters(index = "0", arity = "0..1", paramLabel = "BRANCH", description = "The branch (default: main).")
+    String named;
 
     @Parameters(index = "1..*", paramLabel = "PSQL_ARGS", description = "Passed to psql, after --.")
     List<String> psqlArgs = new ArrayList<>();
 
+    @Option(names = "--git", description = "The branch of the checked-out git branch, made on first use (see zenith branch --git).")
+    boolean git;
+
     @Override
     public Integer call() throws IOException, InterruptedException {
+        if (git && named != null) {
+            psqlArgs.add(0, named); // with --git every argument is psql's
+        }
+        BranchName branch = ConnstrCommand.target(spec, git || named == null ? null : new BranchName(named), git);
         Offline repository = Offline.open(Main.repoRoot(spec));
         String connection = ConnstrCommand.forBranch(repository, branch).uri();
         List<String> command = new ArrayList<>(List.of("psql", connection));

@@ -2,7 +2,9 @@ package dev.zenith.compute;
 
 import dev.zenith.BranchName;
 import dev.zenith.ConnectionString;
+import dev.zenith.Expiry;
 import dev.zenith.RepositoryConfig;
+import dev.zenith.TagName;
 import dev.zenith.TimelineId;
 import dev.zenith.api.model.BranchInfo;
 import dev.zenith.api.model.ComputeState;
@@ -17,6 +19,7 @@ import dev.zenith.api.model.BranchReset;
 import dev.zenith.storage.FileTrees;
 import dev.zenith.storage.Repository;
 import dev.zenith.storage.Retention;
+import dev.zenith.storage.Tag;
 import dev.zenith.storage.Timeline;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,9 +30,11 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.ToLongFunction;
 
 /**
@@ -48,6 +53,8 @@ public final class BranchOperations {
     private final NodeLifecycle lifecycle;
     private final Leases leases;
     private final SizeCache sizes = new SizeCache(Duration.ofSeconds(5));
+    /** Expired branches that could not be deleted and were logged; touched only by the expiry task. */
+    private final Set<TimelineId> keptAfterExpiry = new HashSet<>();
 
     BranchOperations(Repository repository, NodeRegistry registry, TimelineLocks locks, BranchPoints points,
                      NodeLifecycle lifecycle, Leases leases) {
@@ -67,33 +74,43 @@ public final class BranchOperations {
      * the point, which recovery needs to stop there. With no compute running, the end is where the
      * parent's WAL ended at its last clean stop.
      */
-    public BranchCreated create(BranchName name, BranchName parentName, PointInTime at, String retention) {
+    public BranchCreated create(BranchName name, BranchName parentName, PointInTime at, String retention, String expires) {
         if (retention != null) {
             Retention.parse(retention);
         }
+        Instant expiresAt = expires == null ? null : Expiry.parse(expires, Instant.now()).orElse(null);
         Timeline parent = repository.requireBranch(parentName);
         repository.requireNewBranchName(name);
         return locks.withLock(parent.id(), () -> {
             WalPoint point = points.resolve(parent, parentName, name.value(), at);
-            Timeline child = repository.createBranch(name, parent, point, retention);
+            Timeline child = repository.createBranch(name, parent, point, retention, expiresAt);
             log.info("branch {} ({}) made from {} at {}{}", name, child.id(), parentName, point.lsn(),
                     at == null ? "" : " (" + at + ")");
             return new BranchCreated(name, child.id(), parentName, point.lsn());
         });
     }
 
-    /** Deletes a branch: refused for main and for branches with children; stops and removes its computes first. */
+    /**
+     * Deletes a branch: refused for main, for a protected branch, and for branches with children or tags;
+     * stops and removes its computes first.
+     */
     public BranchDeleted delete(BranchName name) {
         if (name.equals(BranchName.MAIN)) {
             throw ZenithException.badRequest("main is the root branch and cannot be deleted; to start over, remove the repository");
         }
         Timeline timeline = repository.requireBranch(name);
+        requireUnprotected(name, timeline, "deleted");
         return locks.withLock(timeline.id(), () -> {
             List<String> children = repository.children(timeline.id()).stream()
                     .map(t -> repository.branches().nameOf(t.id())).flatMap(Optional::stream).map(BranchName::value).toList();
             if (!children.isEmpty()) {
                 throw ZenithException.conflict("branch \"" + name + "\" has children: " + String.join(", ", children),
                         "delete them first (zenith branch delete " + children.get(0) + ")");
+            }
+            List<String> tags = tagsOn(timeline);
+            if (!tags.isEmpty()) {
+                throw ZenithException.conflict("branch \"" + name + "\" has tags that name points of its history: "
+                        + String.join(", ", tags), "delete them first (zenith tag delete " + tags.get(0) + ")");
             }
             long freed = 0;
             for (ComputeNode n : registry.all()) {
@@ -118,6 +135,63 @@ public final class BranchOperations {
         repository.setRetention(name, window);
     }
 
+    /** Sets when the daemon deletes a branch ({@code never}: it does not); returns the moment, null for never. */
+    public Instant expire(BranchName name, String expires) {
+        if (name.equals(BranchName.MAIN)) {
+            throw ZenithException.badRequest("main is the root branch and never expires");
+        }
+        Instant at = Expiry.parse(expires, Instant.now()).orElse(null);
+        repository.requireBranch(name).setExpiry(at);
+        log.info("branch {} {}", name, at == null ? "no longer expires" : "expires at " + at);
+        return at;
+    }
+
+    /** Whether delete and reset of a branch are refused. */
+    public enum Protection { PROTECTED, UNPROTECTED }
+
+    /** Protects a branch from delete and reset, or lifts that; main is always protected. */
+    public void protect(BranchName name, Protection protection) {
+        if (name.equals(BranchName.MAIN)) {
+            if (protection == Protection.UNPROTECTED) {
+                throw ZenithException.badRequest("main is always protected: it is the root every branch comes from");
+            }
+            return;
+        }
+        Timeline timeline = repository.requireBranch(name);
+        if ((timeline.metadata().protectedSince() != null) != (protection == Protection.PROTECTED)) {
+            timeline.setProtection(protection == Protection.PROTECTED ? Instant.now() : null);
+            log.info("branch {} {}", name, protection == Protection.PROTECTED ? "protected" : "no longer protected");
+        }
+    }
+
+    private static void requireUnprotected(BranchName name, Timeline timeline, String what) {
+        if (timeline.metadata().protectedSince() != null) {
+            throw ZenithException.conflict("branch \"" + name + "\" is protected and cannot be " + what,
+                    "zenith branch unprotect " + name + " first, if that is what you want");
+        }
+    }
+
+    /**
+     * Deletes the branches whose expiry passed, as their owner would: a compute is stopped first. One that
+     * cannot go (protected, with children or tags) stays, and is named in the log once per daemon run.
+     */
+    public void deleteExpired(Instant now) {
+        repository.branches().all().forEach((name, id) -> {
+            Instant expiresAt = repository.timeline(id).metadata().expiresAt();
+            if (expiresAt == null || expiresAt.isAfter(now)) {
+                return;
+            }
+            try {
+                BranchDeleted deleted = delete(name);
+                log.info("branch {} expired at {} and was deleted, {} bytes freed", name, expiresAt, deleted.freedBytes());
+            } catch (ZenithException refused) {
+                if (keptAfterExpiry.add(id)) {
+                    log.warn("branch {} expired at {} but is kept: {}: {}", name, expiresAt, refused.getMessage(), refused.hint());
+                }
+            }
+        });
+    }
+
     /**
      * Every branch as {@code zenith branch} and the console show it, with its compute's state from
      * {@code computes} (asked once by the caller) and its disk use as fresh as {@code disk} says.
@@ -140,7 +214,9 @@ public final class BranchOperations {
                     (running ? compute.lsn() : md.lastLsn()).toString(), md.createdAt().toString(),
                     compute == null ? null : compute.name(), compute == null ? "none" : compute.state().toString(),
                     sizeOf.applyAsLong(t.dir()), compute == null ? 0 : sizeOf.applyAsLong(compute.dataDir()),
-                    ConnectionString.of(config.proxyAddress(), config.proxyPort(), config.superuser(), e.getKey()).uri());
+                    ConnectionString.of(config.proxyAddress(), config.proxyPort(), config.superuser(), e.getKey()).uri(),
+                    md.expiresAt() == null ? null : md.expiresAt().toString(),
+                    e.getKey().equals(BranchName.MAIN) || md.protectedSince() != null);
         }).toList();
     }
 
@@ -148,35 +224,52 @@ public final class BranchOperations {
     public enum Backup { KEEP, DISCARD }
 
     /**
-     * Makes a branch its parent's latest state again. Its compute is stopped (clients get 57P01 from
-     * Postgres's fast shutdown), the branch points at a new timeline from the parent's end of WAL, and
-     * the old timeline stays as a backup branch unless discarded. A compute that was running is started
-     * again on the new state.
+     * Makes a branch its parent's latest state again, or the state a tag names ({@code to}: a point of its
+     * own history, or of another branch's). Its compute is stopped (clients get 57P01 from Postgres's fast
+     * shutdown), the branch points at a new timeline from that point, and the old timeline stays as a
+     * backup branch unless discarded. A compute that was running is started again on the new state.
      */
-    public BranchReset reset(BranchName name, Backup backup) {
-        if (name.equals(BranchName.MAIN)) {
+    public BranchReset reset(BranchName name, Backup backup, Optional<TagName> to) {
+        if (name.equals(BranchName.MAIN) && to.isEmpty()) {
             throw ZenithException.badRequest("main has no parent to reset to");
         }
         Timeline old = repository.requireBranch(name);
-        Timeline parent = repository.timeline(old.metadata().ancestor());
-        BranchName parentName = repository.branches().nameOf(parent.id()).orElseThrow(() -> ZenithException.conflict(
+        requireUnprotected(name, old, "reset");
+        Optional<Tag> tag = to.map(repository::requireTag);
+        Timeline source = tag.map(t -> repository.timeline(t.timeline())).orElseGet(() -> repository.timeline(old.metadata().ancestor()));
+        BranchName sourceName = repository.branches().nameOf(source.id()).orElseThrow(() -> ZenithException.conflict(
                 "the parent of branch \"" + name + "\" no longer has a name", "branch from another parent instead"));
-        if (backup == Backup.DISCARD && !repository.children(old.id()).isEmpty()) {
-            throw ZenithException.conflict("branch \"" + name + "\" has children that need its current state",
-                    "keep a backup (leave out --no-backup), or delete its children first");
+        if (backup == Backup.DISCARD) {
+            if (!repository.children(old.id()).isEmpty() || source.id().equals(old.id())) {
+                throw ZenithException.conflict("branch \"" + name + "\" has children that need its current state"
+                        + (source.id().equals(old.id()) ? ", as the reset to its own tag " + to.get() + " would be" : ""),
+                        "keep a backup (leave out --no-backup)" + (source.id().equals(old.id()) ? "" : ", or delete its children first"));
+            }
+            List<String> tags = tagsOn(old);
+            if (!tags.isEmpty()) {
+                throw ZenithException.conflict("branch \"" + name + "\" has tags that its current state would take with it: "
+                        + String.join(", ", tags), "keep a backup (leave out --no-backup), or delete the tags first");
+            }
         }
         BranchName backupName = backup == Backup.KEEP ? backupName(name) : null;
         return locks.withLock(old.id(), () -> {
             Optional<ComputeNode> node = registry.readWriteNodeOf(old.id());
             boolean wasRunning = node.isPresent() && registry.paths(node.get()).isRunning();
             node.ifPresent(n -> lifecycle.stop(n, old));
-            WalPoint mark = locks.withLock(parent.id(), () -> points.head(parent, name.value()).mark());
-            Timeline fresh = repository.resetBranch(name, parent, mark, backupName);
+            WalPoint mark = tag.isPresent() ? tag.get().point()
+                    : locks.withLock(source.id(), () -> points.head(source, name.value()).mark());
+            Timeline fresh = repository.resetBranch(name, source, mark, backupName);
             node.ifPresent(n -> rebind(n, fresh, wasRunning));
-            log.info("branch {} reset to {} at {}{}", name, parentName, mark.lsn(),
+            BranchName from = source.id().equals(old.id()) ? backupName : sourceName;
+            log.info("branch {} reset to {} at {}{}{}", name, from, mark.lsn(), to.map(t -> " (tag " + t + ")").orElse(""),
                     backupName == null ? "" : ", old state kept as " + backupName);
-            return new BranchReset(name, parentName, mark.lsn(), backupName);
+            return new BranchReset(name, from, mark.lsn(), backupName);
         });
+    }
+
+    /** The names of the tags pointing into {@code timeline}. */
+    private List<String> tagsOn(Timeline timeline) {
+        return repository.tags().on(timeline.id()).stream().map(t -> t.name().value()).toList();
     }
 
     /** The branch's node now serves its new timeline, from an empty data directory; started again if it ran. */

@@ -3,11 +3,13 @@ package dev.zenith.compute;
 import dev.zenith.BranchName;
 import dev.zenith.Lsn;
 import dev.zenith.PointInTime;
+import dev.zenith.TagName;
 import dev.zenith.WalPoint;
 import dev.zenith.ZenithException;
 import dev.zenith.storage.RecoveryPlan;
 import dev.zenith.storage.Repository;
 import dev.zenith.storage.Retention;
+import dev.zenith.storage.Tag;
 import dev.zenith.storage.Timeline;
 import dev.zenith.storage.WalFileName;
 import dev.zenith.storage.WalReader;
@@ -63,6 +65,7 @@ final class BranchPoints {
                 checkTime(branchName, atTime.time(), Instant.now(), branch.metadata().createdAt(), retention);
                 yield head.promoted() ? lsnAtTime(branch, atTime.time(), start, head.mark()) : start;
             }
+            case PointInTime.AtTag atTag -> tagOf(branch, branchName, atTag.tag()).lsn(); // kept whatever the retention
         };
         int tli = at == null || !head.promoted() ? head.mark().tli()
                 : branch.history(head.mark().tli(), registry.livePgWal(branch.id())).tliAt(lsn);
@@ -80,6 +83,17 @@ final class BranchPoints {
         Path logFile = registry.paths(node.get()).logFile();
         Lsn end = sql.currentLsn(node.get(), logFile);
         return new Head(true, end, sql.restorePoint(node.get(), markName, logFile));
+    }
+
+    /** The tag, which must name a point of this branch: another branch's is refused, naming that branch. */
+    private Tag tagOf(Timeline branch, BranchName branchName, TagName name) {
+        Tag tag = repository.requireTag(name);
+        if (!tag.timeline().equals(branch.id())) {
+            String owner = repository.branches().nameOf(tag.timeline()).map(BranchName::value).orElse("another branch");
+            throw ZenithException.badRequest("tag " + name + " is a point of " + owner + ", not of branch " + branchName
+                    + ": name that branch with it (" + owner + "@" + name + ", zenith branch NEW " + owner + " --at " + name + ")");
+        }
+        return tag;
     }
 
     /** An LSN must lie within the branch's own history, from its start to the end of its WAL. */

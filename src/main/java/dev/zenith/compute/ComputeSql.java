@@ -64,6 +64,15 @@ final class ComputeSql implements AutoCloseable {
         }
     }
 
+    /** The schema of a running compute's database, as {@code zenith diff} compares it. */
+    SchemaSnapshot schema(ComputeNode node, Path logFile) {
+        try {
+            return internal.with(node.port(), SchemaSnapshot::read);
+        } catch (SQLException e) {
+            throw ZenithException.failed("cannot read the schema of compute " + node.name() + ": " + e.getMessage(), "see " + logFile);
+        }
+    }
+
     /** Where a running compute's WAL stands (replayed, for a standby); empty while it does not answer yet. */
     Optional<Lsn> position(ComputeNode node) {
         try {

@@ -1,6 +1,7 @@
 package dev.zenith.compute;
 
 import dev.zenith.BranchName;
+import dev.zenith.BranchPoint;
 import dev.zenith.IdleTimeout;
 import dev.zenith.PointInTime;
 import dev.zenith.RepositoryConfig;
@@ -8,6 +9,7 @@ import dev.zenith.ZenithException;
 import dev.zenith.api.model.ComputeStatus;
 import dev.zenith.api.model.GcResult;
 import dev.zenith.api.model.OperationInfo;
+import dev.zenith.api.model.SchemaDiff;
 import dev.zenith.storage.CloneProbe;
 import dev.zenith.storage.Repository;
 import dev.zenith.storage.Timeline;
@@ -41,6 +43,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     private final Suspender suspender;
     private final ReadOnlyViews readOnlyViews;
     private final BranchOperations branches;
+    private final TagOperations tags;
     private final BranchSync sync;
     private final StatusView status;
 
@@ -62,6 +65,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         BranchPoints points = new BranchPoints(repository, registry, sql, lifecycle);
         this.readOnlyViews = new ReadOnlyViews(repository, registry, locks, points);
         this.branches = new BranchOperations(repository, registry, locks, points, lifecycle, leases);
+        this.tags = new TagOperations(repository, locks, points);
         this.sync = new BranchSync(repository, registry, locks, archive, lifecycle, sql, leases, operations);
         this.status = new StatusView(repository, registry, leases, sql, user.name());
     }
@@ -85,6 +89,10 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         return branches;
     }
 
+    public TagOperations tags() {
+        return tags;
+    }
+
     @Override
     public Lease lease(BranchName branch) {
         return leaseOf(nodeForBranch(branch));
@@ -97,6 +105,24 @@ public final class Computes implements ComputeLeases, AutoCloseable {
 
     private Lease leaseOf(ComputeNode node) {
         return leases.hold(node, registry.paths(node).socket(), () -> ensureRunning(node, StartedBy.CONNECTION));
+    }
+
+    /**
+     * What differs in the schema between two branches or points. Their computes (read-only views for
+     * points) start if needed, and are leased while read, so neither is suspended under the reading.
+     */
+    public SchemaDiff diff(BranchPoint from, BranchPoint to) {
+        SchemaSnapshot before = schemaOf(from);
+        SchemaSnapshot after = schemaOf(to);
+        return SchemaComparison.of(from.toString(), before, to.toString(), after);
+    }
+
+    private SchemaSnapshot schemaOf(BranchPoint side) {
+        ComputeNode node = side.at() == null ? nodeForBranch(side.branch()) : readOnlyViews.node(side.branch(), side.at());
+        try (Lease held = leaseOf(node)) {
+            ComputeNode running = registry.require(node.name());
+            return sql.schema(running, registry.paths(running).logFile());
+        }
     }
 
     /** {@code zenith pg start BRANCH --at POINT}: a read-only view of the past, started by hand. */

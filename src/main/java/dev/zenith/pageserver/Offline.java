@@ -116,6 +116,10 @@ public final class Offline {
         repository.requireBranch(branch);
     }
 
+    public boolean hasBranch(BranchName branch) {
+        return repository.branch(branch).isPresent();
+    }
+
     public int branchCount() {
         return repository.branches().all().size();
     }

@@ -28,6 +28,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.OptionalLong;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
@@ -43,6 +44,8 @@ public final class PageServer implements AutoCloseable {
     private static final Duration IDLE_CHECK_INTERVAL = Duration.ofSeconds(1);
     /** How often the console\'s remote states are asked for again (each asks every remote for every branch\'s manifest). */
     private static final Duration REMOTE_STATE_INTERVAL = Duration.ofMinutes(1);
+    /** How late past its expiry a branch may be deleted: reading every branch's metadata costs little. */
+    private static final Duration EXPIRY_INTERVAL = Duration.ofSeconds(2);
 
     // not static: the CLI touches this class (runningPid) before the daemon points SLF4J at pageserver.log,
     // and a static logger would fix SLF4J's configuration then
@@ -135,6 +138,8 @@ public final class PageServer implements AutoCloseable {
         background.every(new BackgroundTasks.Task("images", () -> computes.makeImagesWhereDue(imageThreshold)),
                 housekeepingInterval, housekeepingInterval);
         background.every(new BackgroundTasks.Task("gc", computes::collectGarbage), gcInterval, gcInterval);
+        background.every(new BackgroundTasks.Task("expiry", () -> computes.branches().deleteExpired(Instant.now())),
+                EXPIRY_INTERVAL, EXPIRY_INTERVAL);
         background.every(new BackgroundTasks.Task("remote-state", () -> computes.sync().states(null)),
                 REMOTE_STATE_INTERVAL, REMOTE_STATE_INTERVAL);
         api.start();

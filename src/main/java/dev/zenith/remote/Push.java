@@ -106,11 +106,7 @@ public final class Push {
         List<BranchManifest.TimelineEntry> entries = new ArrayList<>();
         for (Link link : chain) {
             progress.accept("pushing timeline " + link.timeline.id() + (link.upTo == null ? " of " + branch : " (ancestor)"));
-            TimelineMetadata metadata = link.timeline.metadata();
-            if (link.upTo == null && liveEnd.isPresent()) {
-                metadata = new TimelineMetadata(metadata.id(), metadata.ancestor(), metadata.ancestorLsn(), metadata.ancestorTli(),
-                        metadata.createdAt(), liveEnd.get().lsn(), liveEnd.get().tli(), metadata.retention());
-            }
+            TimelineMetadata metadata = link.timeline.metadata().asPushed(link.upTo == null ? liveEnd : Optional.empty());
             entries.add(entry(link, metadata));
         }
         tracking.savePacked();

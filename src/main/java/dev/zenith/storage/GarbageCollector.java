@@ -20,7 +20,7 @@ import java.util.stream.Stream;
 
 /**
  * Removes the images and WAL segments that no branch needs. A timeline needs, for each of its points
- * (its latest state, its retention horizon, and every child's branch point), the newest image at or
+ * (its latest state, its retention horizon, every child's branch point and every tag), the newest image at or
  * before that point on its chain and all WAL from that image's start on, through every timeline the
  * chain passes. Everything older on a timeline is removed, as are timelines no branch reaches.
  */
@@ -57,6 +57,7 @@ public final class GarbageCollector {
                     points.add(child.metadata().ancestorLsn());
                 }
             }
+            repository.tags().on(id).forEach(tag -> points.add(tag.lsn()));
             for (Lsn point : points) {
                 need(t, point, floors, keptImages);
             }

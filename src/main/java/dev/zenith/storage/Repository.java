@@ -5,6 +5,7 @@ import dev.zenith.AtomicFiles;
 import dev.zenith.BranchName;
 import dev.zenith.Json;
 import dev.zenith.RepositoryConfig;
+import dev.zenith.TagName;
 import dev.zenith.TimelineId;
 import dev.zenith.WalPoint;
 import dev.zenith.ZenithException;
@@ -23,6 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * <pre>
  *   config.json              settings ({@link RepositoryConfig})
  *   branches.json            branch name -> timeline id
+ *   tags.json                named points of timelines ({@link TagRegistry})
  *   timelines/ID/            one {@link Timeline} each: timeline.json, wal/, wal-partial/, images/
  *   computes/NAME.json       compute nodes (owned by the compute package)
  *   pgdatadirs/NAME/         compute data directories: a cache, rebuilt from timelines/ when missing
@@ -41,12 +43,14 @@ public final class Repository {
     private final Path root;
     private final RepositoryConfig config;
     private final BranchRegistry branches;
+    private final TagRegistry tags;
     private final Map<TimelineId, Timeline> timelines = new ConcurrentHashMap<>();
 
     private Repository(Path root, RepositoryConfig config) {
         this.root = root;
         this.config = config;
         this.branches = new BranchRegistry(root.resolve("branches.json"));
+        this.tags = new TagRegistry(root.resolve("tags.json"));
     }
 
     public static boolean exists(Path root) {
@@ -137,10 +141,43 @@ public final class Repository {
         return branches;
     }
 
+    public TagRegistry tags() {
+        return tags;
+    }
+
+    /** Names a point of a timeline; refused when the name is taken. */
+    public void addTag(Tag tag) {
+        if (!tags.add(tag)) {
+            requireNewTagName(tag.name());
+        }
+    }
+
+    /** Refuses a name that a tag already has. */
+    public void requireNewTagName(TagName name) {
+        tags.get(name).ifPresent(taken -> {
+            throw ZenithException.conflict("tag \"" + name + "\" already exists (at " + taken.lsn() + ")",
+                    "choose another name, or delete it first: zenith tag delete " + name);
+        });
+    }
+
+    /** Removes a tag; what only it kept goes at the next garbage collection. */
+    public Tag deleteTag(TagName name) {
+        Tag tag = requireTag(name);
+        if (!tags.remove(name)) {
+            throw ZenithException.notFound("tag \"" + name + "\" does not exist", "zenith tag lists the tags");
+        }
+        return tag;
+    }
+
+    public Tag requireTag(TagName name) {
+        return tags.get(name).orElseThrow(() -> ZenithException.notFound("tag \"" + name + "\" does not exist",
+                "zenith tag lists the tags"));
+    }
+
     /** Makes the root timeline from a cleanly shut down, freshly initialized data directory and names it main. */
     public Timeline createRoot(Path stagedDataDir, WalPoint end) {
         TimelineId id = TimelineId.generate();
-        Timeline timeline = newTimeline(new TimelineMetadata(id, null, null, 0, Instant.now(), end.lsn(), end.tli(), null));
+        Timeline timeline = newTimeline(new TimelineMetadata(id, null, null, 0, Instant.now(), end.lsn(), end.tli(), null, null, null));
         timeline.addImage(stagedDataDir, end);
         if (!branches.add(BranchName.MAIN, id)) {
             throw ZenithException.conflict("the repository in " + root + " already has a main branch",
@@ -153,9 +190,9 @@ public final class Repository {
      * Creates a branch at {@code point} of {@code parent}'s WAL. Only metadata is written: the branch's
      * data comes from its ancestors' images and WAL when a compute first starts on it.
      */
-    public Timeline createBranch(BranchName name, Timeline parent, WalPoint point, String retention) {
+    public Timeline createBranch(BranchName name, Timeline parent, WalPoint point, String retention, Instant expiresAt) {
         requireNewBranchName(name);
-        Timeline timeline = newTimeline(TimelineMetadata.branch(TimelineId.generate(), parent.id(), point, retention));
+        Timeline timeline = newTimeline(TimelineMetadata.branch(TimelineId.generate(), parent.id(), point, retention, expiresAt));
         if (!branches.add(name, timeline.id())) {
             requireNewBranchName(name);
         }
@@ -239,7 +276,7 @@ public final class Repository {
             requireNewBranchName(backup);
         }
         Timeline fresh = newTimeline(TimelineMetadata.branch(TimelineId.generate(), parent.id(), point,
-                old.metadata().retention()));
+                old.metadata().retention(), old.metadata().expiresAt()));
         if (!branches.repoint(name, fresh.id(), backup, old.id())) {
             throw ZenithException.conflict("branch \"" + name + "\" changed while it was being reset", "try again");
         }

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -68,6 +69,16 @@ public final class Timeline {
     /** Sets this branch's own retention window (null: the repository's). */
     public void setRetention(String window) {
         update(metadata.withRetention(window));
+    }
+
+    /** Sets when the daemon deletes this branch (null: never). */
+    public void setExpiry(Instant at) {
+        update(metadata.withExpiry(at));
+    }
+
+    /** Protects this branch from delete and reset since {@code since}, or no more when null. */
+    public void setProtection(Instant since) {
+        update(metadata.withProtection(since));
     }
 
     private void update(TimelineMetadata updated) {

@@ -16,13 +16,17 @@ import java.time.Instant;
  *                    its first start, then the shutdown checkpoint of its last clean stop
  * @param lastTli     the Postgres timeline id at {@code lastLsn}
  * @param retention   this branch's retention window ({@code 2h}, {@code never}), or null for the repository's
+ * @param expiresAt   when the daemon deletes this branch, or null for never
+ * @param protectedSince since when delete and reset of this branch are refused, or null when they are not
  */
 public record TimelineMetadata(TimelineId id, TimelineId ancestor, Lsn ancestorLsn, int ancestorTli,
-                               Instant createdAt, Lsn lastLsn, int lastTli, String retention) {
+                               Instant createdAt, Lsn lastLsn, int lastTli, String retention, Instant expiresAt,
+                               Instant protectedSince) {
 
     /** A new timeline branched from {@code ancestor} at {@code point}: its WAL ends there until its first start. */
-    public static TimelineMetadata branch(TimelineId id, TimelineId ancestor, WalPoint point, String retention) {
-        return new TimelineMetadata(id, ancestor, point.lsn(), point.tli(), Instant.now(), point.lsn(), point.tli(), retention);
+    public static TimelineMetadata branch(TimelineId id, TimelineId ancestor, WalPoint point, String retention, Instant expiresAt) {
+        return new TimelineMetadata(id, ancestor, point.lsn(), point.tli(), Instant.now(), point.lsn(), point.tli(), retention,
+                expiresAt, null);
     }
 
     /** Where this timeline's WAL ends when no compute runs on it. */
@@ -30,11 +34,32 @@ public record TimelineMetadata(TimelineId id, TimelineId ancestor, Lsn ancestorL
         return new WalPoint(lastLsn, lastTli);
     }
 
+    /**
+     * What a remote keeps of this timeline: its history, ending at {@code liveEnd} when a running compute's
+     * WAL went further; expiry and protection are this repository's own and stay here.
+     */
+    public TimelineMetadata asPushed(java.util.Optional<WalPoint> liveEnd) {
+        WalPoint end = liveEnd.orElse(last());
+        return new TimelineMetadata(id, ancestor, ancestorLsn, ancestorTli, createdAt, end.lsn(), end.tli(), retention, null, null);
+    }
+
     TimelineMetadata withLast(WalPoint end) {
-        return new TimelineMetadata(id, ancestor, ancestorLsn, ancestorTli, createdAt, end.lsn(), end.tli(), retention);
+        return new TimelineMetadata(id, ancestor, ancestorLsn, ancestorTli, createdAt, end.lsn(), end.tli(), retention, expiresAt,
+                protectedSince);
     }
 
     TimelineMetadata withRetention(String window) {
-        return new TimelineMetadata(id, ancestor, ancestorLsn, ancestorTli, createdAt, lastLsn, lastTli, window);
+        return new TimelineMetadata(id, ancestor, ancestorLsn, ancestorTli, createdAt, lastLsn, lastTli, window, expiresAt,
+                protectedSince);
+    }
+
+    TimelineMetadata withExpiry(Instant at) {
+        return new TimelineMetadata(id, ancestor, ancestorLsn, ancestorTli, createdAt, lastLsn, lastTli, retention, at,
+                protectedSince);
+    }
+
+    TimelineMetadata withProtection(Instant since) {
+        return new TimelineMetadata(id, ancestor, ancestorLsn, ancestorTli, createdAt, lastLsn, lastTli, retention, expiresAt,
+                since);
     }
 }

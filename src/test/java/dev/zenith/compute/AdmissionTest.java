@@ -85,7 +85,7 @@ class AdmissionTest {
         NodeRegistry registry = new NodeRegistry(repository);
         Timeline main = repository.requireBranch(BranchName.MAIN);
         for (int i = 0; i < count; i++) {
-            Timeline t = repository.createBranch(new BranchName("b" + i), main, new WalPoint(Lsn.parse("0/1000028"), 1), null);
+            Timeline t = repository.createBranch(new BranchName("b" + i), main, new WalPoint(Lsn.parse("0/1000028"), 1), null, null);
             nodes.add(registry.register(t, new BranchName("b" + i), null, null, null));
         }
         return new Admission(max, dir.resolve("config.json"), registry, leases);

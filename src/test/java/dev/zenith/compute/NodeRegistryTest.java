@@ -34,7 +34,7 @@ class NodeRegistryTest {
     }
 
     private Timeline branch(String name) {
-        return repository.createBranch(new BranchName(name), main, new WalPoint(Lsn.parse("0/1000028"), 1), null);
+        return repository.createBranch(new BranchName(name), main, new WalPoint(Lsn.parse("0/1000028"), 1), null, null);
     }
 
     @Test

@@ -228,6 +228,29 @@ class ConsoleTest {
         waitFor(ExpectedConditions.invisibilityOfElementLocated(By.id("create-dialog")));
     }
 
+    @Test
+    void aBranchShowsItsTagsExpiryAndProtectionAndItsSchemaDiffAgainstItsParent() throws Exception {
+        z.cli("branch", "migrating", "main", "--expires", "2h").ok();
+        z.cli("tag", "console-tag", "migrating").ok();
+        try (Connection c = z.connectProxy("migrating"); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE added_here (id int)");
+        }
+        browser.get("http://127.0.0.1:" + z.apiPort() + "/");
+        row("migrating");
+        waitFor(d -> text("migrating", ".tags").startsWith("console-tag @0/"));
+        assertThat(text("migrating", ".expires")).isNotEqualTo("never");
+        assertThat(text("migrating", ".protected")).isEqualTo("no");
+        assertThat(text("main", ".protected")).startsWith("yes");
+        assertThat(browser.findElement(By.cssSelector("[data-branch=main] button[data-action=diff]")).isEnabled()).as("main has no parent to compare with").isFalse();
+
+        button("migrating", "diff").click();
+        waitFor(ExpectedConditions.textToBePresentInElementLocated(By.id("diff-text"), "+CREATE TABLE public.added_here ("));
+        assertThat(browser.findElement(By.id("diff-title")).getText()).isEqualTo("Schema: main → migrating");
+        assertThat(browser.findElement(By.id("diff-summary")).getText()).startsWith("1 object differs.");
+        browser.findElement(By.cssSelector("#diff-dialog [data-close]")).click();
+        waitFor(ExpectedConditions.invisibilityOfElementLocated(By.id("diff-dialog")));
+    }
+
     private static WebElement row(String branch) {
         return waitFor(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("[data-branch=" + branch + "]")));
     }

@@ -30,7 +30,7 @@ class RecoveryPlanTest {
     void aBranchNeverStartedStopsJustBeforeItsBranchPoint() {
         Repository repository = Repositories.withRoot(dir, "0/1000028");
         Timeline main = repository.requireBranch(BranchName.MAIN);
-        Timeline child = repository.createBranch(new BranchName("child"), main, new WalPoint(Lsn.parse("0/3000000"), 1), null);
+        Timeline child = repository.createBranch(new BranchName("child"), main, new WalPoint(Lsn.parse("0/3000000"), 1), null, null);
         RecoveryPlan plan = RecoveryPlan.latest(repository, child);
         assertThat(plan.stopBefore()).contains(Lsn.parse("0/3000000"));
         assertThat(plan.sources()).extracting(RecoveryPlan.WalSource::timeline).containsExactly(child.id(), main.id());
@@ -44,7 +44,7 @@ class RecoveryPlanTest {
         Timeline main = repository.requireBranch(BranchName.MAIN);
         Repositories.image(repository, main, "0/2000000", 1, "0/1F00000");
         Repositories.image(repository, main, "0/5000000", 1, "0/4F00000");
-        Timeline child = repository.createBranch(new BranchName("child"), main, new WalPoint(Lsn.parse("0/3000000"), 1), null);
+        Timeline child = repository.createBranch(new BranchName("child"), main, new WalPoint(Lsn.parse("0/3000000"), 1), null, null);
         assertThat(RecoveryPlan.latest(repository, child).image().lsn()).isEqualTo(Lsn.parse("0/2000000"));
         assertThat(RecoveryPlan.latest(repository, main).image().lsn()).isEqualTo(Lsn.parse("0/5000000"));
     }
@@ -71,7 +71,7 @@ class RecoveryPlanTest {
     void aPromotedBranchReplaysToTheEndOfItsWal() {
         Repository repository = Repositories.withRoot(dir, "0/1000028");
         Timeline main = repository.requireBranch(BranchName.MAIN);
-        Timeline child = repository.createBranch(new BranchName("child"), main, new WalPoint(Lsn.parse("0/3000000"), 1), null);
+        Timeline child = repository.createBranch(new BranchName("child"), main, new WalPoint(Lsn.parse("0/3000000"), 1), null, null);
         Repositories.archive(child, "00000002.history");
         assertThat(RecoveryPlan.latest(repository, child).stopBefore()).isEmpty();
     }
@@ -83,7 +83,7 @@ class RecoveryPlanTest {
         for (int segment = 1; segment <= 6; segment++) {
             Repositories.archive(main, String.format("0000000100000000%08X", segment));
         }
-        Timeline child = repository.createBranch(new BranchName("child"), main, new WalPoint(Lsn.parse("0/2000100"), 1), null);
+        Timeline child = repository.createBranch(new BranchName("child"), main, new WalPoint(Lsn.parse("0/2000100"), 1), null, null);
         var files = RecoveryPlan.latest(repository, child).files(repository, t -> Optional.empty());
         assertThat(files.keySet()).extracting(Object::toString).as("up to the branch point's segment and the next")
                 .containsExactly("000000010000000000000001", "000000010000000000000002", "000000010000000000000003");
@@ -98,7 +98,7 @@ class RecoveryPlanTest {
         Timeline main = repository.requireBranch(BranchName.MAIN);
         Repositories.archive(main, "000000010000000000000001");
         Repositories.archive(main, "000000020000000000000003");
-        Timeline child = repository.createBranch(new BranchName("child"), main, new WalPoint(Lsn.parse("0/2000000"), 1), null);
+        Timeline child = repository.createBranch(new BranchName("child"), main, new WalPoint(Lsn.parse("0/2000000"), 1), null, null);
         Repositories.archive(child, "000000010000000000000001");
         var files = RecoveryPlan.latest(repository, child).files(repository, t -> Optional.empty());
         assertThat(files.keySet()).extracting(Object::toString).containsExactly("000000010000000000000001");

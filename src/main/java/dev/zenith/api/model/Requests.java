@@ -3,7 +3,11 @@ package dev.zenith.api.model;
 /** The bodies the API accepts; absent fields are null. */
 public final class Requests {
 
-    public record CreateBranch(String name, String parent, String at, String retention) {
+    public record CreateBranch(String name, String parent, String at, String retention, String expires) {
+    }
+
+    /** {@code 2h}, {@code 2026-12-01T00:00Z} or {@code never}. */
+    public record ExpireBranch(String expires) {
     }
 
     public record SetRetention(String retention) {
@@ -18,7 +22,15 @@ public final class Requests {
     public record RenameBranch(String to) {
     }
 
-    public record ResetBranch(Boolean backup) {
+    /** A reset to the parent's latest state, or to a tag ({@code to}) of the branch's own or another history. */
+    public record ResetBranch(Boolean backup, String to) {
+    }
+
+    public record CreateTag(String name, String branch, String at) {
+    }
+
+    /** Two sides of a schema diff, each {@code BRANCH[@POINT]}. */
+    public record Diff(String from, String to) {
     }
 
     public record StopCompute(Boolean destroy, Boolean suspend) {

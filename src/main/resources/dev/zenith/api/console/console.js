@@ -208,7 +208,8 @@ function createRow(name) {
   const facts = document.createElement('dl');
   facts.className = 'facts';
   for (const [label, key] of [['Last LSN', 'last-lsn'], ['Compute', 'compute'], ['Connections', 'connections'],
-    ['Idle', 'idle'], ['Disk', 'disk'], ['Remote', 'remote']]) {
+    ['Idle', 'idle'], ['Disk', 'disk'], ['Remote', 'remote'], ['Tags', 'tags'], ['Expires', 'expires'],
+    ['Protected', 'protected']]) {
     const dt = document.createElement('dt');
     dt.textContent = label;
     const dd = document.createElement('dd');
@@ -229,7 +230,7 @@ function createRow(name) {
   actions.setAttribute('role', 'group');
   actions.setAttribute('aria-label', `Actions for ${name}`);
   actions.append(button('Start', 'start'), button('Suspend', 'suspend'), button('Branch from here', 'branch'),
-    button('Reset', 'reset'), button('Rename', 'rename'), button('Delete', 'delete', 'danger'));
+    button('Schema diff', 'diff'), button('Reset', 'reset'), button('Rename', 'rename'), button('Delete', 'delete', 'danger'));
   for (const b of actions.querySelectorAll('button')) {
     b.setAttribute('aria-label', `${b.textContent} ${b.dataset.action === 'branch' ? 'a new branch from' : ''} ${name}`
       .replace(/\s+/g, ' '));
@@ -265,6 +266,10 @@ function updateRow(row, branch, depth, compute) {
     r.state ? r.state.toLowerCase().replace('_', ' ') : 'unknown'}`).join(', ');
   $('.remote', row).title = remotes.map((r) => r.detail).join('\n');
   $('.connection-string', row).textContent = branch.connectionString;
+  const tags = (state.tags || []).filter((t) => t.branch === branch.name);
+  $('.tags', row).textContent = tags.length === 0 ? '–' : tags.map((t) => `${t.name} @${t.lsn}`).join(', ');
+  $('.expires', row).textContent = branch.expiresAt ? time(branch.expiresAt) : 'never';
+  $('.protected', row).textContent = branch.protected ? 'yes: delete and reset are refused' : 'no';
 
   const buttons = row.querySelectorAll('.actions button');
   for (const b of buttons) {
@@ -273,7 +278,9 @@ function updateRow(row, branch, depth, compute) {
     b.setAttribute('aria-busy', String(isBusy));
     b.disabled = isBusy
       || (action === 'start' && (shown === 'running' || shown === 'starting'))
-      || (action === 'suspend' && shown !== 'running');
+      || (action === 'suspend' && shown !== 'running')
+      || (action === 'diff' && !branch.parent)
+      || ((action === 'delete' || action === 'reset') && branch.protected);
   }
 }
 
@@ -455,6 +462,9 @@ function onBranchAction(event) {
     case 'rename':
       openRename(name);
       break;
+    case 'diff':
+      openDiff(name);
+      break;
     case 'reset':
       openConfirm(`Reset ${name}?`, `${name} becomes its parent's latest state again. Connected clients are `
         + 'disconnected; the next connection sees the new state.', 'Reset', true,
@@ -466,6 +476,30 @@ function onBranchAction(event) {
       break;
     default:
       break;
+  }
+}
+
+/** The schema diff between a branch and its parent now, as zenith diff PARENT BRANCH shows it. */
+async function openDiff(name) {
+  const parent = state.branches.find((b) => b.name === name).parent;
+  $('#diff-title').textContent = `Schema: ${parent} → ${name}`;
+  $('#diff-summary').textContent = 'Comparing (computes start if needed)…';
+  $('#diff-text').replaceChildren();
+  $('#diff-dialog').showModal();
+  try {
+    const diff = await api('POST', '/v1/diff', { from: parent, to: name });
+    const n = diff.changes.length;
+    $('#diff-summary').textContent = (diff.equal ? 'The same schema. ' : `${n} ${n === 1 ? 'object differs' : 'objects differ'}. `)
+      + diff.tables.map((t) => `${t.table}: ~${t.from ?? '–'} → ~${t.to ?? '–'} rows`).join('; ');
+    for (const line of diff.unified.split('\n')) {
+      const span = document.createElement('span');
+      span.textContent = `${line}\n`;
+      if (line.startsWith('+') && !line.startsWith('+++')) span.className = 'add';
+      if (line.startsWith('-') && !line.startsWith('---')) span.className = 'del';
+      $('#diff-text').append(span);
+    }
+  } catch (e) {
+    $('#diff-summary').textContent = `Cannot compare: ${e.message}`;
   }
 }
 
