@@ -87,7 +87,10 @@ final class BranchPoints {
 
     /** The tag, which must name a point of this branch: another branch's is refused, naming that branch. */
     private Tag tagOf(Timeline branch, BranchName branchName, TagName name) {
-        Tag tag = repository.requireTag(name);
+        // a point that names no tag is most likely a mistyped time or LSN: a usage error that says what a point is
+        Tag tag = repository.tags().get(name).orElseThrow(() -> ZenithException.badRequest("invalid point \"" + name
+                + "\": there is no tag of that name (zenith tag lists them); a point is an LSN like 0/16B5A50, a time with"
+                + " its zone like 2026-11-24T10:15:00Z, a relative time like -10m or -2h, or a tag's name"));
         if (!tag.timeline().equals(branch.id())) {
             String owner = repository.branches().nameOf(tag.timeline()).map(BranchName::value).orElse("another branch");
             throw ZenithException.badRequest("tag " + name + " is a point of " + owner + ", not of branch " + branchName

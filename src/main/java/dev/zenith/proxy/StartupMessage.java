@@ -107,7 +107,7 @@ record StartupMessage(int protocol, Map<String, String> parameters) {
             return new Route(branch, point, new StartupMessage(protocol, params));
         } catch (IllegalArgumentException e) {
             throw new Unroutable("22023", e.getMessage(),
-                    "for a read-only view of the past use branch=main@0/16B5A50 or branch=main@2026-11-24T10:15:00Z");
+                    "for a read-only view of the past use branch=main@0/16B5A50, branch=main@2026-11-24T10:15:00Z or branch=main@TAG");
         }
     }
 

@@ -44,8 +44,8 @@ class TagsTest {
             assertThat(taken.exit()).isEqualTo(1);
             assertThat(taken.err()).contains("tag \"before-migration\" already exists");
             Zenith.Result unknown = z.cli("branch", "x", "main", "--at", "no-such-tag");
-            assertThat(unknown.exit()).isEqualTo(1);
-            assertThat(unknown.err()).contains("tag \"no-such-tag\" does not exist");
+            assertThat(unknown.exit()).isEqualTo(2);
+            assertThat(unknown.err()).contains("invalid point \"no-such-tag\": there is no tag of that name");
             Zenith.Result elsewhere = z.cli("branch", "y", "old", "--at", "before-migration");
             assertThat(elsewhere.exit()).isEqualTo(2);
             assertThat(elsewhere.err()).contains("tag before-migration is a point of main, not of branch old");

@@ -90,6 +90,12 @@ class StartupRoutingTest {
     }
 
     @Test
+    void aBranchAtATagIsAReadOnlyViewOfTheTagsPoint() throws Exception {
+        assertThat(route("options", "branch=main@before-migration").at())
+                .isEqualTo(new PointInTime.AtTag(new dev.zenith.TagName("before-migration")));
+    }
+
+    @Test
     void anInvalidBranchNameIs42602() {
         assertThatThrownBy(() -> route("options", "branch=../etc")).isInstanceOfSatisfying(StartupMessage.Unroutable.class,
                 e -> {
@@ -101,10 +107,10 @@ class StartupRoutingTest {
 
     @Test
     void anInvalidPointIs22023() {
-        assertThatThrownBy(() -> route("options", "branch=main@yesterday")).isInstanceOfSatisfying(
+        assertThatThrownBy(() -> route("options", "branch=main@2026-13-45")).isInstanceOfSatisfying(
                 StartupMessage.Unroutable.class, e -> {
                     assertThat(e.sqlState()).isEqualTo("22023");
-                    assertThat(e.getMessage()).contains("invalid point \"yesterday\"");
+                    assertThat(e.getMessage()).contains("invalid point \"2026-13-45\"");
                 });
     }
 
