@@ -226,11 +226,7 @@ final class BranchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            ApiClient.forRepository(Main.repoRoot(spec)).post("/v1/branches/" + name + "/protect", Map.of(),
-                    new TypeReference<Map<String, Object>>() { });
-            spec.commandLine().getOut().println("branch " + name + " is protected: delete and reset are refused");
-            spec.commandLine().getOut().flush();
-            return 0;
+            return change(spec, name, "protect", Map.of(), "branch " + name + " is protected: delete and reset are refused");
         }
     }
 
@@ -244,11 +240,7 @@ final class BranchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            ApiClient.forRepository(Main.repoRoot(spec)).post("/v1/branches/" + name + "/unprotect", Map.of(),
-                    new TypeReference<Map<String, Object>>() { });
-            spec.commandLine().getOut().println("branch " + name + " is no longer protected");
-            spec.commandLine().getOut().flush();
-            return 0;
+            return change(spec, name, "unprotect", Map.of(), "branch " + name + " is no longer protected");
         }
     }
 
@@ -285,11 +277,7 @@ final class BranchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            ApiClient.forRepository(Main.repoRoot(spec)).post("/v1/branches/" + from + "/rename", Map.of("to", to.value()),
-                    new TypeReference<Map<String, String>>() { });
-            spec.commandLine().getOut().println("renamed branch " + from + " to " + to);
-            spec.commandLine().getOut().flush();
-            return 0;
+            return change(spec, from, "rename", Map.of("to", to.value()), "renamed branch " + from + " to " + to);
         }
     }
 
@@ -330,6 +318,15 @@ final class BranchCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
+    }
+
+    /** Posts {@code action} for a branch and prints {@code done}: the commands that change one thing of a branch. */
+    private static int change(CommandSpec spec, BranchName name, String action, Map<String, ?> body, String done) {
+        ApiClient.forRepository(Main.repoRoot(spec)).post("/v1/branches/" + name + "/" + action, body,
+                new TypeReference<Map<String, Object>>() { });
+        spec.commandLine().getOut().println(done);
+        spec.commandLine().getOut().flush();
+        return 0;
     }
 
     /** The tree as neon_local draws it: {@code ┣━ @0/16F9A00: migration_check}. */
