@@ -32,7 +32,7 @@ import java.util.stream.Stream;
 public final class RepositoryFormat {
 
     /** The format this zenith writes. */
-    public static final int CURRENT = 2;
+    public static final int CURRENT = 3;
     static final String FILE = "format";
 
     /** One step from format {@link #from} to the next. Must give the same result when run again. */
@@ -44,7 +44,7 @@ public final class RepositoryFormat {
         void apply(Path root) throws IOException;
     }
 
-    private static final List<Step> STEPS = List.of(new RecordPgVersion());
+    private static final List<Step> STEPS = List.of(new RecordPgVersion(), new TagsExpiryAndProtection());
 
     private final int current;
     private final List<Step> steps;
@@ -203,6 +203,29 @@ public final class RepositoryFormat {
                             }
                         });
             }
+        }
+    }
+
+    /**
+     * 2 to 3: timelines may say when their branch expires and whether it is protected, and {@code tags.json}
+     * may name points that garbage collection must keep. Nothing to rewrite (a record without them reads
+     * as no expiry, no protection, no tags); the number goes up so that an older zenith, which would
+     * collect what tags keep and cannot read the new fields, refuses the repository instead.
+     */
+    static final class TagsExpiryAndProtection implements Step {
+        @Override
+        public int from() {
+            return 2;
+        }
+
+        @Override
+        public String what() {
+            return "tags, branch expiry and protection";
+        }
+
+        @Override
+        public void apply(Path root) {
+            // nothing to rewrite: see the class comment
         }
     }
 }

@@ -43,7 +43,7 @@ class RepositoryFormatTest {
 
         Path backup = RepositoryFormat.thisVersion().upgrade(root).orElseThrow();
 
-        assertThat(RepositoryFormat.of(root)).isEqualTo(2);
+        assertThat(RepositoryFormat.of(root)).as("through every step").isEqualTo(RepositoryFormat.CURRENT);
         assertThat(Repository.open(root).config().pgVersion()).isEqualTo(18);
         assertThat(Files.readString(backup.resolve(Repository.CONFIG))).isEqualTo(oldConfig);
         assertThat(backup.resolve("branches.json")).exists();
