@@ -46,6 +46,11 @@ public final class AtomicFiles {
         write(target, content, new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))});
     }
 
+    /** As {@link #write}, with {@code permissions} from the first byte on (a file replaced keeps its own). */
+    public static void write(Path target, byte[] content, java.util.Set<java.nio.file.attribute.PosixFilePermission> permissions) {
+        write(target, content, new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(permissions)});
+    }
+
     private static void write(Path target, byte[] content, FileAttribute<?>[] created) {
         Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
         try {

@@ -42,7 +42,12 @@ final class EnvFile {
             if (updated.equals(lines)) {
                 return false;
             }
-            AtomicFiles.write(file, (String.join("\n", updated) + "\n").getBytes(StandardCharsets.UTF_8));
+            byte[] content = (String.join("\n", updated) + "\n").getBytes(StandardCharsets.UTF_8);
+            if (Files.exists(file)) {
+                AtomicFiles.write(file, content, Files.getPosixFilePermissions(file)); // a .env often holds secrets: keep its mode
+            } else {
+                AtomicFiles.write(file, content);
+            }
             return true;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot update " + file, e);

@@ -43,6 +43,7 @@ class GitBranchesTest {
             Files.writeString(hook, "#!/bin/sh\necho other-tool >> \"$(git rev-parse --show-toplevel)/.hooklog\"\n");
             Files.setPosixFilePermissions(hook, PosixFilePermissions.fromString("rwxr-xr-x"));
             Files.writeString(work.resolve(".env"), "# settings\nFOO=bar\nDATABASE_URL=postgresql://old\n");
+            Files.setPosixFilePermissions(work.resolve(".env"), PosixFilePermissions.fromString("rw-------"));
             assertThat(zenith(z, work, launcher, "git", "install-hook", "--env-file", ".env").ok().out())
                     .contains("(beside the hook that was there)");
 
@@ -52,6 +53,8 @@ class GitBranchesTest {
             assertThat(env).contains("# settings\nFOO=bar\n").contains("DATABASE_URL=postgresql://")
                     .contains("options=branch%3Dbugfix-123").doesNotContain("postgresql://old");
             assertThat(Files.readString(work.resolve(".hooklog"))).contains("other-tool");
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(work.resolve(".env")))).as("its mode kept")
+                    .isEqualTo("rw-------");
             git(work, "checkout", "-q", "feature/login");
             assertThat(Files.readString(work.resolve(".env"))).contains("options=branch%3Dfeature-login");
 
