@@ -72,6 +72,9 @@ final class BranchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
 
+    @Option(names = "--all", description = "Also list the branches test suites made (test-..., with an expiry), hidden otherwise.")
+    boolean all;
+
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
@@ -83,12 +86,20 @@ final class BranchCommand implements Callable<Integer> {
         }
         ApiClient api = ApiClient.forRepository(Main.repoRoot(spec));
         if (name == null) {
-            List<BranchInfo> branches = api.get("/v1/branches", new TypeReference<>() { });
-            out.print(json ? Json.MAPPER.writeValueAsString(branches) + "\n" : tree(branches));
+            List<BranchInfo> every = api.get("/v1/branches", new TypeReference<>() { });
+            List<BranchInfo> branches = all ? every : every.stream().filter(b -> !isMadeForATest(b)).toList();
+            int hidden = every.size() - branches.size();
+            out.print(json ? Json.MAPPER.writeValueAsString(branches) + "\n" : tree(branches)
+                    + (hidden == 0 ? "" : "(" + hidden + " test branches hidden: zenith branch --all)\n"));
             out.flush();
             return 0;
         }
         return create(api, out, name, parent, at, retention, expires, json);
+    }
+
+    /** What zenith-junit makes for a test: a {@code test-} name and an expiry as a safety net. */
+    static boolean isMadeForATest(BranchInfo branch) {
+        return branch.name().value().startsWith("test-") && branch.expiresAt() != null;
     }
 
     /** {@code branch --git}: finds or makes the git branch's branch, and points the env file at it when asked. */
