@@ -61,23 +61,13 @@ measure() (
 FILESYSTEMS=${BENCH_FILESYSTEMS:-own xfs btrfs}
 rows=""
 [[ " $FILESYSTEMS " == *" own "* ]] && rows="$(measure "repository's own file system")"
-loops=()
-cleanup_loops() { for m in "${loops[@]}"; do umount -l "$m" 2>/dev/null || true; rm -rf "$m" "$m.img"; done; }
 trap cleanup_loops EXIT
 if [ "$(id -u)" = 0 ]; then
   for fs in $FILESYSTEMS; do
     [ "$fs" = own ] && continue
-    command -v "mkfs.$fs" >/dev/null 2>&1 || { echo "bench: mkfs.$fs is missing (apt-get install xfsprogs btrfs-progs); skipping $fs" >&2; continue; }
-    m=$(mktemp -d "/tmp/zenith-$fs.XXXXXX"); loops+=("$m")
-    truncate -s $(( SIZE_MB * (BRANCHES + 4) * 3 + 4096 ))M "$m.img"
-    case "$fs" in
-      xfs) mkfs.xfs -q -m reflink=1 "$m.img" ;;
-      ext4) mkfs.ext4 -q -F "$m.img" ;;
-      *) mkfs."$fs" -q "$m.img" ;;
-    esac
-    mount -o loop "$m.img" "$m"; chmod 755 "$m"
+    make_loop_fs "$fs" $(( SIZE_MB * (BRANCHES + 4) * 3 + 4096 )) || continue
     rows="${rows:+$rows
-}$(BENCH_PARENT="$m" measure "loop file")"
+}$(BENCH_PARENT="$LOOP_DIR" measure "loop file")"
   done
 else
   echo "bench: XFS and btrfs need root to mount loop files; measuring the repository's own file system only" >&2

@@ -74,3 +74,20 @@ append_results() {
   } >> "$RESULTS"
   echo "results appended to docs/BENCHMARKS.md"
 }
+
+# make_loop_fs FS SIZE_MB: as root, a FS file system (xfs with reflink) in a SIZE_MB loop file, mounted on a
+# new directory named in LOOP_DIR; returns 1 (saying why) when mkfs.FS is missing. cleanup_loops
+# unmounts and removes every one made: set it as the EXIT trap.
+LOOPS=()
+make_loop_fs() {
+  command -v "mkfs.$1" >/dev/null 2>&1 || { echo "bench: mkfs.$1 is missing (apt-get install xfsprogs btrfs-progs); skipping $1" >&2; return 1; }
+  LOOP_DIR=$(mktemp -d "/tmp/zenith-$1.XXXXXX"); LOOPS+=("$LOOP_DIR")
+  truncate -s "$2M" "$LOOP_DIR.img"
+  case "$1" in
+    xfs) mkfs.xfs -q -m reflink=1 "$LOOP_DIR.img" ;;
+    ext4) mkfs.ext4 -q -F "$LOOP_DIR.img" ;;
+    *) "mkfs.$1" -q "$LOOP_DIR.img" ;;
+  esac
+  mount -o loop "$LOOP_DIR.img" "$LOOP_DIR"; chmod 755 "$LOOP_DIR"
+}
+cleanup_loops() { for m in "${LOOPS[@]}"; do umount -l "$m" 2>/dev/null || true; rm -rf "$m" "$m.img"; done; }
