@@ -54,7 +54,9 @@ final class TestBranch implements AutoCloseable {
 
     /** {@code test-<class>-<method>-<6 hex>}, in the branch alphabet and at most 63 characters. */
     static String name(String testClass, Optional<String> method) {
-        String id = HexFormat.of().formatHex(RANDOM.generateSeed(3));
+        byte[] bytes = new byte[3];
+        RANDOM.nextBytes(bytes);
+        String id = HexFormat.of().formatHex(bytes);
         String parts = safe(testClass) + method.map(m -> "-" + safe(m)).orElse("");
         int room = MAX_NAME - PREFIX.length() - id.length() - 1;
         return PREFIX + (parts.length() > room ? parts.substring(0, room) : parts) + "-" + id;
