@@ -58,8 +58,8 @@ final class BranchCommand implements Callable<Integer> {
             description = "Delete the branch after this long (2h, 7d) or at this time (2026-12-01T00:00Z)")
     String expires;
 
-    @Option(names = "--git", description = {"The branch named after the checked-out git branch (feature/login:",
-            "feature-login), made on first use from --from, git config zenith.parent, or main."})
+    @Option(names = "--git", description = "The branch named after the checked-out git branch (feature/login: feature-login),"
+            + " made on first use from --from, git config zenith.parent, or main.")
     boolean git;
 
     @Option(names = "--from", paramLabel = "PARENT", description = "With --git: the parent of a branch made now.")

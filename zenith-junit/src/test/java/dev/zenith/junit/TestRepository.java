@@ -92,9 +92,13 @@ final class TestRepository implements BeforeAllCallback {
     @SuppressWarnings("deprecation")
     private record Made(Path dir) implements ExtensionContext.Store.CloseableResource, AutoCloseable {
         @Override
-        public void close() throws IOException, InterruptedException {
-            new ProcessBuilder(System.getProperty("zenith.command"), "--repo", repo().toString(), "pageserver", "stop")
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+        public void close() throws IOException {
+            try {
+                new ProcessBuilder(System.getProperty("zenith.command"), "--repo", repo().toString(), "pageserver", "stop")
+                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             try (Stream<Path> files = Files.walk(dir)) {
                 for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
                     Files.deleteIfExists(p);
