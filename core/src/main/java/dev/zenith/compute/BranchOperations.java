@@ -115,7 +115,7 @@ public final class BranchOperations {
             long freed = 0;
             for (ComputeNode n : registry.all()) {
                 if (n.timeline().equals(timeline.id())) {
-                    freed += lifecycle.destroy(n, timeline);
+                    freed += lifecycle.discard(n);
                 }
             }
             freed += repository.deleteBranch(name);

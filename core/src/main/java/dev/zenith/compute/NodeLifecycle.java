@@ -235,6 +235,21 @@ final class NodeLifecycle {
     /** Stops a node and removes it with its data directory; returns the bytes freed. */
     long destroy(ComputeNode node, Timeline timeline) {
         stop(node, timeline);
+        return remove(node);
+    }
+
+    /**
+     * Removes a node of a branch being deleted: its Postgres quits at once (immediate shutdown), since
+     * nothing it holds is kept, not its WAL and not a stop image; returns the bytes its data directory freed.
+     */
+    long discard(ComputeNode node) {
+        NodePaths paths = registry.paths(node);
+        sql.discard(node);
+        pgCtl.quit(paths.dataDir(), paths.logFile(), STOP_TIMEOUT);
+        return remove(node);
+    }
+
+    private long remove(ComputeNode node) {
         NodePaths paths = registry.paths(node);
         long bytes = FileTrees.sizeOf(paths.dataDir());
         FileTrees.deleteTree(paths.dataDir());

@@ -11,8 +11,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /** Runs {@code initdb}, {@code postgres} and {@code pg_ctl} as the Postgres OS user, each one's output going to a log file. */
 final class PgCtl {
@@ -63,6 +66,32 @@ final class PgCtl {
             run(List.of(dist.tool("pg_ctl").toString(), "stop", "-w", "-m", "immediate", "-D", dataDir.toString()),
                     log, Duration.ofSeconds(60), "Postgres did not stop");
             return false;
+        }
+    }
+
+    /**
+     * Stops the server at once, as {@code pg_ctl stop -m immediate} does (SIGQUIT to the postmaster, which
+     * ends its children and exits), for a compute whose data nobody needs any more. The signal is sent
+     * here rather than by pg_ctl, which notices the exit only on its next 100 ms poll: deleting a test's
+     * branch would wait for that every time.
+     */
+    void quit(Path dataDir, Path log, Duration timeout) {
+        OptionalLong pid = postmasterPid(dataDir);
+        Optional<ProcessHandle> postmaster = pid.isEmpty() ? Optional.empty() : ProcessHandle.of(pid.getAsLong());
+        if (postmaster.isEmpty()) {
+            return;
+        }
+        exec(List.of("kill", "-QUIT", Long.toString(pid.getAsLong())), log, timeout, "cannot signal Postgres");
+        try {
+            postmaster.get().onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            run(List.of(dist.tool("pg_ctl").toString(), "stop", "-w", "-m", "immediate", "-D", dataDir.toString()),
+                    log, Duration.ofSeconds(60), "Postgres did not stop");
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ZenithException.failed("interrupted while Postgres was stopping", "try again");
         }
     }
 
