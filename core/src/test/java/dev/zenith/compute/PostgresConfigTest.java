@@ -46,7 +46,7 @@ class PostgresConfigTest {
     void aPlanThatStopsSetsAnExclusiveLsnTarget() {
         String conf = PostgresConfig.zenithConf(55432, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, plan("0/3000000"), RESTORE, WRITE);
         String cp = PgDistribution.isLinux() ? "cp --reflink=auto" : "cp";
-        assertThat(conf).contains("restore_command = '" + cp + " \"/repo/restore/pg1/%f\" \"%p\"'\n",
+        assertThat(conf).contains("restore_command = '[ -f \"/repo/restore/pg1/%f\" ] && " + cp + " \"/repo/restore/pg1/%f\" \"%p\"'\n",
                 "recovery_target_timeline = 'latest'\n", "recovery_target_lsn = '0/3000000'\n",
                 "recovery_target_inclusive = off\n");
     }
