@@ -1,7 +1,6 @@
 package dev.zenith.storage;
 
 import com.fasterxml.jackson.core.type.TypeReference;
-import dev.zenith.AtomicFiles;
 import dev.zenith.BranchName;
 import dev.zenith.Json;
 import dev.zenith.TimelineId;
@@ -10,40 +9,39 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.concurrent.locks.ReentrantLock;
 
-/** {@code branches.json}: each branch name and the timeline it points at. */
+/** {@code branches.json}: each branch name and the timeline it points at. See {@link JsonFileMap} for who sees what when. */
 public final class BranchRegistry {
 
-    private final Path file;
-    private final ReentrantLock lock = new ReentrantLock();
-    private volatile Map<BranchName, TimelineId> branches;
+    private final JsonFileMap<BranchName, TimelineId> branches;
 
     BranchRegistry(Path file) {
-        this.file = file;
-        this.branches = Files.exists(file) ? read(file) : Map.of();
+        this.branches = new JsonFileMap<>(file, Comparator.comparing(BranchName::value), Files.exists(file) ? read(file) : Map.of(),
+                BranchRegistry::onDisk);
     }
 
     public Optional<TimelineId> get(BranchName name) {
-        return Optional.ofNullable(branches.get(name));
+        return Optional.ofNullable(branches.snapshot().get(name));
     }
 
     /** All branches, sorted by name. */
     public Map<BranchName, TimelineId> all() {
-        return branches;
+        return branches.snapshot();
     }
 
     /** Adds a branch; false if the name is taken. */
     boolean add(BranchName name, TimelineId timeline) {
-        return update(m -> m.putIfAbsent(name, timeline) == null);
+        return branches.update(m -> m.putIfAbsent(name, timeline) == null);
     }
 
     /** Points {@code name} at another timeline and adds {@code also}, in one atomic write (for reset). */
     boolean repoint(BranchName name, TimelineId timeline, BranchName also, TimelineId alsoTimeline) {
-        return update(m -> {
+        return branches.update(m -> {
             if (!m.containsKey(name) || (also != null && m.containsKey(also))) {
                 return false;
             }
@@ -56,7 +54,7 @@ public final class BranchRegistry {
     }
 
     boolean rename(BranchName from, BranchName to) {
-        return update(m -> {
+        return branches.update(m -> {
             if (!m.containsKey(from) || m.containsKey(to)) {
                 return false;
             }
@@ -66,39 +64,27 @@ public final class BranchRegistry {
     }
 
     boolean remove(BranchName name) {
-        return update(m -> m.remove(name) != null);
-    }
-
-    /** Applies a change to a copy and writes it atomically when the change says so. */
-    private boolean update(java.util.function.Predicate<Map<BranchName, TimelineId>> change) {
-        lock.lock();
-        try {
-            Map<BranchName, TimelineId> updated = new TreeMap<>(java.util.Comparator.comparing(BranchName::value));
-            updated.putAll(branches);
-            if (!change.test(updated)) {
-                return false;
-            }
-            Map<String, String> onDisk = new TreeMap<>();
-            updated.forEach((k, v) -> onDisk.put(k.value(), v.value()));
-            AtomicFiles.writeJson(file, onDisk);
-            branches = java.util.Collections.unmodifiableMap(updated);
-            return true;
-        } finally {
-            lock.unlock();
-        }
+        return branches.update(m -> m.remove(name) != null);
     }
 
     /** The name of the branch pointing at a timeline, if any. */
     public Optional<BranchName> nameOf(TimelineId timeline) {
-        return branches.entrySet().stream().filter(e -> e.getValue().equals(timeline)).map(Map.Entry::getKey).findFirst();
+        return branches.snapshot().entrySet().stream().filter(e -> e.getValue().equals(timeline)).map(Map.Entry::getKey).findFirst();
+    }
+
+    /** As the file has always held it: name -> timeline id, sorted. */
+    private static Map<String, String> onDisk(Map<BranchName, TimelineId> branches) {
+        Map<String, String> onDisk = new TreeMap<>();
+        branches.forEach((k, v) -> onDisk.put(k.value(), v.value()));
+        return onDisk;
     }
 
     private static Map<BranchName, TimelineId> read(Path file) {
         try {
             Map<String, String> onDisk = Json.MAPPER.readValue(file.toFile(), new TypeReference<>() { });
-            Map<BranchName, TimelineId> result = new TreeMap<>(java.util.Comparator.comparing(BranchName::value));
+            Map<BranchName, TimelineId> result = new HashMap<>();
             onDisk.forEach((k, v) -> result.put(new BranchName(k), new TimelineId(v)));
-            return java.util.Collections.unmodifiableMap(result);
+            return result;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         }

@@ -1,7 +1,6 @@
 package dev.zenith.storage;
 
 import com.fasterxml.jackson.core.type.TypeReference;
-import dev.zenith.AtomicFiles;
 import dev.zenith.Json;
 import dev.zenith.TagName;
 import dev.zenith.TimelineId;
@@ -10,75 +9,52 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Collections;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
-import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Predicate;
 
-/**
- * {@code tags.json}: every tag by name. Readers see an immutable snapshot; {@code lock} serializes
- * changes, each written whole and atomically.
- */
+/** {@code tags.json}: every tag by name, a list on disk. See {@link JsonFileMap} for who sees what when. */
 public final class TagRegistry {
 
-    private final Path file;
-    private final ReentrantLock lock = new ReentrantLock();
-    private volatile Map<TagName, Tag> tags;
+    private final JsonFileMap<TagName, Tag> tags;
 
     TagRegistry(Path file) {
-        this.file = file;
-        this.tags = Files.exists(file) ? read(file) : Map.of();
+        this.tags = new JsonFileMap<>(file, Comparator.comparing(TagName::value), Files.exists(file) ? read(file) : Map.of(),
+                m -> new ArrayList<>(m.values()));
     }
 
     public Optional<Tag> get(TagName name) {
-        return Optional.ofNullable(tags.get(name));
+        return Optional.ofNullable(tags.snapshot().get(name));
     }
 
     /** All tags, sorted by name. */
     public List<Tag> all() {
-        return List.copyOf(tags.values());
+        return List.copyOf(tags.snapshot().values());
     }
 
     /** The tags pointing into {@code timeline}. */
     public List<Tag> on(TimelineId timeline) {
-        return tags.values().stream().filter(t -> t.timeline().equals(timeline)).toList();
+        return tags.snapshot().values().stream().filter(t -> t.timeline().equals(timeline)).toList();
     }
 
     /** Adds a tag; false if the name is taken. */
     boolean add(Tag tag) {
-        return update(m -> m.putIfAbsent(tag.name(), tag) == null);
+        return tags.update(m -> m.putIfAbsent(tag.name(), tag) == null);
     }
 
-    boolean remove(TagName name) {
-        return update(m -> m.remove(name) != null);
-    }
-
-    private boolean update(Predicate<Map<TagName, Tag>> change) {
-        lock.lock();
-        try {
-            Map<TagName, Tag> updated = new TreeMap<>(Comparator.comparing(TagName::value));
-            updated.putAll(tags);
-            if (!change.test(updated)) {
-                return false;
-            }
-            AtomicFiles.writeJson(file, updated.values());
-            tags = Collections.unmodifiableMap(updated);
-            return true;
-        } finally {
-            lock.unlock();
-        }
+    void remove(TagName name) {
+        tags.update(m -> m.remove(name) != null);
     }
 
     private static Map<TagName, Tag> read(Path file) {
         try {
             List<Tag> onDisk = Json.MAPPER.readValue(file.toFile(), new TypeReference<>() { });
-            Map<TagName, Tag> result = new TreeMap<>(Comparator.comparing(TagName::value));
+            Map<TagName, Tag> result = new LinkedHashMap<>();
             onDisk.forEach(t -> result.put(t.name(), t));
-            return Collections.unmodifiableMap(result);
+            return result;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         }
