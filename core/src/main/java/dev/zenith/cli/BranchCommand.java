@@ -192,13 +192,10 @@ final class BranchCommand implements Callable<Integer> {
             if (value != null) {
                 dev.zenith.DurationText.parse(value, "retention");
             }
-            java.util.Map<String, String> body = new java.util.HashMap<>();
-            body.put("retention", value);
-            ApiClient.forRepository(Main.repoRoot(spec)).post("/v1/branches/" + name + "/retention", body,
-                    new TypeReference<Map<String, String>>() { });
-            spec.commandLine().getOut().println("branch " + name + " keeps its history for " + (value == null ? "the repository's retention window" : value));
-            spec.commandLine().getOut().flush();
-            return 0;
+            Map<String, String> body = new java.util.HashMap<>();
+            body.put("retention", value); // null: back to the repository's
+            return change(spec, name, "retention", body,
+                    "branch " + name + " keeps its history for " + (value == null ? "the repository's retention window" : value));
         }
     }
 

@@ -52,8 +52,7 @@ final class DiffCommand implements Callable<Integer> {
                     new TypeReference<>() { });
         } catch (ZenithException e) {
             // like diff, trouble is 2, so that 1 always means "they differ"
-            spec.commandLine().getErr().println("zenith: " + e.getMessage() + (e.hint() == null ? "" : ": " + e.hint()));
-            spec.commandLine().getErr().flush();
+            Main.printError(spec.commandLine().getErr(), e);
             return TROUBLE;
         }
         if (json) {

@@ -74,8 +74,7 @@ public final class Main {
         cmd.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
             if (ex instanceof ZenithException z) {
-                err.println("zenith: " + z.getMessage() + (z.hint() == null ? "" : ": " + z.hint()));
-                err.flush();
+                printError(err, z);
                 return z.kind() == ZenithException.Kind.BAD_REQUEST ? 2 : 1;
             }
             if (ex instanceof IllegalArgumentException) {
@@ -94,6 +93,12 @@ public final class Main {
             return 1;
         });
         return cmd;
+    }
+
+    /** An error as every command prints it: what went wrong, then what to do. */
+    static void printError(PrintWriter err, ZenithException e) {
+        err.println("zenith: " + e.getMessage() + (e.hint() == null ? "" : ": " + e.hint()));
+        err.flush();
     }
 
     /** What went wrong with a file, in the operating system's words, naming the file. */

@@ -240,11 +240,11 @@ public final class BranchOperations {
         BranchName sourceName = repository.branches().nameOf(source.id()).orElseThrow(() -> ZenithException.conflict(
                 "the parent of branch \"" + name + "\" no longer has a name", "branch from another parent instead"));
         if (backup == Backup.DISCARD) {
-            if (!repository.children(old.id()).isEmpty() || source.id().equals(old.id())) {
-                throw ZenithException.conflict("branch \"" + name + "\" has children that need its current state"
-                        + (source.id().equals(old.id()) ? ", as the reset to its own tag " + to.get() + " would be" : ""),
-                        "keep a backup (leave out --no-backup)" + (source.id().equals(old.id()) ? "" : ", or delete its children first"));
+            if (!repository.children(old.id()).isEmpty()) {
+                throw ZenithException.conflict("branch \"" + name + "\" has children that need its current state",
+                        "keep a backup (leave out --no-backup), or delete its children first");
             }
+            // this also refuses a reset to the branch's own tag, whose new state would need the old one
             List<String> tags = tagsOn(old);
             if (!tags.isEmpty()) {
                 throw ZenithException.conflict("branch \"" + name + "\" has tags that its current state would take with it: "

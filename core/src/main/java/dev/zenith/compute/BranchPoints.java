@@ -24,8 +24,8 @@ import java.util.TreeMap;
 
 /**
  * Where a point of a branch's history lies in its WAL: its end now (a fresh restore point when its
- * compute runs, else the end of its last clean stop), or a past LSN or time, checked against the
- * branch's life and retention window. Callers hold the branch's timeline lock.
+ * compute runs, else the end of its last clean stop), a past LSN or time, checked against the branch's
+ * life and retention window, or a tag of the branch. Callers hold the branch's timeline lock.
  */
 final class BranchPoints {
 

@@ -126,11 +126,6 @@ public final class ObjectPacker {
     public record Download(ObjectRef ref, Sink sink) {
     }
 
-    /** Downloads {@code ref} into {@code target}, which appears only once its content is checked. */
-    public void unpack(ObjectRef ref, Path target) {
-        unpack(toFile(ref, target));
-    }
-
     /** {@code ref} to download into {@code target}, which appears only once its content is checked. */
     public Download toFile(ObjectRef ref, Path target) {
         return new Download(ref, fileSink(target));
@@ -187,7 +182,7 @@ public final class ObjectPacker {
      * hashes otherwise leaves nothing written and is named corrupted. When the sink fails, the rest is still
      * read, so a failure caused by corrupted content is told as that rather than as the sink's.
      */
-    void unpack(Download download) {
+    public void unpack(Download download) {
         ObjectRef ref = download.ref();
         Sink sink = download.sink();
         try {

@@ -90,7 +90,7 @@ class ObjectStoreTest {
         assertThat(packer.pack(file).uploaded()).as("the same content again: nothing sent").isFalse();
 
         Path back = dir.resolve("restored/000000010000000000000003");
-        packer.unpack(first.ref(), back);
+        packer.unpack(packer.toFile(first.ref(), back));
         assertThat(Files.readAllBytes(back)).isEqualTo(segment);
 
         // an object whose stored bytes do not match its name is refused, naming it, and nothing is written
@@ -98,10 +98,10 @@ class ObjectStoreTest {
         ObjectPacker.ObjectRef forged = new ObjectPacker.ObjectRef("objects/00/" + fakeHash, fakeHash, 5, 5);
         assertThat(store.putIfAbsent(forged.key(), bytes("not zstd at all"))).isTrue();
         Path target = dir.resolve("restored/forged");
-        assertThatThrownBy(() -> packer.unpack(forged, target)).isInstanceOf(dev.zenith.ZenithException.class)
+        assertThatThrownBy(() -> packer.unpack(packer.toFile(forged, target))).isInstanceOf(dev.zenith.ZenithException.class)
                 .hasMessageContaining("the remote object " + forged.key() + " is corrupted");
         assertThat(target).doesNotExist();
-        assertThatThrownBy(() -> packer.unpack(new ObjectPacker.ObjectRef("objects/ff/missing", "ff", 1, 1), target))
+        assertThatThrownBy(() -> packer.unpack(packer.toFile(new ObjectPacker.ObjectRef("objects/ff/missing", "ff", 1, 1), target)))
                 .hasMessageContaining("the remote has no object objects/ff/missing");
     }
 
