@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "connstr", mixinStandardHelpOptions = true,
@@ -69,7 +70,7 @@ final class ConnstrCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--git names the branch after the git branch: leave out " + branch);
         }
         if (git) {
-            return GitBranches.ensure(Main.repoRoot(spec), java.util.Optional.empty(), spec.commandLine().getErr());
+            return GitBranches.ensure(Main.repoRoot(spec), Optional.empty(), spec.commandLine().getErr());
         }
         return branch == null ? BranchName.MAIN : branch;
     }
