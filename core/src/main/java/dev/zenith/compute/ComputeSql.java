@@ -24,9 +24,7 @@ final class ComputeSql implements AutoCloseable {
         /** A read-only view's replay has paused at its target. */
         PAUSED_AT_TARGET("SELECT pg_get_wal_replay_pause_state() = 'paused'", "reach its point"),
         /** Promoted after the last WAL it could restore, or paused at its target, waiting for the promotion. */
-        RECOVERED("SELECT NOT pg_is_in_recovery() OR pg_get_wal_replay_pause_state() = 'paused'", "finish its recovery"),
-        /** Nothing to wait for beyond accepting connections. */
-        ACCEPTING("SELECT true", "accept connections");
+        RECOVERED("SELECT NOT pg_is_in_recovery() OR pg_get_wal_replay_pause_state() = 'paused'", "finish its recovery");
 
         private final String sql;
         private final String goal;
@@ -41,6 +39,8 @@ final class ComputeSql implements AutoCloseable {
     static final String TOOLS_ROLE = "postgres";
     private static final Duration READY_STEP = Duration.ofMillis(5);
     private static final Duration PROMOTE_WAIT = Duration.ofSeconds(60);
+    private static final Duration PROMOTED_STEP_MIN = Duration.ofMillis(1);
+    private static final Duration PROMOTED_STEP_MAX = Duration.ofMillis(20);
     /** How long a request made before the pause gets to be taken before the paused loop is woken. */
     private static final Duration WAKE_AFTER = Duration.ofMillis(50);
 
@@ -252,6 +252,32 @@ final class ComputeSql implements AutoCloseable {
         }
         throw ZenithException.failed("Postgres for " + node.name() + " did not finish its promotion in "
                 + PROMOTE_WAIT.toSeconds() + " s", "see " + logFile);
+    }
+
+    /**
+     * Waits until a compute asked to promote ({@link #requestPromotion}) with no target to pause at is
+     * out of recovery, asking on the kept connection: in millisecond steps at first, since a promotion
+     * at the end of the WAL takes tens of them, then less often, since a long replay comes first.
+     */
+    void awaitPromoted(ComputeNode node, BooleanSupplier alive, Path logFile, Duration timeout) {
+        long start = System.nanoTime();
+        long deadline = start + timeout.toNanos();
+        try {
+            while (inRecovery(node)) {
+                if (System.nanoTime() > deadline) {
+                    throw ZenithException.failed("Postgres for " + node.name() + " did not finish its recovery in "
+                            + timeout.toMinutes() + " minutes", "see " + logFile);
+                }
+                if (!alive.getAsBoolean()) {
+                    throw ZenithException.failed("Postgres for " + node.name() + " exited while starting: "
+                            + PgCtl.lastLines(logFile), "see " + logFile);
+                }
+                long waited = System.nanoTime() - start;
+                Pause.of(Duration.ofNanos(Math.clamp(waited / 20, PROMOTED_STEP_MIN.toNanos(), PROMOTED_STEP_MAX.toNanos())));
+            }
+        } catch (SQLException e) {
+            throw ZenithException.failed("cannot promote Postgres for " + node.name() + ": " + e.getMessage(), "see " + logFile);
+        }
     }
 
     private boolean inRecovery(ComputeNode node) throws SQLException {

@@ -17,6 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -37,6 +38,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     private final Leases leases = new Leases();
     private final Operations operations = new Operations();
     private final ComputeSql sql;
+    private final DataDirMaker dataDirs;
     private final NodeLifecycle lifecycle;
     private final Images images;
     private final Admission admission;
@@ -54,8 +56,8 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         this.registry = new NodeRegistry(repository);
         this.sql = new ComputeSql(config.superuser(), password.orElse(null));
         PostgresConfig postgresConfig = new PostgresConfig(user);
-        DataDirMaker dataDirs = new DataDirMaker(repository, user);
         FileCopies copies = CloneProbe.clones(repository.tmpDir()) ? FileCopies.CLONE : FileCopies.WRITE;
+        this.dataDirs = new DataDirMaker(repository, user, copies);
         this.images = new Images(repository, registry, locks, sql, dataDirs, operations, user, archive, copies);
         this.lifecycle = new NodeLifecycle(repository, new PgCtl(dist, user), user, registry, sql, postgresConfig,
                 password.map(p -> new PasswordSwitch(sql, postgresConfig, config.superuser(), p)), dataDirs, images, leases,
@@ -204,6 +206,11 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         return archive.whileCollecting(() -> GarbageCollection.run(repository, operations));
     }
 
+    /** Removes spare data directories unused for a while ({@link SpareDataDirs}). */
+    public void pruneSpares() {
+        dataDirs.pruneSpares(Instant.now());
+    }
+
     /** Makes an image of every running compute with more than {@code thresholdBytes} of WAL since its branch's image. */
     public void makeImagesWhereDue(long thresholdBytes) {
         images.makeWhereDue(thresholdBytes);
@@ -230,6 +237,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     /** Stops every running compute cleanly: {@code zenith pageserver stop}. */
     @Override
     public void close() {
+        dataDirs.close();
         sql.close();
         forEachNode("stop", node -> lifecycle.shutDown(node, repository.timeline(node.timeline())));
     }

@@ -5,6 +5,7 @@ import dev.zenith.Failpoints;
 import dev.zenith.WalPoint;
 import dev.zenith.ZenithException;
 import dev.zenith.storage.FileTrees;
+import dev.zenith.storage.Image;
 import dev.zenith.storage.RecoveryPlan;
 import dev.zenith.storage.Repository;
 import dev.zenith.storage.Timeline;
@@ -17,15 +18,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Makes data directories from the repository, the twin of {@link ImageMaker}: a compute's, as a copy of
  * the image its recovery plan starts from (reflinked where the file system can) set to recover by that
  * plan at its first start; and the very first one, by initdb, for a new repository.
  */
-final class DataDirMaker {
+final class DataDirMaker implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(DataDirMaker.class);
 
@@ -42,12 +45,18 @@ final class DataDirMaker {
     /** The plan a prepared data directory recovers by, saved beside it so its first start replays exactly that. */
     static final String PLAN_FILE = "zenith-recovery-plan.json";
 
+    /** Images with a spare copy at a time: parents that branches are made from in a row. */
+    private static final int SPARES = 4;
+
     private final Repository repository;
     private final OsUser user;
+    private final SpareDataDirs spares;
 
-    DataDirMaker(Repository repository, OsUser user) {
+    DataDirMaker(Repository repository, OsUser user, FileCopies copies) {
         this.repository = repository;
         this.user = user;
+        this.spares = new SpareDataDirs(copies == FileCopies.CLONE ? SPARES : 0, repository.tmpDir(),
+                (image, name) -> readyToRecover(copyInto(image.dataDir(), name)));
     }
 
     /** Runs initdb for a new repository and makes the result the root timeline's first image. */
@@ -67,25 +76,56 @@ final class DataDirMaker {
         repository.createRoot(staging, control.checkpoint());
     }
 
-    /** Makes a node's data directory: the plan's image copied in, set to recover by that plan at first start. */
+    /**
+     * Makes a node's data directory: a copy of the plan's image (a spare one when ready), set to recover
+     * by that plan at first start; then has the next spare of that image made.
+     */
     void prepare(ComputeNode node, NodePaths paths, Timeline timeline, Operations.Tracker op) {
         RecoveryPlan plan = node.mode() instanceof ComputeMode.ReadOnly r
                 ? RecoveryPlan.at(repository, timeline, r.at())
                 : RecoveryPlan.latest(repository, timeline);
-        Path staging = stage(plan.image().dataDir(), "datadir-" + node.name(), op, "copying image");
+        Optional<Path> spare = spares.take(plan.image());
+        Path staging = spare.orElseGet(
+                () -> readyToRecover(stage(plan.image().dataDir(), "datadir-" + node.name(), op, "copying image")));
         Failpoints.reach("compute-staged");
         try {
-            Files.createFile(staging.resolve(SIGNAL_FILE));
-            AtomicFiles.writeJson(staging.resolve(PLAN_FILE), plan);
-            user.ownTree(staging);
-            Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwx------"));
+            Path planFile = staging.resolve(PLAN_FILE);
+            AtomicFiles.writeJson(planFile, plan);
+            user.own(planFile);
             FileTrees.deleteTree(paths.dataDir());
             AtomicFiles.moveDurably(staging, paths.dataDir());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare the data directory of " + node.name(), e);
         }
-        log.info("prepared {} for timeline {} from image {}{}", node.name(), timeline.id(), plan.image().lsn(),
-                plan.stopBefore().map(l -> ", replay stops before " + l).orElse(""));
+        spares.replenish(plan.image());
+        log.info("prepared {} for timeline {} from {}image {}{}", node.name(), timeline.id(), spare.isPresent() ? "a spare copy of " : "",
+                plan.image().lsn(), plan.stopBefore().map(l -> ", replay stops before " + l).orElse(""));
+    }
+
+    /** Removes spare copies unused for a while, or of images that are gone. */
+    void pruneSpares(Instant now) {
+        spares.prune(now);
+    }
+
+    @Override
+    public void close() {
+        spares.close();
+    }
+
+    /**
+     * Makes a staged copy of an image ready to recover: in standby mode, owned by the Postgres OS user,
+     * closed to others as Postgres requires.
+     */
+    private Path readyToRecover(Path staging) {
+        try {
+            Files.createFile(staging.resolve(SIGNAL_FILE));
+            user.ownTree(staging);
+            Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwx------"));
+        } catch (IOException e) {
+            FileTrees.deleteTree(staging);
+            throw new UncheckedIOException("cannot prepare " + staging + " to recover", e);
+        }
+        return staging;
     }
 
     /** Whether a data directory is still to recover: made from an image and never promoted. */
@@ -112,9 +152,14 @@ final class DataDirMaker {
      * {@code op}'s phase; the caller moves the copy where it belongs.
      */
     Path stage(Path source, String name, Operations.Tracker op, String phase) {
+        op.phase(phase, () -> FileTrees.sizeOf(source), () -> FileTrees.sizeOf(repository.tmpDir().resolve(name)));
+        return copyInto(source, name);
+    }
+
+    /** Copies a data directory into {@code tmp/NAME}, emptied first. */
+    private Path copyInto(Path source, String name) {
         Path staging = repository.tmpDir().resolve(name);
         FileTrees.deleteTree(staging);
-        op.phase(phase, () -> FileTrees.sizeOf(source), () -> FileTrees.sizeOf(staging));
         copyTree(source, staging);
         return staging;
     }

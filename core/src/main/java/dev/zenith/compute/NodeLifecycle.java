@@ -28,6 +28,7 @@ final class NodeLifecycle {
     private static final Logger log = LoggerFactory.getLogger(NodeLifecycle.class);
     static final Duration START_TIMEOUT = Duration.ofMinutes(10);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration STATUS_STEP = Duration.ofMillis(1);
     private static final int MAX_SOCKET_PATH = 107;
 
     private final Repository repository;
@@ -124,12 +125,13 @@ final class NodeLifecycle {
             trackReplay(node, timeline, plan, op);
         }
         if (!node.isReadOnly()) {
-            finishRecovery(node, paths, postgres::isAlive);
+            finishRecovery(node, paths, postgres.toHandle());
             sql.ensureToolsRole(node, paths.logFile());
             passwordSwitch.ifPresent(s -> s.apply(node, paths));
+        } else if (toTarget) {
+            sql.awaitReady(node, ComputeSql.Readiness.PAUSED_AT_TARGET, postgres::isAlive, paths.logFile(), START_TIMEOUT);
         } else {
-            sql.awaitReady(node, toTarget ? ComputeSql.Readiness.PAUSED_AT_TARGET : ComputeSql.Readiness.ACCEPTING,
-                    postgres::isAlive, paths.logFile(), START_TIMEOUT);
+            awaitAccepting(node, paths, postgres.toHandle());
         }
         leases.restartClock(node.name());
         if (plan != null && !node.isReadOnly()) {
@@ -146,14 +148,39 @@ final class NodeLifecycle {
 
     /**
      * Ends a started read-write compute's recovery by a triggered promotion, requested as soon as it
-     * accepts connections: a standby takes it only after the last WAL it can restore, or at its paused
-     * target, never earlier. Also finishes a start the daemon died in.
+     * takes connections: a standby takes it only after the last WAL it can restore, or at its paused
+     * target, never earlier. Also finishes a start the daemon died in. Whether it takes connections is
+     * read from the postmaster's status, not tried by connecting: each try would fork a backend of a
+     * Postgres busy starting.
      */
-    private void finishRecovery(ComputeNode node, NodePaths paths, BooleanSupplier alive) {
-        sql.awaitReady(node, ComputeSql.Readiness.ACCEPTING, alive, paths.logFile(), START_TIMEOUT);
+    private void finishRecovery(ComputeNode node, NodePaths paths, ProcessHandle postmaster) {
+        awaitAccepting(node, paths, postmaster);
+        BooleanSupplier alive = postmaster::isAlive;
         sql.requestPromotion(node, paths.logFile());
-        sql.awaitReady(node, ComputeSql.Readiness.RECOVERED, alive, paths.logFile(), START_TIMEOUT);
-        sql.promote(node, paths.logFile());
+        RecoveryPlan plan = DataDirMaker.pendingPlan(paths.dataDir());
+        if (plan != null && plan.stopBefore().isPresent()) {
+            sql.awaitReady(node, ComputeSql.Readiness.RECOVERED, alive, paths.logFile(), START_TIMEOUT);
+            sql.promote(node, paths.logFile());
+        } else {
+            sql.awaitPromoted(node, alive, paths.logFile(), START_TIMEOUT);
+        }
+    }
+
+    /** Waits until a starting node's postmaster takes connections: read-only ones, while it recovers. */
+    private void awaitAccepting(ComputeNode node, NodePaths paths, ProcessHandle postmaster) {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (PostmasterStatus.of(paths.dataDir(), postmaster.pid()).filter(s -> s == PostmasterStatus.READY).isPresent()) {
+                return;
+            }
+            if (!postmaster.isAlive()) {
+                throw ZenithException.failed("Postgres for " + node.name() + " exited while starting: "
+                        + PgCtl.lastLines(paths.logFile()), "see " + paths.logFile());
+            }
+            Pause.of(STATUS_STEP);
+        }
+        throw ZenithException.failed("Postgres for " + node.name() + " did not accept connections in "
+                + START_TIMEOUT.toMinutes() + " minutes", "see " + paths.logFile());
     }
 
     /** Stops a node cleanly, saves the end of its WAL, and keeps its data directory as an image when one is due. */
@@ -206,10 +233,11 @@ final class NodeLifecycle {
      */
     void bringBack(ComputeNode node, Timeline timeline) {
         NodePaths paths = registry.paths(node);
-        if (paths.isRunning()) {
-            log.info("adopted running compute {} (pid {})", node.name(), paths.pid().orElse(-1));
+        Optional<ProcessHandle> running = paths.postmaster();
+        if (running.isPresent()) {
+            log.info("adopted running compute {} (pid {})", node.name(), running.get().pid());
             if (!node.isReadOnly()) {
-                finishRecovery(node, paths, paths::isRunning);
+                finishRecovery(node, paths, running.get());
                 sql.ensureToolsRole(node, paths.logFile()); // an interrupted start had not made it
                 passwordSwitch.ifPresent(s -> s.ensure(node, paths)); // nor set the password
             }

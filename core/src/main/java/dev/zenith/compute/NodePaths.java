@@ -3,6 +3,7 @@ package dev.zenith.compute;
 import dev.zenith.storage.Repository;
 
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -24,6 +25,11 @@ record NodePaths(Path dataDir, Path restoreDir, Path logFile, Path socket, Path 
     /** The postmaster's pid, when one runs on the data directory. */
     OptionalLong pid() {
         return PgCtl.postmasterPid(dataDir);
+    }
+
+    /** The postmaster running on the data directory, if one does. */
+    Optional<ProcessHandle> postmaster() {
+        return PgCtl.postmaster(dataDir);
     }
 
     boolean isRunning() {

@@ -76,12 +76,11 @@ final class PgCtl {
      * branch would wait for that every time.
      */
     void quit(Path dataDir, Path log, Duration timeout) {
-        OptionalLong pid = postmasterPid(dataDir);
-        Optional<ProcessHandle> postmaster = pid.isEmpty() ? Optional.empty() : ProcessHandle.of(pid.getAsLong());
+        Optional<ProcessHandle> postmaster = postmaster(dataDir);
         if (postmaster.isEmpty()) {
             return;
         }
-        exec(List.of("kill", "-QUIT", Long.toString(pid.getAsLong())), log, timeout, "cannot signal Postgres");
+        exec(List.of("kill", "-QUIT", Long.toString(postmaster.get().pid())), log, timeout, "cannot signal Postgres");
         try {
             postmaster.get().onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
@@ -97,9 +96,13 @@ final class PgCtl {
 
     /** The postmaster's pid when one is running on this data directory. */
     static OptionalLong postmasterPid(Path dataDir) {
+        return postmaster(dataDir).map(h -> OptionalLong.of(h.pid())).orElse(OptionalLong.empty());
+    }
+
+    /** The postmaster running on this data directory, if one does. */
+    static Optional<ProcessHandle> postmaster(Path dataDir) {
         return PidFile.liveProcess(dataDir.resolve("postmaster.pid"))
-                .filter(h -> h.info().command().map(c -> c.endsWith("postgres")).orElse(true))
-                .map(h -> OptionalLong.of(h.pid())).orElse(OptionalLong.empty());
+                .filter(h -> h.info().command().map(c -> c.endsWith("postgres")).orElse(true));
     }
 
     private void run(List<String> cmd, Path log, Duration timeout, String failure) {

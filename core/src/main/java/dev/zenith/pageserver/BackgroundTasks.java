@@ -11,7 +11,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The daemon's background work as named tasks on one scheduler, as HikariCP runs its housekeeper: the
- * idle check, images where WAL piled up, garbage collection, expired branches, remote states. Two threads, so a long image or collection
+ * idle check, images where WAL piled up, garbage collection, spare data directories, expired branches, remote states. Two threads, so a long image or collection
  * never holds back an idle suspend. A task never runs twice at once (its own lock); a failure is logged
  * and the next run goes on.
  */

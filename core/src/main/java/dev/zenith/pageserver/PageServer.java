@@ -138,6 +138,7 @@ public final class PageServer implements AutoCloseable {
         background.every(new BackgroundTasks.Task("images", () -> computes.makeImagesWhereDue(imageThreshold)),
                 housekeepingInterval, housekeepingInterval);
         background.every(new BackgroundTasks.Task("gc", computes::collectGarbage), gcInterval, gcInterval);
+        background.every(new BackgroundTasks.Task("spares", computes::pruneSpares), housekeepingInterval, housekeepingInterval);
         background.every(new BackgroundTasks.Task("expiry", () -> computes.branches().deleteExpired(Instant.now())),
                 EXPIRY_INTERVAL, EXPIRY_INTERVAL);
         background.every(new BackgroundTasks.Task("remote-state", () -> computes.sync().states(null)),

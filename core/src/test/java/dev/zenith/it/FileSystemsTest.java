@@ -1,15 +1,19 @@
 package dev.zenith.it;
 
+import dev.zenith.BranchName;
 import dev.zenith.compute.OsUser;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -56,6 +60,45 @@ class FileSystemsTest {
             long cost = costOfANewStartedBranch(mount.dir());
             System.out.println("tmpfs: a new started branch of a 150 MB database took " + (cost >> 20) + " MB");
             assertThat(cost).as("a file system that cannot clone copies the data").isGreaterThan(100L << 20);
+        }
+    }
+
+    /**
+     * A branch per test: once a branch has started from an image, a spare copy of it waits in tmp/ for the
+     * next branch made at the same point, which starts from it and sees none of the first one's writes.
+     */
+    @Test
+    void onXfsBranchesMadeInARowStartFromASpareCopy() throws Exception {
+        try (Mount mount = Mount.loop("xfs", 1024); Zenith z = Zenith.in(mount.dir())) {
+            z.init().ok();
+            z.cli("pageserver", "start").ok();
+            z.execute(z.start("main"), "CREATE TABLE orders (id int)", "INSERT INTO orders VALUES (1)");
+            z.cli("pg", "stop", "main").ok();
+            String newestImageOfMain = z.repository().requireBranch(BranchName.MAIN).newestImage().orElseThrow()
+                    .dataDir().getFileName().toString();
+            for (String branch : new String[] {"test-1", "test-2", "test-3"}) {
+                z.cli("branch", branch, "main").ok();
+                try (Connection c = z.connectProxy(branch); Statement s = c.createStatement()) {
+                    s.execute("INSERT INTO orders VALUES (2)");
+                    try (ResultSet rs = s.executeQuery("SELECT count(*) FROM orders")) {
+                        rs.next();
+                        assertThat(rs.getLong(1)).as("rows on " + branch).isEqualTo(2);
+                    }
+                }
+                Zenith.waitFor(Duration.ofSeconds(30), () -> hasSpareOf(z, newestImageOfMain), "a spare copy of main's image in tmp/");
+                z.cli("branch", "delete", branch).ok();
+            }
+            String log = Files.readString(z.repo().resolve("logs").resolve("pageserver.log"));
+            assertThat(log.lines().filter(l -> l.contains("from a spare copy of image")).count())
+                    .as("starts from a spare copy: at least the second and third branch's").isGreaterThanOrEqualTo(2);
+        }
+    }
+
+    private static boolean hasSpareOf(Zenith z, String image) {
+        try (Stream<Path> tmp = Files.list(z.repo().resolve("tmp"))) {
+            return tmp.anyMatch(p -> p.getFileName().toString().startsWith("spare-" + image + "-"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
