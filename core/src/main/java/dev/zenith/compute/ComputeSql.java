@@ -301,9 +301,12 @@ final class ComputeSql implements AutoCloseable {
     void ensureToolsRole(ComputeNode node, Path logFile) {
         try {
             internal.with(node.port(), c -> {
-                try (Statement s = c.createStatement()) {
-                    s.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = " + quote(TOOLS_ROLE)
-                            + ") THEN CREATE ROLE " + TOOLS_ROLE + " SUPERUSER LOGIN; END IF; END $$");
+                // a query and a statement rather than a DO block, which loads PL/pgSQL into the backend on every start
+                try (Statement s = c.createStatement();
+                     ResultSet rs = s.executeQuery("SELECT FROM pg_roles WHERE rolname = " + quote(TOOLS_ROLE))) {
+                    if (!rs.next()) {
+                        s.execute("CREATE ROLE " + TOOLS_ROLE + " SUPERUSER LOGIN");
+                    }
                 }
                 return null;
             });

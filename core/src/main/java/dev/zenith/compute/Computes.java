@@ -57,7 +57,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         this.sql = new ComputeSql(config.superuser(), password.orElse(null));
         PostgresConfig postgresConfig = new PostgresConfig(user);
         FileCopies copies = CloneProbe.clones(repository.tmpDir()) ? FileCopies.CLONE : FileCopies.WRITE;
-        this.dataDirs = new DataDirMaker(repository, user, copies);
+        this.dataDirs = new DataDirMaker(repository, user, copies, archive);
         this.images = new Images(repository, registry, locks, sql, dataDirs, operations, user, archive, copies);
         this.lifecycle = new NodeLifecycle(repository, new PgCtl(dist, user), user, registry, sql, postgresConfig,
                 password.map(p -> new PasswordSwitch(sql, postgresConfig, config.superuser(), p)), dataDirs, images, leases,

@@ -52,11 +52,12 @@ final class DataDirMaker implements AutoCloseable {
     private final OsUser user;
     private final SpareDataDirs spares;
 
-    DataDirMaker(Repository repository, OsUser user, FileCopies copies) {
+    /** Spares are copied under the archive's shared lock, as recoveries read: a collection never removes an image mid-copy. */
+    DataDirMaker(Repository repository, OsUser user, FileCopies copies, ArchiveLock archive) {
         this.repository = repository;
         this.user = user;
         this.spares = new SpareDataDirs(copies == FileCopies.CLONE ? SPARES : 0, repository.tmpDir(),
-                (image, name) -> readyToRecover(copyInto(image.dataDir(), name)));
+                (image, name) -> archive.whileUsing(() -> readyToRecover(copyInto(image.dataDir(), name))));
     }
 
     /** Runs initdb for a new repository and makes the result the root timeline's first image. */

@@ -279,8 +279,7 @@ final class NodeLifecycle {
 
     private long remove(ComputeNode node) {
         NodePaths paths = registry.paths(node);
-        long bytes = FileTrees.sizeOf(paths.dataDir());
-        FileTrees.deleteTree(paths.dataDir());
+        long bytes = repository.discardInBackground(paths.dataDir());
         FileTrees.deleteTree(paths.restoreDir());
         registry.remove(node);
         leases.forget(node.name());

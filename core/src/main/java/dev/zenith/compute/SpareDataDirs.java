@@ -111,11 +111,13 @@ final class SpareDataDirs implements AutoCloseable {
 
     private void make(Image image) {
         String id = UUID.randomUUID().toString();
+        String name = "spare-copying-" + id;
         Path copied;
         try {
-            copied = copy.apply(image, "spare-copying-" + id);
+            copied = copy.apply(image, name);
         } catch (RuntimeException e) {
             log.warn("could not make a spare copy of image {}: {}", image.dataDir(), e.getMessage());
+            FileTrees.deleteTree(dir.resolve(name));
             synchronized (this) {
                 spares.remove(image.dataDir());
             }

@@ -45,12 +45,14 @@ public final class Repository {
     private final BranchRegistry branches;
     private final TagRegistry tags;
     private final Map<TimelineId, Timeline> timelines = new ConcurrentHashMap<>();
+    private final Graveyard graveyard;
 
     private Repository(Path root, RepositoryConfig config) {
         this.root = root;
         this.config = config;
         this.branches = new BranchRegistry(root.resolve("branches.json"));
         this.tags = new TagRegistry(root.resolve("tags.json"));
+        this.graveyard = new Graveyard(tmpDir());
     }
 
     public static boolean exists(Path root) {
@@ -313,20 +315,17 @@ public final class Repository {
         return bytes;
     }
 
-    /**
-     * Removes a directory of the repository (a timeline, an image) by first moving it into tmp/ in one
-     * rename: a crash never leaves half of one where it would be used. Returns the bytes freed.
-     */
+    /** Removes a directory of the repository (a timeline, an image) through the {@link Graveyard}; returns the bytes freed. */
     long discard(Path dir) {
-        long bytes = FileTrees.sizeOf(dir);
-        Path graveyard = tmpDir().resolve("deleted-" + java.util.UUID.randomUUID());
-        try {
-            AtomicFiles.moveDurably(dir, graveyard);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot remove " + dir, e);
-        }
-        FileTrees.deleteTree(graveyard);
-        return bytes;
+        return graveyard.bury(dir);
+    }
+
+    /**
+     * Removes a directory of the repository (a compute's data directory) through the {@link Graveyard},
+     * deleting its files in the background; returns the bytes that frees, 0 when there is no such directory.
+     */
+    public long discardInBackground(Path dir) {
+        return Files.exists(dir) ? graveyard.buryInBackground(dir) : 0;
     }
 
     /**

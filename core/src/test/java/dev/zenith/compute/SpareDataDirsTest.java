@@ -112,8 +112,9 @@ class SpareDataDirsTest {
         try (SpareDataDirs spares = new SpareDataDirs(4, tmp, copy)) {
             spares.replenish(broken);
             spares.replenish(image);
-            awaitSpare(spares, image);
+            Path spare = awaitSpare(spares, image);
             assertThat(spares.take(broken)).isEmpty();
+            assertThat(listTmp()).as("the failed copy's leftovers are removed").containsExactly(spare);
             image("later"); // the image's directory now exists: the next try succeeds
             spares.replenish(broken);
             assertThat(awaitSpare(spares, broken)).exists();

@@ -6,10 +6,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.postgresql.util.PSQLException;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -39,9 +43,19 @@ class BranchManagementTest {
             s.execute("CREATE TABLE heavy AS SELECT g, repeat('w', 400) AS pad FROM generate_series(1, 20000) g");
         }
         var timelineDir = z.repository().requireBranch(new dev.zenith.BranchName("doomed")).dir();
+        var dataDir = z.repo().resolve("pgdatadirs").resolve(z.computesOf("doomed").get(0).get("name").asText());
+        assertThat(dataDir.resolve("PG_VERSION")).exists();
         String out = z.cli("branch", "delete", "doomed").ok().out();
         assertThat(out).contains("deleted branch doomed, freed ").contains("MiB");
         assertThat(timelineDir).doesNotExist();
+        assertThat(dataDir).as("moved aside at once, its files deleted in the background").doesNotExist();
+        Zenith.waitFor(Duration.ofSeconds(30), () -> {
+            try (var tmp = Files.list(z.repo().resolve("tmp"))) {
+                return tmp.noneMatch(p -> p.getFileName().toString().startsWith("deleted-"));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, "the deleted data directory's files gone from tmp/");
         assertThat(z.computesOf("doomed")).isEmpty();
         assertThatThrownBy(() -> z.connectProxy("doomed")).isInstanceOfSatisfying(PSQLException.class,
                 e -> assertThat(e.getSQLState()).isEqualTo("3D000"));
