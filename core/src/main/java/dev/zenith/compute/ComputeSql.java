@@ -196,35 +196,12 @@ final class ComputeSql implements AutoCloseable {
     }
 
     /**
-     * Asks a recovering compute to promote once it can. A standby looks at the request only when it
-     * finds no more WAL to restore or where replay pauses at its target, never while it replays, so
-     * asking early is safe: the promotion comes after everything the plan replays. A compute that is
-     * no longer in recovery (an adopted one, or one that just promoted) has nothing to do.
-     */
-    void requestPromotion(ComputeNode node, Path logFile) {
-        try {
-            if (inRecovery(node)) {
-                value(node, "SELECT pg_promote(false)");
-            }
-        } catch (SQLException e) {
-            try {
-                if (!inRecovery(node)) {
-                    return; // promoted between the two queries
-                }
-            } catch (SQLException again) {
-                e.addSuppressed(again);
-            }
-            throw ZenithException.failed("cannot promote Postgres for " + node.name() + ": " + e.getMessage(), "see " + logFile);
-        }
-    }
-
-    /**
-     * Sees through the promotion of a compute that has been asked to ({@link #requestPromotion}) and has
+     * Sees through the promotion of a compute that has been asked to ({@link PgCtl#promote}) and has
      * paused at its target or promoted already; returns once it is out of recovery. A triggered promotion
      * writes an end-of-recovery record and leaves the checkpoint to the background, where ending recovery
      * by itself would make the first client wait for it.
      *
-     * <p>When the pause came before the request ({@link #requestPromotion}), the paused loop would look
+     * <p>When the pause came before the request, the paused loop would look
      * again only after a second: it sleeps on a condition variable that only a resume broadcasts.
      * Resuming and at once requesting the pause again wakes it to find itself still paused, and it takes
      * the request on that pass. Should it slip out between the two, recovery just ends as it would with
@@ -255,7 +232,7 @@ final class ComputeSql implements AutoCloseable {
     }
 
     /**
-     * Waits until a compute asked to promote ({@link #requestPromotion}) with no target to pause at is
+     * Waits until a compute asked to promote ({@link PgCtl#promote}) with no target to pause at is
      * out of recovery, asking on the kept connection: in millisecond steps at first, since a promotion
      * at the end of the WAL takes tens of them, then less often, since a long replay comes first.
      */

@@ -151,12 +151,15 @@ final class NodeLifecycle {
      * takes connections: a standby takes it only after the last WAL it can restore, or at its paused
      * target, never earlier. Also finishes a start the daemon died in. Whether it takes connections is
      * read from the postmaster's status, not tried by connecting: each try would fork a backend of a
-     * Postgres busy starting.
+     * Postgres busy starting. The request is a signal, so the first connection, which sees the end of
+     * the promotion, is opened while Postgres promotes.
      */
     private void finishRecovery(ComputeNode node, NodePaths paths, ProcessHandle postmaster) {
         awaitAccepting(node, paths, postmaster);
         BooleanSupplier alive = postmaster::isAlive;
-        sql.requestPromotion(node, paths.logFile());
+        if (Files.exists(paths.dataDir().resolve(DataDirMaker.SIGNAL_FILE))) {
+            pgCtl.promote(paths.dataDir(), postmaster, paths.logFile()); // Postgres removes the signal file once promoted
+        }
         RecoveryPlan plan = DataDirMaker.pendingPlan(paths.dataDir());
         if (plan != null && plan.stopBefore().isPresent()) {
             sql.awaitReady(node, ComputeSql.Readiness.RECOVERED, alive, paths.logFile(), START_TIMEOUT);

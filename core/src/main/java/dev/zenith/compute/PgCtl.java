@@ -20,6 +20,9 @@ import java.util.concurrent.TimeoutException;
 /** Runs {@code initdb}, {@code postgres} and {@code pg_ctl} as the Postgres OS user, each one's output going to a log file. */
 final class PgCtl {
 
+    private static final String PROMOTE_FILE = "promote";
+    private static final Duration SIGNAL_TIMEOUT = Duration.ofSeconds(10);
+
     private final PgDistribution dist;
     private final OsUser user;
 
@@ -92,6 +95,20 @@ final class PgCtl {
             Thread.currentThread().interrupt();
             throw ZenithException.failed("interrupted while Postgres was stopping", "try again");
         }
+    }
+
+    /**
+     * Asks a standby to promote as {@code pg_ctl promote} does: a {@code promote} file in its data directory,
+     * then SIGUSR1 to its postmaster, which hands the request to the startup process. Done here rather than
+     * by pg_ctl (two more processes) or {@code pg_promote()} (a connection to open first, while a start waits).
+     */
+    void promote(Path dataDir, ProcessHandle postmaster, Path log) {
+        try {
+            Files.writeString(dataDir.resolve(PROMOTE_FILE), "");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot ask Postgres in " + dataDir + " to promote", e);
+        }
+        exec(List.of("kill", "-USR1", Long.toString(postmaster.pid())), log, SIGNAL_TIMEOUT, "cannot signal Postgres");
     }
 
     /** The postmaster's pid when one is running on this data directory. */

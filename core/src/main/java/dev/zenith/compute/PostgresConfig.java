@@ -79,7 +79,7 @@ final class PostgresConfig {
                             + restored + " \"%p\"")).append('\n')
                     .append("recovery_target_timeline = 'latest'\n");
             // At the target a read-only view stays paused; a read-write compute is then promoted by the daemon
-            // (pg_promote), which checkpoints in the background: recovery_target_action = promote would run an
+            // (a triggered promotion, as pg_ctl promote asks for it), which checkpoints in the background: recovery_target_action = promote would run an
             // end-of-recovery checkpoint the first client waits for.
             plan.stopBefore().ifPresent(lsn -> conf
                     .append("recovery_target_lsn = '").append(lsn).append("'\n")
