@@ -20,7 +20,10 @@ public interface ObjectStore extends AutoCloseable {
     /** Writes {@code file} under {@code key} unless the key exists; true when this call wrote it. */
     boolean putIfAbsent(String key, Path file);
 
-    /** Writes {@code content} under {@code key} unless the key exists; true when this call wrote it. */
+    /**
+     * Writes {@code content} under {@code key} unless the key exists; true when this call wrote it, which
+     * includes the key already holding exactly {@code content} (a retried request finding its own first try).
+     */
     boolean putIfAbsent(String key, byte[] content);
 
     /** The object under {@code key}, if there is one. */

@@ -16,7 +16,6 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -24,7 +23,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
@@ -117,11 +115,7 @@ public final class Push {
         BranchManifest manifest = new BranchManifest(branch.value(), seq, Instant.now().toString(),
                 repository.config().superuser(), repository.config().pgVersion(), entries);
         try {
-            String key = BranchManifest.key(branch.value(), seq);
-            byte[] content = Json.MAPPER.writeValueAsBytes(manifest);
-            // the SDK retries a write whose answer was lost: the retry then finds this push's own manifest there
-            if (!store.putIfAbsent(key, content)
-                    && !store.read(key, InputStream::readAllBytes).map(there -> Arrays.equals(there, content)).orElse(false)) {
+            if (!store.putIfAbsent(BranchManifest.key(branch.value(), seq), Json.MAPPER.writeValueAsBytes(manifest))) {
                 throw ZenithException.conflict("someone else pushed " + branch + " while this push ran (manifest " + seq
                         + " is theirs)", "zenith pull " + branch + ", then push again");
             }
