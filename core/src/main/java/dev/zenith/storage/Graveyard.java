@@ -21,8 +21,9 @@ import java.util.concurrent.Executors;
 final class Graveyard {
 
     private final Path tmpDir;
-    /** Started on the first burial that does not wait: the CLI, which only buries at once, never starts it. */
-    private volatile ExecutorService deleter;
+    /** Its thread starts with the first burial that does not wait: the CLI, which only buries at once, never has one. */
+    private final ExecutorService deleter =
+            Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("graveyard").factory());
 
     Graveyard(Path tmpDir) {
         this.tmpDir = tmpDir;
@@ -39,7 +40,7 @@ final class Graveyard {
     long buryInBackground(Path dir) {
         long bytes = FileTrees.sizeOf(dir);
         Path grave = moveAside(dir);
-        deleter().execute(() -> {
+        deleter.execute(() -> {
             try {
                 FileTrees.deleteTree(grave);
             } catch (RuntimeException e) {
@@ -59,18 +60,5 @@ final class Graveyard {
             throw new UncheckedIOException("cannot remove " + dir, e);
         }
         return grave;
-    }
-
-    private ExecutorService deleter() {
-        ExecutorService d = deleter;
-        if (d == null) {
-            synchronized (this) {
-                if (deleter == null) {
-                    deleter = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("graveyard").factory());
-                }
-                d = deleter;
-            }
-        }
-        return d;
     }
 }
