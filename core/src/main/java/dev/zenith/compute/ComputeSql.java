@@ -172,8 +172,7 @@ final class ComputeSql implements AutoCloseable {
         SQLException last = null;
         while (System.nanoTime() < deadline) {
             if (!alive.getAsBoolean()) {
-                throw ZenithException.failed("Postgres for " + node.name() + " exited while starting: "
-                        + PgCtl.lastLines(logFile), "see " + logFile);
+                throw PgCtl.exitedWhileStarting(node.name(), logFile);
             }
             try (Connection c = connect(node); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(readiness.sql)) {
                 rs.next();
@@ -246,8 +245,7 @@ final class ComputeSql implements AutoCloseable {
                             + timeout.toMinutes() + " minutes", "see " + logFile);
                 }
                 if (!alive.getAsBoolean()) {
-                    throw ZenithException.failed("Postgres for " + node.name() + " exited while starting: "
-                            + PgCtl.lastLines(logFile), "see " + logFile);
+                    throw PgCtl.exitedWhileStarting(node.name(), logFile);
                 }
                 long waited = System.nanoTime() - start;
                 Pause.of(Duration.ofNanos(Math.clamp(waited / 20, PROMOTED_STEP_MIN.toNanos(), PROMOTED_STEP_MAX.toNanos())));

@@ -177,8 +177,7 @@ final class NodeLifecycle {
                 return;
             }
             if (!postmaster.isAlive()) {
-                throw ZenithException.failed("Postgres for " + node.name() + " exited while starting: "
-                        + PgCtl.lastLines(paths.logFile()), "see " + paths.logFile());
+                throw PgCtl.exitedWhileStarting(node.name(), paths.logFile());
             }
             Pause.of(STATUS_STEP);
         }

@@ -157,6 +157,11 @@ final class PgCtl {
         }
     }
 
+    /** The error for a Postgres that exited before it was ready, quoting its log. */
+    static ZenithException exitedWhileStarting(String nodeName, Path log) {
+        return ZenithException.failed("Postgres for " + nodeName + " exited while starting: " + lastLines(log), "see " + log);
+    }
+
     /** The last FATAL/ERROR line of a log, or its last line: what a user needs to see first. */
     static String lastLines(Path log) {
         try {
