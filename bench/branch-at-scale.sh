@@ -58,20 +58,7 @@ measure() (
 
 # BENCH_FILESYSTEMS picks what to measure: "own" (the repository's file system) and loop files of
 # xfs, btrfs, ext4; by default own, xfs and btrfs.
-FILESYSTEMS=${BENCH_FILESYSTEMS:-own xfs btrfs}
-rows=""
-[[ " $FILESYSTEMS " == *" own "* ]] && rows="$(measure "repository's own file system")"
-trap cleanup_loops EXIT
-if [ "$(id -u)" = 0 ]; then
-  for fs in $FILESYSTEMS; do
-    [ "$fs" = own ] && continue
-    make_loop_fs "$fs" $(( SIZE_MB * (BRANCHES + 4) * 3 + 4096 )) || continue
-    rows="${rows:+$rows
-}$(BENCH_PARENT="$LOOP_DIR" measure "loop file")"
-  done
-else
-  echo "bench: XFS and btrfs need root to mount loop files; measuring the repository's own file system only" >&2
-fi
+measure_each_filesystem "own xfs btrfs" $(( SIZE_MB * (BRANCHES + 4) * 3 + 4096 ))
 table="| file system | parent database | first connect to a new branch, median ms (all) | disk per new started branch | disk per branch after the 1% update and a stop | whole file system after the branches | whole file system at the end | branch of a running parent: first connect |
 | --- | --- | --- | --- | --- | --- | --- | --- |
 $rows

@@ -91,3 +91,23 @@ make_loop_fs() {
   mount -o loop "$LOOP_DIR.img" "$LOOP_DIR"; chmod 755 "$LOOP_DIR"
 }
 cleanup_loops() { for m in "${LOOPS[@]}"; do umount -l "$m" 2>/dev/null || true; rm -rf "$m" "$m.img"; done; }
+
+# measure_each_filesystem DEFAULTS LOOP_MB: runs the script's measure function on the repository's own
+# file system ("own") and, as root, on a new LOOP_MB loop file of each other type named in
+# $BENCH_FILESYSTEMS (DEFAULTS when unset, e.g. "own xfs"); leaves one table row per file system in rows.
+measure_each_filesystem() {
+  local filesystems=${BENCH_FILESYSTEMS:-$1} fs
+  rows=""
+  [[ " $filesystems " == *" own "* ]] && rows="$(measure "repository's own file system")"
+  trap cleanup_loops EXIT
+  if [ "$(id -u)" = 0 ]; then
+    for fs in $filesystems; do
+      [ "$fs" = own ] && continue
+      make_loop_fs "$fs" "$2" || continue
+      rows="${rows:+$rows
+}$(BENCH_PARENT="$LOOP_DIR" measure "loop file")"
+    done
+  else
+    echo "bench: loop file systems need root to mount; measuring the repository's own file system only" >&2
+  fi
+}

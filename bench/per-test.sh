@@ -64,20 +64,7 @@ measure() (
   echo "| $1 ($fs) | $db_mb MB | $zm ms | $tm ms | $(ratio "$zm" "$tm") | $zenith_total ms | $template_total ms |"
 )
 
-FILESYSTEMS=${BENCH_FILESYSTEMS:-own xfs}
-rows=""
-[[ " $FILESYSTEMS " == *" own "* ]] && rows="$(measure "repository's own file system")"
-trap cleanup_loops EXIT
-if [ "$(id -u)" = 0 ]; then
-  for fs in $FILESYSTEMS; do
-    [ "$fs" = own ] && continue
-    make_loop_fs "$fs" $(( SIZE_MB * 20 + 4096 )) || continue
-    rows="${rows:+$rows
-}$(BENCH_PARENT="$LOOP_DIR" measure "loop file")"
-  done
-else
-  echo "bench: XFS needs root to mount a loop file; measuring the repository's own file system only" >&2
-fi
+measure_each_filesystem "own xfs" $(( SIZE_MB * 20 + 4096 ))
 table="| file system | seeded database | zenith branch per test, median | template database per test, median | ratio (goal <= 0.5 on XFS) | $TESTS tests, zenith (goal < 15 s) | $TESTS tests, template |
 | --- | --- | --- | --- | --- | --- | --- |
 $rows
