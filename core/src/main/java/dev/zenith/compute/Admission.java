@@ -1,5 +1,6 @@
 package dev.zenith.compute;
 
+import dev.zenith.Locks;
 import dev.zenith.ZenithException;
 
 import java.nio.file.Path;
@@ -26,7 +27,7 @@ final class Admission {
     private final Path configFile;
     private final NodeRegistry registry;
     private final Leases leases;
-    private final ReentrantLock lock = new ReentrantLock();
+    private final ReentrantLock lock = Locks.newLock("admission");
 
     Admission(int maxComputes, Path configFile, NodeRegistry registry, Leases leases) {
         this.maxComputes = maxComputes;

@@ -1,5 +1,7 @@
 package dev.zenith.compute;
 
+import dev.zenith.Locks;
+
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
 
@@ -11,7 +13,7 @@ import java.util.function.Supplier;
  */
 final class ArchiveLock {
 
-    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private final ReentrantReadWriteLock lock = Locks.newReadWriteLock("archive");
 
     <T> T whileUsing(Supplier<T> work) {
         lock.readLock().lock();

@@ -29,12 +29,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.ToLongFunction;
 
 /**
@@ -49,18 +51,22 @@ public final class BranchOperations {
     private final Repository repository;
     private final NodeRegistry registry;
     private final TimelineLocks locks;
+    private final ArchiveLock archive;
     private final BranchPoints points;
     private final NodeLifecycle lifecycle;
     private final Leases leases;
     private final SizeCache sizes = new SizeCache(Duration.ofSeconds(5));
+    /** Branches with a missing timeline, logged once each. */
+    private final Set<TimelineId> reportedDangling = ConcurrentHashMap.newKeySet();
     /** Expired branches that could not be deleted and were logged; touched only by the expiry task. */
     private final Set<TimelineId> keptAfterExpiry = new HashSet<>();
 
-    BranchOperations(Repository repository, NodeRegistry registry, TimelineLocks locks, BranchPoints points,
+    BranchOperations(Repository repository, NodeRegistry registry, TimelineLocks locks, ArchiveLock archive, BranchPoints points,
                      NodeLifecycle lifecycle, Leases leases) {
         this.repository = repository;
         this.registry = registry;
         this.locks = locks;
+        this.archive = archive;
         this.points = points;
         this.lifecycle = lifecycle;
         this.leases = leases;
@@ -83,7 +89,8 @@ public final class BranchOperations {
         repository.requireNewBranchName(name);
         return locks.withLock(parent.id(), () -> {
             WalPoint point = points.resolve(parent, parentName, name.value(), at);
-            Timeline child = repository.createBranch(name, parent, point, retention, expiresAt);
+            // shared with GC: it never sees the new timeline before its name (see ArchiveLock)
+            Timeline child = archive.whileUsing(() -> repository.createBranch(name, parent, point, retention, expiresAt));
             log.info("branch {} ({}) made from {} at {}{}", name, child.id(), parentName, point.lsn(),
                     at == null ? "" : " (" + at + ")");
             return new BranchCreated(name, child.id(), parentName, point.lsn());
@@ -98,9 +105,16 @@ public final class BranchOperations {
         if (name.equals(BranchName.MAIN)) {
             throw ZenithException.badRequest("main is the root branch and cannot be deleted; to start over, remove the repository");
         }
+        TimelineId missing = repository.danglingBranches().get(name);
+        if (missing != null) {
+            repository.forgetDanglingBranch(name, missing);
+            log.warn("branch {} pointed at missing timeline {}: its name was removed", name, missing);
+            return new BranchDeleted(name, 0);
+        }
         Timeline timeline = repository.requireBranch(name);
         requireUnprotected(name, timeline, "deleted");
         return locks.withLock(timeline.id(), () -> {
+            requireUnchanged(name, timeline, "deleted");
             List<String> children = repository.children(timeline.id()).stream()
                     .map(t -> repository.branches().nameOf(t.id())).flatMap(Optional::stream).map(BranchName::value).toList();
             if (!children.isEmpty()) {
@@ -118,15 +132,19 @@ public final class BranchOperations {
                     freed += lifecycle.discard(n);
                 }
             }
-            freed += repository.deleteBranch(name);
+            freed += repository.deleteBranch(name, timeline);
             log.info("branch {} deleted, {} bytes freed", name, freed);
             return new BranchDeleted(name, freed);
         });
     }
 
-    /** Renames a branch; a running compute keeps running and new connections use the new name. */
+    /**
+     * Renames a branch; a running compute keeps running and new connections use the new name. Under the
+     * branch's timeline lock, so a delete or reset of it waits for the rename or the rename for them.
+     */
     public void rename(BranchName from, BranchName to) {
-        repository.renameBranch(from, to);
+        Timeline timeline = repository.requireBranch(from);
+        locks.withLock(timeline.id(), () -> repository.renameBranch(from, to));
         log.info("branch {} renamed to {}", from, to);
     }
 
@@ -164,6 +182,14 @@ public final class BranchOperations {
         }
     }
 
+    /** Refuses to go on when, while this waited for the branch's lock, a rename or reset moved its name. */
+    private void requireUnchanged(BranchName name, Timeline timeline, String what) {
+        if (!repository.branches().get(name).equals(Optional.of(timeline.id()))) {
+            throw ZenithException.conflict("branch \"" + name + "\" was renamed, reset or deleted while it was being " + what,
+                    "zenith branch shows the branches now; try again if it still applies");
+        }
+    }
+
     private static void requireUnprotected(BranchName name, Timeline timeline, String what) {
         if (timeline.metadata().protectedSince() != null) {
             throw ZenithException.conflict("branch \"" + name + "\" is protected and cannot be " + what,
@@ -177,7 +203,7 @@ public final class BranchOperations {
      */
     public void deleteExpired(Instant now) {
         repository.branches().all().forEach((name, id) -> {
-            Instant expiresAt = repository.timeline(id).metadata().expiresAt();
+            Instant expiresAt = repository.timelineIfPresent(id).map(t -> t.metadata().expiresAt()).orElse(null);
             if (expiresAt == null || expiresAt.isAfter(now)) {
                 return;
             }
@@ -198,7 +224,15 @@ public final class BranchOperations {
      */
     public List<BranchInfo> list(List<ComputeStatus> computes, DiskUse disk) {
         ToLongFunction<Path> sizeOf = disk == DiskUse.NOW ? FileTrees::sizeOf : sizes::sizeOf;
-        Map<BranchName, TimelineId> branches = repository.branches().all(); // one snapshot for names and rows
+        Map<BranchName, TimelineId> branches = new java.util.TreeMap<>(Comparator.comparing(BranchName::value));
+        branches.putAll(repository.branches().all()); // one snapshot for names and rows
+        repository.danglingBranches().forEach((name, id) -> {
+            branches.remove(name);
+            if (reportedDangling.add(id)) {
+                log.error("branch {} points at timeline {}, which is missing from the repository; it is left out of listings"
+                        + " (zenith branch delete {} removes the name)", name, id, name);
+            }
+        });
         Map<TimelineId, BranchName> names = new HashMap<>();
         branches.forEach((name, id) -> names.put(id, name));
         Map<TimelineId, ComputeStatus> computeOf = new HashMap<>();
@@ -253,12 +287,13 @@ public final class BranchOperations {
         }
         BranchName backupName = backup == Backup.KEEP ? backupName(name) : null;
         return locks.withLock(old.id(), () -> {
+            requireUnchanged(name, old, "reset");
             Optional<ComputeNode> node = registry.readWriteNodeOf(old.id());
             boolean wasRunning = node.isPresent() && registry.paths(node.get()).isRunning();
             node.ifPresent(n -> lifecycle.stop(n, old));
             WalPoint mark = tag.isPresent() ? tag.get().point()
                     : locks.withLock(source.id(), () -> points.head(source, name.value()).mark());
-            Timeline fresh = repository.resetBranch(name, source, mark, backupName);
+            Timeline fresh = archive.whileUsing(() -> repository.resetBranch(name, source, mark, backupName));
             node.ifPresent(n -> rebind(n, fresh, wasRunning));
             BranchName from = source.id().equals(old.id()) ? backupName : sourceName;
             log.info("branch {} reset to {} at {}{}{}", name, from, mark.lsn(), to.map(t -> " (tag " + t + ")").orElse(""),

@@ -1,6 +1,7 @@
 package dev.zenith.compute;
 
 import dev.zenith.BranchName;
+import dev.zenith.Locks;
 import dev.zenith.WalPoint;
 import dev.zenith.ZenithException;
 import dev.zenith.api.model.BranchRemoteState;
@@ -113,7 +114,7 @@ public final class BranchSync {
                     long started = System.nanoTime();
                     try (Operations.Tracker op = operations.begin("pull", null, name)) {
                         op.phase("fetching from " + remote.name(), transfer::total, transfer::done);
-                        Pull.Result r = archive.whileUsing(() -> pullOne(new Pull(repository, store, tracking, transfer), name));
+                        Pull.Result r = pullOne(new Pull(repository, store, tracking, transfer), name);
                         pulled.add(new PullSummary(r.branch(), r.outcome().name(), r.manifest(), r.bytesFetched(),
                                 (System.nanoTime() - started) / 1_000_000));
                     }
@@ -175,27 +176,32 @@ public final class BranchSync {
                 : AwsSessionCredentials.create(given.accessKeyId(), given.secretAccessKey(), given.sessionToken()));
     }
 
+    /**
+     * Pulls one branch. A branch already here is compared and moved under its timeline's lock, taken before
+     * the archive's as everywhere (docs/ARCHITECTURE.md, "Locks"): its compute neither starts nor stops
+     * between the comparison and the move.
+     */
     private Pull.Result pullOne(Pull pull, BranchName name) {
         BranchManifest theirs = pull.theirs(name);
         Optional<Timeline> local = repository.branch(name);
         if (local.isEmpty()) {
-            return pull.fetch(theirs, m -> { });
-        }
-        BranchComparison before = pull.compare(local.get(), theirs, registry::livePgWal);
-        switch (before.state()) {
-            case IN_SYNC:
-                return pull.upToDate(theirs);
-            case AHEAD:
-                return new Pull.Result(name.value(), Pull.Outcome.AHEAD, theirs.seq(), 0);
-            case DIVERGED:
-            case NOT_PUSHED:
-                throw diverged(name, before);
-            case BEHIND:
-            default:
-                break;
+            return archive.whileUsing(() -> pull.fetch(theirs, m -> { }));
         }
         Timeline timeline = local.get();
-        return locks.withLock(timeline.id(), () -> {
+        return locks.withLock(timeline.id(), () -> archive.whileUsing(() -> {
+            BranchComparison before = pull.compare(timeline, theirs, registry::livePgWal);
+            switch (before.state()) {
+                case IN_SYNC:
+                    return pull.upToDate(theirs);
+                case AHEAD:
+                    return new Pull.Result(name.value(), Pull.Outcome.AHEAD, theirs.seq(), 0);
+                case DIVERGED:
+                case NOT_PUSHED:
+                    throw diverged(name, before);
+                case BEHIND:
+                default:
+                    break;
+            }
             Optional<ComputeNode> node = registry.readWriteNodeOf(timeline.id());
             boolean wasRunning = node.isPresent() && registry.paths(node.get()).isRunning();
             node.ifPresent(n -> lifecycle.stop(n, timeline));
@@ -214,7 +220,7 @@ public final class BranchSync {
                 lifecycle.start(node.get(), timeline);
             }
             return result;
-        });
+        }));
     }
 
     private static ZenithException diverged(BranchName name, BranchComparison c) {
@@ -248,7 +254,7 @@ public final class BranchSync {
     }
 
     private <T> T exclusively(Remote remote, java.util.function.Supplier<T> work) {
-        ReentrantLock lock = transfers.computeIfAbsent(remote.name(), r -> new ReentrantLock());
+        ReentrantLock lock = transfers.computeIfAbsent(remote.name(), r -> Locks.newLock("transfers with " + r));
         lock.lock();
         try {
             return work.get();

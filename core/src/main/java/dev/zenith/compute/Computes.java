@@ -66,7 +66,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         this.suspender = new Suspender(repository, registry, locks, leases, sql, lifecycle);
         BranchPoints points = new BranchPoints(repository, registry, sql, lifecycle);
         this.readOnlyViews = new ReadOnlyViews(repository, registry, locks, points);
-        this.branches = new BranchOperations(repository, registry, locks, points, lifecycle, leases);
+        this.branches = new BranchOperations(repository, registry, locks, archive, points, lifecycle, leases);
         this.tags = new TagOperations(repository, locks, points);
         this.sync = new BranchSync(repository, registry, locks, archive, lifecycle, sql, leases, operations);
         this.status = new StatusView(repository, registry, leases, sql, user.name());
@@ -203,7 +203,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
 
     /** Removes what no branch needs for its latest state, its retention window or its children. */
     public GcResult collectGarbage() {
-        return archive.whileCollecting(() -> GarbageCollection.run(repository, operations));
+        return GarbageCollection.run(repository, archive, operations);
     }
 
     /** Removes spare data directories unused for a while ({@link SpareDataDirs}). */

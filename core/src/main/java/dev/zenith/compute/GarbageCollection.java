@@ -13,19 +13,31 @@ final class GarbageCollection {
 
     private static final Logger log = LoggerFactory.getLogger(GarbageCollection.class);
 
+    static final String WAITING = "waiting for starts, images and transfers under way";
+
     private GarbageCollection() {
     }
 
-    /** Runs while the caller holds the {@link ArchiveLock} alone. */
-    static GcResult run(Repository repository, Operations operations) {
+    /**
+     * Waits for the {@link ArchiveLock} alone (shown as the operation's first phase: starts, images, branch
+     * creations and transfers under way finish first), then collects.
+     */
+    static GcResult run(Repository repository, ArchiveLock archive, Operations operations) {
         try (Operations.Tracker op = operations.begin("gc", null, null)) {
-            op.phase("collecting garbage");
-            GarbageCollector.Result r = new GarbageCollector(repository).collect(Instant.now());
-            ComputeMetrics.GC_RUNS.inc();
-            ComputeMetrics.GC_FREED.inc(r.freedBytes());
-            log.info("gc: removed {} WAL files, {} images, {} timelines; freed {} bytes", r.segments(), r.images(),
-                    r.timelines(), r.freedBytes());
-            return new GcResult(r.segments(), r.images(), r.timelines(), r.freedBytes());
+            op.phase(WAITING);
+            return archive.whileCollecting(() -> {
+                op.phase("collecting garbage");
+                return collect(repository);
+            });
         }
+    }
+
+    private static GcResult collect(Repository repository) {
+        GarbageCollector.Result r = new GarbageCollector(repository).collect(Instant.now());
+        ComputeMetrics.GC_RUNS.inc();
+        ComputeMetrics.GC_FREED.inc(r.freedBytes());
+        log.info("gc: removed {} WAL files, {} images, {} timelines; freed {} bytes", r.segments(), r.images(),
+                r.timelines(), r.freedBytes());
+        return new GcResult(r.segments(), r.images(), r.timelines(), r.freedBytes());
     }
 }

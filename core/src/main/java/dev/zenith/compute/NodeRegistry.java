@@ -3,6 +3,7 @@ package dev.zenith.compute;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import dev.zenith.AtomicFiles;
 import dev.zenith.BranchName;
+import dev.zenith.Locks;
 import dev.zenith.Lsn;
 import dev.zenith.TimelineId;
 import dev.zenith.WalPoint;
@@ -57,7 +58,7 @@ final class NodeRegistry {
 
     private final Repository repository;
     private final Map<String, ComputeNode> nodes = new ConcurrentHashMap<>();
-    private final ReentrantLock allocation = new ReentrantLock();
+    private final ReentrantLock allocation = Locks.newLock("node allocation");
 
     NodeRegistry(Repository repository) {
         this.repository = repository;

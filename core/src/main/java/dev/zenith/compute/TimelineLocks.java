@@ -1,5 +1,6 @@
 package dev.zenith.compute;
 
+import dev.zenith.Locks;
 import dev.zenith.TimelineId;
 
 import java.util.Map;
@@ -17,7 +18,7 @@ final class TimelineLocks {
     private final Map<TimelineId, ReentrantLock> locks = new ConcurrentHashMap<>();
 
     <T> T withLock(TimelineId timeline, Supplier<T> work) {
-        ReentrantLock lock = locks.computeIfAbsent(timeline, t -> new ReentrantLock());
+        ReentrantLock lock = locks.computeIfAbsent(timeline, t -> Locks.newLock("timeline " + t));
         lock.lock();
         try {
             return work.get();

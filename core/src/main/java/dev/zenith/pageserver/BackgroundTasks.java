@@ -1,5 +1,6 @@
 package dev.zenith.pageserver;
 
+import dev.zenith.Locks;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,11 +24,12 @@ final class BackgroundTasks implements AutoCloseable {
     static final class Task implements Runnable {
         private final String name;
         private final Runnable work;
-        private final ReentrantLock running = new ReentrantLock();
+        private final ReentrantLock running;
 
         Task(String name, Runnable work) {
             this.name = name;
             this.work = work;
+            this.running = Locks.newLock("task " + name);
         }
 
         @Override

@@ -53,18 +53,24 @@ public final class BranchRegistry {
         });
     }
 
-    boolean rename(BranchName from, BranchName to) {
-        return branches.update(m -> {
-            if (!m.containsKey(from) || m.containsKey(to)) {
-                return false;
+    /** What a rename did. */
+    enum Renamed { RENAMED, NO_SUCH_BRANCH, NAME_TAKEN }
+
+    Renamed rename(BranchName from, BranchName to) {
+        Renamed[] outcome = {Renamed.RENAMED};
+        branches.update(m -> {
+            outcome[0] = !m.containsKey(from) ? Renamed.NO_SUCH_BRANCH : m.containsKey(to) ? Renamed.NAME_TAKEN : Renamed.RENAMED;
+            if (outcome[0] == Renamed.RENAMED) {
+                m.put(to, m.remove(from));
             }
-            m.put(to, m.remove(from));
-            return true;
+            return outcome[0] == Renamed.RENAMED;
         });
+        return outcome[0];
     }
 
-    boolean remove(BranchName name) {
-        return branches.update(m -> m.remove(name) != null);
+    /** Removes {@code name} if it still points at {@code timeline}; false if it is gone or points elsewhere. */
+    boolean remove(BranchName name, TimelineId timeline) {
+        return branches.update(m -> m.remove(name, timeline));
     }
 
     /** The name of the branch pointing at a timeline, if any. */

@@ -1,6 +1,7 @@
 package dev.zenith.storage;
 
 import dev.zenith.AtomicFiles;
+import dev.zenith.Locks;
 
 import java.nio.file.Path;
 import java.util.Collections;
@@ -21,7 +22,7 @@ final class JsonFileMap<K, V> {
     private final Path file;
     private final Comparator<K> order;
     private final Function<Map<K, V>, Object> onDisk;
-    private final ReentrantLock lock = new ReentrantLock();
+    private final ReentrantLock lock;
     private volatile Map<K, V> snapshot;
 
     /** {@code initial} is what the file holds now; {@code onDisk} makes what it is to hold from a map. */
@@ -29,6 +30,7 @@ final class JsonFileMap<K, V> {
         this.file = file;
         this.order = order;
         this.onDisk = onDisk;
+        this.lock = Locks.newLock(file.getFileName().toString());
         this.snapshot = sorted(initial);
     }
 

@@ -2,6 +2,7 @@ package dev.zenith.storage;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import dev.zenith.AtomicFiles;
+import dev.zenith.Failpoints;
 import dev.zenith.BranchName;
 import dev.zenith.Json;
 import dev.zenith.RepositoryConfig;
@@ -193,8 +194,10 @@ public final class Repository {
     public Timeline createBranch(BranchName name, Timeline parent, WalPoint point, String retention, Instant expiresAt) {
         requireNewBranchName(name);
         Timeline timeline = newTimeline(TimelineMetadata.branch(TimelineId.generate(), parent.id(), point, retention, expiresAt));
+        Failpoints.reach("branch-timeline-made");
         if (!branches.add(name, timeline.id())) {
-            requireNewBranchName(name);
+            deleteTimeline(timeline);
+            throw nameTaken(name);
         }
         return timeline;
     }
@@ -239,7 +242,7 @@ public final class Repository {
     public void nameBranch(BranchName name, TimelineId timeline) {
         requireNewBranchName(name);
         if (!branches.add(name, timeline)) {
-            requireNewBranchName(name);
+            throw nameTaken(name);
         }
     }
 
@@ -261,8 +264,11 @@ public final class Repository {
         }
         requireBranch(from);
         requireNewBranchName(to);
-        if (!branches.rename(from, to)) {
-            requireNewBranchName(to);
+        Failpoints.reach("branch-rename-checked");
+        switch (branches.rename(from, to)) {
+            case RENAMED -> { }
+            case NO_SUCH_BRANCH -> throw noSuchBranch(from);
+            case NAME_TAKEN -> throw nameTaken(to);
         }
     }
 
@@ -300,10 +306,9 @@ public final class Repository {
     }
 
     /** Removes a branch and frees its timeline's storage; returns the bytes freed. */
-    public long deleteBranch(BranchName name) {
-        Timeline timeline = requireBranch(name);
-        if (!branches.remove(name)) {
-            throw ZenithException.notFound("branch \"" + name + "\" does not exist", "zenith branch lists the branches");
+    public long deleteBranch(BranchName name, Timeline timeline) {
+        if (!branches.remove(name, timeline.id())) {
+            throw noSuchBranch(name);
         }
         return deleteTimeline(timeline);
     }
@@ -343,9 +348,17 @@ public final class Repository {
     /** Refuses a name that a branch already has. */
     public void requireNewBranchName(BranchName name) {
         if (branches.get(name).isPresent()) {
-            throw ZenithException.conflict("branch \"" + name + "\" already exists",
-                    "choose another name; zenith branch lists the branches");
+            throw nameTaken(name);
         }
+    }
+
+    private static ZenithException nameTaken(BranchName name) {
+        return ZenithException.conflict("branch \"" + name + "\" already exists",
+                "choose another name; zenith branch lists the branches");
+    }
+
+    private static ZenithException noSuchBranch(BranchName name) {
+        return ZenithException.notFound("branch \"" + name + "\" does not exist", "zenith branch lists the branches");
     }
 
     private Timeline newTimeline(TimelineMetadata metadata) {
@@ -366,8 +379,29 @@ public final class Repository {
         return timelines.computeIfAbsent(id, i -> Timeline.load(root.resolve("timelines").resolve(i.value())));
     }
 
+    /** A branch's timeline; a name pointing at a missing timeline (a damaged repository) is refused with how to mend it. */
     public Optional<Timeline> branch(BranchName name) {
-        return branches.get(name).map(this::timeline);
+        return branches.get(name).map(id -> timelineIfPresent(id).orElseThrow(() -> ZenithException.failed(
+                "branch \"" + name + "\" points at timeline " + id + ", which is missing from " + root.resolve("timelines"),
+                "zenith branch delete " + name + " removes the name; its data is gone")));
+    }
+
+    /** The branches whose timeline is missing: only a damaged repository has any. */
+    public Map<BranchName, TimelineId> danglingBranches() {
+        Map<BranchName, TimelineId> dangling = new java.util.TreeMap<>(java.util.Comparator.comparing(BranchName::value));
+        branches.all().forEach((name, id) -> {
+            if (timelineIfPresent(id).isEmpty()) {
+                dangling.put(name, id);
+            }
+        });
+        return dangling;
+    }
+
+    /** Removes the name of a branch whose timeline is missing ({@link #danglingBranches}). */
+    public void forgetDanglingBranch(BranchName name, TimelineId timeline) {
+        if (!branches.remove(name, timeline)) {
+            throw noSuchBranch(name);
+        }
     }
 
     public Timeline requireBranch(BranchName name) {

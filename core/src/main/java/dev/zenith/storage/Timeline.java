@@ -2,6 +2,7 @@ package dev.zenith.storage;
 
 import dev.zenith.AtomicFiles;
 import dev.zenith.Failpoints;
+import dev.zenith.Locks;
 import dev.zenith.Lsn;
 import dev.zenith.TimelineId;
 import dev.zenith.WalPoint;
@@ -17,20 +18,25 @@ import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 
-/** One timeline's directory: {@code timeline.json}, its WAL archive and its images. */
+/**
+ * One timeline's directory: {@code timeline.json}, its WAL archive and its images. {@code metadataLock}
+ * serializes changes of {@code timeline.json} (each read, changed and written whole); readers see the
+ * volatile {@code metadata}.
+ */
 public final class Timeline {
 
     static final String METADATA = "timeline.json";
 
     private final Path dir;
     private final WalArchive wal;
-    private final ReentrantLock metadataLock = new ReentrantLock();
+    private final ReentrantLock metadataLock;
     private volatile TimelineMetadata metadata;
 
     private Timeline(Path dir, TimelineMetadata metadata) {
         this.dir = dir;
         this.metadata = metadata;
         this.wal = new WalArchive(dir);
+        this.metadataLock = Locks.newLock("timeline.json of " + metadata.id());
     }
 
     static Timeline create(Path dir, TimelineMetadata metadata) throws IOException {

@@ -162,7 +162,9 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
     /** Runs a program to its end, reading its output and its errors side by side so neither pipe fills up. */
     public static Result run(ProcessBuilder builder, Duration timeout) throws IOException, InterruptedException {
         Process p = builder.start();
-        var out = java.util.concurrent.CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
+        // on a thread of its own: the common pool may be busy with the caller's own racing commands
+        var out = new java.util.concurrent.CompletableFuture<String>();
+        Thread.ofPlatform().daemon().start(() -> out.complete(readAll(p.getInputStream())));
         String err = readAll(p.getErrorStream());
         if (!p.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
             p.destroyForcibly();
@@ -201,19 +203,71 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
 
     /** Waits until the daemon has stopped at the failpoint, kills it there, and disarms it. */
     public void killDaemonAtFailpoint(String name) {
-        Path log = repo.resolve("logs/pageserver.log");
-        waitFor(Duration.ofSeconds(120), () -> {
-            try {
-                return Files.exists(log) && Files.readString(log).contains("failpoint " + name + " reached");
-            } catch (IOException e) {
-                return false;
-            }
-        }, "the daemon to reach failpoint " + name);
+        awaitFailpoint(name);
         kill9Daemon();
+        releaseFailpoints();
+    }
+
+    /** Waits until a thread of the daemon has stopped at the failpoint. */
+    public void awaitFailpoint(String name) {
+        waitFor(Duration.ofSeconds(120), () -> daemonLog().contains("failpoint " + name + " reached"),
+                "the daemon to reach failpoint " + name);
+    }
+
+    /** Disarms every failpoint: threads waiting at one go on. */
+    public void releaseFailpoints() {
         try {
             Files.deleteIfExists(repo.resolve(dev.zenith.Failpoints.FILE));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Asks the daemon's HTTP API; returns the status code and body. */
+    public Result api(String method, String path, String body) {
+        try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+            var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + apiPort + path))
+                    .timeout(Duration.ofSeconds(300)).method(method, body == null ? java.net.http.HttpRequest.BodyPublishers.noBody()
+                            : java.net.http.HttpRequest.BodyPublishers.ofString(body)).build();
+            var response = http.send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+            return new Result(response.statusCode(), response.body(), "");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted asking " + path);
+        }
+    }
+
+    /** The daemon's log so far. */
+    public String daemonLog() {
+        Path log = repo.resolve("logs/pageserver.log");
+        try {
+            return Files.exists(log) ? Files.readString(log) : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /**
+     * Whether a thread of the daemon waits for a lock (not at a failpoint's sleep) with {@code frame} (a class
+     * and method, e.g. {@code BranchOperations.delete}) on its stack, read from a dump of all its threads,
+     * virtual ones (the API's) included.
+     */
+    public boolean daemonThreadWaitsIn(String frame) {
+        long pid = daemonPid().orElseThrow(() -> new AssertionError("the daemon is not running"));
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        Path file = dir.resolve("threads.txt");
+        try {
+            run(new ProcessBuilder(jcmd.toString(), Long.toString(pid), "Thread.dump_to_file", "-overwrite", file.toString()),
+                    Duration.ofSeconds(60)).ok();
+            return java.util.Arrays.stream(Files.readString(file).split("\n\s*\n"))
+                    .anyMatch(t -> t.contains("AbstractQueuedSynchronizer.acquire") && t.contains(frame + "("));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted reading the daemon's threads");
         }
     }
 
@@ -373,6 +427,15 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
 
     @Override
     public void close() {
+        String violations = daemonLog().lines().filter(l -> l.contains(dev.zenith.Locks.VIOLATION))
+                .collect(java.util.stream.Collectors.joining("\n"));
+        closeProcessesAndFiles();
+        if (!violations.isEmpty()) {
+            throw new AssertionError("the daemon took its locks in an order that can deadlock:\n" + violations);
+        }
+    }
+
+    private void closeProcessesAndFiles() {
         daemonPid().flatMap(ProcessHandle::of).ifPresent(h -> {
             h.destroyForcibly();
             waitFor(Duration.ofSeconds(30), () -> !h.isAlive(), "daemon to die");

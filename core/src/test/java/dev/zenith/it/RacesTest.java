@@ -1,0 +1,178 @@
+package dev.zenith.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.zenith.Json;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The interleavings that once lost a branch or a truthful answer, made certain with failpoints
+ * (dev.zenith.Failpoints) and by reading where the daemon's threads wait: each test failed on the code
+ * before its fix. The daemon checks its lock order throughout (dev.zenith.Locks); {@link Zenith#close}
+ * fails a test whose daemon took two locks in an order that can deadlock.
+ */
+class RacesTest {
+
+    private static final Duration DEADLINE = Duration.ofSeconds(120);
+
+    private Zenith z;
+
+    @BeforeEach
+    void setUp() {
+        z = Zenith.started();
+    }
+
+    @AfterEach
+    void tearDown() {
+        z.close();
+    }
+
+    @Test
+    void gcWhileABranchIsBeingCreatedKeepsTheNewBranchsTimeline() throws Exception {
+        z.armFailpoint("branch-timeline-made");
+        CompletableFuture<Zenith.Result> create = async(() -> z.cli("branch", "fresh", "main"));
+        z.awaitFailpoint("branch-timeline-made");
+        CompletableFuture<Zenith.Result> gc = async(() -> z.cli("gc"));
+        // GC either ran through (and so saw the timeline without its name) or waits for the creation
+        Zenith.waitFor(DEADLINE, () -> gc.isDone() || gcWaits(), "GC to finish or to wait for the branch's creation");
+        z.releaseFailpoints();
+        assertThat(create.get().ok().out()).contains("branching at");
+        gc.get().ok();
+
+        Zenith.Result listed = z.api("GET", "/v1/branches", null);
+        assertThat(listed.exit()).as(listed.out()).isEqualTo(200);
+        String timeline = branchesByName(listed.out()).stream().filter(b -> b.path("name").asText().equals("fresh"))
+                .findFirst().orElseThrow().path("timelineId").asText();
+        assertThat(z.repo().resolve("timelines").resolve(timeline).resolve("timeline.json")).exists();
+        assertThat(z.cli("gc").ok().exit()).isZero();
+        assertThat(z.queryLong(z.start("fresh"), "SELECT 1")).as("the new branch starts").isEqualTo(1);
+    }
+
+    @Test
+    void aRenameRacingADeleteSaysRenamedOnlyWhenItRenamed() throws Exception {
+        z.cli("branch", "victim", "main").ok();
+        z.armFailpoint("branch-rename-checked");
+        CompletableFuture<Zenith.Result> rename = async(() -> z.cli("branch", "rename", "victim", "renamed"));
+        z.awaitFailpoint("branch-rename-checked");
+        CompletableFuture<Zenith.Result> delete = async(() -> z.cli("branch", "delete", "victim"));
+        // the delete either went through under the rename, or waits for the branch's lock the rename holds
+        Zenith.waitFor(DEADLINE, () -> delete.isDone() || z.daemonThreadWaitsIn("BranchOperations.delete"),
+                "the delete to finish or to wait for the rename");
+        z.releaseFailpoints();
+        Zenith.Result renamed = rename.get();
+        Zenith.Result deleted = delete.get();
+
+        List<String> names = names();
+        if (renamed.exit() == 0) {
+            assertThat(names).as("rename said: %s", renamed.out()).contains("renamed");
+        }
+        if (deleted.exit() == 0) {
+            assertThat(names).as("delete said: %s", deleted.out()).doesNotContain("victim", "renamed");
+        } else {
+            assertThat(deleted.err()).contains("victim");
+        }
+        assertThat(renamed.exit() == 0 || deleted.exit() == 0).as("one of them happened: %s / %s", renamed, deleted).isTrue();
+        assertThat(names).as("the branch is under one name or none").doesNotContain("victim");
+    }
+
+    /**
+     * A pull that moves a running branch stops and starts its compute: it takes the timeline's lock, and the
+     * start the archive's. It once took the archive's first, the reverse of every start, so a GC queued
+     * between them deadlocked pull, start and GC, and every cold start after them. The daemon's lock
+     * checks fail the first time both orders occur.
+     */
+    @Test
+    void aPullOfARunningBranchTakesTheTimelineLockBeforeTheArchiveLock() throws Exception {
+        try (S3Server server = S3Server.start(); Zenith teammate = Zenith.empty()) {
+            server.createBucket("team");
+            S3Server.withCredentials(S3Server.ACCESS_KEY, S3Server.SECRET_KEY, () -> {
+                int main = z.start("main");
+                z.execute(main, "CREATE TABLE orders AS SELECT g AS id FROM generate_series(1, 1000) g");
+                z.cli("remote", "add", "origin", "s3://team/shop", "--endpoint", server.endpoint()).ok();
+                z.cli("push", "main").ok();
+                List<String> clone = new ArrayList<>(List.of("clone", "s3://team/shop", "--endpoint", server.endpoint()));
+                clone.addAll(teammate.listenArgs());
+                teammate.cli(clone.toArray(String[]::new)).ok();
+                teammate.cli("pageserver", "start").ok();
+                assertThat(RemoteTest.count(teammate, "main")).isEqualTo(1000); // a start: timeline, then archive
+
+                z.execute(main, "INSERT INTO orders SELECT g FROM generate_series(1001, 1100) g");
+                z.cli("push", "main").ok();
+                assertThat(teammate.cli("pull", "main").ok().out()).contains("pulled main");
+                assertThat(RemoteTest.count(teammate, "main")).as("the running branch was moved and started again").isEqualTo(1100);
+                assertThat(teammate.daemonLog()).doesNotContain(dev.zenith.Locks.VIOLATION);
+            });
+        }
+    }
+
+    @Test
+    void aBranchNamingAMissingTimelineIsReportedAndCanBeDeletedWhileTheRestStillLists() throws Exception {
+        z.cli("branch", "whole", "main").ok();
+        z.cli("branch", "damaged", "main").ok();
+        String timeline = branchesByName(z.api("GET", "/v1/branches", null).out()).stream()
+                .filter(b -> b.path("name").asText().equals("damaged")).findFirst().orElseThrow().path("timelineId").asText();
+        dev.zenith.storage.FileTrees.deleteTree(z.repo().resolve("timelines").resolve(timeline));
+
+        assertThat(z.api("GET", "/v1/branches", null).exit()).isEqualTo(200);
+        assertThat(names()).contains("main", "whole").doesNotContain("damaged");
+        assertThat(z.daemonLog()).contains("branch damaged points at timeline " + timeline + ", which is missing");
+        assertThat(z.cli("gc").ok().exit()).isZero();
+        Zenith.Result connect = z.cli("pg", "start", "damaged");
+        assertThat(connect.exit()).isEqualTo(1);
+        assertThat(connect.err()).contains("missing").contains("zenith branch delete damaged");
+        z.cli("branch", "delete", "damaged").ok();
+        assertThat(Files.readString(z.repo().resolve("branches.json"))).doesNotContain("damaged");
+    }
+
+    /** Runs a command on a thread of its own (the common pool has one thread on two cores). */
+    private static CompletableFuture<Zenith.Result> async(java.util.function.Supplier<Zenith.Result> command) {
+        CompletableFuture<Zenith.Result> result = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().start(() -> {
+            try {
+                result.complete(command.get());
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        });
+        return result;
+    }
+
+    private boolean gcWaits() {
+        Zenith.Result ops = z.api("GET", "/v1/operations", null);
+        try {
+            for (JsonNode op : Json.MAPPER.readTree(ops.out())) {
+                if (op.path("kind").asText().equals("gc") && op.path("phase").asText().startsWith("waiting")) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private List<String> names() throws java.io.IOException {
+        List<String> names = new ArrayList<>();
+        branchesByName(z.api("GET", "/v1/branches", null).out()).forEach(b -> names.add(b.path("name").asText()));
+        return names;
+    }
+
+    private static List<JsonNode> branchesByName(String json) {
+        try {
+            List<JsonNode> all = new ArrayList<>();
+            Json.MAPPER.readTree(json).forEach(all::add);
+            return all;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
