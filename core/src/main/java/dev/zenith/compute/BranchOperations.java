@@ -316,7 +316,7 @@ public final class BranchOperations {
         registry.save(rebound);
         leases.forget(rebound.name());
         if (start) {
-            locks.withLock(fresh.id(), () -> lifecycle.start(rebound.started(rebound.startedBy(), null), fresh));
+            locks.withLock(fresh.id(), () -> lifecycle.startAgain(rebound.started(rebound.startedBy(), null), fresh));
         }
     }
 

@@ -217,7 +217,7 @@ public final class BranchSync {
             });
             Pull.Result result = pull.fastForward(timeline, now, m -> { });
             if (wasRunning) {
-                lifecycle.start(node.get(), timeline);
+                lifecycle.startAgain(node.get(), timeline);
             }
             return result;
         }));

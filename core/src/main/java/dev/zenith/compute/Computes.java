@@ -36,6 +36,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     private final TimelineLocks locks = new TimelineLocks();
     private final ArchiveLock archive = new ArchiveLock();
     private final Leases leases = new Leases();
+    private final NodeStates states = new NodeStates();
     private final Operations operations = new Operations();
     private final ComputeSql sql;
     private final DataDirMaker dataDirs;
@@ -59,17 +60,17 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         FileCopies copies = CloneProbe.clones(repository.tmpDir()) ? FileCopies.CLONE : FileCopies.WRITE;
         this.dataDirs = new DataDirMaker(repository, user, copies, archive);
         this.images = new Images(repository, registry, locks, sql, dataDirs, operations, user, archive, copies);
+        this.admission = new Admission(config.maxComputes(), repository.root().resolve(Repository.CONFIG), registry, states, leases);
         this.lifecycle = new NodeLifecycle(repository, new PgCtl(dist, user), user, registry, sql, postgresConfig,
                 password.map(p -> new PasswordSwitch(sql, postgresConfig, config.superuser(), p)), dataDirs, images, leases,
-                archive, operations, new PostgresConfig.WalSettings(copies, config.walCompression()));
-        this.admission = new Admission(config.maxComputes(), repository.root().resolve(Repository.CONFIG), registry, leases);
-        this.suspender = new Suspender(repository, registry, locks, leases, sql, lifecycle);
+                states, admission, archive, operations, new PostgresConfig.WalSettings(copies, config.walCompression()));
+        this.suspender = new Suspender(repository, registry, locks, leases, states, sql, lifecycle);
         BranchPoints points = new BranchPoints(repository, registry, sql, lifecycle);
         this.readOnlyViews = new ReadOnlyViews(repository, registry, locks, points);
         this.branches = new BranchOperations(repository, registry, locks, archive, points, lifecycle, leases);
         this.tags = new TagOperations(repository, locks, points);
         this.sync = new BranchSync(repository, registry, locks, archive, lifecycle, sql, leases, operations);
-        this.status = new StatusView(repository, registry, leases, sql, user.name());
+        this.status = new StatusView(repository, registry, leases, states, sql, user.name());
     }
 
     /** Runs initdb for a new repository and makes the result the root timeline's first image. */
@@ -165,10 +166,11 @@ public final class Computes implements ComputeLeases, AutoCloseable {
             }
             return nodeForBranch(branch);
         });
+        makeRoomFor(node);
         return locks.withLock(node.timeline(), () -> {
             ComputeNode current = registry.require(node.name());
             if (!registry.paths(current).isRunning()) {
-                lifecycle.start(current.started(StartedBy.HAND, timeout), repository.timeline(current.timeline()));
+                startStopped(current.started(StartedBy.HAND, timeout));
             } else if (timeout != null) {
                 registry.save(current.started(current.startedBy(), timeout));
             }
@@ -243,24 +245,36 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     }
 
     /**
-     * Starts a node unless it runs, once however many callers race, within maxComputes. A Postgres with a
-     * pid may still be recovering (another caller's start) or stopping (a suspend, see {@link Leases}):
-     * then this waits for that under the timeline's lock.
+     * Starts a node unless it runs, once however many callers race, within maxComputes. Only a
+     * {@link NodeState#RUNNING} node whose Postgres is alive is handed out at once; one starting or stopping
+     * (by anyone: a suspend, a reset, a pull, by hand) is waited for under the timeline's lock, then started.
      */
     private void ensureRunning(ComputeNode node, StartedBy by) {
-        if (registry.paths(node).isRunning() && !leases.isStarting(node.name()) && !leases.isSuspending(node.name())) {
+        if (states.of(node.name()).admitsClients() && registry.paths(node).isRunning()) {
             return;
         }
-        admission.admit(node, n -> suspender.suspendIfIdle(n, "to make room under max_computes = " + admission.maxComputes()));
-        try {
-            locks.withLock(node.timeline(), () -> {
-                ComputeNode current = registry.require(node.name());
-                if (!registry.paths(current).isRunning()) {
-                    lifecycle.start(current.started(by, null), repository.timeline(current.timeline()));
-                }
-            });
-        } finally {
-            leases.doneStarting(node.name());
+        makeRoomFor(node);
+        locks.withLock(node.timeline(), () -> {
+            ComputeNode current = registry.require(node.name());
+            if (!states.of(current.name()).admitsClients() || !registry.paths(current).isRunning()) {
+                startStopped(current.started(by, null));
+            }
+        });
+    }
+
+    /** Under the node's timeline lock: starts it, settling first a Postgres that died while it was thought running. */
+    private void startStopped(ComputeNode node) {
+        Timeline timeline = repository.timeline(node.timeline());
+        if (states.of(node.name()) == NodeState.RUNNING) {
+            lifecycle.stop(node, timeline);
+        }
+        lifecycle.start(node, timeline);
+    }
+
+    /** Before a start, with no timeline lock held: suspends an idle compute if maxComputes is reached. */
+    private void makeRoomFor(ComputeNode node) {
+        if (states.of(node.name()) == NodeState.STOPPED) {
+            admission.makeRoom(node, n -> suspender.suspendIfIdle(n, "to make room under max_computes = " + admission.maxComputes()));
         }
     }
 

@@ -2,22 +2,20 @@ package dev.zenith.compute;
 
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
 
 /**
  * Who holds which compute, as HikariCP's ConcurrentBag tracks who holds which connection: the proxy's
- * leases and the idle clock of each compute, and the marks of starts and suspends under way.
+ * leases and the idle clock of each compute.
  *
  * <p>The suspend/lease protocol, without a lock on the connection path: a lease is counted before its
- * holder checks whether the compute runs, and a suspend marks the compute ({@link #suspending}) before
- * it checks the lease count. So one always sees the other: either the suspend finds the lease and gives
- * up, or the lease finds the mark and waits for the stop under the timeline's lock, then starts the
- * compute again.
+ * holder reads the compute's {@link NodeState}, and a suspend moves the compute to
+ * {@link NodeState#STOPPING} before it reads the lease count. So one always sees the other: either the
+ * suspend finds the lease and moves the compute back to running, or the lease finds it stopping and waits
+ * for the stop under the timeline's lock, then starts the compute again.
  *
- * <p>Thread-safety: lock-free; each compute's counters are atomics or volatiles, the marks concurrent sets.
+ * <p>Thread-safety: lock-free; each compute's counters are atomics or volatiles in a concurrent map.
  */
 final class Leases {
 
@@ -50,8 +48,6 @@ final class Leases {
     }
 
     private final Map<String, Activity> activity = new ConcurrentHashMap<>();
-    private final Set<String> starting = ConcurrentHashMap.newKeySet();
-    private final Set<String> suspending = ConcurrentHashMap.newKeySet();
     private volatile Runnable lastLeaseClosed = () -> { };
 
     Activity of(String node) {
@@ -91,32 +87,6 @@ final class Leases {
 
     void forget(String node) {
         activity.remove(node);
-    }
-
-    void markStarting(String node) {
-        starting.add(node);
-    }
-
-    void doneStarting(String node) {
-        starting.remove(node);
-    }
-
-    boolean isStarting(String node) {
-        return starting.contains(node);
-    }
-
-    /** Runs a suspend attempt with the compute marked as being suspended (see the class comment). */
-    <T> T suspending(String node, Supplier<T> attempt) {
-        suspending.add(node);
-        try {
-            return attempt.get();
-        } finally {
-            suspending.remove(node);
-        }
-    }
-
-    boolean isSuspending(String node) {
-        return suspending.contains(node);
     }
 
     private final class Lease implements ComputeLeases.Lease {

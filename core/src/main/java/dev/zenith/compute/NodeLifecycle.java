@@ -19,9 +19,10 @@ import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
 /**
- * Starts, stops, settles and destroys one node's Postgres. Every method runs while its caller holds the
- * node's timeline lock ({@link TimelineLocks}); starts also share the {@link ArchiveLock} with other
- * recoveries.
+ * Starts, stops, settles and destroys one node's Postgres, moving its {@link NodeState} as it goes: every
+ * path that starts or stops a compute (a connection, by hand, idle, reset, pull, delete, admission,
+ * reconciliation) comes through here. Every method runs while its caller holds the node's timeline lock
+ * ({@link TimelineLocks}); starts also share the {@link ArchiveLock} with other recoveries.
  */
 final class NodeLifecycle {
 
@@ -41,13 +42,16 @@ final class NodeLifecycle {
     private final DataDirMaker dataDirs;
     private final Images images;
     private final Leases leases;
+    private final NodeStates states;
+    private final Admission admission;
     private final ArchiveLock archive;
     private final Operations operations;
     private final PostgresConfig.WalSettings wal;
 
     NodeLifecycle(Repository repository, PgCtl pgCtl, OsUser user, NodeRegistry registry, ComputeSql sql, PostgresConfig config,
                   Optional<PasswordSwitch> passwordSwitch, DataDirMaker dataDirs, Images images, Leases leases,
-                  ArchiveLock archive, Operations operations, PostgresConfig.WalSettings wal) {
+                  NodeStates states, Admission admission, ArchiveLock archive, Operations operations,
+                  PostgresConfig.WalSettings wal) {
         this.repository = repository;
         this.pgCtl = pgCtl;
         this.user = user;
@@ -58,6 +62,8 @@ final class NodeLifecycle {
         this.dataDirs = dataDirs;
         this.images = images;
         this.leases = leases;
+        this.states = states;
+        this.admission = admission;
         this.archive = archive;
         this.operations = operations;
         this.wal = wal;
@@ -70,15 +76,41 @@ final class NodeLifecycle {
         }
     }
 
-    /** Starts a node and waits until it can be handed out: promoted, or paused at its point for a read-only view. */
+    /**
+     * Starts a stopped node within {@code maxComputes} ({@link Admission#reserve}) and waits until it can be
+     * handed out: promoted, or paused at its point for a read-only view. Clients wait meanwhile: it is
+     * {@link NodeState#STARTING} until this returns.
+     */
     void start(ComputeNode node, Timeline timeline) {
-        // marked for its whole duration: a Postgres with a pid is not ready until this returns (see Computes.ensureRunning)
-        leases.markStarting(node.name());
+        admission.reserve(node);
+        started(node, () -> recover(node, timeline));
+    }
+
+    /**
+     * Starts again a node that a reset or a pull stopped. Its place under {@code maxComputes} may have gone to
+     * another start meanwhile: then it stays stopped, as if suspended, and its next connection starts it.
+     */
+    void startAgain(ComputeNode node, Timeline timeline) {
         try {
-            recover(node, timeline);
-        } finally {
-            leases.doneStarting(node.name());
+            start(node, timeline);
+        } catch (ZenithException e) {
+            if (e.kind() != ZenithException.Kind.LIMIT) {
+                throw e;
+            }
+            registry.save(node.asSuspended());
+            log.warn("compute {} was not started again: {}", node.name(), e.getMessage());
         }
+    }
+
+    /** Runs {@code start} on a node already {@link NodeState#STARTING}: running after it, stopped if it fails. */
+    private void started(ComputeNode node, Runnable start) {
+        try {
+            start.run();
+        } catch (RuntimeException e) {
+            states.require(node.name(), NodeState.STARTING, NodeState.STOPPED);
+            throw e;
+        }
+        states.require(node.name(), NodeState.STARTING, NodeState.RUNNING);
     }
 
     private void recover(ComputeNode node, Timeline timeline) {
@@ -185,18 +217,37 @@ final class NodeLifecycle {
                 + START_TIMEOUT.toMinutes() + " minutes", "see " + paths.logFile());
     }
 
-    /** Stops a node cleanly, saves the end of its WAL, and keeps its data directory as an image when one is due. */
+    /**
+     * Stops a node cleanly, saves the end of its WAL, and keeps its data directory as an image when one is due.
+     * It is {@link NodeState#STOPPING} meanwhile (a suspend may have made it so already): clients wait.
+     */
     void stop(ComputeNode node, Timeline timeline) {
-        NodePaths paths = registry.paths(node);
-        sql.discard(node);
-        boolean wasRunning = paths.isRunning();
-        if (wasRunning) {
-            log.info("stopping compute {}", node.name());
-            pgCtl.stop(paths.dataDir(), paths.logFile(), STOP_TIMEOUT);
-        }
-        settle(node, timeline);
-        if (wasRunning && !node.isReadOnly()) {
-            images.keepStoppedIfDue(node, paths, timeline);
+        stopping(node, () -> {
+            NodePaths paths = registry.paths(node);
+            sql.discard(node);
+            boolean wasRunning = paths.isRunning();
+            if (wasRunning) {
+                log.info("stopping compute {}", node.name());
+                Failpoints.reach("compute-stopping " + node.name());
+                pgCtl.stop(paths.dataDir(), paths.logFile(), STOP_TIMEOUT);
+            }
+            settle(node, timeline);
+            if (wasRunning && !node.isReadOnly()) {
+                images.keepStoppedIfDue(node, paths, timeline);
+            }
+        });
+    }
+
+    /** Runs {@code stop} with the node {@link NodeState#STOPPING}; stopped after it, or running still if its Postgres is. */
+    private void stopping(ComputeNode node, Runnable stop) {
+        states.change(node.name(), NodeState.RUNNING, NodeState.STOPPING);
+        try {
+            stop.run();
+        } finally {
+            if (states.of(node.name()) == NodeState.STOPPING) {
+                states.require(node.name(), NodeState.STOPPING,
+                        registry.paths(node).isRunning() ? NodeState.RUNNING : NodeState.STOPPED);
+            }
         }
     }
 
@@ -217,7 +268,8 @@ final class NodeLifecycle {
         PgControl control = PgControl.read(dataDir);
         if (!control.clean()) {
             log.info("compute {} did not stop cleanly; running crash recovery", node.name());
-            start(node, timeline);
+            // its state stays as it is (stopped or stopping): no client gets this Postgres, stopped again at once
+            recover(node, timeline);
             pgCtl.stop(dataDir, paths.logFile(), STOP_TIMEOUT);
             control = PgControl.read(dataDir);
             registry.save(node);
@@ -238,11 +290,14 @@ final class NodeLifecycle {
         Optional<ProcessHandle> running = paths.postmaster();
         if (running.isPresent()) {
             log.info("adopted running compute {} (pid {})", node.name(), running.get().pid());
-            if (!node.isReadOnly()) {
-                finishRecovery(node, paths, running.get());
-                sql.ensureToolsRole(node, paths.logFile()); // an interrupted start had not made it
-                passwordSwitch.ifPresent(s -> s.ensure(node, paths)); // nor set the password
-            }
+            states.require(node.name(), NodeState.STOPPED, NodeState.STARTING); // it runs already: counted, not admitted
+            started(node, () -> {
+                if (!node.isReadOnly()) {
+                    finishRecovery(node, paths, running.get());
+                    sql.ensureToolsRole(node, paths.logFile()); // an interrupted start had not made it
+                    passwordSwitch.ifPresent(s -> s.ensure(node, paths)); // nor set the password
+                }
+            });
         } else if (node.isReadOnly()) {
             destroy(node, timeline);
         } else {
@@ -274,8 +329,10 @@ final class NodeLifecycle {
      */
     long discard(ComputeNode node) {
         NodePaths paths = registry.paths(node);
-        sql.discard(node);
-        pgCtl.quit(paths.dataDir(), paths.logFile(), STOP_TIMEOUT);
+        stopping(node, () -> {
+            sql.discard(node);
+            pgCtl.quit(paths.dataDir(), paths.logFile(), STOP_TIMEOUT);
+        });
         return remove(node);
     }
 
@@ -285,6 +342,7 @@ final class NodeLifecycle {
         FileTrees.deleteTree(paths.restoreDir());
         registry.remove(node);
         leases.forget(node.name());
+        states.forget(node.name());
         return bytes;
     }
 

@@ -74,23 +74,30 @@ final class SpareDataDirs implements AutoCloseable {
         return Optional.empty();
     }
 
-    /** Has a spare of {@code image} made in the background unless one is there or on its way. */
-    synchronized void replenish(Image image) {
-        if (capacity == 0 || spares.containsKey(image.dataDir())) {
-            return;
+    /**
+     * Has a spare of {@code image} made in the background unless one is there or on its way. The spares
+     * that make room are deleted after the monitor is let go: a starting compute's {@link #take} never
+     * waits for a thousand files to go.
+     */
+    void replenish(Image image) {
+        List<Path> evicted = new ArrayList<>();
+        synchronized (this) {
+            if (capacity == 0 || spares.containsKey(image.dataDir())) {
+                return;
+            }
+            while (spares.size() >= capacity && removeOldestReady().map(evicted::add).isPresent()) {
+                // made room
+            }
+            if (spares.size() < capacity) { // else every one is still being copied
+                spares.put(image.dataDir(), new Spare.Copying());
+                try {
+                    copier.execute(() -> make(image));
+                } catch (RejectedExecutionException closed) {
+                    spares.remove(image.dataDir());
+                }
+            }
         }
-        while (spares.size() >= capacity && removeOldestReady()) {
-            // made room
-        }
-        if (spares.size() >= capacity) {
-            return; // every one is still being copied
-        }
-        spares.put(image.dataDir(), new Spare.Copying());
-        try {
-            copier.execute(() -> make(image));
-        } catch (RejectedExecutionException closed) {
-            spares.remove(image.dataDir());
-        }
+        evicted.forEach(FileTrees::deleteTree);
     }
 
     /** Removes spares unused for {@link #IDLE}, and those of images no longer in the repository. */
@@ -139,15 +146,15 @@ final class SpareDataDirs implements AutoCloseable {
         FileTrees.deleteTree(copied); // closed meanwhile, or not kept
     }
 
-    private boolean removeOldestReady() {
+    /** Forgets the least recently made ready spare; the caller deletes its directory, outside the monitor. */
+    private Optional<Path> removeOldestReady() {
         for (var it = spares.entrySet().iterator(); it.hasNext(); ) {
             if (it.next().getValue() instanceof Spare.Ready ready) {
                 it.remove();
-                FileTrees.deleteTree(ready.dir());
-                return true;
+                return Optional.of(ready.dir());
             }
         }
-        return false;
+        return Optional.empty();
     }
 
     /** Stops making spares; those made are left in tmp/, which the next daemon clears. */

@@ -16,13 +16,15 @@ final class StatusView {
     private final Repository repository;
     private final NodeRegistry registry;
     private final Leases leases;
+    private final NodeStates states;
     private final ComputeSql sql;
     private final String osUser;
 
-    StatusView(Repository repository, NodeRegistry registry, Leases leases, ComputeSql sql, String osUser) {
+    StatusView(Repository repository, NodeRegistry registry, Leases leases, NodeStates states, ComputeSql sql, String osUser) {
         this.repository = repository;
         this.registry = registry;
         this.leases = leases;
+        this.states = states;
         this.sql = sql;
         this.osUser = osUser;
     }
@@ -40,7 +42,7 @@ final class StatusView {
         OptionalLong pid = paths.pid();
         Optional<Lsn> position = pid.isPresent() ? sql.position(node) : Optional.empty();
         Lsn lsn = position.orElseGet(() -> repository.timeline(node.timeline()).metadata().lastLsn());
-        ComputeState state = state(leases.isStarting(node.name()), pid.isPresent(), position.isPresent(), node.suspended(),
+        ComputeState state = state(states.of(node.name()) == NodeState.STARTING, pid.isPresent(), position.isPresent(), node.suspended(),
                 Files.exists(paths.dataDir().resolve("PG_VERSION")));
         Integer connections = null;
         Long idleSeconds = null;

@@ -18,15 +18,17 @@ final class Suspender {
     private final NodeRegistry registry;
     private final TimelineLocks locks;
     private final Leases leases;
+    private final NodeStates states;
     private final ComputeSql sql;
     private final NodeLifecycle lifecycle;
 
-    Suspender(Repository repository, NodeRegistry registry, TimelineLocks locks, Leases leases, ComputeSql sql,
+    Suspender(Repository repository, NodeRegistry registry, TimelineLocks locks, Leases leases, NodeStates states, ComputeSql sql,
               NodeLifecycle lifecycle) {
         this.repository = repository;
         this.registry = registry;
         this.locks = locks;
         this.leases = leases;
+        this.states = states;
         this.sql = sql;
         this.lifecycle = lifecycle;
     }
@@ -39,7 +41,7 @@ final class Suspender {
     /** Suspends running computes that have had no client, through the proxy or direct, for their idle timeout. */
     void suspendIdle(IdleTimeout repositoryDefault) {
         for (ComputeNode node : registry.all()) {
-            if (!registry.paths(node).isRunning() || leases.isStarting(node.name())) {
+            if (states.of(node.name()) != NodeState.RUNNING) {
                 continue;
             }
             Leases.Activity a = leases.of(node.name());
@@ -60,22 +62,21 @@ final class Suspender {
     boolean suspendIfIdle(ComputeNode node, String why) {
         return locks.withLock(node.timeline(), () -> {
             ComputeNode current = registry.get(node.name()).orElse(null);
-            if (current == null || !registry.paths(current).isRunning()) {
+            if (current == null || !states.change(current.name(), NodeState.RUNNING, NodeState.STOPPING)) {
                 return false;
             }
-            return leases.suspending(current.name(), () -> {
-                if (leases.of(current.name()).leases() > 0 || sql.clientBackends(current) != 0) {
-                    return false;
-                }
-                log.info("suspending compute {}: {}", current.name(), why);
-                if (current.isReadOnly()) {
-                    lifecycle.destroy(current, repository.timeline(current.timeline()));
-                } else {
-                    lifecycle.stop(current, repository.timeline(current.timeline()));
-                    registry.save(current.asSuspended());
-                }
-                return true;
-            });
+            if (leases.of(current.name()).leases() > 0 || sql.clientBackends(current) != 0) {
+                states.require(current.name(), NodeState.STOPPING, NodeState.RUNNING);
+                return false;
+            }
+            log.info("suspending compute {}: {}", current.name(), why);
+            if (current.isReadOnly()) {
+                lifecycle.destroy(current, repository.timeline(current.timeline()));
+            } else {
+                lifecycle.stop(current, repository.timeline(current.timeline()));
+                registry.save(current.asSuspended());
+            }
+            return true;
         });
     }
 }

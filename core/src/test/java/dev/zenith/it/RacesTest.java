@@ -7,6 +7,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -112,6 +115,55 @@ class RacesTest {
                 assertThat(teammate.daemonLog()).doesNotContain(dev.zenith.Locks.VIOLATION);
             });
         }
+    }
+
+    /**
+     * A stop by hand (as a reset's or a pull's) once left the compute "running" to the proxy until its
+     * Postgres was gone: a client arriving then was handed a Postgres about to shut down under it.
+     */
+    @Test
+    void aClientArrivingWhileItsComputeStopsWaitsAndGetsOneThatRuns() throws Exception {
+        z.start("main");
+        String node = z.compute("main").orElseThrow().path("name").asText();
+        z.armFailpoint("compute-stopping " + node);
+        CompletableFuture<Zenith.Result> stop = async(() -> z.cli("pg", "stop", "main"));
+        z.awaitFailpoint("compute-stopping " + node);
+        CompletableFuture<Connection> client = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().start(() -> {
+            try {
+                client.complete(z.connectProxy("main"));
+            } catch (Throwable t) {
+                client.completeExceptionally(t);
+            }
+        });
+        Zenith.waitFor(DEADLINE, () -> client.isDone() || z.daemonThreadWaitsIn("Computes.ensureRunning"),
+                "the client to connect or to wait for the stop");
+        z.releaseFailpoints();
+        stop.get().ok();
+        try (Connection c = client.get(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT 1")) {
+            assertThat(rs.next()).isTrue();
+        }
+    }
+
+    /** maxComputes once held only for starts by connections: pg start, resets, pulls and restarts went past it. */
+    @Test
+    void aStartByHandStaysWithinMaxComputes() throws Exception {
+        z.cli("pageserver", "stop").ok();
+        z.configure(java.util.Map.of("maxComputes", 1));
+        z.cli("pageserver", "start").ok();
+        z.cli("branch", "other", "main").ok();
+        z.start("main");
+        try (Connection held = z.connectProxy("main")) {
+            Zenith.Result refused = z.cli("pg", "start", "other");
+            assertThat(refused.exit()).as(refused.out()).isEqualTo(1);
+            assertThat(refused.err()).contains("maxComputes is 1");
+        }
+        Zenith.waitFor(DEADLINE, () -> z.compute("main").orElseThrow().path("connections").asInt() == 0,
+                "main's client to be gone");
+        z.cli("pg", "start", "other").ok();
+        assertThat(z.computes()).as("the idle one made room").filteredOn(n -> n.path("state").asText().equals("running"))
+                .extracting(n -> n.path("branch").asText()).containsExactly("other");
+        assertThat(z.compute("main").orElseThrow().path("state").asText()).isEqualTo("suspended");
     }
 
     @Test
