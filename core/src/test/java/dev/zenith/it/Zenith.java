@@ -255,14 +255,19 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
      * virtual ones (the API's) included.
      */
     public boolean daemonThreadWaitsIn(String frame) {
+        return java.util.Arrays.stream(daemonThreads().split("\n\\s*\n"))
+                .anyMatch(t -> t.contains("AbstractQueuedSynchronizer.acquire") && t.contains(frame + "("));
+    }
+
+    /** A dump of the daemon's threads, virtual ones (the API's) included. */
+    public String daemonThreads() {
         long pid = daemonPid().orElseThrow(() -> new AssertionError("the daemon is not running"));
         Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
         Path file = dir.resolve("threads.txt");
         try {
             run(new ProcessBuilder(jcmd.toString(), Long.toString(pid), "Thread.dump_to_file", "-overwrite", file.toString()),
                     Duration.ofSeconds(60)).ok();
-            return java.util.Arrays.stream(Files.readString(file).split("\n\s*\n"))
-                    .anyMatch(t -> t.contains("AbstractQueuedSynchronizer.acquire") && t.contains(frame + "("));
+            return Files.readString(file);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         } catch (InterruptedException e) {
