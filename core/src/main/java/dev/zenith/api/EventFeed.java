@@ -6,6 +6,8 @@ import dev.zenith.Json;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.zenith.Locks;
+
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -17,6 +19,9 @@ import java.util.function.Supplier;
  * publishes it when it changed, so every open console sees a change from the CLI, a connection or a
  * suspend within one sampling interval. Sampling, rather than events from each component, keeps the
  * components unaware of the console, and what the console shows is by construction what the API says.
+ *
+ * <p>Locks: {@code lock} guards {@code latest}, {@code subscribers} and {@code closed}; the sampler waits
+ * on {@code wanted} while nobody subscribes, subscribers on {@code changed}.
  */
 final class EventFeed implements AutoCloseable {
 
@@ -28,7 +33,7 @@ final class EventFeed implements AutoCloseable {
 
     private final Supplier<Object> sample;
     private final Duration interval;
-    private final ReentrantLock lock = new ReentrantLock();
+    private final ReentrantLock lock = Locks.newLock("event feed");
     private final Condition changed = lock.newCondition();
     private final Condition wanted = lock.newCondition();
     private final Thread sampler;

@@ -14,6 +14,9 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  * between uses: a new connection forks a backend, which is most of a branch creation's time.
  * Written by hand rather than with HikariCP: each compute needs one or two connections that come and
  * go with it, and a pool object with its own housekeeping thread per compute is more than that.
+ *
+ * <p>Thread-safety: lock-free; idle connections wait in a concurrent deque per port, and a connection
+ * taken from it belongs to the taker alone until it is given back.
  */
 final class InternalConnections implements AutoCloseable {
 

@@ -14,6 +14,8 @@ import java.util.function.LongSupplier;
  * The long operations under way in the daemon (compute starts, images, GC) and how far each has got,
  * for the CLI's progress bars and the console. Progress is read when asked for, from a supplier
  * (bytes copied so far, WAL replayed), so the work itself reports nothing as it goes.
+ *
+ * <p>Thread-safety: lock-free; the running operations are a concurrent map, each one's phase a volatile.
  */
 public final class Operations {
 

@@ -36,6 +36,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The daemon of one repository: holds its lock, owns the computes and serves the API. Its state lives
  * in the repository, so a daemon killed with -9 and started again picks up where the last one was.
+ *
+ * <p>Thread-safety: its parts are made in the constructor and never replaced; {@code closeLock} makes
+ * {@link #close} (from the API's shutdown, a signal, or the foreground command) run once.
  */
 public final class PageServer implements AutoCloseable {
 

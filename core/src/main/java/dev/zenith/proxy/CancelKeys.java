@@ -16,6 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * compute's real ones, so a {@code CancelRequest} reaches the right backend and a client never learns
  * another's key. Protocol 3.2 (PostgreSQL 18) keys are variable length; the proxy's key has the
  * length of the compute's.
+ *
+ * <p>Thread-safety: lock-free; the keys given out are a concurrent map, each entry immutable.
  */
 final class CancelKeys {
 

@@ -25,6 +25,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * and its branch), a lease on the branch's compute, then plain byte relaying. After the compute's
  * {@code ReadyForQuery} nothing is parsed any more: plain sessions move to the {@link RelayLoop}, TLS
  * ones are copied by a thread per direction.
+ *
+ * <p>Threads: the connection's own thread does everything but one thing: the watchdog thread closes the
+ * client if no startup message came in time. So {@code client}, replaced when TLS starts, is volatile, and
+ * {@code closed} makes the close happen once, whoever gets there first.
  */
 final class ClientConnection implements Runnable {
 
@@ -41,7 +45,7 @@ final class ClientConnection implements Runnable {
     private static final int TLS_HANDSHAKE = 0x16;
     private static final Thread.Builder PUMPS = Thread.ofPlatform().daemon().stackSize(256 * 1024).name("relay-", 0);
 
-    private Endpoint client;
+    private volatile Endpoint client;
     private final javax.net.ssl.SSLContext tls;
     private final ComputeLeases computes;
     private final CancelKeys cancelKeys;

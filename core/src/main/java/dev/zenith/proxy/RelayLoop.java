@@ -24,6 +24,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *
  * <p>Each direction has its own buffer. When the receiving side cannot take everything, the loop stops
  * reading the sending side until the rest is written: back pressure reaches the sender through TCP.
+ *
+ * <p>Threads: sessions reach the loop through {@code arriving}, a concurrent queue, and a selector wake-up;
+ * everything else (the selector's keys, each session's buffers) is touched by the loop's thread alone.
  */
 final class RelayLoop implements AutoCloseable {
 

@@ -34,6 +34,11 @@ import java.util.concurrent.ConcurrentHashMap;
  *   logs/                    pageserver.log and one log per compute
  *   tmp/                     staging, on the same file system so renames are atomic
  * </pre>
+ *
+ * <p>Thread-safety: {@code branches} and {@code tags} are {@link JsonFileMap}s (a lock of their own for
+ * changes, immutable snapshots for readers); {@code timelines} is a concurrent cache of loaded timelines;
+ * the rest is immutable. A change spanning a timeline and a name (create, reset, delete) is kept whole
+ * against garbage collection by the compute package's locks (the timeline's, then the archive's), not here.
  */
 public final class Repository {
 
