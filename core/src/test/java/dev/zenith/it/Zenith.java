@@ -294,8 +294,10 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
 
     /** A pgjdbc URL through the proxy; {@code options} is sent as given (already URL-encoded). */
     public String proxyUrl(String options) {
+        // pgjdbc waits 5 s for the answer to its SSLRequest (sslResponseTimeout); with 500 clients forking 500
+        // backends on two cores that answer has taken longer, so every wait here is the connect timeout's
         return "jdbc:postgresql://127.0.0.1:" + proxyPort + "/postgres?user=" + System.getProperty("user.name")
-                + "&connectTimeout=60&socketTimeout=120" + (options == null ? "" : "&options=" + options);
+                + "&connectTimeout=60&sslResponseTimeout=60000&socketTimeout=120" + (options == null ? "" : "&options=" + options);
     }
 
     public Connection connectProxy(String branch) throws SQLException {
