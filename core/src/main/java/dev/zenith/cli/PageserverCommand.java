@@ -1,6 +1,7 @@
 package dev.zenith.cli;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import dev.zenith.Deadline;
 import dev.zenith.ZenithException;
 import dev.zenith.api.model.DaemonStatus;
 import dev.zenith.pageserver.Offline;
@@ -24,6 +25,7 @@ import java.util.OptionalLong;
 final class PageserverCommand {
 
     private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+    private static final Duration POLL_STEP = Duration.ofMillis(50);
     private static final Duration STOP_TIMEOUT = Duration.ofMinutes(5);
 
     @Spec
@@ -102,8 +104,8 @@ final class PageserverCommand {
             throw ZenithException.failed("cannot start the pageserver process: " + e.getMessage(), "see " + outFile);
         }
         ApiClient api = ApiClient.forRepository(root);
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
+        Deadline deadline = Deadline.in(START_TIMEOUT);
+        while (!deadline.passed()) {
             if (!process.isAlive()) {
                 throw ZenithException.failed("the pageserver exited at start: " + lastLine(outFile), "see " + outFile);
             }
@@ -134,9 +136,9 @@ final class PageserverCommand {
         } catch (ZenithException e) {
             ProcessHandle.of(pid.getAsLong()).ifPresent(ProcessHandle::destroy);
         }
-        long deadline = System.nanoTime() + STOP_TIMEOUT.toNanos();
+        Deadline deadline = Deadline.in(STOP_TIMEOUT);
         while (ProcessHandle.of(pid.getAsLong()).map(ProcessHandle::isAlive).orElse(false)) {
-            if (System.nanoTime() > deadline) {
+            if (deadline.passed()) {
                 throw ZenithException.failed("the pageserver (pid " + pid.getAsLong() + ") did not stop within "
                         + STOP_TIMEOUT.toMinutes() + " minutes", "see " + root.resolve("logs/pageserver.log"));
             }
@@ -187,11 +189,6 @@ final class PageserverCommand {
     }
 
     private static void pause() {
-        try {
-            Thread.sleep(50);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw ZenithException.failed("interrupted", null);
-        }
+        Deadline.pause(POLL_STEP);
     }
 }

@@ -1,6 +1,7 @@
 package dev.zenith.compute;
 
 import dev.zenith.BranchName;
+import dev.zenith.Deadline;
 import dev.zenith.Locks;
 import dev.zenith.WalPoint;
 import dev.zenith.ZenithException;
@@ -241,13 +242,13 @@ public final class BranchSync {
             }
             NodePaths paths = registry.paths(node.get());
             ComputeSql.SwitchedWal switched = sql.switchWal(node.get(), paths.logFile());
-            long deadline = System.nanoTime() + ARCHIVE_TIMEOUT.toNanos();
+            Deadline deadline = Deadline.in(ARCHIVE_TIMEOUT);
             while (sql.unarchivedSegments(node.get(), paths.logFile()) > 0) {
-                if (System.nanoTime() > deadline) {
+                if (deadline.passed()) {
                     throw ZenithException.failed("the WAL of branch " + timeline.id() + " up to " + switched.end()
                             + " was not archived within " + ARCHIVE_TIMEOUT.toSeconds() + " s", "see " + paths.logFile());
                 }
-                Pause.of(Duration.ofMillis(20));
+                Deadline.pause(Duration.ofMillis(20));
             }
             return Optional.of(new WalPoint(switched.end(), WalFileName.parse(switched.segment()).orElseThrow().tli()));
         });

@@ -1,5 +1,6 @@
 package dev.zenith.compute;
 
+import dev.zenith.Deadline;
 import dev.zenith.Lsn;
 import dev.zenith.WalPoint;
 import dev.zenith.ZenithException;
@@ -168,9 +169,9 @@ final class ComputeSql implements AutoCloseable {
      * and handing the compute out then would show old data. {@code alive} tells a Postgres that exited.
      */
     void awaitReady(ComputeNode node, Readiness readiness, BooleanSupplier alive, Path logFile, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        Deadline deadline = Deadline.in(timeout);
         SQLException last = null;
-        while (System.nanoTime() < deadline) {
+        while (!deadline.passed()) {
             if (!alive.getAsBoolean()) {
                 throw PgCtl.exitedWhileStarting(node.name(), logFile);
             }
@@ -188,7 +189,7 @@ final class ComputeSql implements AutoCloseable {
                 }
                 last = e; // not accepting connections yet
             }
-            Pause.of(READY_STEP);
+            Deadline.pause(READY_STEP);
         }
         throw ZenithException.failed("Postgres for " + node.name() + " did not " + readiness.goal + " in "
                 + timeout.toMinutes() + " minutes" + (last == null ? "" : ": " + last.getMessage()), "see " + logFile);
@@ -208,18 +209,18 @@ final class ComputeSql implements AutoCloseable {
      * waited for.
      */
     void promote(ComputeNode node, Path logFile) {
-        long deadline = System.nanoTime() + PROMOTE_WAIT.toNanos();
-        long wakeAfter = System.nanoTime() + WAKE_AFTER.toNanos();
+        Deadline deadline = Deadline.in(PROMOTE_WAIT);
+        Deadline wakeAfter = Deadline.in(WAKE_AFTER);
         try {
             if (!inRecovery(node)) {
                 return;
             }
-            while (System.nanoTime() < deadline) {
-                Pause.of(READY_STEP);
+            while (!deadline.passed()) {
+                Deadline.pause(READY_STEP);
                 if (!inRecovery(node)) {
                     return;
                 }
-                if (System.nanoTime() > wakeAfter) {
+                if (wakeAfter.passed()) {
                     wake(node);
                 }
             }
@@ -236,19 +237,18 @@ final class ComputeSql implements AutoCloseable {
      * at the end of the WAL takes tens of them, then less often, since a long replay comes first.
      */
     void awaitPromoted(ComputeNode node, BooleanSupplier alive, Path logFile, Duration timeout) {
-        long start = System.nanoTime();
-        long deadline = start + timeout.toNanos();
+        Deadline deadline = Deadline.in(timeout);
         try {
             while (inRecovery(node)) {
-                if (System.nanoTime() > deadline) {
+                if (deadline.passed()) {
                     throw ZenithException.failed("Postgres for " + node.name() + " did not finish its recovery in "
                             + timeout.toMinutes() + " minutes", "see " + logFile);
                 }
                 if (!alive.getAsBoolean()) {
                     throw PgCtl.exitedWhileStarting(node.name(), logFile);
                 }
-                long waited = System.nanoTime() - start;
-                Pause.of(Duration.ofNanos(Math.clamp(waited / 20, PROMOTED_STEP_MIN.toNanos(), PROMOTED_STEP_MAX.toNanos())));
+                long waited = deadline.elapsed().toNanos();
+                Deadline.pause(Duration.ofNanos(Math.clamp(waited / 20, PROMOTED_STEP_MIN.toNanos(), PROMOTED_STEP_MAX.toNanos())));
             }
         } catch (SQLException e) {
             throw ZenithException.failed("cannot promote Postgres for " + node.name() + ": " + e.getMessage(), "see " + logFile);

@@ -1,5 +1,6 @@
 package dev.zenith.compute;
 
+import dev.zenith.Deadline;
 import dev.zenith.Failpoints;
 import dev.zenith.ZenithException;
 import dev.zenith.storage.FileTrees;
@@ -203,15 +204,15 @@ final class NodeLifecycle {
 
     /** Waits until a starting node's postmaster takes connections: read-only ones, while it recovers. */
     private void awaitAccepting(ComputeNode node, NodePaths paths, ProcessHandle postmaster) {
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
+        Deadline deadline = Deadline.in(START_TIMEOUT);
+        while (!deadline.passed()) {
             if (PostmasterStatus.of(paths.dataDir(), postmaster.pid()).filter(s -> s == PostmasterStatus.READY).isPresent()) {
                 return;
             }
             if (!postmaster.isAlive()) {
                 throw PgCtl.exitedWhileStarting(node.name(), paths.logFile());
             }
-            Pause.of(STATUS_STEP);
+            Deadline.pause(STATUS_STEP);
         }
         throw ZenithException.failed("Postgres for " + node.name() + " did not accept connections in "
                 + START_TIMEOUT.toMinutes() + " minutes", "see " + paths.logFile());

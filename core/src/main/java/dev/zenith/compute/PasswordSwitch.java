@@ -1,5 +1,6 @@
 package dev.zenith.compute;
 
+import dev.zenith.Deadline;
 import dev.zenith.RepositoryConfig;
 import dev.zenith.ZenithException;
 
@@ -39,13 +40,13 @@ final class PasswordSwitch {
         }
         // the postmaster rereads pg_hba.conf when it gets to the signal: wait until a connection without
         // the password is refused
-        long deadline = System.nanoTime() + RELOAD_TIMEOUT.toNanos();
+        Deadline deadline = Deadline.in(RELOAD_TIMEOUT);
         while (!refusesWithoutPassword(node, paths)) {
-            if (System.nanoTime() > deadline) {
+            if (deadline.passed()) {
                 throw ZenithException.failed(node.name() + " still accepts connections without a password after reloading"
                         + " pg_hba.conf", "see " + paths.logFile());
             }
-            Pause.of(Duration.ofMillis(5));
+            Deadline.pause(Duration.ofMillis(5));
         }
     }
 
