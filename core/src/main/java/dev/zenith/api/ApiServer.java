@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.zenith.BranchName;
+import dev.zenith.StorageFault;
 import dev.zenith.BranchPoint;
 import dev.zenith.TagName;
 import dev.zenith.Json;
@@ -103,7 +104,8 @@ public final class ApiServer implements AutoCloseable {
             Object result = route(exchange.getRequestMethod(), exchange.getRequestURI().getPath(), exchange);
             respond(exchange, exchange.getRequestMethod().equals("POST") && result instanceof Created ? 201 : 200,
                     result instanceof Created c ? c.body() : result);
-        } catch (ZenithException e) {
+        } catch (ZenithException | UncheckedIOException failure) {
+            ZenithException e = failure instanceof UncheckedIOException io ? StorageFault.toError(io) : (ZenithException) failure;
             int status = switch (e.kind()) {
                 case BAD_REQUEST -> 400;
                 case NOT_FOUND -> 404;

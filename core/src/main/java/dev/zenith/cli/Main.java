@@ -2,6 +2,7 @@ package dev.zenith.cli;
 
 import dev.zenith.BranchName;
 import dev.zenith.Lsn;
+import dev.zenith.StorageFault;
 import dev.zenith.TagName;
 import dev.zenith.ZenithException;
 import picocli.CommandLine.Command;
@@ -11,12 +12,8 @@ import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystemException;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /** {@code zenith}: the command line. Everything but {@code init} talks to the pageserver's API. */
@@ -83,9 +80,7 @@ public final class Main {
                 return 2;
             }
             if (ex instanceof UncheckedIOException io) {
-                err.println("zenith: " + io.getMessage() + ": " + describe(io.getCause())
-                        + ": check the disk's free space (df -h) and the directory's permissions, then run the command again");
-                err.flush();
+                printError(err, StorageFault.toError(io));
                 return 1;
             }
             err.println("zenith: " + ex + ": this is a bug, please report it with the command you ran");
@@ -99,17 +94,6 @@ public final class Main {
     static void printError(PrintWriter err, ZenithException e) {
         err.println("zenith: " + e.getMessage() + (e.hint() == null ? "" : ": " + e.hint()));
         err.flush();
-    }
-
-    /** What went wrong with a file, in the operating system's words, naming the file. */
-    private static String describe(IOException e) {
-        String what = switch (e) {
-            case NoSuchFileException missing -> "no such file or directory";
-            case AccessDeniedException denied -> "permission denied";
-            case FileSystemException fs when fs.getReason() != null -> fs.getReason();
-            default -> e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        };
-        return e instanceof FileSystemException fs && fs.getFile() != null ? what + " (" + fs.getFile() + ")" : what;
     }
 
     /** The repository directory for a command: --repo, then $ZENITH_REPO_DIR, then ./.zenith. */
