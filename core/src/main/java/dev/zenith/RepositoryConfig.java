@@ -1,5 +1,10 @@
 package dev.zenith;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -45,6 +50,20 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
                                String idleTimeout, int maxComputes, String proxyStartupTimeout, String readOnlyIdleTimeout, String retention,
                                int imageWalThresholdMb, int imageAtStopMb, String gcInterval, String housekeepingInterval,
                                boolean proxyTls, String auth, String walCompression, int pgVersion) {
+
+    /**
+     * Reads {@code config.json}, where a setting added by a later zenith is missing from an older file:
+     * a missing number or flag reads as 0 or false, which every setting takes as its default. Elsewhere
+     * the JSON mapper refuses nulls for numbers.
+     */
+    public static RepositoryConfig read(Path file) {
+        try {
+            return Json.MAPPER.readerFor(RepositoryConfig.class)
+                    .without(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES).readValue(file.toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
 
     public static final int DEFAULT_API_PORT = 64000;
     /** The OS user Postgres runs as when zenith runs as root: present on every Linux system and owns nothing. */

@@ -269,7 +269,7 @@ public final class BranchOperations {
         }
         Timeline old = repository.requireBranch(name);
         requireUnprotected(name, old, "reset");
-        Optional<Tag> tag = to.map(repository::requireTag);
+        Optional<Tag> tag = to.map(repository.tags()::require);
         Timeline source = tag.map(t -> repository.timeline(t.timeline())).orElseGet(() -> repository.timeline(old.metadata().ancestor()));
         BranchName sourceName = repository.branches().nameOf(source.id()).orElseThrow(() -> ZenithException.conflict(
                 "the parent of branch \"" + name + "\" no longer has a name", "branch from another parent instead"));

@@ -35,11 +35,11 @@ public final class TagOperations {
     /** Names {@code at} of {@code branch} (null: its end now). */
     public TagInfo create(TagName name, BranchName branch, PointInTime at) {
         Timeline timeline = repository.requireBranch(branch);
-        repository.requireNewTagName(name);
+        repository.tags().requireNewName(name);
         Tag tag = locks.withLock(timeline.id(), () -> {
             WalPoint point = points.resolve(timeline, branch, "tag " + name, at);
             Tag made = new Tag(name, timeline.id(), point.lsn(), point.tli(), Instant.now(), at == null ? null : at.toString());
-            repository.addTag(made);
+            repository.tags().add(made);
             return made;
         });
         log.info("tag {} names {} at {}{}", name, branch, tag.lsn(), at == null ? "" : " (" + at + ")");
@@ -47,7 +47,7 @@ public final class TagOperations {
     }
 
     public TagInfo delete(TagName name) {
-        Tag tag = repository.deleteTag(name);
+        Tag tag = repository.tags().delete(name);
         log.info("tag {} deleted", name);
         return info(tag);
     }

@@ -1,12 +1,9 @@
 package dev.zenith.storage;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import dev.zenith.AtomicFiles;
 import dev.zenith.Failpoints;
 import dev.zenith.BranchName;
-import dev.zenith.Json;
 import dev.zenith.RepositoryConfig;
-import dev.zenith.TagName;
 import dev.zenith.TimelineId;
 import dev.zenith.WalPoint;
 import dev.zenith.ZenithException;
@@ -70,21 +67,7 @@ public final class Repository {
             throw ZenithException.notFound("no repository in " + root, "run zenith init");
         }
         RepositoryFormat.thisVersion().checkReadable(root);
-        return new Repository(root, readConfig(root.resolve(CONFIG)));
-    }
-
-    /**
-     * Reads {@code config.json}, where a setting added by a later zenith is missing from an older file:
-     * a missing number or flag reads as 0 or false, which every setting takes as its default. Elsewhere
-     * the JSON mapper refuses nulls for numbers.
-     */
-    private static RepositoryConfig readConfig(Path file) {
-        try {
-            return Json.MAPPER.readerFor(RepositoryConfig.class)
-                    .without(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES).readValue(file.toFile());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
-        }
+        return new Repository(root, RepositoryConfig.read(root.resolve(CONFIG)));
     }
 
     /** Creates the directory layout and config. The root timeline is added by {@link #createRoot}. */
@@ -151,33 +134,6 @@ public final class Repository {
 
     public TagRegistry tags() {
         return tags;
-    }
-
-    /** Names a point of a timeline; refused when the name is taken. */
-    public void addTag(Tag tag) {
-        if (!tags.add(tag)) {
-            requireNewTagName(tag.name());
-        }
-    }
-
-    /** Refuses a name that a tag already has. */
-    public void requireNewTagName(TagName name) {
-        tags.get(name).ifPresent(taken -> {
-            throw ZenithException.conflict("tag \"" + name + "\" already exists (at " + taken.lsn() + ")",
-                    "choose another name, or delete it first: zenith tag delete " + name);
-        });
-    }
-
-    /** Removes a tag; what only it kept goes at the next garbage collection. */
-    public Tag deleteTag(TagName name) {
-        Tag tag = requireTag(name);
-        tags.remove(name); // a delete racing this one may have removed it first: gone either way
-        return tag;
-    }
-
-    public Tag requireTag(TagName name) {
-        return tags.get(name).orElseThrow(() -> ZenithException.notFound("tag \"" + name + "\" does not exist",
-                "zenith tag lists the tags"));
     }
 
     /** Makes the root timeline from a cleanly shut down, freshly initialized data directory and names it main. */

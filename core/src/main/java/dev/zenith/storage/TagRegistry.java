@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import dev.zenith.Json;
 import dev.zenith.TagName;
 import dev.zenith.TimelineId;
+import dev.zenith.ZenithException;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -40,13 +41,35 @@ public final class TagRegistry {
         return tags.snapshot().values().stream().filter(t -> t.timeline().equals(timeline)).toList();
     }
 
-    /** Adds a tag; false if the name is taken. */
-    boolean add(Tag tag) {
-        return tags.update(m -> m.putIfAbsent(tag.name(), tag) == null);
+    /** Names a point of a timeline; refused when the name is taken. */
+    public void add(Tag tag) {
+        if (!tags.update(m -> m.putIfAbsent(tag.name(), tag) == null)) {
+            throw taken(tag.name(), get(tag.name()).orElse(tag));
+        }
     }
 
-    void remove(TagName name) {
-        tags.update(m -> m.remove(name) != null);
+    /** Refuses a name that a tag already has. */
+    public void requireNewName(TagName name) {
+        get(name).ifPresent(existing -> {
+            throw taken(name, existing);
+        });
+    }
+
+    /** Removes a tag; what only it kept goes at the next garbage collection. */
+    public Tag delete(TagName name) {
+        Tag tag = require(name);
+        tags.update(m -> m.remove(name) != null); // a delete racing this one may have removed it first: gone either way
+        return tag;
+    }
+
+    public Tag require(TagName name) {
+        return get(name).orElseThrow(() -> ZenithException.notFound("tag \"" + name + "\" does not exist",
+                "zenith tag lists the tags"));
+    }
+
+    private static ZenithException taken(TagName name, Tag existing) {
+        return ZenithException.conflict("tag \"" + name + "\" already exists (at " + existing.lsn() + ")",
+                "choose another name, or delete it first: zenith tag delete " + name);
     }
 
     private static Map<TagName, Tag> read(Path file) {
