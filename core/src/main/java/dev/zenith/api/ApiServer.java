@@ -41,8 +41,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The management API: JSON over HTTP on 127.0.0.1, one virtual thread per request. The JDK's own
@@ -53,11 +51,6 @@ public final class ApiServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
     private static final int MAX_BODY = 64 * 1024;
     private static final long MAX_DRAINED = 16L << 20;
-    private static final Pattern COMPUTE_ACTION = Pattern.compile("/v1/computes/([^/]+)/(start|stop)");
-    private static final Pattern REMOTE_ACTION = Pattern.compile("/v1/remotes/([^/]+)/(push|pull)");
-    private static final Pattern BRANCH = Pattern.compile("/v1/branches/([^/]+)");
-    private static final Pattern TAG = Pattern.compile("/v1/tags/([^/]+)");
-    private static final Pattern BRANCH_ACTION = Pattern.compile("/v1/branches/([^/]+)/(rename|reset|retention|expire|protect|unprotect)");
 
     private final HttpServer server;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
@@ -65,6 +58,7 @@ public final class ApiServer implements AutoCloseable {
     private final Computes computes;
     private final Runnable shutdown;
     private final EventFeed feed;
+    private final Routes routes = routes();
 
     public ApiServer(InetSocketAddress address, DaemonFacts daemon, Computes computes, Runnable shutdown) {
         this.daemon = daemon;
@@ -101,7 +95,13 @@ public final class ApiServer implements AutoCloseable {
             if (serveStream(exchange)) {
                 return;
             }
-            Object result = route(exchange.getRequestMethod(), exchange.getRequestURI().getPath(), exchange);
+            Object result = routes.dispatch(exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
+                    new Routes.BodyReader() {
+                        @Override
+                        public <T> T read(Class<T> type) throws IOException {
+                            return body(exchange, type);
+                        }
+                    });
             respond(exchange, exchange.getRequestMethod().equals("POST") && result instanceof Created ? 201 : 200,
                     result instanceof Created c ? c.body() : result);
         } catch (ZenithException | UncheckedIOException failure) {
@@ -224,109 +224,100 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
-    private Object route(String method, String path, HttpExchange exchange) throws IOException {
-        Matcher m;
-        switch (method + " " + path) {
-            case "GET /v1/status":
-                return status();
-            case "GET /v1/branches":
-                return computes.branches().list(computes.list(), DiskUse.NOW);
-            case "GET /v1/operations":
-                return computes.operations();
-            case "POST /v1/branches": {
-                Requests.CreateBranch req = body(exchange, Requests.CreateBranch.class);
-                BranchName parent = req.parent() == null ? BranchName.MAIN : BranchName.of(req.parent());
-                PointInTime at = req.at() == null ? null : PointInTime.parse(req.at(), java.time.Instant.now());
-                return new Created(computes.branches().create(BranchName.of(req.name()), parent, at, req.retention(),
-                        req.expires()));
-            }
-            case "GET /v1/tags":
-                return computes.tags().list();
-            case "POST /v1/tags": {
-                Requests.CreateTag req = body(exchange, Requests.CreateTag.class);
-                PointInTime at = req.at() == null ? null : PointInTime.parse(req.at(), java.time.Instant.now());
-                return new Created(computes.tags().create(TagName.of(req.name()), BranchName.of(req.branch()), at));
-            }
-            case "POST /v1/diff": {
-                Requests.Diff req = body(exchange, Requests.Diff.class);
-                Instant now = Instant.now();
-                return computes.diff(BranchPoint.parse(req.from(), now), BranchPoint.parse(req.to(), now));
-            }
-            case "GET /v1/computes":
-                return computes.list();
-            case "POST /v1/computes": {
-                Requests.CreateCompute req = body(exchange, Requests.CreateCompute.class);
-                return new Created(computes.create(BranchName.of(req.branch()), req.name(), req.port(), req.idleTimeout()));
-            }
-            case "POST /v1/remotes/state":
-                return computes.sync().states(body(exchange, Requests.Transfer.class).credentials());
-            case "POST /v1/gc":
-                return computes.collectGarbage();
-            case "POST /v1/shutdown":
-                Thread.ofVirtual().start(shutdown);
-                return Map.of("status", "stopping");
-            default:
-                break;
-        }
-        if (method.equals("GET") && (m = BRANCH.matcher(path)).matches()) {
-            BranchName name = BranchName.of(m.group(1));
-            return computes.branches().list(computes.list(), DiskUse.NOW).stream().filter(b -> b.name().equals(name)).findFirst()
-                    .orElseThrow(() -> ZenithException.notFound("branch \"" + name + "\" does not exist",
-                            "zenith branch " + name + " main"));
-        }
-        if (method.equals("DELETE") && (m = TAG.matcher(path)).matches()) {
-            return computes.tags().delete(TagName.of(m.group(1)));
-        }
-        if (method.equals("DELETE") && (m = BRANCH.matcher(path)).matches()) {
-            return computes.branches().delete(BranchName.of(m.group(1)));
-        }
-        if (method.equals("POST") && (m = BRANCH_ACTION.matcher(path)).matches()) {
-            BranchName name = BranchName.of(m.group(1));
-            if (m.group(2).equals("retention")) {
-                String window = body(exchange, Requests.SetRetention.class).retention();
-                computes.branches().setRetention(name, window);
-                return Map.of("name", name.value(), "retention", window == null ? "default" : window);
-            }
-            if (m.group(2).equals("expire")) {
-                Instant at = computes.branches().expire(name, body(exchange, Requests.ExpireBranch.class).expires());
-                return Map.of("name", name.value(), "expiresAt", at == null ? "never" : at.toString());
-            }
-            if (m.group(2).equals("protect") || m.group(2).equals("unprotect")) {
-                computes.branches().protect(name, m.group(2).equals("protect")
-                        ? BranchOperations.Protection.PROTECTED : BranchOperations.Protection.UNPROTECTED);
-                return Map.of("name", name.value(), "protected", m.group(2).equals("protect"));
-            }
-            if (m.group(2).equals("rename")) {
-                BranchName to = BranchName.of(body(exchange, Requests.RenameBranch.class).to());
-                computes.branches().rename(name, to);
-                return Map.of("name", to.value(), "from", name.value());
-            }
-            Requests.ResetBranch req = body(exchange, Requests.ResetBranch.class);
-            return computes.branches().reset(name, req.backup() == null || req.backup()
-                    ? BranchOperations.Backup.KEEP : BranchOperations.Backup.DISCARD,
-                    Optional.ofNullable(req.to()).map(TagName::of));
-        }
-        if (method.equals("POST") && (m = REMOTE_ACTION.matcher(path)).matches()) {
-            Requests.Transfer req = body(exchange, Requests.Transfer.class);
-            List<BranchName> names = req.branches() == null ? List.of() : req.branches().stream().map(BranchName::of).toList();
-            return m.group(2).equals("push") ? computes.sync().push(m.group(1), names, req.credentials())
-                    : computes.sync().pull(m.group(1), names, req.credentials());
-        }
-        if (method.equals("POST") && (m = COMPUTE_ACTION.matcher(path)).matches()) {
-            if (m.group(2).equals("start")) {
-                Requests.StartCompute req = body(exchange, Requests.StartCompute.class);
-                if (req.at() != null) {
-                    return computes.startReadOnly(BranchName.of(m.group(1)), PointInTime.parse(req.at(), java.time.Instant.now()));
-                }
-                return computes.start(m.group(1), req.idleTimeout());
-            }
-            Requests.StopCompute req = body(exchange, Requests.StopCompute.class);
-            boolean destroy = req != null && Boolean.TRUE.equals(req.destroy());
-            boolean suspend = req != null && Boolean.TRUE.equals(req.suspend());
-            return computes.stop(m.group(1), destroy ? StopMode.DESTROY : suspend ? StopMode.SUSPEND : StopMode.STOP);
-        }
-        throw ZenithException.notFound("no such API endpoint: " + method + " " + BranchName.printable(path),
-                "see docs/API.md");
+    /** Every endpoint; docs/API.md describes them. */
+    private Routes routes() {
+        return new Routes()
+                .add("GET", "/v1/status", r -> status())
+                .add("GET", "/v1/branches", r -> computes.branches().list(computes.list(), DiskUse.NOW))
+                .add("GET", "/v1/operations", r -> computes.operations())
+                .add("POST", "/v1/branches", r -> {
+                    Requests.CreateBranch req = r.body(Requests.CreateBranch.class);
+                    BranchName parent = req.parent() == null ? BranchName.MAIN : BranchName.of(req.parent());
+                    PointInTime at = req.at() == null ? null : PointInTime.parse(req.at(), Instant.now());
+                    return new Created(computes.branches().create(BranchName.of(req.name()), parent, at, req.retention(),
+                            req.expires()));
+                })
+                .add("GET", "/v1/branches/{name}", r -> branch(BranchName.of(r.part(0))))
+                .add("DELETE", "/v1/branches/{name}", r -> computes.branches().delete(BranchName.of(r.part(0))))
+                .add("POST", "/v1/branches/{name}/rename", r -> {
+                    BranchName from = BranchName.of(r.part(0));
+                    BranchName to = BranchName.of(r.body(Requests.RenameBranch.class).to());
+                    computes.branches().rename(from, to);
+                    return Map.of("name", to.value(), "from", from.value());
+                })
+                .add("POST", "/v1/branches/{name}/reset", r -> {
+                    Requests.ResetBranch req = r.body(Requests.ResetBranch.class);
+                    return computes.branches().reset(BranchName.of(r.part(0)), req.backup() == null || req.backup()
+                                    ? BranchOperations.Backup.KEEP : BranchOperations.Backup.DISCARD,
+                            Optional.ofNullable(req.to()).map(TagName::of));
+                })
+                .add("POST", "/v1/branches/{name}/retention", r -> {
+                    String window = r.body(Requests.SetRetention.class).retention();
+                    computes.branches().setRetention(BranchName.of(r.part(0)), window);
+                    return Map.of("name", r.part(0), "retention", window == null ? "default" : window);
+                })
+                .add("POST", "/v1/branches/{name}/expire", r -> {
+                    Instant at = computes.branches().expire(BranchName.of(r.part(0)), r.body(Requests.ExpireBranch.class).expires());
+                    return Map.of("name", r.part(0), "expiresAt", at == null ? "never" : at.toString());
+                })
+                .add("POST", "/v1/branches/{name}/protect", r -> protect(r.part(0), BranchOperations.Protection.PROTECTED))
+                .add("POST", "/v1/branches/{name}/unprotect", r -> protect(r.part(0), BranchOperations.Protection.UNPROTECTED))
+                .add("GET", "/v1/tags", r -> computes.tags().list())
+                .add("POST", "/v1/tags", r -> {
+                    Requests.CreateTag req = r.body(Requests.CreateTag.class);
+                    PointInTime at = req.at() == null ? null : PointInTime.parse(req.at(), Instant.now());
+                    return new Created(computes.tags().create(TagName.of(req.name()), BranchName.of(req.branch()), at));
+                })
+                .add("DELETE", "/v1/tags/{name}", r -> computes.tags().delete(TagName.of(r.part(0))))
+                .add("POST", "/v1/diff", r -> {
+                    Requests.Diff req = r.body(Requests.Diff.class);
+                    Instant now = Instant.now();
+                    return computes.diff(BranchPoint.parse(req.from(), now), BranchPoint.parse(req.to(), now));
+                })
+                .add("GET", "/v1/computes", r -> computes.list())
+                .add("POST", "/v1/computes", r -> {
+                    Requests.CreateCompute req = r.body(Requests.CreateCompute.class);
+                    return new Created(computes.create(BranchName.of(req.branch()), req.name(), req.port(), req.idleTimeout()));
+                })
+                .add("POST", "/v1/computes/{name}/start", r -> {
+                    Requests.StartCompute req = r.body(Requests.StartCompute.class);
+                    return req.at() == null ? computes.start(r.part(0), req.idleTimeout())
+                            : computes.startReadOnly(BranchName.of(r.part(0)), PointInTime.parse(req.at(), Instant.now()));
+                })
+                .add("POST", "/v1/computes/{name}/stop", r -> {
+                    Requests.StopCompute req = r.body(Requests.StopCompute.class);
+                    boolean destroy = req != null && Boolean.TRUE.equals(req.destroy());
+                    boolean suspend = req != null && Boolean.TRUE.equals(req.suspend());
+                    return computes.stop(r.part(0), destroy ? StopMode.DESTROY : suspend ? StopMode.SUSPEND : StopMode.STOP);
+                })
+                .add("POST", "/v1/remotes/state", r -> computes.sync().states(r.body(Requests.Transfer.class).credentials()))
+                .add("POST", "/v1/remotes/{name}/push", r -> {
+                    Requests.Transfer req = r.body(Requests.Transfer.class);
+                    return computes.sync().push(r.part(0), branchNames(req), req.credentials());
+                })
+                .add("POST", "/v1/remotes/{name}/pull", r -> {
+                    Requests.Transfer req = r.body(Requests.Transfer.class);
+                    return computes.sync().pull(r.part(0), branchNames(req), req.credentials());
+                })
+                .add("POST", "/v1/gc", r -> computes.collectGarbage())
+                .add("POST", "/v1/shutdown", r -> {
+                    Thread.ofVirtual().start(shutdown);
+                    return Map.of("status", "stopping");
+                });
+    }
+
+    private Object branch(BranchName name) {
+        return computes.branches().list(computes.list(), DiskUse.NOW).stream().filter(b -> b.name().equals(name)).findFirst()
+                .orElseThrow(() -> ZenithException.notFound("branch \"" + name + "\" does not exist", "zenith branch " + name + " main"));
+    }
+
+    private Object protect(String name, BranchOperations.Protection protection) {
+        computes.branches().protect(BranchName.of(name), protection);
+        return Map.of("name", name, "protected", protection == BranchOperations.Protection.PROTECTED);
+    }
+
+    private static List<BranchName> branchNames(Requests.Transfer req) {
+        return req.branches() == null ? List.of() : req.branches().stream().map(BranchName::of).toList();
     }
 
     private DaemonStatus status() {
