@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.zenith.Json;
 import dev.zenith.ZenithException;
-import dev.zenith.api.model.DaemonStatus;
+import dev.zenith.model.DaemonStatus;
 import dev.zenith.pageserver.Offline;
 
 import java.io.IOException;

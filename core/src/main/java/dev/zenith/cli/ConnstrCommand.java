@@ -3,7 +3,7 @@ package dev.zenith.cli;
 import dev.zenith.BranchName;
 import dev.zenith.ConnectionString;
 import dev.zenith.Json;
-import dev.zenith.api.model.DaemonStatus;
+import dev.zenith.model.DaemonStatus;
 import dev.zenith.pageserver.Offline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import dev.zenith.BranchPoint;
 import dev.zenith.Json;
 import dev.zenith.ZenithException;
-import dev.zenith.api.model.SchemaDiff;
+import dev.zenith.model.SchemaDiff;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;

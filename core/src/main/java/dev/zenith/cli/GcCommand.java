@@ -2,8 +2,8 @@ package dev.zenith.cli;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.zenith.Json;
-import dev.zenith.api.model.GcResult;
-import dev.zenith.api.model.RemoteGcResult;
+import dev.zenith.model.GcResult;
+import dev.zenith.model.RemoteGcResult;
 import dev.zenith.pageserver.Offline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

@@ -2,7 +2,7 @@ package dev.zenith.cli;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.zenith.BranchName;
-import dev.zenith.api.model.BranchCreated;
+import dev.zenith.model.BranchCreated;
 import dev.zenith.pageserver.Offline;
 
 import java.io.PrintWriter;

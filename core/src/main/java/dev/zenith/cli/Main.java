@@ -53,7 +53,7 @@ public final class Main {
             String json = dev.zenith.Json.MAPPER.writeValueAsString(java.util.Map.of("name", "x", "lsn", Lsn.ZERO));
             dev.zenith.Json.MAPPER.readTree(json);
             dev.zenith.Json.MAPPER.readValue("[]", new com.fasterxml.jackson.core.type.TypeReference<
-                    java.util.List<dev.zenith.api.model.ComputeStatus>>() { });
+                    java.util.List<dev.zenith.model.ComputeStatus>>() { });
             java.net.HttpURLConnection c = (java.net.HttpURLConnection) java.net.URI.create("http://127.0.0.1:9/").toURL().openConnection();
             c.setConnectTimeout(100);
             c.getResponseCode();

@@ -3,7 +3,7 @@ package dev.zenith.cli;
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.zenith.Deadline;
 import dev.zenith.ZenithException;
-import dev.zenith.api.model.DaemonStatus;
+import dev.zenith.model.DaemonStatus;
 import dev.zenith.pageserver.Offline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

@@ -2,7 +2,7 @@ package dev.zenith.cli;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.zenith.ZenithException;
-import dev.zenith.api.model.OperationInfo;
+import dev.zenith.model.OperationInfo;
 
 import java.io.PrintWriter;
 import java.util.List;

@@ -2,9 +2,9 @@ package dev.zenith.cli;
 
 import dev.zenith.Json;
 import com.fasterxml.jackson.core.type.TypeReference;
-import dev.zenith.api.model.BranchRemoteState;
-import dev.zenith.api.model.RemoteInfo;
-import dev.zenith.api.model.Requests;
+import dev.zenith.model.BranchRemoteState;
+import dev.zenith.model.RemoteInfo;
+import dev.zenith.model.Requests;
 import dev.zenith.pageserver.Offline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

@@ -2,7 +2,7 @@ package dev.zenith.cli;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.zenith.BranchName;
-import dev.zenith.api.model.ComputeStatus;
+import dev.zenith.model.ComputeStatus;
 import dev.zenith.pageserver.Offline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

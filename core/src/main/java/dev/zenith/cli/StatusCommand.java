@@ -2,9 +2,9 @@ package dev.zenith.cli;
 
 import dev.zenith.Json;
 import dev.zenith.RepositoryConfig;
-import dev.zenith.api.model.ComputeStatus;
-import dev.zenith.api.model.DaemonStatus;
-import dev.zenith.api.model.FileSystemInfo;
+import dev.zenith.model.ComputeStatus;
+import dev.zenith.model.DaemonStatus;
+import dev.zenith.model.FileSystemInfo;
 import dev.zenith.pageserver.Offline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

@@ -5,7 +5,7 @@ import dev.zenith.BranchName;
 import dev.zenith.Json;
 import dev.zenith.PointInTime;
 import dev.zenith.TagName;
-import dev.zenith.api.model.TagInfo;
+import dev.zenith.model.TagInfo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;

@@ -5,10 +5,10 @@ import dev.zenith.Deadline;
 import dev.zenith.Locks;
 import dev.zenith.WalPoint;
 import dev.zenith.ZenithException;
-import dev.zenith.api.model.BranchRemoteState;
-import dev.zenith.api.model.PullSummary;
-import dev.zenith.api.model.PushSummary;
-import dev.zenith.api.model.RemoteCredentials;
+import dev.zenith.model.BranchRemoteState;
+import dev.zenith.model.PullSummary;
+import dev.zenith.model.PushSummary;
+import dev.zenith.model.RemoteCredentials;
 import dev.zenith.remote.BranchComparison;
 import dev.zenith.remote.BranchManifest;
 import dev.zenith.remote.ObjectStore;
@@ -207,7 +207,7 @@ public final class BranchSync {
             boolean wasRunning = node.isPresent() && registry.paths(node.get()).isRunning();
             node.ifPresent(n -> lifecycle.stop(n, timeline));
             BranchComparison now = pull.compare(timeline, theirs, id -> Optional.empty());
-            if (now.state() != dev.zenith.api.model.RemoteState.BEHIND) {
+            if (now.state() != dev.zenith.model.RemoteState.BEHIND) {
                 throw diverged(name, now);
             }
             node.ifPresent(n -> {

@@ -1,6 +1,6 @@
 package dev.zenith.compute;
 
-import dev.zenith.api.model.ComputeState;
+import dev.zenith.model.ComputeState;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;

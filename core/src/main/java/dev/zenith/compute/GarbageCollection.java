@@ -1,6 +1,6 @@
 package dev.zenith.compute;
 
-import dev.zenith.api.model.GcResult;
+import dev.zenith.model.GcResult;
 import dev.zenith.storage.GarbageCollector;
 import dev.zenith.storage.Repository;
 import org.slf4j.Logger;

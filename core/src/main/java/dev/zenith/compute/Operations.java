@@ -1,7 +1,7 @@
 package dev.zenith.compute;
 
 import dev.zenith.BranchName;
-import dev.zenith.api.model.OperationInfo;
+import dev.zenith.model.OperationInfo;
 
 import java.util.Comparator;
 import java.util.List;

@@ -2,7 +2,7 @@ package dev.zenith.compute;
 
 import com.github.difflib.DiffUtils;
 import com.github.difflib.UnifiedDiffUtils;
-import dev.zenith.api.model.SchemaDiff;
+import dev.zenith.model.SchemaDiff;
 
 import java.util.ArrayList;
 import java.util.Arrays;

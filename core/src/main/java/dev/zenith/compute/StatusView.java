@@ -2,8 +2,8 @@ package dev.zenith.compute;
 
 import dev.zenith.IdleTimeout;
 import dev.zenith.Lsn;
-import dev.zenith.api.model.ComputeState;
-import dev.zenith.api.model.ComputeStatus;
+import dev.zenith.model.ComputeState;
+import dev.zenith.model.ComputeStatus;
 import dev.zenith.storage.Repository;
 
 import java.nio.file.Files;

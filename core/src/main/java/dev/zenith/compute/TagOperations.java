@@ -4,7 +4,7 @@ import dev.zenith.BranchName;
 import dev.zenith.PointInTime;
 import dev.zenith.TagName;
 import dev.zenith.WalPoint;
-import dev.zenith.api.model.TagInfo;
+import dev.zenith.model.TagInfo;
 import dev.zenith.storage.Repository;
 import dev.zenith.storage.Tag;
 import dev.zenith.storage.Timeline;

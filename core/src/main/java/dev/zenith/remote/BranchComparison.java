@@ -2,7 +2,7 @@ package dev.zenith.remote;
 
 import dev.zenith.Lsn;
 import dev.zenith.TimelineId;
-import dev.zenith.api.model.RemoteState;
+import dev.zenith.model.RemoteState;
 import dev.zenith.storage.RecoveryPlan;
 import dev.zenith.storage.Repository;
 import dev.zenith.storage.Timeline;

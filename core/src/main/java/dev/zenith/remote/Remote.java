@@ -2,7 +2,7 @@ package dev.zenith.remote;
 
 import dev.zenith.BranchName;
 import dev.zenith.ZenithException;
-import dev.zenith.api.model.RemoteInfo;
+import dev.zenith.model.RemoteInfo;
 
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;

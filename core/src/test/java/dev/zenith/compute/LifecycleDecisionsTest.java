@@ -5,7 +5,7 @@ import dev.zenith.Lsn;
 import dev.zenith.RepositoryConfig;
 import dev.zenith.TimelineId;
 import dev.zenith.WalPoint;
-import dev.zenith.api.model.ComputeState;
+import dev.zenith.model.ComputeState;
 import dev.zenith.storage.Repositories;
 import org.junit.jupiter.api.Test;
 

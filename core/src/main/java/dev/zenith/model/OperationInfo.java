@@ -1,4 +1,4 @@
-package dev.zenith.api.model;
+package dev.zenith.model;
 
 /**
  * A long operation under way (a compute start, an image, GC): {@code done} of {@code total} bytes, where

@@ -1,4 +1,4 @@
-package dev.zenith.api.model;
+package dev.zenith.model;
 
 /** The bodies the API accepts; absent fields are null. */
 public final class Requests {

@@ -3,4 +3,4 @@
  * depending only on the shared value types, so the daemon's components return these records and the
  * CLI compiles without any server class (as Neon's {@code compute_api} crate serves both sides).
  */
-package dev.zenith.api.model;
+package dev.zenith.model;

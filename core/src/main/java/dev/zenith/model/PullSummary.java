@@ -1,4 +1,4 @@
-package dev.zenith.api.model;
+package dev.zenith.model;
 
 /**
  * What {@code zenith pull} did for one branch: {@code FETCHED} (new here), {@code FAST_FORWARDED},

@@ -1,4 +1,4 @@
-package dev.zenith.api.model;
+package dev.zenith.model;
 
 /** How a local branch stands against its remote's, judged from the manifest they last agreed on. */
 public enum RemoteState {

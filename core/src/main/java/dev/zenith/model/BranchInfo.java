@@ -1,4 +1,4 @@
-package dev.zenith.api.model;
+package dev.zenith.model;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.zenith.BranchName;

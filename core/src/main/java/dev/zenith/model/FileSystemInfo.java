@@ -1,4 +1,4 @@
-package dev.zenith.api.model;
+package dev.zenith.model;
 
 /**
  * The file system a repository sits on, and what that means for a branch's cost.

@@ -1,4 +1,4 @@
-package dev.zenith.api.model;
+package dev.zenith.model;
 
 /**
  * A remote as {@code zenith remote list} shows it: where its objects live. No credentials: those come

@@ -1,4 +1,4 @@
-package dev.zenith.api.model;
+package dev.zenith.model;
 
 /**
  * AWS credentials the CLI found in its own environment (the standard chain: variables, {@code ~/.aws}),

@@ -1,4 +1,4 @@
-package dev.zenith.api.model;
+package dev.zenith.model;
 
 /** What {@code zenith gc --remote} removed from a remote and what it kept. */
 public record RemoteGcResult(String remote, int manifestsRemoved, int objectsRemoved, long bytesRemoved, int objectsKept,

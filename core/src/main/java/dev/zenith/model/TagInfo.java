@@ -1,4 +1,4 @@
-package dev.zenith.api.model;
+package dev.zenith.model;
 
 import dev.zenith.BranchName;
 import dev.zenith.TagName;

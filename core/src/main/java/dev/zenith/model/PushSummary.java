@@ -1,4 +1,4 @@
-package dev.zenith.api.model;
+package dev.zenith.model;
 
 /**
  * What {@code zenith push} did for one branch: the manifest it wrote (or found in sync, {@code upToDate}) and

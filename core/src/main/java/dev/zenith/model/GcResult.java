@@ -1,4 +1,4 @@
-package dev.zenith.api.model;
+package dev.zenith.model;
 
 /** What one garbage collection removed. */
 public record GcResult(int segments, int images, int timelines, long freedBytes) {
