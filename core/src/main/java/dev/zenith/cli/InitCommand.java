@@ -1,5 +1,6 @@
 package dev.zenith.cli;
 
+import dev.zenith.postgres.PgDistribution;
 import dev.zenith.DurationText;
 import dev.zenith.IdleTimeout;
 import dev.zenith.RepositoryConfig;

@@ -1,5 +1,7 @@
 package dev.zenith.compute;
 
+import dev.zenith.schema.SchemaSnapshot;
+import dev.zenith.postgres.PgCtl;
 import dev.zenith.Deadline;
 import dev.zenith.Lsn;
 import dev.zenith.WalPoint;

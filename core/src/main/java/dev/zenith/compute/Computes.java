@@ -1,5 +1,10 @@
 package dev.zenith.compute;
 
+import dev.zenith.schema.SchemaComparison;
+import dev.zenith.schema.SchemaSnapshot;
+import dev.zenith.postgres.PgCtl;
+import dev.zenith.postgres.OsUser;
+import dev.zenith.postgres.PgDistribution;
 import dev.zenith.BranchName;
 import dev.zenith.BranchPoint;
 import dev.zenith.IdleTimeout;

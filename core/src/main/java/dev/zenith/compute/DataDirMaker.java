@@ -1,5 +1,9 @@
 package dev.zenith.compute;
 
+import dev.zenith.postgres.PgControl;
+import dev.zenith.postgres.PgCtl;
+import dev.zenith.postgres.OsUser;
+import dev.zenith.postgres.PgDistribution;
 import dev.zenith.AtomicFiles;
 import dev.zenith.Failpoints;
 import dev.zenith.WalPoint;

@@ -1,5 +1,6 @@
 package dev.zenith.compute;
 
+import dev.zenith.postgres.OsUser;
 import dev.zenith.Lsn;
 import dev.zenith.WalPoint;
 import dev.zenith.storage.FileTrees;

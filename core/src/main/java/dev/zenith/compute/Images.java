@@ -1,5 +1,7 @@
 package dev.zenith.compute;
 
+import dev.zenith.postgres.PgControl;
+import dev.zenith.postgres.OsUser;
 import dev.zenith.Lsn;
 import dev.zenith.RepositoryConfig;
 import dev.zenith.storage.FileTrees;

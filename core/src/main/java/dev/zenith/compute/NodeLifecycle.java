@@ -1,5 +1,9 @@
 package dev.zenith.compute;
 
+import dev.zenith.postgres.PostmasterStatus;
+import dev.zenith.postgres.PgControl;
+import dev.zenith.postgres.PgCtl;
+import dev.zenith.postgres.OsUser;
 import dev.zenith.Deadline;
 import dev.zenith.Failpoints;
 import dev.zenith.ZenithException;

@@ -1,5 +1,6 @@
 package dev.zenith.compute;
 
+import dev.zenith.postgres.PgCtl;
 import dev.zenith.storage.Repository;
 
 import java.nio.file.Path;

@@ -1,5 +1,7 @@
 package dev.zenith.compute;
 
+import dev.zenith.postgres.OsUser;
+import dev.zenith.postgres.PgDistribution;
 import dev.zenith.AtomicFiles;
 import dev.zenith.storage.RecoveryPlan;
 

@@ -1,5 +1,7 @@
 package dev.zenith.pageserver;
 
+import dev.zenith.postgres.OsUser;
+import dev.zenith.postgres.PgDistribution;
 import dev.zenith.BranchName;
 import dev.zenith.RepositoryConfig;
 import dev.zenith.ZenithException;
@@ -10,8 +12,8 @@ import dev.zenith.model.RemoteCredentials;
 import dev.zenith.model.RemoteGcResult;
 import dev.zenith.model.RemoteInfo;
 import dev.zenith.compute.Computes;
-import dev.zenith.compute.OsUser;
-import dev.zenith.compute.PgDistribution;
+
+
 import dev.zenith.remote.BranchManifest;
 import dev.zenith.remote.Clone;
 import dev.zenith.remote.ObjectStore;

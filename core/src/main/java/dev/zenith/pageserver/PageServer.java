@@ -1,5 +1,7 @@
 package dev.zenith.pageserver;
 
+import dev.zenith.postgres.OsUser;
+import dev.zenith.postgres.PgDistribution;
 import dev.zenith.DurationText;
 import dev.zenith.Failpoints;
 import dev.zenith.PidFile;
@@ -10,8 +12,8 @@ import dev.zenith.api.ApiServer;
 import dev.zenith.api.DaemonFacts;
 import dev.zenith.compute.ComputeMetrics;
 import dev.zenith.compute.Computes;
-import dev.zenith.compute.OsUser;
-import dev.zenith.compute.PgDistribution;
+
+
 import dev.zenith.proxy.ProxyServer;
 import dev.zenith.storage.Repository;
 import dev.zenith.storage.RepositoryFormat;

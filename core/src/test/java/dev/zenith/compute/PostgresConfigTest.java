@@ -1,5 +1,6 @@
 package dev.zenith.compute;
 
+import dev.zenith.postgres.PgDistribution;
 import dev.zenith.Lsn;
 import dev.zenith.WalPoint;
 import dev.zenith.storage.Image;

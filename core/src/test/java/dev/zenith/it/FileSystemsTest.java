@@ -1,7 +1,8 @@
 package dev.zenith.it;
 
+import dev.zenith.postgres.OsUser;
 import dev.zenith.BranchName;
-import dev.zenith.compute.OsUser;
+
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 

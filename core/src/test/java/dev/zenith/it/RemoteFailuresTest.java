@@ -1,6 +1,7 @@
 package dev.zenith.it;
 
-import dev.zenith.compute.OsUser;
+import dev.zenith.postgres.OsUser;
+
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.regions.Region;

@@ -1,4 +1,4 @@
-package dev.zenith.compute;
+package dev.zenith.postgres;
 
 import dev.zenith.RepositoryConfig;
 import dev.zenith.ZenithException;

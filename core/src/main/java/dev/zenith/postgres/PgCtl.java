@@ -1,4 +1,4 @@
-package dev.zenith.compute;
+package dev.zenith.postgres;
 
 import dev.zenith.PidFile;
 import dev.zenith.ZenithException;
@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /** Runs {@code initdb}, {@code postgres} and {@code pg_ctl} as the Postgres OS user, each one's output going to a log file. */
-final class PgCtl {
+public final class PgCtl {
 
     private static final String PROMOTE_FILE = "promote";
     private static final Duration SIGNAL_TIMEOUT = Duration.ofSeconds(10);
@@ -26,12 +26,12 @@ final class PgCtl {
     private final PgDistribution dist;
     private final OsUser user;
 
-    PgCtl(PgDistribution dist, OsUser user) {
+    public PgCtl(PgDistribution dist, OsUser user) {
         this.dist = dist;
         this.user = user;
     }
 
-    void initdb(Path dataDir, String superuser, Path log) {
+    public void initdb(Path dataDir, String superuser, Path log) {
         run(List.of(dist.tool("initdb").toString(), "-D", dataDir.toString(), "-U", superuser,
                 "--no-locale", "-E", "UTF8", "--auth=trust", "--no-instructions"), log, Duration.ofMinutes(5),
                 "initdb failed");
@@ -42,7 +42,7 @@ final class PgCtl {
      * appended to the log, and returns at once. {@code pg_ctl start -w} would wait for readiness in
      * 100 ms steps, most of a resume's time; the caller watches the process and the server instead.
      */
-    Process launch(Path dataDir, Path log) {
+    public Process launch(Path dataDir, Path log) {
         List<String> cmd = new ArrayList<>();
         if (PgDistribution.isLinux()) {
             cmd.add("setsid");
@@ -56,7 +56,7 @@ final class PgCtl {
     }
 
     /** Stops the server: fast shutdown, or immediate if that does not finish in time. True when it stopped cleanly. */
-    boolean stop(Path dataDir, Path log, Duration timeout) {
+    public boolean stop(Path dataDir, Path log, Duration timeout) {
         if (postmasterPid(dataDir).isEmpty()) {
             return false;
         }
@@ -78,7 +78,7 @@ final class PgCtl {
      * here rather than by pg_ctl, which notices the exit only on its next 100 ms poll: deleting a test's
      * branch would wait for that every time.
      */
-    void quit(Path dataDir, Path log, Duration timeout) {
+    public void quit(Path dataDir, Path log, Duration timeout) {
         Optional<ProcessHandle> postmaster = postmaster(dataDir);
         if (postmaster.isEmpty()) {
             return;
@@ -102,7 +102,7 @@ final class PgCtl {
      * then SIGUSR1 to its postmaster, which hands the request to the startup process. Done here rather than
      * by pg_ctl (two more processes) or {@code pg_promote()} (a connection to open first, while a start waits).
      */
-    void promote(Path dataDir, ProcessHandle postmaster, Path log) {
+    public void promote(Path dataDir, ProcessHandle postmaster, Path log) {
         try {
             Files.writeString(dataDir.resolve(PROMOTE_FILE), "");
         } catch (IOException e) {
@@ -112,12 +112,12 @@ final class PgCtl {
     }
 
     /** The postmaster's pid when one is running on this data directory. */
-    static OptionalLong postmasterPid(Path dataDir) {
+    public static OptionalLong postmasterPid(Path dataDir) {
         return postmaster(dataDir).map(h -> OptionalLong.of(h.pid())).orElse(OptionalLong.empty());
     }
 
     /** The postmaster running on this data directory, if one does. */
-    static Optional<ProcessHandle> postmaster(Path dataDir) {
+    public static Optional<ProcessHandle> postmaster(Path dataDir) {
         return PidFile.liveProcess(dataDir.resolve("postmaster.pid"))
                 .filter(h -> h.info().command().map(c -> c.endsWith("postgres")).orElse(true));
     }
@@ -158,12 +158,12 @@ final class PgCtl {
     }
 
     /** The error for a Postgres that exited before it was ready, quoting its log. */
-    static ZenithException exitedWhileStarting(String nodeName, Path log) {
+    public static ZenithException exitedWhileStarting(String nodeName, Path log) {
         return ZenithException.failed("Postgres for " + nodeName + " exited while starting: " + lastLines(log), "see " + log);
     }
 
     /** The last FATAL/ERROR line of a log, or its last line: what a user needs to see first. */
-    static String lastLines(Path log) {
+    public static String lastLines(Path log) {
         try {
             List<String> lines = Files.readAllLines(log);
             for (int i = lines.size() - 1; i >= Math.max(0, lines.size() - 40); i--) {

@@ -1,4 +1,4 @@
-package dev.zenith.compute;
+package dev.zenith.schema;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -17,13 +17,13 @@ import java.util.TreeMap;
  * definition by definition. Objects that belong to an extension are left out: the extension stands for
  * them. Also each table's estimated row count.
  */
-record SchemaSnapshot(Map<SchemaObject, String> objects, Map<String, Long> estimatedRows) {
+public record SchemaSnapshot(Map<SchemaObject, String> objects, Map<String, Long> estimatedRows) {
 
     /** What kinds of object are compared, in the order a diff lists them. */
-    enum Kind { EXTENSION, SCHEMA, SEQUENCE, TABLE, CONSTRAINT, INDEX, VIEW, FUNCTION }
+    public enum Kind { EXTENSION, SCHEMA, SEQUENCE, TABLE, CONSTRAINT, INDEX, VIEW, FUNCTION }
 
     /** One object: its kind and qualified name ({@code public.users}, {@code public.users.users_pkey}). */
-    record SchemaObject(Kind kind, String name) {
+    public record SchemaObject(Kind kind, String name) {
         static final Comparator<SchemaObject> ORDER = Comparator.comparing(SchemaObject::kind).thenComparing(SchemaObject::name);
 
         String label() {
@@ -95,7 +95,7 @@ record SchemaSnapshot(Map<SchemaObject, String> objects, Map<String, Long> estim
             + "WHERE p.prokind IN ('f', 'p') AND " + USER_NAMESPACE + " AND " + notFromExtension("pg_proc", "p.oid");
 
     /** Reads the schema of the database {@code connection} is on. */
-    static SchemaSnapshot read(Connection connection) throws SQLException {
+    public static SchemaSnapshot read(Connection connection) throws SQLException {
         Map<SchemaObject, String> objects = new TreeMap<>(SchemaObject.ORDER);
         Map<String, Long> rows = new TreeMap<>();
         try (Statement s = connection.createStatement()) {
