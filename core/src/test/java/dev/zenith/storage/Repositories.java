@@ -51,7 +51,7 @@ public final class Repositories {
         return file;
     }
 
-    private static Path staged(Repository repository, String name) {
+    static Path staged(Repository repository, String name) {
         Path dir = repository.tmpDir().resolve(name);
         try {
             Files.createDirectories(dir.resolve("global"));
