@@ -67,7 +67,7 @@ class HistoryTest {
     @ParameterizedTest(name = "seed {0}")
     @MethodSource("seeds")
     void everyOperationAtOnceLosesNothingAndNeverHangs(long seed) throws Exception {
-        Duration length = Duration.ofSeconds(Long.getLong("zenith.chaos.seconds", 40));
+        Duration length = Duration.ofSeconds(Long.getLong("zenith.chaos.seconds", 30));
         try (S3Server server = S3Server.start(); Zenith z = Zenith.empty()) {
             server.createBucket("chaos");
             S3Server.withCredentials(S3Server.ACCESS_KEY, S3Server.SECRET_KEY, () -> {
