@@ -46,12 +46,12 @@ final class PullCommand implements Callable<Integer> {
         } else {
             for (PullSummary p : pulled) {
                 out.println(switch (p.outcome()) {
-                    case "FETCHED" -> "fetched " + p.branch() + " from " + remote + " (manifest " + p.manifest() + ", "
+                    case FETCHED -> "fetched " + p.branch() + " from " + remote + " (manifest " + p.manifest() + ", "
                             + Bytes.human(p.bytesFetched()) + ")";
-                    case "FAST_FORWARDED" -> "pulled " + p.branch() + " to " + remote + "'s manifest " + p.manifest();
-                    case "AHEAD" -> p.branch() + ": nothing to pull; committed here since manifest " + p.manifest()
+                    case FAST_FORWARDED -> "pulled " + p.branch() + " to " + remote + "'s manifest " + p.manifest();
+                    case AHEAD -> p.branch() + ": nothing to pull; committed here since manifest " + p.manifest()
                             + " (zenith push " + p.branch() + " sends it)";
-                    default -> p.branch() + ": up to date with " + remote + " (manifest " + p.manifest() + ")";
+                    case UP_TO_DATE -> p.branch() + ": up to date with " + remote + " (manifest " + p.manifest() + ")";
                 });
             }
         }

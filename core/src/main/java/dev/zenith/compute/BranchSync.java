@@ -6,6 +6,7 @@ import dev.zenith.Locks;
 import dev.zenith.WalPoint;
 import dev.zenith.ZenithException;
 import dev.zenith.model.BranchRemoteState;
+import dev.zenith.model.PullOutcome;
 import dev.zenith.model.PullSummary;
 import dev.zenith.model.PushSummary;
 import dev.zenith.model.RemoteCredentials;
@@ -116,7 +117,7 @@ public final class BranchSync {
                     try (Operations.Tracker op = operations.begin("pull", null, name)) {
                         op.phase("fetching from " + remote.name(), transfer::total, transfer::done);
                         Pull.Result r = pullOne(new Pull(repository, store, tracking, transfer), name);
-                        pulled.add(new PullSummary(r.branch(), r.outcome().name(), r.manifest(), r.bytesFetched(),
+                        pulled.add(new PullSummary(r.branch(), r.outcome(), r.manifest(), r.bytesFetched(),
                                 (System.nanoTime() - started) / 1_000_000));
                     }
                 }
@@ -195,7 +196,7 @@ public final class BranchSync {
                 case IN_SYNC:
                     return pull.upToDate(theirs);
                 case AHEAD:
-                    return new Pull.Result(name.value(), Pull.Outcome.AHEAD, theirs.seq(), 0);
+                    return new Pull.Result(name.value(), PullOutcome.AHEAD, theirs.seq(), 0);
                 case DIVERGED:
                 case NOT_PUSHED:
                     throw diverged(name, before);

@@ -3,6 +3,7 @@ package dev.zenith.remote;
 import dev.zenith.BranchName;
 import dev.zenith.Lsn;
 import dev.zenith.TimelineId;
+import dev.zenith.model.PullOutcome;
 import dev.zenith.ZenithException;
 import dev.zenith.storage.FileTrees;
 import dev.zenith.storage.Image;
@@ -30,9 +31,7 @@ import java.util.stream.Collectors;
 public final class Pull {
 
     /** What a pull did to one branch. */
-    public enum Outcome { FETCHED, FAST_FORWARDED, UP_TO_DATE, AHEAD }
-
-    public record Result(String branch, Outcome outcome, long manifest, long bytesFetched) {
+    public record Result(String branch, PullOutcome outcome, long manifest, long bytesFetched) {
     }
 
     private final Repository repository;
@@ -62,7 +61,7 @@ public final class Pull {
     public Result fetch(BranchManifest theirs, Consumer<String> progress) {
         Clone clone = new Clone(store, transfer);
         clone.into(repository, List.of(theirs), tracking, progress);
-        return new Result(theirs.branch(), Outcome.FETCHED, theirs.seq(), transfer.done());
+        return new Result(theirs.branch(), PullOutcome.FETCHED, theirs.seq(), transfer.done());
     }
 
     /**
@@ -110,13 +109,13 @@ public final class Pull {
         }
         local.recordCleanStop(their.metadata().last());
         tracking.agreed(theirs);
-        return new Result(theirs.branch(), Outcome.FAST_FORWARDED, theirs.seq(), transfer.done());
+        return new Result(theirs.branch(), PullOutcome.FAST_FORWARDED, theirs.seq(), transfer.done());
     }
 
     /** Records that this repository holds what {@code theirs} lists (they are in sync). */
     public Result upToDate(BranchManifest theirs) {
         tracking.agreed(theirs);
-        return new Result(theirs.branch(), Outcome.UP_TO_DATE, theirs.seq(), 0);
+        return new Result(theirs.branch(), PullOutcome.UP_TO_DATE, theirs.seq(), 0);
     }
 
     /**
