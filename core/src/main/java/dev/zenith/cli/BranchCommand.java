@@ -357,7 +357,7 @@ final class BranchCommand implements Callable<Integer> {
 
     private static void appendChildren(StringBuilder sb, List<BranchInfo> all, BranchInfo parent, String indent) {
         List<BranchInfo> children = new ArrayList<>(all.stream().filter(b -> parent.name().equals(b.parent())).toList());
-        children.sort(Comparator.comparing((BranchInfo b) -> dev.zenith.Lsn.parse(b.ancestorLsn()))
+        children.sort(Comparator.comparing(BranchInfo::ancestorLsn)
                 .thenComparing(b -> b.name().value()));
         for (int i = 0; i < children.size(); i++) {
             BranchInfo child = children.get(i);

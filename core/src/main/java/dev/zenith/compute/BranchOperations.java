@@ -243,14 +243,12 @@ public final class BranchOperations {
             TimelineMetadata md = t.metadata();
             ComputeStatus compute = computeOf.get(t.id());
             boolean running = compute != null && compute.state() == ComputeState.RUNNING;
-            return new BranchInfo(e.getKey(), t.id().value(), md.ancestor() == null ? null : names.get(md.ancestor()),
-                    md.ancestorLsn() == null ? null : md.ancestorLsn().toString(),
-                    (running ? compute.lsn() : md.lastLsn()).toString(), md.createdAt().toString(),
-                    compute == null ? null : compute.name(), compute == null ? "none" : compute.state().toString(),
+            return new BranchInfo(e.getKey(), t.id(), md.ancestor() == null ? null : names.get(md.ancestor()), md.ancestorLsn(),
+                    running ? compute.lsn() : md.lastLsn(), md.createdAt(),
+                    compute == null ? null : compute.name(), compute == null ? ComputeState.NONE : compute.state(),
                     sizeOf.applyAsLong(t.dir()), compute == null ? 0 : sizeOf.applyAsLong(compute.dataDir()),
                     ConnectionString.of(config.proxyAddress(), config.proxyPort(), config.superuser(), e.getKey()).uri(),
-                    md.expiresAt() == null ? null : md.expiresAt().toString(),
-                    e.getKey().equals(BranchName.MAIN) || md.protectedSince() != null);
+                    md.expiresAt(), e.getKey().equals(BranchName.MAIN) || md.protectedSince() != null);
         }).toList();
     }
 

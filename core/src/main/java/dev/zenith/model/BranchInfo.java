@@ -2,13 +2,17 @@ package dev.zenith.model;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.zenith.BranchName;
+import dev.zenith.Lsn;
+import dev.zenith.TimelineId;
+
+import java.time.Instant;
 
 /**
  * A branch as {@code zenith branch} and the console show it: {@code expiresAt} is when the daemon deletes
  * it (null: never), {@code protected} whether delete and reset are refused.
  */
-public record BranchInfo(BranchName name, String timelineId, BranchName parent, String ancestorLsn,
-                         String lastLsn, String createdAt, String compute, String computeState,
-                         long storageBytes, long dataDirBytes, String connectionString, String expiresAt,
+public record BranchInfo(BranchName name, TimelineId timelineId, BranchName parent, Lsn ancestorLsn,
+                         Lsn lastLsn, Instant createdAt, String compute, ComputeState computeState,
+                         long storageBytes, long dataDirBytes, String connectionString, Instant expiresAt,
                          @JsonProperty("protected") boolean isProtected) {
 }

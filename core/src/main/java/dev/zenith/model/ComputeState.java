@@ -6,6 +6,8 @@ import java.util.Locale;
 
 /** Where a compute node is in its life, as {@code zenith pg list} and the console show it. */
 public enum ComputeState {
+    /** A branch with no compute at all (in a branch listing). */
+    NONE,
     /** Registered, with no data directory yet. */
     NEW,
     /** Being made or started: not handed to clients yet. */
