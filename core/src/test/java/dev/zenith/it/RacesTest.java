@@ -166,6 +166,45 @@ class RacesTest {
         assertThat(z.compute("main").orElseThrow().path("state").asText()).isEqualTo("suspended");
     }
 
+    /**
+     * Admission once held its lock while it stopped the compute it evicted (up to a minute, plus an
+     * image): every other cold start queued behind that one stop.
+     */
+    @Test
+    void aSlowEvictionDoesNotHoldUpAnotherColdStart() throws Exception {
+        z.cli("pageserver", "stop").ok();
+        z.configure(java.util.Map.of("maxComputes", 2));
+        z.cli("pageserver", "start").ok();
+        for (String b : List.of("first", "second", "third", "fourth")) {
+            z.cli("branch", b, "main").ok();
+        }
+        z.start("first"); // the least recently used: the first victim
+        z.start("second");
+        String first = z.compute("first").orElseThrow().path("name").asText();
+        z.armFailpoint("compute-stopping " + first);
+        CompletableFuture<Long> third = query("third");
+        z.awaitFailpoint("compute-stopping " + first);
+        assertThat(query("fourth").get(DEADLINE.toSeconds(), java.util.concurrent.TimeUnit.SECONDS))
+                .as("a cold start while another start's victim is still stopping").isEqualTo(1);
+        assertThat(third).isNotDone();
+        z.releaseFailpoints();
+        assertThat(third.get(DEADLINE.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(1);
+    }
+
+    /** {@code SELECT 1} through the proxy on a thread of its own. */
+    private CompletableFuture<Long> query(String branch) {
+        CompletableFuture<Long> result = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().start(() -> {
+            try (Connection c = z.connectProxy(branch); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT 1")) {
+                rs.next();
+                result.complete(rs.getLong(1));
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        });
+        return result;
+    }
+
     @Test
     void aBranchNamingAMissingTimelineIsReportedAndCanBeDeletedWhileTheRestStillLists() throws Exception {
         z.cli("branch", "whole", "main").ok();
