@@ -132,7 +132,7 @@ public final class BranchOperations {
                     freed += lifecycle.discard(n);
                 }
             }
-            freed += repository.deleteBranch(name, timeline);
+            freed += archive.whileUsing(() -> repository.deleteBranch(name, timeline)); // GC sees it whole or gone
             log.info("branch {} deleted, {} bytes freed", name, freed);
             return new BranchDeleted(name, freed);
         });
@@ -291,6 +291,10 @@ public final class BranchOperations {
             node.ifPresent(n -> lifecycle.stop(n, old));
             WalPoint mark = tag.isPresent() ? tag.get().point()
                     : locks.withLock(source.id(), () -> points.head(source, name.value()).mark());
+            if (backupName == null) {
+                // views of the old state's past go with it
+                registry.all().stream().filter(n -> n.timeline().equals(old.id()) && n.isReadOnly()).forEach(lifecycle::discard);
+            }
             Timeline fresh = archive.whileUsing(() -> repository.resetBranch(name, source, mark, backupName));
             node.ifPresent(n -> rebind(n, fresh, wasRunning));
             BranchName from = source.id().equals(old.id()) ? backupName : sourceName;

@@ -184,7 +184,7 @@ class HistoryTest {
         }
         count(op + (ok ? " ok" : " refused"));
         if (!ok) {
-            refusals.add(op + ": " + r.err().lines().findFirst().orElse("").replaceAll("\"[^\"]*\"|b[0-9]|t[0-9]", "X"));
+            refused(op, r.err());
         }
         return ok;
     }
@@ -199,6 +199,7 @@ class HistoryTest {
                 count("write ok");
             } catch (SQLException e) {
                 count("write refused " + e.getSQLState());
+                refused("write " + e.getSQLState(), e.getMessage());
             }
         });
     }
@@ -210,7 +211,14 @@ class HistoryTest {
             count("past ok");
         } catch (SQLException e) {
             count("past refused " + e.getSQLState());
+            refused("past " + e.getSQLState(), e.getMessage());
         }
+    }
+
+    /** Remembers a kind of refusal, its names, numbers and paths blanked so that each kind is listed once. */
+    private void refused(String what, String message) {
+        refusals.add(what + ": " + String.valueOf(message).lines().findFirst().orElse("")
+                .replaceAll("\"[^\"]*\"|/[^ :]+|\\b[bt][0-9]\\b|[0-9A-F]+/[0-9A-F]+|\\b[0-9a-f]{8,}\\b|\\b[0-9]+\\b", "X"));
     }
 
     private void exclusively(List<String> names, Runnable work) {
