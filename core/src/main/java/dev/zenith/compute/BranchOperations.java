@@ -107,7 +107,7 @@ public final class BranchOperations {
         }
         TimelineId missing = repository.danglingBranches().get(name);
         if (missing != null) {
-            repository.forgetDanglingBranch(name, missing);
+            repository.removeBranchName(name, missing);
             log.warn("branch {} pointed at missing timeline {}: its name was removed", name, missing);
             return new BranchDeleted(name, 0);
         }

@@ -4,6 +4,7 @@ import dev.zenith.AtomicFiles;
 import dev.zenith.Failpoints;
 import dev.zenith.BranchName;
 import dev.zenith.RepositoryConfig;
+import dev.zenith.StorageFault;
 import dev.zenith.TimelineId;
 import dev.zenith.WalPoint;
 import dev.zenith.ZenithException;
@@ -163,11 +164,6 @@ public final class Repository {
         return timeline;
     }
 
-    /** Fills a staged timeline directory with files brought from elsewhere (its {@code wal/}, {@code wal-partial/}, {@code images/}). */
-    public interface TimelineFiller {
-        void fill(Path stagedTimelineDir) throws IOException;
-    }
-
     /**
      * A timeline brought from elsewhere (a remote), with its own id and metadata: built under {@code tmp/}
      * by {@code filler} and renamed into place, so it is there whole or not at all. One already here is
@@ -195,8 +191,17 @@ public final class Repository {
 
     /** The timeline with {@code id}, if the repository has it. */
     public Optional<Timeline> timelineIfPresent(TimelineId id) {
-        return Files.exists(root.resolve("timelines").resolve(id.value()).resolve(Timeline.METADATA))
-                ? Optional.of(timeline(id)) : Optional.empty();
+        if (!Files.exists(root.resolve("timelines").resolve(id.value()).resolve(Timeline.METADATA))) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(timeline(id));
+        } catch (UncheckedIOException e) {
+            if (StorageFault.of(e.getCause()) == StorageFault.MISSING) {
+                return Optional.empty(); // deleted since the look: a delete holds only its own branch's lock
+            }
+            throw e;
+        }
     }
 
     /** Names an imported timeline as branch {@code name}. */
@@ -211,7 +216,7 @@ public final class Repository {
     public java.util.List<Timeline> children(TimelineId timeline) {
         try (java.util.stream.Stream<Path> dirs = Files.list(root.resolve("timelines"))) {
             return dirs.filter(d -> Files.exists(d.resolve(Timeline.METADATA)))
-                    .map(d -> timeline(new TimelineId(d.getFileName().toString())))
+                    .map(d -> timelineIfPresent(new TimelineId(d.getFileName().toString()))).flatMap(Optional::stream)
                     .filter(t -> timeline.equals(t.metadata().ancestor())).toList();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list timelines", e);
@@ -268,9 +273,7 @@ public final class Repository {
 
     /** Removes a branch and frees its timeline's storage; returns the bytes freed. */
     public long deleteBranch(BranchName name, Timeline timeline) {
-        if (!branches.remove(name, timeline.id())) {
-            throw noSuchBranch(name);
-        }
+        removeBranchName(name, timeline.id());
         return deleteTimeline(timeline);
     }
 
@@ -358,8 +361,8 @@ public final class Repository {
         return dangling;
     }
 
-    /** Removes the name of a branch whose timeline is missing ({@link #danglingBranches}). */
-    public void forgetDanglingBranch(BranchName name, TimelineId timeline) {
+    /** Removes a branch's name, if it still points at {@code timeline} (a missing one: {@link #danglingBranches}). */
+    public void removeBranchName(BranchName name, TimelineId timeline) {
         if (!branches.remove(name, timeline)) {
             throw noSuchBranch(name);
         }
