@@ -128,14 +128,7 @@ class RacesTest {
         z.armFailpoint("compute-stopping " + node);
         CompletableFuture<Zenith.Result> stop = async(() -> z.cli("pg", "stop", "main"));
         z.awaitFailpoint("compute-stopping " + node);
-        CompletableFuture<Connection> client = new CompletableFuture<>();
-        Thread.ofPlatform().daemon().start(() -> {
-            try {
-                client.complete(z.connectProxy("main"));
-            } catch (Throwable t) {
-                client.completeExceptionally(t);
-            }
-        });
+        CompletableFuture<Connection> client = async(() -> z.connectProxy("main"));
         Zenith.waitFor(DEADLINE, () -> client.isDone() || z.daemonThreadWaitsIn("Computes.ensureRunning"),
                 "the client to connect or to wait for the stop");
         z.releaseFailpoints();
@@ -193,16 +186,12 @@ class RacesTest {
 
     /** {@code SELECT 1} through the proxy on a thread of its own. */
     private CompletableFuture<Long> query(String branch) {
-        CompletableFuture<Long> result = new CompletableFuture<>();
-        Thread.ofPlatform().daemon().start(() -> {
+        return async(() -> {
             try (Connection c = z.connectProxy(branch); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT 1")) {
                 rs.next();
-                result.complete(rs.getLong(1));
-            } catch (Throwable t) {
-                result.completeExceptionally(t);
+                return rs.getLong(1);
             }
         });
-        return result;
     }
 
     @Test
@@ -224,12 +213,12 @@ class RacesTest {
         assertThat(Files.readString(z.repo().resolve("branches.json"))).doesNotContain("damaged");
     }
 
-    /** Runs a command on a thread of its own (the common pool has one thread on two cores). */
-    private static CompletableFuture<Zenith.Result> async(java.util.function.Supplier<Zenith.Result> command) {
-        CompletableFuture<Zenith.Result> result = new CompletableFuture<>();
+    /** Runs {@code work} on a thread of its own (the common pool has one thread on two cores). */
+    private static <T> CompletableFuture<T> async(java.util.concurrent.Callable<T> work) {
+        CompletableFuture<T> result = new CompletableFuture<>();
         Thread.ofPlatform().daemon().start(() -> {
             try {
-                result.complete(command.get());
+                result.complete(work.call());
             } catch (Throwable t) {
                 result.completeExceptionally(t);
             }
