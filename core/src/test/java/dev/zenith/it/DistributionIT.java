@@ -43,7 +43,7 @@ class DistributionIT {
             int api = Zenith.freePort();
             int proxy = Zenith.freePort();
             run(work, zenith.toString(), "init", "--api-port", Integer.toString(api), "--proxy-port", Integer.toString(proxy),
-                    "--compute-port-base", Integer.toString(20000 + (int) (Math.random() * 20000)),
+                    "--compute-port-base", Integer.toString(20000 + (int) (Math.random() * 12000)),
                     "--proxy-socket-dir", work.toString());
             try {
                 run(work, zenith.toString(), "pageserver", "start");

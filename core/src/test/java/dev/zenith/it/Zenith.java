@@ -63,7 +63,8 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
         this.repo = dir.resolve(".zenith");
         this.apiPort = freePort();
         this.proxyPort = freePort();
-        this.computePortBase = 20000 + ThreadLocalRandom.current().nextInt(20000);
+        // below Linux's ephemeral ports (32768 and up), where a client's source port could hold a compute's
+        this.computePortBase = 20000 + ThreadLocalRandom.current().nextInt(12000);
     }
 
     /** A repository to be made in {@code dir} (which the Postgres OS user must be able to enter). */
