@@ -91,9 +91,10 @@ final class Admission {
     }
 
     private List<Candidate> active(ComputeNode besides) {
-        return registry.all().stream().filter(n -> !n.name().equals(besides.name()))
-                .map(n -> new Candidate(n, states.of(n.name()), leases.of(n.name()).leases(), leases.of(n.name()).lastActiveNanos()))
-                .filter(c -> c.state().isActive()).toList();
+        return registry.all().stream().filter(n -> !n.name().equals(besides.name())).map(n -> {
+            Leases.Activity activity = leases.of(n.name());
+            return new Candidate(n, states.of(n.name()), activity.leases(), activity.lastActiveNanos());
+        }).filter(c -> c.state().isActive()).toList();
     }
 
     private ZenithException full() {

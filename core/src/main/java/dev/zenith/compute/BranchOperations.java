@@ -29,7 +29,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -105,10 +104,10 @@ public final class BranchOperations {
         if (name.equals(BranchName.MAIN)) {
             throw ZenithException.badRequest("main is the root branch and cannot be deleted; to start over, remove the repository");
         }
-        TimelineId missing = repository.danglingBranches().get(name);
-        if (missing != null) {
-            repository.removeBranchName(name, missing);
-            log.warn("branch {} pointed at missing timeline {}: its name was removed", name, missing);
+        Optional<TimelineId> id = repository.branches().get(name);
+        if (id.isPresent() && repository.timelineIfPresent(id.get()).isEmpty()) {
+            repository.removeBranchName(name, id.get());
+            log.warn("branch {} pointed at missing timeline {}: its name was removed", name, id.get());
             return new BranchDeleted(name, 0);
         }
         Timeline timeline = repository.requireBranch(name);
@@ -224,22 +223,13 @@ public final class BranchOperations {
      */
     public List<BranchInfo> list(List<ComputeStatus> computes, DiskUse disk) {
         ToLongFunction<Path> sizeOf = disk == DiskUse.NOW ? FileTrees::sizeOf : sizes::sizeOf;
-        Map<BranchName, TimelineId> branches = new java.util.TreeMap<>(Comparator.comparing(BranchName::value));
-        branches.putAll(repository.branches().all()); // one snapshot for names and rows
-        repository.danglingBranches().forEach((name, id) -> {
-            branches.remove(name);
-            if (reportedDangling.add(id)) {
-                log.error("branch {} points at timeline {}, which is missing from the repository; it is left out of listings"
-                        + " (zenith branch delete {} removes the name)", name, id, name);
-            }
-        });
+        Map<BranchName, TimelineId> branches = repository.branches().all(); // one snapshot for names and rows
         Map<TimelineId, BranchName> names = new HashMap<>();
         branches.forEach((name, id) -> names.put(id, name));
         Map<TimelineId, ComputeStatus> computeOf = new HashMap<>();
         computes.stream().filter(c -> c.readOnlyAt() == null).forEach(c -> computeOf.put(c.timeline(), c));
         RepositoryConfig config = repository.config();
-        return branches.entrySet().stream().map(e -> {
-            Timeline t = repository.timeline(e.getValue());
+        return branches.entrySet().stream().flatMap(e -> present(e.getKey(), e.getValue()).stream().map(t -> {
             TimelineMetadata md = t.metadata();
             ComputeStatus compute = computeOf.get(t.id());
             boolean running = compute != null && compute.state() == ComputeState.RUNNING;
@@ -249,7 +239,17 @@ public final class BranchOperations {
                     sizeOf.applyAsLong(t.dir()), compute == null ? 0 : sizeOf.applyAsLong(compute.dataDir()),
                     ConnectionString.of(config.proxyAddress(), config.proxyPort(), config.superuser(), e.getKey()).uri(),
                     md.expiresAt(), e.getKey().equals(BranchName.MAIN) || md.protectedSince() != null);
-        }).toList();
+        })).toList();
+    }
+
+    /** A branch's timeline; one that is missing (a damaged repository) is logged once and left out. */
+    private Optional<Timeline> present(BranchName name, TimelineId id) {
+        Optional<Timeline> timeline = repository.timelineIfPresent(id);
+        if (timeline.isEmpty() && reportedDangling.add(id)) {
+            log.error("branch {} points at timeline {}, which is missing from the repository; it is left out of listings"
+                    + " (zenith branch delete {} removes the name)", name, id, name);
+        }
+        return timeline;
     }
 
     /** Whether a reset keeps the branch's previous state as a branch of its own. */

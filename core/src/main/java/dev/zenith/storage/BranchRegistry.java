@@ -56,16 +56,16 @@ public final class BranchRegistry {
     /** What a rename did. */
     enum Renamed { RENAMED, NO_SUCH_BRANCH, NAME_TAKEN }
 
+    /** Renames a branch; when refused, says why as the map stands after the refusal. */
     Renamed rename(BranchName from, BranchName to) {
-        Renamed[] outcome = {Renamed.RENAMED};
-        branches.update(m -> {
-            outcome[0] = !m.containsKey(from) ? Renamed.NO_SUCH_BRANCH : m.containsKey(to) ? Renamed.NAME_TAKEN : Renamed.RENAMED;
-            if (outcome[0] == Renamed.RENAMED) {
-                m.put(to, m.remove(from));
+        boolean renamed = branches.update(m -> {
+            if (!m.containsKey(from) || m.containsKey(to)) {
+                return false;
             }
-            return outcome[0] == Renamed.RENAMED;
+            m.put(to, m.remove(from));
+            return true;
         });
-        return outcome[0];
+        return renamed ? Renamed.RENAMED : get(from).isEmpty() ? Renamed.NO_SUCH_BRANCH : Renamed.NAME_TAKEN;
     }
 
     /** Removes {@code name} if it still points at {@code timeline}; false if it is gone or points elsewhere. */

@@ -39,12 +39,9 @@ public final class GarbageCollector {
     /** Collects, keeping what each branch's retention window, counted back from {@code now}, can still show. */
     public Result collect(Instant now) {
         Set<TimelineId> reachable = new HashSet<>();
-        Set<TimelineId> missing = Set.copyOf(repository.danglingBranches().values());
         for (TimelineId id : repository.branches().all().values()) {
-            if (missing.contains(id)) {
-                continue; // nothing left to keep of a damaged repository's dangling name
-            }
-            for (Timeline t = repository.timeline(id); t != null && reachable.add(t.id());
+            // a damaged repository's name of a missing timeline has nothing left to keep
+            for (Timeline t = repository.timelineIfPresent(id).orElse(null); t != null && reachable.add(t.id());
                  t = t.metadata().ancestor() == null ? null : repository.timeline(t.metadata().ancestor())) {
                 // ancestors of branches are needed too
             }

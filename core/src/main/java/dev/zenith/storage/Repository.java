@@ -350,18 +350,7 @@ public final class Repository {
                 "zenith branch delete " + name + " removes the name; its data is gone")));
     }
 
-    /** The branches whose timeline is missing: only a damaged repository has any. */
-    public Map<BranchName, TimelineId> danglingBranches() {
-        Map<BranchName, TimelineId> dangling = new java.util.TreeMap<>(java.util.Comparator.comparing(BranchName::value));
-        branches.all().forEach((name, id) -> {
-            if (timelineIfPresent(id).isEmpty()) {
-                dangling.put(name, id);
-            }
-        });
-        return dangling;
-    }
-
-    /** Removes a branch's name, if it still points at {@code timeline} (a missing one: {@link #danglingBranches}). */
+    /** Removes a branch's name, if it still points at {@code timeline} (which may be missing, in a damaged repository). */
     public void removeBranchName(BranchName name, TimelineId timeline) {
         if (!branches.remove(name, timeline)) {
             throw noSuchBranch(name);

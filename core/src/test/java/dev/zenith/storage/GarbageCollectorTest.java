@@ -69,7 +69,8 @@ class GarbageCollectorTest {
 
         assertThat(r.timelines()).isEqualTo(1);
         assertThat(orphan.dir()).doesNotExist();
-        assertThat(repository.danglingBranches()).containsOnlyKeys(new BranchName("gone"));
+        assertThat(repository.branches().get(new BranchName("gone"))).as("the dangling name is left alone").contains(gone.id());
+        assertThat(repository.timelineIfPresent(gone.id())).isEmpty();
         assertThat(main.images()).isNotEmpty();
     }
 }
