@@ -1,5 +1,7 @@
 package dev.zenith;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 
 import java.time.Duration;
 import java.util.Optional;
@@ -13,6 +15,7 @@ public record IdleTimeout(Optional<Duration> duration) {
 
     public static final IdleTimeout NEVER = new IdleTimeout(Optional.empty());
 
+    @JsonCreator
     public static IdleTimeout parse(String text) {
         return new IdleTimeout(DurationText.parse(text, "idle timeout"));
     }
@@ -21,6 +24,7 @@ public record IdleTimeout(Optional<Duration> duration) {
         return duration.isEmpty();
     }
 
+    @JsonValue
     @Override
     public String toString() {
         return duration.map(d -> d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms").orElse("never");

@@ -1,15 +1,19 @@
 package dev.zenith;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.stream.Collectors;
 
 /**
  * {@code config.json}: settings chosen at {@code zenith init}, editable by hand. Fields missing from an
- * older file take their defaults.
+ * older file take their defaults. Durations and modes are parsed once, as the file is read, so a bad value
+ * is refused there, naming its field, and every use gets a typed value. {@link Builder} makes one in code.
  *
  * @param apiPort         the management API's port on 127.0.0.1
  * @param computePortBase the first port {@code zenith pg create} tries
@@ -35,21 +39,21 @@ import java.util.List;
  * @param housekeepingInterval how often the daemon checks whether images or GC are due ({@code 30s})
  * @param proxyTls        offer TLS on the proxy's TCP port with a self-signed certificate kept in
  *                        {@code tls/}, so {@code sslmode=require} works
- * @param auth            how computes authenticate clients: {@code trust} (a local Postgres's default:
- *                        loopback only) or {@code password} (SCRAM, with the password in {@code .zenith/password});
- *                        the proxy may listen beyond loopback only with {@code password}
- * @param walCompression  Postgres's {@code wal_compression} on every compute: {@code pglz} (the default; full-page
- *                        images in the WAL every branch keeps for time travel shrink about 4x), {@code off},
- *                        or {@code lz4}/{@code zstd} with a Postgres built with them ({@code pgBin})
+ * @param auth            how computes authenticate clients; the proxy may listen beyond loopback only with
+ *                        {@link AuthMode#PASSWORD}
+ * @param walCompression  Postgres's {@code wal_compression} on every compute
  * @param pgVersion       the PostgreSQL major version every branch runs (15 to 18), recorded at init from the
  *                        binaries it used; 0 in repositories made before zenith recorded it (the bundled 18
  *                        unless {@code pgBin} says otherwise)
+ * @param maxLogMb        the size at which a log (the daemon's, each compute's) rolls over to {@code .1}; three
+ *                        older generations are kept, so each log takes at most four times this (10)
  */
 public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, String osUser, String superuser,
                                int proxyPort, String proxyAddress, List<String> proxySocketDirs,
-                               String idleTimeout, int maxComputes, String proxyStartupTimeout, String readOnlyIdleTimeout, String retention,
-                               int imageWalThresholdMb, int imageAtStopMb, String gcInterval, String housekeepingInterval,
-                               boolean proxyTls, String auth, String walCompression, int pgVersion) {
+                               IdleTimeout idleTimeout, int maxComputes, Interval proxyStartupTimeout,
+                               IdleTimeout readOnlyIdleTimeout, Interval retention,
+                               int imageWalThresholdMb, int imageAtStopMb, Interval gcInterval, Interval housekeepingInterval,
+                               boolean proxyTls, AuthMode auth, WalCompression walCompression, int pgVersion, int maxLogMb) {
 
     /**
      * Reads {@code config.json}, where a setting added by a later zenith is missing from an older file:
@@ -60,6 +64,14 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
         try {
             return Json.MAPPER.readerFor(RepositoryConfig.class)
                     .without(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES).readValue(file.toFile());
+        } catch (JsonMappingException e) {
+            if (e.getCause() instanceof IllegalArgumentException bad) {
+                String field = e.getPath().stream().map(JsonMappingException.Reference::getFieldName)
+                        .filter(java.util.Objects::nonNull).collect(Collectors.joining("."));
+                throw new ZenithException(ZenithException.Kind.BAD_REQUEST, "config.json's " + field + " is not valid: "
+                        + bad.getMessage(), "correct it in " + file);
+            }
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getOriginalMessage(), e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         }
@@ -80,10 +92,9 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
     public static final int DEFAULT_IMAGE_WAL_THRESHOLD_MB = 256;
     public static final String DEFAULT_GC_INTERVAL = "1h";
     public static final String DEFAULT_HOUSEKEEPING_INTERVAL = "30s";
-    public static final String AUTH_TRUST = "trust";
-    public static final String AUTH_PASSWORD = "password";
+    public static final String DEFAULT_AUTH = "trust";
     public static final String DEFAULT_WAL_COMPRESSION = "pglz";
-    private static final List<String> WAL_COMPRESSIONS = List.of("off", "pglz", "lz4", "zstd");
+    public static final int DEFAULT_MAX_LOG_MB = 10;
     public static final int BUNDLED_PG_VERSION = 18;
     /** The majors zenith runs: 14 reached its end of life in November 2026. */
     public static final List<Integer> PG_VERSIONS = List.of(15, 16, 17, 18);
@@ -94,32 +105,69 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
         proxyPort = proxyPort == 0 ? DEFAULT_PROXY_PORT : proxyPort;
         proxyAddress = proxyAddress == null ? DEFAULT_PROXY_ADDRESS : proxyAddress;
         proxySocketDirs = proxySocketDirs == null ? DEFAULT_PROXY_SOCKET_DIRS : List.copyOf(proxySocketDirs);
-        idleTimeout = idleTimeout == null ? DEFAULT_IDLE_TIMEOUT : idleTimeout;
+        idleTimeout = idleTimeout == null ? IdleTimeout.parse(DEFAULT_IDLE_TIMEOUT) : idleTimeout;
         maxComputes = maxComputes == 0 ? DEFAULT_MAX_COMPUTES : maxComputes;
-        proxyStartupTimeout = proxyStartupTimeout == null ? DEFAULT_PROXY_STARTUP_TIMEOUT : proxyStartupTimeout;
-        readOnlyIdleTimeout = readOnlyIdleTimeout == null ? DEFAULT_READ_ONLY_IDLE_TIMEOUT : readOnlyIdleTimeout;
-        retention = retention == null ? DEFAULT_RETENTION : retention;
+        if (maxComputes < 1) {
+            throw new IllegalArgumentException("invalid maxComputes " + maxComputes + ": use 1 or more");
+        }
+        proxyStartupTimeout = proxyStartupTimeout == null ? Interval.parse(DEFAULT_PROXY_STARTUP_TIMEOUT) : proxyStartupTimeout;
+        readOnlyIdleTimeout = readOnlyIdleTimeout == null ? IdleTimeout.parse(DEFAULT_READ_ONLY_IDLE_TIMEOUT) : readOnlyIdleTimeout;
+        retention = retention == null ? Interval.parse(DEFAULT_RETENTION) : retention;
         imageWalThresholdMb = imageWalThresholdMb == 0 ? DEFAULT_IMAGE_WAL_THRESHOLD_MB : imageWalThresholdMb;
         if (imageAtStopMb < 0) {
             throw new IllegalArgumentException("invalid imageAtStopMb " + imageAtStopMb + ": use 0 (the default) or a size in MiB");
         }
-        gcInterval = gcInterval == null ? DEFAULT_GC_INTERVAL : gcInterval;
-        housekeepingInterval = housekeepingInterval == null ? DEFAULT_HOUSEKEEPING_INTERVAL : housekeepingInterval;
-        auth = auth == null ? AUTH_TRUST : auth;
-        if (!auth.equals(AUTH_TRUST) && !auth.equals(AUTH_PASSWORD)) {
-            throw new IllegalArgumentException("invalid auth \"" + BranchName.printable(auth)
-                    + "\": use trust or password");
-        }
-        walCompression = walCompression == null ? DEFAULT_WAL_COMPRESSION : walCompression;
-        if (!WAL_COMPRESSIONS.contains(walCompression)) {
-            throw new IllegalArgumentException("invalid walCompression \"" + BranchName.printable(walCompression)
-                    + "\": use " + String.join(", ", WAL_COMPRESSIONS));
-        }
+        gcInterval = gcInterval == null ? Interval.parse(DEFAULT_GC_INTERVAL) : gcInterval;
+        housekeepingInterval = housekeepingInterval == null ? Interval.parse(DEFAULT_HOUSEKEEPING_INTERVAL) : housekeepingInterval;
+        auth = auth == null ? AuthMode.parse(DEFAULT_AUTH) : auth;
+        walCompression = walCompression == null ? WalCompression.parse(DEFAULT_WAL_COMPRESSION) : walCompression;
         if (pgVersion != 0 && !PG_VERSIONS.contains(pgVersion)) {
             throw new IllegalArgumentException("PostgreSQL " + pgVersion + " is not one zenith runs: use "
-                    + PG_VERSIONS.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", "))
+                    + PG_VERSIONS.stream().map(String::valueOf).collect(Collectors.joining(", "))
                     + (pgVersion < PG_VERSIONS.get(0) ? " (" + pgVersion + " has reached its end of life)" : ""));
         }
+        maxLogMb = maxLogMb == 0 ? DEFAULT_MAX_LOG_MB : maxLogMb;
+        if (maxLogMb < 0) {
+            throw new IllegalArgumentException("invalid maxLogMb " + maxLogMb + ": use a size in MiB, 1 or more");
+        }
+    }
+
+    /** Every setting at its default. */
+    public static Builder defaults() {
+        return new Builder();
+    }
+
+    /** A builder holding these settings, to change some of them. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.apiPort = apiPort;
+        b.computePortBase = computePortBase;
+        b.pgBin = pgBin;
+        b.osUser = osUser;
+        b.superuser = superuser;
+        b.proxyPort = proxyPort;
+        b.proxyAddress = proxyAddress;
+        b.proxySocketDirs = proxySocketDirs;
+        b.idleTimeout = idleTimeout;
+        b.maxComputes = maxComputes;
+        b.proxyStartupTimeout = proxyStartupTimeout;
+        b.readOnlyIdleTimeout = readOnlyIdleTimeout;
+        b.retention = retention;
+        b.imageWalThresholdMb = imageWalThresholdMb;
+        b.imageAtStopMb = imageAtStopMb;
+        b.gcInterval = gcInterval;
+        b.housekeepingInterval = housekeepingInterval;
+        b.proxyTls = proxyTls;
+        b.auth = auth;
+        b.walCompression = walCompression;
+        b.pgVersion = pgVersion;
+        b.maxLogMb = maxLogMb;
+        return b;
+    }
+
+    /** How long a client may take to send its startup message; {@code never} waits a day. */
+    public Duration proxyStartupDeadline() {
+        return proxyStartupTimeout.orElse(Duration.ofDays(1));
     }
 
     /**
@@ -134,7 +182,7 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
             throw ZenithException.badRequest("invalid proxy address \"" + BranchName.printable(proxyAddress)
                     + "\": " + e.getMessage());
         }
-        if (!loopback && !passwordAuth()) {
+        if (!loopback && auth != AuthMode.PASSWORD) {
             throw new ZenithException(ZenithException.Kind.BAD_REQUEST, "the proxy would listen on "
                     + proxyAddress + ", beyond this machine, while computes let anyone in without a password (auth = trust)",
                     "turn on passwords first: zenith auth password (SCRAM), or keep proxyAddress 127.0.0.1");
@@ -142,27 +190,123 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
     }
 
     public boolean passwordAuth() {
-        return auth.equals(AUTH_PASSWORD);
+        return auth == AuthMode.PASSWORD;
     }
 
-    /** These settings with another authentication mode. */
-    public RepositoryConfig withAuth(String mode) {
-        return new RepositoryConfig(apiPort, computePortBase, pgBin, osUser, superuser, proxyPort, proxyAddress,
-                proxySocketDirs, idleTimeout, maxComputes, proxyStartupTimeout, readOnlyIdleTimeout, retention,
-                imageWalThresholdMb, imageAtStopMb, gcInterval, housekeepingInterval, proxyTls, mode, walCompression, pgVersion);
-    }
+    /** Settings to change by name, then {@link #build()}; what is not set keeps its default (or the value it was built from). */
+    public static final class Builder {
+        private int apiPort;
+        private int computePortBase;
+        private String pgBin;
+        private String osUser;
+        private String superuser;
+        private int proxyPort;
+        private String proxyAddress;
+        private List<String> proxySocketDirs;
+        private IdleTimeout idleTimeout;
+        private int maxComputes;
+        private Interval proxyStartupTimeout;
+        private IdleTimeout readOnlyIdleTimeout;
+        private Interval retention;
+        private int imageWalThresholdMb;
+        private int imageAtStopMb;
+        private Interval gcInterval;
+        private Interval housekeepingInterval;
+        private boolean proxyTls;
+        private AuthMode auth;
+        private WalCompression walCompression;
+        private int pgVersion;
+        private int maxLogMb;
 
-    /** These settings with the proxy's port and TLS changed for one run of the daemon. */
-    public RepositoryConfig withProxy(int port, boolean tls) {
-        return new RepositoryConfig(apiPort, computePortBase, pgBin, osUser, superuser, port, proxyAddress,
-                proxySocketDirs, idleTimeout, maxComputes, proxyStartupTimeout, readOnlyIdleTimeout, retention,
-                imageWalThresholdMb, imageAtStopMb, gcInterval, housekeepingInterval, tls, auth, walCompression, pgVersion);
-    }
+        private Builder() {
+        }
 
-    /** These settings recording the PostgreSQL major version the repository was made with. */
-    public RepositoryConfig withPgVersion(int major) {
-        return new RepositoryConfig(apiPort, computePortBase, pgBin, osUser, superuser, proxyPort, proxyAddress,
-                proxySocketDirs, idleTimeout, maxComputes, proxyStartupTimeout, readOnlyIdleTimeout, retention,
-                imageWalThresholdMb, imageAtStopMb, gcInterval, housekeepingInterval, proxyTls, auth, walCompression, major);
+        public Builder apiPort(int port) {
+            this.apiPort = port;
+            return this;
+        }
+
+        public Builder computePortBase(int port) {
+            this.computePortBase = port;
+            return this;
+        }
+
+        public Builder pgBin(String dir) {
+            this.pgBin = dir;
+            return this;
+        }
+
+        public Builder osUser(String name) {
+            this.osUser = name;
+            return this;
+        }
+
+        public Builder superuser(String name) {
+            this.superuser = name;
+            return this;
+        }
+
+        public Builder proxyPort(int port) {
+            this.proxyPort = port;
+            return this;
+        }
+
+        public Builder proxyAddress(String address) {
+            this.proxyAddress = address;
+            return this;
+        }
+
+        public Builder proxySocketDirs(List<String> dirs) {
+            this.proxySocketDirs = dirs;
+            return this;
+        }
+
+        public Builder idleTimeout(IdleTimeout timeout) {
+            this.idleTimeout = timeout;
+            return this;
+        }
+
+        public Builder maxComputes(int n) {
+            this.maxComputes = n;
+            return this;
+        }
+
+        public Builder retention(Interval window) {
+            this.retention = window;
+            return this;
+        }
+
+        public Builder imageAtStopMb(int mb) {
+            this.imageAtStopMb = mb;
+            return this;
+        }
+
+        public Builder proxyTls(boolean on) {
+            this.proxyTls = on;
+            return this;
+        }
+
+        public Builder auth(AuthMode mode) {
+            this.auth = mode;
+            return this;
+        }
+
+        public Builder walCompression(WalCompression compression) {
+            this.walCompression = compression;
+            return this;
+        }
+
+        public Builder pgVersion(int major) {
+            this.pgVersion = major;
+            return this;
+        }
+
+        /** The settings; an invalid one is an {@link IllegalArgumentException} naming it. */
+        public RepositoryConfig build() {
+            return new RepositoryConfig(apiPort, computePortBase, pgBin, osUser, superuser, proxyPort, proxyAddress,
+                    proxySocketDirs, idleTimeout, maxComputes, proxyStartupTimeout, readOnlyIdleTimeout, retention,
+                    imageWalThresholdMb, imageAtStopMb, gcInterval, housekeepingInterval, proxyTls, auth, walCompression,
+                    pgVersion, maxLogMb);
+        }
     }
 }

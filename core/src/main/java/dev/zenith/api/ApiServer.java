@@ -332,7 +332,7 @@ public final class ApiServer implements AutoCloseable {
     private ConsoleState consoleState() {
         List<ComputeStatus> nodes = computes.list();
         return new ConsoleState(computes.branches().list(nodes, DiskUse.RECENT), nodes, computes.operations(),
-                daemon.config().auth(), daemon.config().superuser(), computes.sync().knownStates(), computes.tags().list());
+                daemon.config().auth().text(), daemon.config().superuser(), computes.sync().knownStates(), computes.tags().list());
     }
 
     private static <T> T body(HttpExchange exchange, Class<T> type) throws IOException {

@@ -1,6 +1,6 @@
 package dev.zenith.cli;
 
-import dev.zenith.RepositoryConfig;
+import dev.zenith.AuthMode;
 import dev.zenith.ZenithException;
 import dev.zenith.pageserver.Offline;
 import picocli.CommandLine.Command;
@@ -49,25 +49,28 @@ final class AuthCommand implements Callable<Integer> {
         Path root = Main.repoRoot(spec);
         Offline repository = Offline.open(root);
         if (mode == null) {
-            String current = repository.config().auth();
+            String current = repository.config().auth().text();
             out.println(json ? dev.zenith.Json.MAPPER.writeValueAsString(Map.of("auth", current)) : "auth: " + current);
             out.flush();
             return 0;
         }
-        if (!mode.equals(RepositoryConfig.AUTH_TRUST) && !mode.equals(RepositoryConfig.AUTH_PASSWORD)) {
-            throw ZenithException.badRequest("invalid mode \"" + dev.zenith.BranchName.printable(mode) + "\": use trust or password");
+        AuthMode chosen;
+        try {
+            chosen = AuthMode.parse(mode);
+        } catch (IllegalArgumentException e) {
+            throw ZenithException.badRequest(e.getMessage());
         }
         repository.daemonPid().ifPresent(pid -> {
             throw ZenithException.conflict("the pageserver is running (pid " + pid + "); the mode is read when it starts",
                     "zenith pageserver stop, then zenith auth " + mode + ", then zenith pageserver start");
         });
-        repository.config().withAuth(mode).checkExposure();
-        if (mode.equals(RepositoryConfig.AUTH_PASSWORD)) {
+        repository.config().toBuilder().auth(chosen).build().checkExposure();
+        if (chosen == AuthMode.PASSWORD) {
             String password = choosePassword(passwordFile);
-            repository.setAuth(mode, Optional.of(password));
+            repository.setAuth(chosen, Optional.of(password));
             printPassword(out, repository, password, passwordFile);
         } else {
-            repository.setAuth(mode, Optional.empty());
+            repository.setAuth(chosen, Optional.empty());
         }
         out.println("auth: " + mode + " (each compute uses it from its next start)");
         out.flush();

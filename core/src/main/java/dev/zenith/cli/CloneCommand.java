@@ -63,8 +63,8 @@ final class CloneCommand implements Callable<Integer> {
             throw ZenithException.conflict("a zenith repository already exists in " + Main.display(root),
                     "clone into another directory");
         }
-        RepositoryConfig defaults = new RepositoryConfig(listen.apiPort, listen.computePortBase, null, null, null,
-                listen.proxyPort, null, listen.proxySocketDirs, null, 0, null, null, null, 0, 0, null, null, false, null, null, 0);
+        RepositoryConfig defaults = RepositoryConfig.defaults().apiPort(listen.apiPort).computePortBase(listen.computePortBase)
+                .proxyPort(listen.proxyPort).proxySocketDirs(listen.proxySocketDirs).build();
         PrintWriter out = spec.commandLine().getOut();
         AtomicReference<Supplier<OperationInfo>> watched = new AtomicReference<>();
         CloneSummary cloned = Progress.around(spec.commandLine().getErr(), () -> Optional.ofNullable(watched.get()).map(Supplier::get),

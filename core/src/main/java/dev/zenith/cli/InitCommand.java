@@ -1,9 +1,11 @@
 package dev.zenith.cli;
 
 import dev.zenith.postgres.PgDistribution;
-import dev.zenith.DurationText;
+import dev.zenith.AuthMode;
 import dev.zenith.IdleTimeout;
+import dev.zenith.Interval;
 import dev.zenith.RepositoryConfig;
+import dev.zenith.WalCompression;
 import dev.zenith.ZenithException;
 import dev.zenith.pageserver.Offline;
 import picocli.CommandLine.Command;
@@ -63,7 +65,7 @@ final class InitCommand implements Callable<Integer> {
             description = "Address the proxy listens on (default: ${DEFAULT-VALUE}); beyond loopback needs --auth password")
     String proxyAddress;
 
-    @Option(names = "--auth", paramLabel = "trust|password", defaultValue = RepositoryConfig.AUTH_TRUST,
+    @Option(names = "--auth", paramLabel = "trust|password", defaultValue = RepositoryConfig.DEFAULT_AUTH,
             description = "How computes authenticate clients: trust (loopback only, as a local Postgres) or password (SCRAM)"
                     + " (default: ${DEFAULT-VALUE})")
     String auth;
@@ -91,20 +93,21 @@ final class InitCommand implements Callable<Integer> {
         if (maxComputes < 1) {
             throw ZenithException.badRequest("invalid --max-computes " + maxComputes + ": use 1 or more");
         }
-        String timeout = IdleTimeout.parse(idleTimeout).toString();
         RepositoryConfig settings;
         try {
             // a system installation is recorded as PgDistribution resolves it: absolute and normalized
             String bin = pgBin == null || pgBin.isBlank() ? null : Path.of(pgBin).toAbsolutePath().normalize().toString();
-            settings = new RepositoryConfig(listen.apiPort, listen.computePortBase, bin, osUser, System.getProperty("user.name"),
-                    listen.proxyPort, proxyAddress, listen.proxySocketDirs, timeout, maxComputes, null, null, retention, 0, 0, null, null,
-                    tls, auth, walCompression, pgVersion == null ? 0 : pgVersion);
+            settings = RepositoryConfig.defaults().apiPort(listen.apiPort).computePortBase(listen.computePortBase).pgBin(bin)
+                    .osUser(osUser).superuser(System.getProperty("user.name")).proxyPort(listen.proxyPort)
+                    .proxyAddress(proxyAddress).proxySocketDirs(listen.proxySocketDirs).idleTimeout(IdleTimeout.parse(idleTimeout))
+                    .maxComputes(maxComputes).retention(Interval.parse(retention, "--retention")).proxyTls(tls)
+                    .auth(AuthMode.parse(auth)).walCompression(WalCompression.parse(walCompression))
+                    .pgVersion(pgVersion == null ? 0 : pgVersion).build();
         } catch (IllegalArgumentException e) {
             throw ZenithException.badRequest(e.getMessage());
         }
         settings.checkExposure();
         String password = settings.passwordAuth() ? AuthCommand.choosePassword(passwordFile) : null;
-        DurationText.parse(retention, "--retention");
         if (Offline.exists(root)) {
             throw ZenithException.conflict("a zenith repository already exists in " + Main.display(root),
                     "use it as it is (zenith pageserver start), or remove " + Main.display(root) + " to start over");

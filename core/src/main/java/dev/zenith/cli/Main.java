@@ -1,6 +1,7 @@
 package dev.zenith.cli;
 
 import dev.zenith.BranchName;
+import dev.zenith.LogSetup;
 import dev.zenith.Lsn;
 import dev.zenith.StorageFault;
 import dev.zenith.TagName;
@@ -33,7 +34,7 @@ public final class Main {
     Path repo;
 
     public static void main(String[] args) {
-        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", System.getProperty("zenith.log.level", "off"));
+        System.setProperty(LogSetup.LEVEL_PROPERTY, System.getProperty(LogSetup.LEVEL_PROPERTY, "off"));
         if (args.length == 1 && args[0].equals(CDS_TRAINING)) {
             train();
             return;

@@ -2,6 +2,7 @@ package dev.zenith.cli;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.zenith.Deadline;
+import dev.zenith.LogSetup;
 import dev.zenith.ZenithException;
 import dev.zenith.model.DaemonStatus;
 import dev.zenith.pageserver.Offline;
@@ -65,8 +66,7 @@ final class PageserverCommand {
     }
 
     private static int runForeground(Offline repository, Integer proxyPort, boolean tls, PrintWriter out) throws InterruptedException {
-        System.setProperty("org.slf4j.simpleLogger.logFile", repository.logsDir().resolve("pageserver.log").toString());
-        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "info");
+        LogSetup.toFile(repository.daemonLog(), (long) repository.config().maxLogMb() << 20);
         repository.runDaemon(proxyPort, tls, () -> {
             out.println("Page server started (pid " + ProcessHandle.current().pid() + ")");
             out.flush();
@@ -115,7 +115,7 @@ final class PageserverCommand {
             pause();
         }
         throw ZenithException.failed("the pageserver did not answer within " + START_TIMEOUT.toSeconds() + " s",
-                "see " + repository.logsDir().resolve("pageserver.log"));
+                "see " + repository.daemonLog());
     }
 
     @Command(name = "stop", mixinStandardHelpOptions = true,
@@ -140,7 +140,7 @@ final class PageserverCommand {
         while (ProcessHandle.of(pid.getAsLong()).map(ProcessHandle::isAlive).orElse(false)) {
             if (deadline.passed()) {
                 throw ZenithException.failed("the pageserver (pid " + pid.getAsLong() + ") did not stop within "
-                        + STOP_TIMEOUT.toMinutes() + " minutes", "see " + root.resolve("logs/pageserver.log"));
+                        + STOP_TIMEOUT.toMinutes() + " minutes", "see " + Offline.open(root).daemonLog());
             }
             pause();
         }
@@ -150,12 +150,12 @@ final class PageserverCommand {
     }
 
     @Command(name = "logs", mixinStandardHelpOptions = true,
-            description = "Print the pageserver's log (.zenith/logs/pageserver.log).")
+            description = "Print the pageserver's log (.zenith/logs/pageserver.log and the older pageserver.log.1 to .3).")
     int logs(@Option(names = {"-f", "--follow"}, description = "Keep printing what is appended, until Ctrl-C.") boolean follow,
              @Option(names = {"-n", "--tail"}, paramLabel = "LINES", description = "Only the last LINES lines (default: all).")
              Integer tail) throws IOException {
         Offline repository = Offline.open(Main.repoRoot(spec));
-        return LogTail.run(repository.logsDir().resolve("pageserver.log"), tail, follow, spec.commandLine().getOut());
+        return LogTail.run(repository.daemonLog(), tail, follow, spec.commandLine().getOut());
     }
 
     @Command(name = "status", mixinStandardHelpOptions = true,

@@ -131,7 +131,7 @@ final class PgCommand {
     }
 
     @Command(name = "logs", mixinStandardHelpOptions = true,
-            description = "Print a compute's Postgres log (.zenith/logs/compute-NODE.log); works with the pageserver stopped.")
+            description = "Print a compute's Postgres log (.zenith/logs/compute-NODE.log and the older .1 to .3); works with the pageserver stopped.")
     int logs(@Parameters(paramLabel = "NAME|BRANCH", description = "Node or branch name.") String target,
              @Option(names = {"-f", "--follow"}, description = "Keep printing what is appended, until Ctrl-C.") boolean follow,
              @Option(names = {"-n", "--tail"}, paramLabel = "LINES", description = "Only the last LINES lines (default: all).")

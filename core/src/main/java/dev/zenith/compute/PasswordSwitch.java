@@ -1,7 +1,7 @@
 package dev.zenith.compute;
 
 import dev.zenith.Deadline;
-import dev.zenith.RepositoryConfig;
+import dev.zenith.AuthMode;
 import dev.zenith.ZenithException;
 
 import java.sql.Connection;
@@ -32,7 +32,7 @@ final class PasswordSwitch {
     void apply(ComputeNode node, NodePaths paths) {
         try {
             sql.setPassword(node, password);
-            config.writeHba(paths, RepositoryConfig.AUTH_PASSWORD, PostgresConfig.HbaMethod.SCRAM);
+            config.writeHba(paths, AuthMode.PASSWORD, PostgresConfig.HbaMethod.SCRAM);
             sql.reloadConfig(node);
         } catch (SQLException e) {
             throw ZenithException.failed("cannot set the password on " + node.name() + ": " + e.getMessage(),

@@ -3,6 +3,8 @@ package dev.zenith.compute;
 import dev.zenith.postgres.OsUser;
 import dev.zenith.postgres.PgDistribution;
 import dev.zenith.AtomicFiles;
+import dev.zenith.AuthMode;
+import dev.zenith.WalCompression;
 import dev.zenith.storage.RecoveryPlan;
 
 import java.nio.charset.StandardCharsets;
@@ -30,7 +32,7 @@ final class PostgresConfig {
     }
 
     /** How the repository keeps WAL, the same for every compute: how its file system copies, and the compression. */
-    record WalSettings(FileCopies copies, String compression) {
+    record WalSettings(FileCopies copies, WalCompression compression) {
     }
 
     private final OsUser user;
@@ -111,7 +113,7 @@ final class PostgresConfig {
     }
 
     /** {@code pg_hba.conf}: {@code method} for every user and database on the Unix socket and loopback. */
-    static String hba(String authSetting, HbaMethod method) {
+    static String hba(AuthMode authSetting, HbaMethod method) {
         StringBuilder hba = new StringBuilder("# Written by zenith before every start (auth = ")
                 .append(authSetting).append(" in config.json).\n");
         for (String database : new String[] {"all", "replication"}) {
@@ -126,7 +128,7 @@ final class PostgresConfig {
         write(paths.dataDir().resolve(FILE), text);
     }
 
-    void writeHba(NodePaths paths, String authSetting, HbaMethod method) {
+    void writeHba(NodePaths paths, AuthMode authSetting, HbaMethod method) {
         write(paths.dataDir().resolve("pg_hba.conf"), hba(authSetting, method));
     }
 

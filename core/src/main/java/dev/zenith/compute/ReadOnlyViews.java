@@ -29,6 +29,6 @@ final class ReadOnlyViews {
     ComputeNode node(BranchName branch, PointInTime at) {
         Timeline timeline = repository.requireBranch(branch);
         WalPoint point = locks.withLock(timeline.id(), () -> points.resolve(timeline, branch, branch + "@" + at, at));
-        return registry.registerReadOnly(timeline.id(), point, repository.config().readOnlyIdleTimeout());
+        return registry.registerReadOnly(timeline.id(), point, repository.config().readOnlyIdleTimeout().toString());
     }
 }

@@ -52,7 +52,7 @@ final class StatusView {
             idleSeconds = connections == 0 ? (System.nanoTime() - a.lastActiveNanos()) / 1_000_000_000L : 0L;
         }
         return status(node, state, pid.isPresent() ? pid.getAsLong() : null, lsn, connections, idleSeconds,
-                node.effectiveIdleTimeout(IdleTimeout.parse(repository.config().idleTimeout())).toString());
+                node.effectiveIdleTimeout(repository.config().idleTimeout()).toString());
     }
 
     /** A node just removed ({@code pg stop --destroy}). */

@@ -2,6 +2,7 @@ package dev.zenith.pageserver;
 
 import dev.zenith.postgres.OsUser;
 import dev.zenith.postgres.PgDistribution;
+import dev.zenith.AuthMode;
 import dev.zenith.BranchName;
 import dev.zenith.RepositoryConfig;
 import dev.zenith.ZenithException;
@@ -75,7 +76,7 @@ public final class Offline {
             Files.createDirectories(root);
             user.checkCanReach(root, "repository");
             user.checkCanReach(dist.bin(), "PostgreSQL binaries");
-            Repository repository = Repository.create(root, settings.withPgVersion(dist.major()));
+            Repository repository = Repository.create(root, settings.toBuilder().pgVersion(dist.major()).build());
             user.closeToOthers(root);
             password.ifPresent(repository::savePassword);
             Computes.initRoot(repository, dist, user);
@@ -144,6 +145,10 @@ public final class Offline {
 
     public Path logsDir() {
         return repository.logsDir();
+    }
+
+    public Path daemonLog() {
+        return repository.daemonLog();
     }
 
     /** The Postgres log of a compute named by itself or by its branch. */
@@ -231,8 +236,8 @@ public final class Offline {
     }
 
     /** Switches how computes authenticate clients (read by the daemon at its next start). */
-    public void setAuth(String mode, Optional<String> password) {
-        RepositoryConfig changed = repository.config().withAuth(mode);
+    public void setAuth(AuthMode mode, Optional<String> password) {
+        RepositoryConfig changed = repository.config().toBuilder().auth(mode).build();
         changed.checkExposure();
         Repository saved = repository.saveConfig(changed);
         if (changed.passwordAuth()) {

@@ -2,11 +2,11 @@ package dev.zenith.pageserver;
 
 import dev.zenith.postgres.OsUser;
 import dev.zenith.postgres.PgDistribution;
-import dev.zenith.DurationText;
 import dev.zenith.Failpoints;
 import dev.zenith.PidFile;
 import dev.zenith.IdleTimeout;
 import dev.zenith.RepositoryConfig;
+import dev.zenith.RotatedLog;
 import dev.zenith.ZenithException;
 import dev.zenith.api.ApiServer;
 import dev.zenith.api.DaemonFacts;
@@ -34,6 +34,7 @@ import java.time.Instant;
 import java.util.OptionalLong;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 
 /**
  * The daemon of one repository: holds its lock, owns the computes and serves the API. Its state lives
@@ -52,9 +53,7 @@ public final class PageServer implements AutoCloseable {
     /** How late past its expiry a branch may be deleted: reading every branch's metadata costs little. */
     private static final Duration EXPIRY_INTERVAL = Duration.ofSeconds(2);
 
-    // not static: the CLI touches this class (runningPid) before the daemon points SLF4J at pageserver.log,
-    // and a static logger would fix SLF4J's configuration then
-    private final Logger log = LoggerFactory.getLogger(PageServer.class);
+    private static final Logger log = LoggerFactory.getLogger(PageServer.class);
     private final Repository repository;
     private final FileChannel lockChannel;
     private final FileLock lock;
@@ -75,7 +74,7 @@ public final class PageServer implements AutoCloseable {
         this.lock = lock;
         RepositoryConfig config = repository.config();
         config.checkExposure();
-        IdleTimeout idleTimeout = IdleTimeout.parse(config.idleTimeout());
+        IdleTimeout idleTimeout = config.idleTimeout();
         PgDistribution dist = PgDistribution.resolve(config.pgBin(), config.pgVersion(), msg -> log.info(msg));
         OsUser user = OsUser.resolve(config.osUser());
         user.checkCanReach(repository.root(), "repository");
@@ -88,19 +87,18 @@ public final class PageServer implements AutoCloseable {
         // Listeners first: a port in use stops the start before anything else happened.
         this.proxy = new ProxyServer(computes, config.proxyAddress(), config.proxyPort(),
                 config.proxySocketDirs().stream().map(Path::of).toList(),
-                DurationText.parse(config.proxyStartupTimeout(), "proxyStartupTimeout").orElse(Duration.ofDays(1)),
+                config.proxyStartupDeadline(),
                 config.proxyTls() ? repository.root().resolve("tls") : null);
         try {
             this.idleCheck = new BackgroundTasks.Task("idle-check", () -> {
                 computes.suspendIdle(idleTimeout);
                 idleChecks.incrementAndGet();
             });
-            this.housekeepingInterval = DurationText.parse(config.housekeepingInterval(), "housekeepingInterval")
-                    .orElse(Duration.ofDays(365));
-            this.gcInterval = DurationText.parse(config.gcInterval(), "gcInterval").orElse(Duration.ofDays(365 * 100));
+            this.housekeepingInterval = config.housekeepingInterval().orElse(Duration.ofDays(365));
+            this.gcInterval = config.gcInterval().orElse(Duration.ofDays(365 * 100));
             this.api = new ApiServer(new InetSocketAddress("127.0.0.1", config.apiPort()),
                     new DaemonFacts(repository.root(), repository.root().resolve(Repository.CONFIG),
-                            repository.logsDir().resolve("pageserver.log"), config, proxy.addresses(), dist.bin(),
+                            repository.daemonLog(), config, proxy.addresses(), dist.bin(),
                             dist.version(), user.name(), idleChecks::get), computes, this::close);
         } catch (RuntimeException e) {
             proxy.close();
@@ -120,7 +118,7 @@ public final class PageServer implements AutoCloseable {
                 throw ZenithException.conflict("pageserver is already running in " + root, "zenith pageserver status");
             }
             // upgraded under the lock, before anything reads the metadata for good
-            RepositoryFormat.thisVersion().upgrade(root).ifPresent(backup -> LoggerFactory.getLogger(PageServer.class).info(
+            RepositoryFormat.thisVersion().upgrade(root).ifPresent(backup -> log.info(
                     "upgraded the repository to format {}; its metadata as it was is in {}", RepositoryFormat.CURRENT, backup));
             Repository repository = Repository.open(root).withProxy(proxyPort, tls);
             PageServer server = new PageServer(repository, channel, lock);
@@ -148,10 +146,29 @@ public final class PageServer implements AutoCloseable {
                 EXPIRY_INTERVAL, EXPIRY_INTERVAL);
         background.every(new BackgroundTasks.Task("remote-state", () -> computes.sync().states(null)),
                 REMOTE_STATE_INTERVAL, REMOTE_STATE_INTERVAL);
+        background.every(new BackgroundTasks.Task("logs", this::rollLogs), housekeepingInterval, housekeepingInterval);
         api.start();
         proxy.start();
         log.info("pageserver started: pid {}, API on 127.0.0.1:{}, proxy on {}, repository {}", ProcessHandle.current().pid(),
                 repository.config().apiPort(), proxy.addresses(), repository.root());
+    }
+
+    /**
+     * Caps the computes' logs and the daemon's standard output at {@code maxLogMb} each (and three older
+     * generations); logback rolls {@code pageserver.log} itself as it writes.
+     */
+    private void rollLogs() {
+        long maxBytes = (long) repository.config().maxLogMb() << 20;
+        try (Stream<Path> files = Files.list(repository.logsDir())) {
+            files.filter(f -> !f.equals(repository.daemonLog()))
+                    .filter(f -> f.getFileName().toString().endsWith(".log") || f.getFileName().toString().endsWith(".out"))
+                    .map(RotatedLog::new)
+                    .filter(rotated -> rotated.rollIfOver(maxBytes))
+                    .forEach(rotated -> log.info("rolled {}: it was over {} MiB", rotated.file().getFileName(),
+                            repository.config().maxLogMb()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + repository.logsDir(), e);
+        }
     }
 
     /** The pid of the daemon running on a repository, if any. */

@@ -53,12 +53,7 @@ public final class Clone {
     /** Settings for a repository made from {@code manifests}: the superuser and version their images have. */
     public static RepositoryConfig settings(List<BranchManifest> manifests, RepositoryConfig defaults) {
         BranchManifest first = manifests.get(0);
-        return new RepositoryConfig(defaults.apiPort(), defaults.computePortBase(), defaults.pgBin(), defaults.osUser(),
-                first.superuser(), defaults.proxyPort(), defaults.proxyAddress(), defaults.proxySocketDirs(),
-                defaults.idleTimeout(), defaults.maxComputes(), defaults.proxyStartupTimeout(), defaults.readOnlyIdleTimeout(),
-                defaults.retention(), defaults.imageWalThresholdMb(), defaults.imageAtStopMb(), defaults.gcInterval(),
-                defaults.housekeepingInterval(), defaults.proxyTls(), defaults.auth(), defaults.walCompression(),
-                first.pgVersion());
+        return defaults.toBuilder().superuser(first.superuser()).pgVersion(first.pgVersion()).build();
     }
 
     /**

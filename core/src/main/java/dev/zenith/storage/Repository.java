@@ -96,7 +96,7 @@ public final class Repository {
 
     /** The same repository with the proxy's port and TLS set for this run (config.json is unchanged). */
     public Repository withProxy(Integer port, boolean tls) {
-        return new Repository(root, config.withProxy(port == null ? config.proxyPort() : port, tls || config.proxyTls()));
+        return new Repository(root, config.toBuilder().proxyPort(port == null ? config.proxyPort() : port).proxyTls(tls || config.proxyTls()).build());
     }
 
     public RepositoryConfig config() {
@@ -380,6 +380,11 @@ public final class Repository {
 
     public Path logsDir() {
         return root.resolve("logs");
+    }
+
+    /** The daemon's log; logback rolls it (see {@link dev.zenith.LogSetup}). */
+    public Path daemonLog() {
+        return logsDir().resolve("pageserver.log");
     }
 
     public Path tmpDir() {

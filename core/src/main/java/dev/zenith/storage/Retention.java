@@ -1,6 +1,7 @@
 package dev.zenith.storage;
 
 import dev.zenith.DurationText;
+import dev.zenith.Interval;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -22,9 +23,9 @@ public record Retention(String text, Optional<Duration> duration) {
     }
 
     /** A branch's window: its own, else the repository's. */
-    public static Retention of(Timeline timeline, String repositoryDefault) {
+    public static Retention of(Timeline timeline, Interval repositoryDefault) {
         String own = timeline.metadata().retention();
-        return parse(own != null ? own : repositoryDefault);
+        return own != null ? parse(own) : new Retention(repositoryDefault.text(), repositoryDefault.duration());
     }
 
     /** The oldest time whose state stays available; with {@code never}, the beginning of time. */

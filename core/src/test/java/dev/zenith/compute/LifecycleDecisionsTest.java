@@ -82,8 +82,7 @@ class LifecycleDecisionsTest {
         assertThat(Images.stopThresholdBytes(defaults, FileCopies.WRITE, 8L << 20)).as("small").isEqualTo(16L << 20);
         assertThat(Images.stopThresholdBytes(defaults, FileCopies.WRITE, 4L << 30)).as("as for a running compute")
                 .isEqualTo(256L << 20);
-        RepositoryConfig set = new RepositoryConfig(0, 0, null, null, "zenith", 0, null, null, null, 8, null, null, "24h",
-                0, 1, null, null, false, null, null, 0);
+        RepositoryConfig set = RepositoryConfig.defaults().superuser("zenith").imageAtStopMb(1).build();
         assertThat(Images.stopThresholdBytes(set, FileCopies.WRITE, 1L << 30)).as("configured").isEqualTo(1L << 20);
     }
 }

@@ -1,5 +1,7 @@
 package dev.zenith.compute;
 
+import dev.zenith.AuthMode;
+import dev.zenith.WalCompression;
 import dev.zenith.postgres.PgDistribution;
 import dev.zenith.Lsn;
 import dev.zenith.WalPoint;
@@ -19,8 +21,8 @@ class PostgresConfigTest {
     private static final Path SOCKETS = Path.of("/repo/sockets");
     private static final Path ARCHIVE = Path.of("/repo/timelines/t1/wal");
     private static final Path RESTORE = Path.of("/repo/restore/pg1");
-    private static final PostgresConfig.WalSettings WRITE = new PostgresConfig.WalSettings(FileCopies.WRITE, "pglz");
-    private static final PostgresConfig.WalSettings CLONE = new PostgresConfig.WalSettings(FileCopies.CLONE, "pglz");
+    private static final PostgresConfig.WalSettings WRITE = new PostgresConfig.WalSettings(FileCopies.WRITE, WalCompression.PGLZ);
+    private static final PostgresConfig.WalSettings CLONE = new PostgresConfig.WalSettings(FileCopies.CLONE, WalCompression.PGLZ);
     private static final ComputeMode READ_ONLY = new ComputeMode.ReadOnly(new WalPoint(Lsn.parse("0/3000000"), 1));
 
     private static RecoveryPlan plan(String stopBefore) {
@@ -81,7 +83,7 @@ class PostgresConfigTest {
         assertThat(PostgresConfig.zenithConf(1, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, null, RESTORE, WRITE))
                 .contains("wal_compression = pglz\n");
         assertThat(PostgresConfig.zenithConf(1, SOCKETS, ComputeMode.READ_WRITE, ARCHIVE, null, RESTORE,
-                new PostgresConfig.WalSettings(FileCopies.WRITE, "off"))).contains("wal_compression = off\n");
+                new PostgresConfig.WalSettings(FileCopies.WRITE, WalCompression.OFF))).contains("wal_compression = off\n");
     }
 
     @Test
@@ -107,12 +109,12 @@ class PostgresConfigTest {
 
     @Test
     void hbaAppliesOneMethodToSocketsAndLoopbackOnly() {
-        String hba = PostgresConfig.hba("password", PostgresConfig.HbaMethod.SCRAM);
+        String hba = PostgresConfig.hba(AuthMode.PASSWORD, PostgresConfig.HbaMethod.SCRAM);
         assertThat(hba.lines().filter(l -> !l.startsWith("#"))).containsExactly(
                 "local all all scram-sha-256", "host all all 127.0.0.1/32 scram-sha-256", "host all all ::1/128 scram-sha-256",
                 "local replication all scram-sha-256", "host replication all 127.0.0.1/32 scram-sha-256",
                 "host replication all ::1/128 scram-sha-256");
-        assertThat(PostgresConfig.hba("trust", PostgresConfig.HbaMethod.TRUST)).contains("(auth = trust", "local all all trust");
+        assertThat(PostgresConfig.hba(AuthMode.TRUST, PostgresConfig.HbaMethod.TRUST)).contains("(auth = trust", "local all all trust");
     }
 
     @Test

@@ -9,11 +9,13 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -116,6 +118,37 @@ class ObservabilityTest {
         z.cli("branch", "never_started", "main").ok();
         assertThat(z.cli("pg", "logs", "never_started").err()).contains("branch \"never_started\" has no compute yet");
         assertThat(z.cli("pg", "logs", "logged", "-n", "-3").exit()).isEqualTo(2);
+    }
+
+    @Test
+    void aComputeLogRollsAtItsCapAndLogsStillReadAcrossTheRoll() throws Exception {
+        try (Zenith capped = Zenith.empty()) {
+            capped.init().ok();
+            capped.configure(Map.of("maxLogMb", 1, "housekeepingInterval", "1s"));
+            capped.cli("pageserver", "start").ok();
+            int port = capped.start("main");
+            capped.execute(port, "DO $$ BEGIN RAISE LOG 'zenith-first-marker'; END $$");
+            // 1,500 lines of 1 KiB: over the 1 MiB cap, so the daemon's log task rolls the file within a second or two
+            capped.execute(port, "DO $$ BEGIN FOR i IN 1..1500 LOOP RAISE LOG 'filler % %', i, repeat('x', 1000); END LOOP; END $$");
+            String node = capped.computesOf("main").get(0).path("name").asText();
+            Path log = capped.repo().resolve("logs/compute-" + node + ".log");
+            Zenith.waitFor(Duration.ofSeconds(60), () -> Files.exists(log.resolveSibling("compute-" + node + ".log.1")),
+                    "the compute's log to roll");
+            capped.execute(port, "DO $$ BEGIN RAISE LOG 'zenith-last-marker'; END $$");
+            Zenith.waitFor(Duration.ofSeconds(30), () -> capped.cli("pg", "logs", "main", "-n", "1").ok().out()
+                    .contains("zenith-last-marker"), "the last marker");
+            assertThat(Files.size(log)).isLessThan(1L << 20);
+
+            String all = capped.cli("pg", "logs", "main").ok().out();
+            assertThat(all).contains("zenith-first-marker", "filler 1500", "zenith-last-marker");
+            assertThat(all.indexOf("zenith-first-marker")).isLessThan(all.indexOf("zenith-last-marker"));
+            // the last lines come from both files: the whole current one and the end of the rolled one
+            long current = Files.readAllLines(log).size();
+            List<String> tail = capped.cli("pg", "logs", "main", "-n", Long.toString(current + 2)).ok().out().lines().toList();
+            assertThat(tail).hasSize((int) current + 2);
+            assertThat(tail.get(tail.size() - 1)).contains("zenith-last-marker");
+            assertThat(capped.daemonLog()).contains("rolled compute-" + node + ".log: it was over 1 MiB");
+        }
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.zenith.storage;
 
+import dev.zenith.Interval;
 import dev.zenith.Lsn;
 import dev.zenith.RepositoryConfig;
 import dev.zenith.WalPoint;
@@ -24,8 +25,7 @@ public final class Repositories {
     }
 
     public static RepositoryConfig config(int maxComputes, String retention) {
-        return new RepositoryConfig(0, 0, null, null, "zenith", 0, null, null, null, maxComputes, null, null, retention,
-                0, 0, null, null, false, null, null, 0);
+        return RepositoryConfig.defaults().superuser("zenith").maxComputes(maxComputes).retention(Interval.parse(retention)).build();
     }
 
     /** A repository whose main branch has a clean image at {@code lsn} on Postgres timeline 1. */
