@@ -19,7 +19,6 @@ import dev.zenith.model.ConsoleState;
 import dev.zenith.model.DaemonStatus;
 import dev.zenith.model.Requests;
 import dev.zenith.compute.BranchOperations;
-import dev.zenith.compute.Computes;
 import dev.zenith.compute.StopMode;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -55,14 +54,14 @@ public final class ApiServer implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final DaemonFacts daemon;
-    private final Computes computes;
+    private final ApiBackend backend;
     private final Runnable shutdown;
     private final EventFeed feed;
     private final Routes routes = routes();
 
-    public ApiServer(InetSocketAddress address, DaemonFacts daemon, Computes computes, Runnable shutdown) {
+    public ApiServer(InetSocketAddress address, DaemonFacts daemon, ApiBackend backend, Runnable shutdown) {
         this.daemon = daemon;
-        this.computes = computes;
+        this.backend = backend;
         this.shutdown = shutdown;
         try {
             this.server = HttpServer.create(address, 64);
@@ -228,78 +227,78 @@ public final class ApiServer implements AutoCloseable {
     private Routes routes() {
         return new Routes()
                 .add("GET", "/v1/status", r -> status())
-                .add("GET", "/v1/branches", r -> computes.branches().list(computes.list(), DiskUse.NOW))
-                .add("GET", "/v1/operations", r -> computes.operations())
+                .add("GET", "/v1/branches", r -> backend.branches(backend.computes(), DiskUse.NOW))
+                .add("GET", "/v1/operations", r -> backend.operations())
                 .add("POST", "/v1/branches", r -> {
                     Requests.CreateBranch req = r.body(Requests.CreateBranch.class);
                     BranchName parent = req.parent() == null ? BranchName.MAIN : BranchName.of(req.parent());
                     PointInTime at = req.at() == null ? null : PointInTime.parse(req.at(), Instant.now());
-                    return new Created(computes.branches().create(BranchName.of(req.name()), parent, at, req.retention(),
+                    return new Created(backend.createBranch(BranchName.of(req.name()), parent, at, req.retention(),
                             req.expires()));
                 })
                 .add("GET", "/v1/branches/{name}", r -> branch(BranchName.of(r.part(0))))
-                .add("DELETE", "/v1/branches/{name}", r -> computes.branches().delete(BranchName.of(r.part(0))))
+                .add("DELETE", "/v1/branches/{name}", r -> backend.deleteBranch(BranchName.of(r.part(0))))
                 .add("POST", "/v1/branches/{name}/rename", r -> {
                     BranchName from = BranchName.of(r.part(0));
                     BranchName to = BranchName.of(r.body(Requests.RenameBranch.class).to());
-                    computes.branches().rename(from, to);
+                    backend.renameBranch(from, to);
                     return Map.of("name", to.value(), "from", from.value());
                 })
                 .add("POST", "/v1/branches/{name}/reset", r -> {
                     Requests.ResetBranch req = r.body(Requests.ResetBranch.class);
-                    return computes.branches().reset(BranchName.of(r.part(0)), req.backup() == null || req.backup()
+                    return backend.resetBranch(BranchName.of(r.part(0)), req.backup() == null || req.backup()
                                     ? BranchOperations.Backup.KEEP : BranchOperations.Backup.DISCARD,
                             Optional.ofNullable(req.to()).map(TagName::of));
                 })
                 .add("POST", "/v1/branches/{name}/retention", r -> {
                     String window = r.body(Requests.SetRetention.class).retention();
-                    computes.branches().setRetention(BranchName.of(r.part(0)), window);
+                    backend.setRetention(BranchName.of(r.part(0)), window);
                     return Map.of("name", r.part(0), "retention", window == null ? "default" : window);
                 })
                 .add("POST", "/v1/branches/{name}/expire", r -> {
-                    Instant at = computes.branches().expire(BranchName.of(r.part(0)), r.body(Requests.ExpireBranch.class).expires());
+                    Instant at = backend.expire(BranchName.of(r.part(0)), r.body(Requests.ExpireBranch.class).expires());
                     return Map.of("name", r.part(0), "expiresAt", at == null ? "never" : at.toString());
                 })
                 .add("POST", "/v1/branches/{name}/protect", r -> protect(r.part(0), BranchOperations.Protection.PROTECTED))
                 .add("POST", "/v1/branches/{name}/unprotect", r -> protect(r.part(0), BranchOperations.Protection.UNPROTECTED))
-                .add("GET", "/v1/tags", r -> computes.tags().list())
+                .add("GET", "/v1/tags", r -> backend.tags())
                 .add("POST", "/v1/tags", r -> {
                     Requests.CreateTag req = r.body(Requests.CreateTag.class);
                     PointInTime at = req.at() == null ? null : PointInTime.parse(req.at(), Instant.now());
-                    return new Created(computes.tags().create(TagName.of(req.name()), BranchName.of(req.branch()), at));
+                    return new Created(backend.createTag(TagName.of(req.name()), BranchName.of(req.branch()), at));
                 })
-                .add("DELETE", "/v1/tags/{name}", r -> computes.tags().delete(TagName.of(r.part(0))))
+                .add("DELETE", "/v1/tags/{name}", r -> backend.deleteTag(TagName.of(r.part(0))))
                 .add("POST", "/v1/diff", r -> {
                     Requests.Diff req = r.body(Requests.Diff.class);
                     Instant now = Instant.now();
-                    return computes.diff(BranchPoint.parse(req.from(), now), BranchPoint.parse(req.to(), now));
+                    return backend.diff(BranchPoint.parse(req.from(), now), BranchPoint.parse(req.to(), now));
                 })
-                .add("GET", "/v1/computes", r -> computes.list())
+                .add("GET", "/v1/computes", r -> backend.computes())
                 .add("POST", "/v1/computes", r -> {
                     Requests.CreateCompute req = r.body(Requests.CreateCompute.class);
-                    return new Created(computes.create(BranchName.of(req.branch()), req.name(), req.port(), req.idleTimeout()));
+                    return new Created(backend.createCompute(BranchName.of(req.branch()), req.name(), req.port(), req.idleTimeout()));
                 })
                 .add("POST", "/v1/computes/{name}/start", r -> {
                     Requests.StartCompute req = r.body(Requests.StartCompute.class);
-                    return req.at() == null ? computes.start(r.part(0), req.idleTimeout())
-                            : computes.startReadOnly(BranchName.of(r.part(0)), PointInTime.parse(req.at(), Instant.now()));
+                    return req.at() == null ? backend.startCompute(r.part(0), req.idleTimeout())
+                            : backend.startReadOnly(BranchName.of(r.part(0)), PointInTime.parse(req.at(), Instant.now()));
                 })
                 .add("POST", "/v1/computes/{name}/stop", r -> {
                     Requests.StopCompute req = r.body(Requests.StopCompute.class);
                     boolean destroy = req != null && Boolean.TRUE.equals(req.destroy());
                     boolean suspend = req != null && Boolean.TRUE.equals(req.suspend());
-                    return computes.stop(r.part(0), destroy ? StopMode.DESTROY : suspend ? StopMode.SUSPEND : StopMode.STOP);
+                    return backend.stopCompute(r.part(0), destroy ? StopMode.DESTROY : suspend ? StopMode.SUSPEND : StopMode.STOP);
                 })
-                .add("POST", "/v1/remotes/state", r -> computes.sync().states(r.body(Requests.Transfer.class).credentials()))
+                .add("POST", "/v1/remotes/state", r -> backend.remoteStates(r.body(Requests.Transfer.class).credentials()))
                 .add("POST", "/v1/remotes/{name}/push", r -> {
                     Requests.Transfer req = r.body(Requests.Transfer.class);
-                    return computes.sync().push(r.part(0), branchNames(req), req.credentials());
+                    return backend.push(r.part(0), branchNames(req), req.credentials());
                 })
                 .add("POST", "/v1/remotes/{name}/pull", r -> {
                     Requests.Transfer req = r.body(Requests.Transfer.class);
-                    return computes.sync().pull(r.part(0), branchNames(req), req.credentials());
+                    return backend.pull(r.part(0), branchNames(req), req.credentials());
                 })
-                .add("POST", "/v1/gc", r -> computes.collectGarbage())
+                .add("POST", "/v1/gc", r -> backend.collectGarbage())
                 .add("POST", "/v1/shutdown", r -> {
                     Thread.ofVirtual().start(shutdown);
                     return Map.of("status", "stopping");
@@ -307,12 +306,12 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private Object branch(BranchName name) {
-        return computes.branches().list(computes.list(), DiskUse.NOW).stream().filter(b -> b.name().equals(name)).findFirst()
+        return backend.branches(backend.computes(), DiskUse.NOW).stream().filter(b -> b.name().equals(name)).findFirst()
                 .orElseThrow(() -> ZenithException.notFound("branch \"" + name + "\" does not exist", "zenith branch " + name + " main"));
     }
 
     private Object protect(String name, BranchOperations.Protection protection) {
-        computes.branches().protect(BranchName.of(name), protection);
+        backend.protect(BranchName.of(name), protection);
         return Map.of("name", name, "protected", protection == BranchOperations.Protection.PROTECTED);
     }
 
@@ -325,14 +324,14 @@ public final class ApiServer implements AutoCloseable {
         return new DaemonStatus(ProcessHandle.current().pid(), daemon.repository().toString(), "127.0.0.1:" + config.apiPort(),
                 daemon.proxy(), config.proxyPort(), daemon.postgresBin().toString(), daemon.postgresVersion(), daemon.osUser(),
                 config.superuser(), daemon.idleChecks().getAsLong(),
-                computes.list().stream().filter(s -> s.state() == ComputeState.RUNNING).toList());
+                backend.computes().stream().filter(s -> s.state() == ComputeState.RUNNING).toList());
     }
 
     /** Asks each running compute for its state once: the branches show the same answers. */
     private ConsoleState consoleState() {
-        List<ComputeStatus> nodes = computes.list();
-        return new ConsoleState(computes.branches().list(nodes, DiskUse.RECENT), nodes, computes.operations(),
-                daemon.config().auth().text(), daemon.config().superuser(), computes.sync().knownStates(), computes.tags().list());
+        List<ComputeStatus> nodes = backend.computes();
+        return new ConsoleState(backend.branches(nodes, DiskUse.RECENT), nodes, backend.operations(),
+                daemon.config().auth().text(), daemon.config().superuser(), backend.knownRemoteStates(), backend.tags());
     }
 
     private static <T> T body(HttpExchange exchange, Class<T> type) throws IOException {

@@ -9,6 +9,7 @@ import dev.zenith.RepositoryConfig;
 import dev.zenith.RotatedLog;
 import dev.zenith.ZenithException;
 import dev.zenith.api.ApiServer;
+import dev.zenith.api.ComputesBackend;
 import dev.zenith.api.DaemonFacts;
 import dev.zenith.compute.ComputeMetrics;
 import dev.zenith.compute.Computes;
@@ -99,7 +100,7 @@ public final class PageServer implements AutoCloseable {
             this.api = new ApiServer(new InetSocketAddress("127.0.0.1", config.apiPort()),
                     new DaemonFacts(repository.root(), repository.root().resolve(Repository.CONFIG),
                             repository.daemonLog(), config, proxy.addresses(), dist.bin(),
-                            dist.version(), user.name(), idleChecks::get), computes, this::close);
+                            dist.version(), user.name(), idleChecks::get), new ComputesBackend(computes), this::close);
         } catch (RuntimeException e) {
             proxy.close();
             throw e;
