@@ -48,27 +48,22 @@ public final class BranchOperations {
     private static final DateTimeFormatter BACKUP_STAMP = DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneOffset.UTC);
 
     private final Repository repository;
-    private final NodeRegistry registry;
     private final TimelineLocks locks;
     private final ArchiveLock archive;
     private final BranchPoints points;
-    private final NodeLifecycle lifecycle;
-    private final Leases leases;
+    private final BranchComputes computes;
     private final SizeCache sizes = new SizeCache(Duration.ofSeconds(5));
     /** Branches with a missing timeline, logged once each. */
     private final Set<TimelineId> reportedDangling = ConcurrentHashMap.newKeySet();
     /** Expired branches that could not be deleted and were logged; touched only by the expiry task. */
     private final Set<TimelineId> keptAfterExpiry = new HashSet<>();
 
-    BranchOperations(Repository repository, NodeRegistry registry, TimelineLocks locks, ArchiveLock archive, BranchPoints points,
-                     NodeLifecycle lifecycle, Leases leases) {
+    BranchOperations(Repository repository, TimelineLocks locks, ArchiveLock archive, BranchPoints points, BranchComputes computes) {
         this.repository = repository;
-        this.registry = registry;
         this.locks = locks;
         this.archive = archive;
         this.points = points;
-        this.lifecycle = lifecycle;
-        this.leases = leases;
+        this.computes = computes;
     }
 
     /**
@@ -125,12 +120,7 @@ public final class BranchOperations {
                 throw ZenithException.conflict("branch \"" + name + "\" has tags that name points of its history: "
                         + String.join(", ", tags), "delete them first (zenith tag delete " + tags.get(0) + ")");
             }
-            long freed = 0;
-            for (ComputeNode n : registry.all()) {
-                if (n.timeline().equals(timeline.id())) {
-                    freed += lifecycle.discard(n);
-                }
-            }
+            long freed = computes.discardAll(timeline.id());
             freed += archive.whileUsing(() -> repository.deleteBranch(name, timeline)); // GC sees it whole or gone
             log.info("branch {} deleted, {} bytes freed", name, freed);
             return new BranchDeleted(name, freed);
@@ -286,17 +276,16 @@ public final class BranchOperations {
         BranchName backupName = backup == Backup.KEEP ? backupName(name) : null;
         return locks.withLock(old.id(), () -> {
             requireUnchanged(name, old, "reset");
-            Optional<ComputeNode> node = registry.readWriteNodeOf(old.id());
-            boolean wasRunning = node.isPresent() && registry.paths(node.get()).isRunning();
-            node.ifPresent(n -> lifecycle.stop(n, old));
+            BranchComputes.Paused paused = computes.pause(old);
             WalPoint mark = tag.isPresent() ? tag.get().point()
                     : locks.withLock(source.id(), () -> points.head(source, name.value()).mark());
             if (backupName == null) {
                 // views of the old state's past go with it
-                registry.all().stream().filter(n -> n.timeline().equals(old.id()) && n.isReadOnly()).forEach(lifecycle::discard);
+                computes.discardViews(old.id());
             }
             Timeline fresh = archive.whileUsing(() -> repository.resetBranch(name, source, mark, backupName));
-            node.ifPresent(n -> rebind(n, fresh, wasRunning));
+            paused.dropData(fresh);
+            paused.resume(fresh);
             BranchName from = source.id().equals(old.id()) ? backupName : sourceName;
             log.info("branch {} reset to {} at {}{}{}", name, from, mark.lsn(), to.map(t -> " (tag " + t + ")").orElse(""),
                     backupName == null ? "" : ", old state kept as " + backupName);
@@ -307,19 +296,6 @@ public final class BranchOperations {
     /** The names of the tags pointing into {@code timeline}. */
     private List<String> tagsOn(Timeline timeline) {
         return repository.tags().on(timeline.id()).stream().map(t -> t.name().value()).toList();
-    }
-
-    /** The branch's node now serves its new timeline, from an empty data directory; started again if it ran. */
-    private void rebind(ComputeNode node, Timeline fresh, boolean start) {
-        ComputeNode rebound = node.rebound(fresh.id());
-        NodePaths paths = registry.paths(rebound);
-        FileTrees.deleteTree(paths.dataDir());
-        FileTrees.deleteTree(paths.restoreDir());
-        registry.save(rebound);
-        leases.forget(rebound.name());
-        if (start) {
-            locks.withLock(fresh.id(), () -> lifecycle.startAgain(rebound.started(rebound.startedBy(), null), fresh));
-        }
     }
 
     private static BranchName backupName(BranchName name) {

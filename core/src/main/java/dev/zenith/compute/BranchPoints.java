@@ -37,15 +37,13 @@ final class BranchPoints {
     }
 
     private final Repository repository;
-    private final NodeRegistry registry;
+    private final BranchComputes computes;
     private final ComputeSql sql;
-    private final NodeLifecycle lifecycle;
 
-    BranchPoints(Repository repository, NodeRegistry registry, ComputeSql sql, NodeLifecycle lifecycle) {
+    BranchPoints(Repository repository, BranchComputes computes, ComputeSql sql) {
         this.repository = repository;
-        this.registry = registry;
+        this.computes = computes;
         this.sql = sql;
-        this.lifecycle = lifecycle;
     }
 
     /** Where {@code at} (null: the end of WAL) lies in a branch's history; {@code markName} names a restore point. */
@@ -68,21 +66,20 @@ final class BranchPoints {
             case PointInTime.AtTag atTag -> tagOf(branch, branchName, atTag.tag()).lsn(); // kept whatever the retention
         };
         int tli = at == null || !head.promoted() ? head.mark().tli()
-                : branch.history(head.mark().tli(), registry.livePgWal(branch.id())).tliAt(lsn);
+                : branch.history(head.mark().tli(), computes.livePgWal(branch.id())).tliAt(lsn);
         return new WalPoint(lsn, tli);
     }
 
     /** Where a branch's WAL stands now; a stopped compute is settled first so its end is known. */
     Head head(Timeline branch, String markName) {
-        Optional<ComputeNode> node = registry.readWriteNodeOf(branch.id());
-        if (node.isEmpty() || !registry.paths(node.get()).isRunning()) {
-            node.ifPresent(n -> lifecycle.settle(n, branch));
+        Optional<BranchComputes.Running> running = computes.runningOrSettled(branch);
+        if (running.isEmpty()) {
             WalPoint last = branch.metadata().last();
             return new Head(branch.wal().hasHistory(), last.lsn(), last);
         }
-        Path logFile = registry.paths(node.get()).logFile();
-        Lsn end = sql.currentLsn(node.get(), logFile);
-        return new Head(true, end, sql.restorePoint(node.get(), markName, logFile));
+        ComputeNode node = running.get().node();
+        Lsn end = sql.currentLsn(node, running.get().logFile());
+        return new Head(true, end, sql.restorePoint(node, markName, running.get().logFile()));
     }
 
     /** The tag, which must name a point of this branch: another branch's is refused, naming that branch. */
@@ -149,9 +146,9 @@ final class BranchPoints {
     /** The LSN of the state at {@code time}: where the first transaction that ended after it starts, at most {@code mark}. */
     private Lsn lsnAtTime(Timeline branch, Instant time, Lsn start, WalPoint mark) {
         Map<WalFileName, Path> files = new TreeMap<>();
-        RecoveryPlan.latest(repository, branch).files(repository, registry::livePgWal)
+        RecoveryPlan.latest(repository, branch).files(repository, computes::livePgWal)
                 .forEach((fileName, file) -> files.put(fileName, file.path()));
-        WalReader reader = new WalReader(files, branch.history(mark.tli(), registry.livePgWal(branch.id())));
+        WalReader reader = new WalReader(files, branch.history(mark.tli(), computes.livePgWal(branch.id())));
         return reader.firstCommitAfter(time, start, mark.lsn()).orElse(mark.lsn());
     }
 }

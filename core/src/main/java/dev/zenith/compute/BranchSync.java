@@ -19,7 +19,6 @@ import dev.zenith.remote.Remote;
 import dev.zenith.remote.RemoteTracking;
 import dev.zenith.remote.Remotes;
 import dev.zenith.remote.Transfer;
-import dev.zenith.storage.FileTrees;
 import dev.zenith.storage.Repository;
 import dev.zenith.storage.Timeline;
 import dev.zenith.storage.WalFileName;
@@ -29,6 +28,7 @@ import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,25 +49,21 @@ public final class BranchSync {
     private static final Duration ARCHIVE_TIMEOUT = Duration.ofSeconds(60);
 
     private final Repository repository;
-    private final NodeRegistry registry;
     private final TimelineLocks locks;
     private final ArchiveLock archive;
-    private final NodeLifecycle lifecycle;
+    private final BranchComputes computes;
     private final ComputeSql sql;
-    private final Leases leases;
     private final Operations operations;
     private final Map<String, ReentrantLock> transfers = new ConcurrentHashMap<>();
     private volatile List<BranchRemoteState> known = List.of();
 
-    BranchSync(Repository repository, NodeRegistry registry, TimelineLocks locks, ArchiveLock archive, NodeLifecycle lifecycle,
-               ComputeSql sql, Leases leases, Operations operations) {
+    BranchSync(Repository repository, TimelineLocks locks, ArchiveLock archive, BranchComputes computes, ComputeSql sql,
+               Operations operations) {
         this.repository = repository;
-        this.registry = registry;
         this.locks = locks;
         this.archive = archive;
-        this.lifecycle = lifecycle;
+        this.computes = computes;
         this.sql = sql;
-        this.leases = leases;
         this.operations = operations;
     }
 
@@ -154,7 +150,7 @@ public final class BranchSync {
                 Timeline local = repository.requireBranch(e.getKey());
                 Optional<BranchManifest> theirs = BranchManifest.latest(store, e.getKey().value());
                 BranchComparison c = BranchComparison.of(repository, local, tracking, theirs,
-                        registry::livePgWal);
+                        computes::livePgWal);
                 states.add(new BranchRemoteState(e.getKey().value(), remote.name(), c.state(), c.detail()));
             }
         } catch (ZenithException unreachable) {
@@ -191,7 +187,7 @@ public final class BranchSync {
         }
         Timeline timeline = local.get();
         return locks.withLock(timeline.id(), () -> archive.whileUsing(() -> {
-            BranchComparison before = pull.compare(timeline, theirs, registry::livePgWal);
+            BranchComparison before = pull.compare(timeline, theirs, computes::livePgWal);
             switch (before.state()) {
                 case IN_SYNC:
                     return pull.upToDate(theirs);
@@ -204,23 +200,14 @@ public final class BranchSync {
                 default:
                     break;
             }
-            Optional<ComputeNode> node = registry.readWriteNodeOf(timeline.id());
-            boolean wasRunning = node.isPresent() && registry.paths(node.get()).isRunning();
-            node.ifPresent(n -> lifecycle.stop(n, timeline));
+            BranchComputes.Paused paused = computes.pause(timeline);
             BranchComparison now = pull.compare(timeline, theirs, id -> Optional.empty());
             if (now.state() != dev.zenith.model.RemoteState.BEHIND) {
                 throw diverged(name, now);
             }
-            node.ifPresent(n -> {
-                NodePaths paths = registry.paths(n);
-                FileTrees.deleteTree(paths.dataDir());
-                FileTrees.deleteTree(paths.restoreDir());
-                leases.forget(n.name());
-            });
+            paused.dropData(timeline);
             Pull.Result result = pull.fastForward(timeline, now, m -> { });
-            if (wasRunning) {
-                lifecycle.startAgain(node.get(), timeline);
-            }
+            paused.resume(timeline);
             return result;
         }));
     }
@@ -237,17 +224,18 @@ public final class BranchSync {
      */
     private Optional<WalPoint> archiveOpenWal(Timeline timeline) {
         return locks.withLock(timeline.id(), () -> {
-            Optional<ComputeNode> node = registry.readWriteNodeOf(timeline.id()).filter(n -> registry.paths(n).isRunning());
-            if (node.isEmpty()) {
+            Optional<BranchComputes.Running> running = computes.running(timeline.id());
+            if (running.isEmpty()) {
                 return Optional.<WalPoint>empty();
             }
-            NodePaths paths = registry.paths(node.get());
-            ComputeSql.SwitchedWal switched = sql.switchWal(node.get(), paths.logFile());
+            ComputeNode node = running.get().node();
+            Path logFile = running.get().logFile();
+            ComputeSql.SwitchedWal switched = sql.switchWal(node, logFile);
             Deadline deadline = Deadline.in(ARCHIVE_TIMEOUT);
-            while (sql.unarchivedSegments(node.get(), paths.logFile()) > 0) {
+            while (sql.unarchivedSegments(node, logFile) > 0) {
                 if (deadline.passed()) {
                     throw ZenithException.failed("the WAL of branch " + timeline.id() + " up to " + switched.end()
-                            + " was not archived within " + ARCHIVE_TIMEOUT.toSeconds() + " s", "see " + paths.logFile());
+                            + " was not archived within " + ARCHIVE_TIMEOUT.toSeconds() + " s", "see " + logFile);
                 }
                 Deadline.pause(Duration.ofMillis(20));
             }

@@ -70,11 +70,12 @@ public final class Computes implements ComputeLeases, AutoCloseable {
                 password.map(p -> new PasswordSwitch(sql, postgresConfig, config.superuser(), p)), dataDirs, images, leases,
                 states, admission, archive, operations, new PostgresConfig.WalSettings(copies, config.walCompression()));
         this.suspender = new Suspender(repository, registry, locks, leases, states, sql, lifecycle);
-        BranchPoints points = new BranchPoints(repository, registry, sql, lifecycle);
+        BranchComputes branchComputes = new BranchComputes(registry, lifecycle, leases, locks);
+        BranchPoints points = new BranchPoints(repository, branchComputes, sql);
         this.readOnlyViews = new ReadOnlyViews(repository, registry, locks, points);
-        this.branches = new BranchOperations(repository, registry, locks, archive, points, lifecycle, leases);
+        this.branches = new BranchOperations(repository, locks, archive, points, branchComputes);
         this.tags = new TagOperations(repository, locks, points);
-        this.sync = new BranchSync(repository, registry, locks, archive, lifecycle, sql, leases, operations);
+        this.sync = new BranchSync(repository, locks, archive, branchComputes, sql, operations);
         this.status = new StatusView(repository, registry, leases, states, sql, user.name());
     }
 
