@@ -3,10 +3,6 @@ package dev.zenith;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 
-import java.util.Arrays;
-import java.util.Locale;
-import java.util.stream.Collectors;
-
 /** How computes authenticate clients: config.json's {@code auth}, {@code zenith init --auth}, {@code zenith auth MODE}. */
 public enum AuthMode {
     /** A local Postgres's default: no password, so the proxy listens on loopback only. */
@@ -17,7 +13,7 @@ public enum AuthMode {
     /** The mode as config.json and the CLI write it. */
     @JsonValue
     public String text() {
-        return name().toLowerCase(Locale.ROOT);
+        return EnumText.of(this);
     }
 
     @Override
@@ -28,12 +24,6 @@ public enum AuthMode {
     /** A mode as a user wrote it; anything else is an {@link IllegalArgumentException} naming it. */
     @JsonCreator
     public static AuthMode parse(String text) {
-        for (AuthMode mode : values()) {
-            if (mode.text().equals(text)) {
-                return mode;
-            }
-        }
-        throw new IllegalArgumentException("invalid auth \"" + BranchName.printable(text) + "\": use "
-                + Arrays.stream(values()).map(AuthMode::text).collect(Collectors.joining(" or ")));
+        return EnumText.parse(AuthMode.class, "auth", text);
     }
 }

@@ -3,10 +3,6 @@ package dev.zenith;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 
-import java.util.Arrays;
-import java.util.Locale;
-import java.util.stream.Collectors;
-
 /**
  * Postgres's {@code wal_compression} on every compute (config.json's {@code walCompression}). {@link #PGLZ}
  * is the default: full-page images in the WAL every branch keeps for time travel shrink about 4x. LZ4 and
@@ -18,7 +14,7 @@ public enum WalCompression {
     /** The value as config.json and postgresql.conf write it. */
     @JsonValue
     public String text() {
-        return name().toLowerCase(Locale.ROOT);
+        return EnumText.of(this);
     }
 
     @Override
@@ -29,12 +25,6 @@ public enum WalCompression {
     /** A value as a user wrote it; anything else is an {@link IllegalArgumentException} naming it. */
     @JsonCreator
     public static WalCompression parse(String text) {
-        for (WalCompression c : values()) {
-            if (c.text().equals(text)) {
-                return c;
-            }
-        }
-        throw new IllegalArgumentException("invalid walCompression \"" + BranchName.printable(text) + "\": use "
-                + Arrays.stream(values()).map(WalCompression::text).collect(Collectors.joining(", ")));
+        return EnumText.parse(WalCompression.class, "walCompression", text);
     }
 }
