@@ -34,80 +34,92 @@ class BranchComparisonTest {
 
     @Test
     void notPushedAndAnotherBranchOfTheSameName() {
-        Repository repository = Repositories.withRoot(dir.resolve("repo"), "0/1000000");
-        Timeline main = repository.requireBranch(BranchName.MAIN);
-        RemoteTracking tracking = new RemoteTracking(repository.root(), "origin");
-        assertThat(compare(repository, main, tracking, null).state()).isEqualTo(RemoteState.NOT_PUSHED);
-
-        TimelineMetadata other = withId(main.metadata(), TimelineId.generate());
-        BranchComparison c = compare(repository, main, tracking, manifest(1, other, Map.of()));
+        Side here = new Side(dir);
+        assertThat(here.against(null).state()).isEqualTo(RemoteState.NOT_PUSHED);
+        BranchComparison c = here.against(manifest(1, withId(here.main.metadata(), TimelineId.generate()), Map.of()));
         assertThat(c.state()).isEqualTo(RemoteState.DIVERGED);
         assertThat(c.detail()).contains("the remote's is another branch");
     }
 
     @Test
     void inSyncThenBehindWhenOnlyTheRemoteWentOn() {
-        Repository repository = Repositories.withRoot(dir.resolve("repo"), "0/1000000");
-        Timeline main = repository.requireBranch(BranchName.MAIN);
-        RemoteTracking tracking = new RemoteTracking(repository.root(), "origin");
-        BranchManifest first = manifest(1, main.metadata(), Map.of());
-        BranchComparison same = compare(repository, main, tracking, first);
+        Side here = new Side(dir);
+        BranchManifest first = here.manifest(1, Map.of());
+        BranchComparison same = here.against(first);
         assertThat(same.state()).isEqualTo(RemoteState.IN_SYNC);
         assertThat(same.detail()).isEqualTo("in sync (manifest 1)");
 
-        tracking.agreed(first);
-        BranchComparison behind = compare(repository, main, tracking, manifest(2, main.metadata(), Map.of(SEGMENT_1, ref("aa"))));
+        here.tracking.agreed(first);
+        BranchComparison behind = here.against(here.manifest(2, Map.of(SEGMENT_1, ref("aa"))));
         assertThat(behind.state()).isEqualTo(RemoteState.BEHIND);
         assertThat(behind.detail()).isEqualTo("behind: the remote is at manifest 2, this branch at 1");
     }
 
     @Test
     void aheadWithACommitHereAndDivergedWhenTheRemoteWentOnToo() {
-        Repository repository = Repositories.withRoot(dir.resolve("repo"), "0/1000000");
-        Timeline main = repository.requireBranch(BranchName.MAIN);
-        WalSegments wal = promoted(main);
+        Side here = new Side(dir);
+        WalSegments wal = here.promoted();
         wal.commit(700, Instant.parse("2026-12-01T10:00:00Z"));
-        wal.writeTo(main.wal().archiveDir());
-        RemoteTracking tracking = new RemoteTracking(repository.root(), "origin");
-        BranchManifest base = manifest(1, main.metadata(), Map.of());
-        tracking.agreed(base);
+        wal.writeTo(here.main.wal().archiveDir());
+        BranchManifest base = here.agreedOnStart();
 
-        assertThat(compare(repository, main, tracking, base).state()).isEqualTo(RemoteState.AHEAD);
-        BranchComparison diverged = compare(repository, main, tracking, manifest(2, main.metadata(), Map.of(SEGMENT_1, ref("bb"))));
+        assertThat(here.against(base).state()).isEqualTo(RemoteState.AHEAD);
+        BranchComparison diverged = here.against(here.manifest(2, Map.of(SEGMENT_1, ref("bb"))));
         assertThat(diverged.state()).isEqualTo(RemoteState.DIVERGED);
         assertThat(diverged.detail()).isEqualTo("diverged: committed here since manifest 1, and the remote went on to 2");
     }
 
     @Test
     void walWithOnlyZenithsOwnBranchPointIsNotGoingOn() {
-        Repository repository = Repositories.withRoot(dir.resolve("repo"), "0/1000000");
-        Timeline main = repository.requireBranch(BranchName.MAIN);
-        WalSegments wal = promoted(main);
+        Side here = new Side(dir);
+        WalSegments wal = here.promoted();
         wal.restorePoint(701, "zenith branch feature");
         wal.commit(701, Instant.parse("2026-12-01T10:00:00Z"));
-        wal.writeTo(main.wal().archiveDir());
-        RemoteTracking tracking = new RemoteTracking(repository.root(), "origin");
-        BranchManifest base = manifest(1, main.metadata(), Map.of());
-        tracking.agreed(base);
+        wal.writeTo(here.main.wal().archiveDir());
+        BranchManifest base = here.agreedOnStart();
 
-        assertThat(compare(repository, main, tracking, base).state()).isEqualTo(RemoteState.IN_SYNC);
-        assertThat(compare(repository, main, tracking, manifest(2, main.metadata(), Map.of(SEGMENT_1, ref("cc")))).state())
+        assertThat(here.against(base).state()).isEqualTo(RemoteState.IN_SYNC);
+        assertThat(here.against(here.manifest(2, Map.of(SEGMENT_1, ref("cc")))).state())
                 .as("the remote's new WAL wins: a pull may drop WAL with no transaction").isEqualTo(RemoteState.BEHIND);
     }
 
-    /** The branch's first start: promoted onto Postgres timeline 2 at its image, whose WAL follows. */
-    private static WalSegments promoted(Timeline timeline) {
-        try {
-            java.nio.file.Files.writeString(timeline.wal().archiveDir().resolve("00000002.history"),
-                    "1\t0/1000000\tno recovery target specified\n");
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        return new WalSegments(2);
-    }
+    /** This side: a repository whose main has its root image at 0/1000000, and what it knows of remote "origin". */
+    private static final class Side {
+        final Repository repository;
+        final Timeline main;
+        final RemoteTracking tracking;
 
-    private static BranchComparison compare(Repository repository, Timeline local, RemoteTracking tracking, BranchManifest theirs) {
-        return BranchComparison.of(repository, local, tracking, Optional.ofNullable(theirs), id -> NO_COMPUTE);
+        Side(Path dir) {
+            repository = Repositories.withRoot(dir.resolve("repo"), "0/1000000");
+            main = repository.requireBranch(BranchName.MAIN);
+            tracking = new RemoteTracking(repository.root(), "origin");
+        }
+
+        BranchComparison against(BranchManifest theirs) {
+            return BranchComparison.of(repository, main, tracking, Optional.ofNullable(theirs), id -> NO_COMPUTE);
+        }
+
+        BranchManifest manifest(long seq, Map<String, ObjectPacker.ObjectRef> wal) {
+            return BranchComparisonTest.manifest(seq, main.metadata(), wal);
+        }
+
+        /** Manifest 1, with no WAL, recorded as where both sides last agreed. */
+        BranchManifest agreedOnStart() {
+            BranchManifest base = manifest(1, Map.of());
+            tracking.agreed(base);
+            return base;
+        }
+
+        /** The branch's first start: promoted onto Postgres timeline 2 at its image; its WAL follows. */
+        WalSegments promoted() {
+            try {
+                java.nio.file.Files.writeString(main.wal().archiveDir().resolve("00000002.history"),
+                        "1\t0/1000000\tno recovery target specified\n");
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return new WalSegments(2);
+        }
     }
 
     private static BranchManifest manifest(long seq, TimelineMetadata metadata, Map<String, ObjectPacker.ObjectRef> wal) {
