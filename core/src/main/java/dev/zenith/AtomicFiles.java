@@ -83,7 +83,8 @@ public final class AtomicFiles {
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(source, target, StandardCopyOption.REPLACE_EXISTING);
         }
-        fsyncDirectory(target.getParent());
+        // a bare name (".env") has no parent of its own: the directory is the current one
+        fsyncDirectory(target.toAbsolutePath().getParent());
     }
 
     static void fsyncDirectory(Path dir) {

@@ -66,9 +66,10 @@ public final class Main {
     /** The command line with zenith's converters and error handling; tests run it in process. */
     public static CommandLine commandLine() {
         CommandLine cmd = new CommandLine(new Main());
-        cmd.registerConverter(BranchName.class, BranchName::new);
-        cmd.registerConverter(Lsn.class, Lsn::parse);
-        cmd.registerConverter(TagName.class, TagName::new);
+        cmd.registerConverter(BranchName.class, value -> converted(BranchName::new, value));
+        cmd.registerConverter(Lsn.class, value -> converted(Lsn::parse, value));
+        cmd.registerConverter(TagName.class, value -> converted(TagName::new, value));
+        cmd.setParameterExceptionHandler(Main::usageError);
         cmd.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
             if (ex instanceof ZenithException z) {
@@ -89,6 +90,36 @@ public final class Main {
             return 1;
         });
         return cmd;
+    }
+
+    /**
+     * A value that does not parse, as the user should read it: our own message ("invalid branch name ..."),
+     * not picocli's "cannot convert ... (java.lang.IllegalArgumentException: ...)".
+     */
+    private static <T> T converted(java.util.function.Function<String, T> parse, String value) {
+        try {
+            return parse.apply(value);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.TypeConversionException(e.getMessage());
+        }
+    }
+
+    /**
+     * A command line that does not parse: what is wrong in one line, a "did you mean" for a mistyped
+     * word, and where the help is, instead of the whole usage (exit 2, as every usage error).
+     */
+    private static int usageError(CommandLine.ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        PrintWriter err = cmd.getErr();
+        String message = e.getMessage();
+        if (e.getCause() instanceof CommandLine.TypeConversionException conversion) {
+            message = conversion.getMessage();
+        }
+        err.println("zenith: " + message);
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+        err.println("see: " + cmd.getCommandSpec().qualifiedName() + " --help");
+        err.flush();
+        return cmd.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     /** An error as every command prints it: what went wrong, then what to do. */

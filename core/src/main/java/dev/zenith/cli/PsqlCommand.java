@@ -33,10 +33,11 @@ final class PsqlCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        if (git && named != null) {
-            psqlArgs.add(0, named); // with --git every argument is psql's
+        if (named != null && (git || !namedBeforeDashes())) {
+            psqlArgs.add(0, named); // with --git, or nothing before --, every argument is psql's
+            named = null;
         }
-        BranchName branch = ConnstrCommand.target(spec, git || named == null ? null : new BranchName(named), git);
+        BranchName branch = ConnstrCommand.target(spec, named == null ? null : BranchName.of(named), git);
         Offline repository = Offline.open(Main.repoRoot(spec));
         String connection = ConnstrCommand.forBranch(repository, branch).uri();
         List<String> command = new ArrayList<>(List.of("psql", connection));
@@ -54,5 +55,15 @@ final class PsqlCommand implements Callable<Integer> {
                             + "brew install libpq (macOS), or connect with any client: zenith connstr " + branch);
         }
         return process.waitFor();
+    }
+
+    /**
+     * Whether BRANCH was given before {@code --}: picocli takes the first word after {@code --} as BRANCH when
+     * none came before it ({@code zenith psql -- -c 'select 1'}), which belongs to psql.
+     */
+    private boolean namedBeforeDashes() {
+        List<String> args = spec.commandLine().getParseResult().originalArgs();
+        int dashes = args.indexOf("--");
+        return dashes < 0 || args.subList(0, dashes).contains(named);
     }
 }

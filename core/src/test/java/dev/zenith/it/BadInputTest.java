@@ -159,6 +159,7 @@ class BadInputTest {
             assertThat(create.exit()).as("zenith branch '%s' main: %s", name, create.err()).isEqualTo(2);
             // picocli takes "-lead" for an unknown option: a usage error all the same
             assertThat(create.err()).contains(name.startsWith("-") ? "Unknown option" : "invalid branch name");
+            assertThat(create.err()).as("one clear line, no Java, no whole usage").doesNotContain("java.").doesNotContain("Usage:");
             assertThat(z.cli("branch", "ok_name", name).exit()).as("parent '%s'", name).isEqualTo(2);
             assertThat(z.cli("branch", "rename", "main", name).exit()).as("rename to '%s'", name).isEqualTo(2);
             assertThat(z.cli("pg", "start", name).exit()).as("pg start '%s'", name).isEqualTo(2);

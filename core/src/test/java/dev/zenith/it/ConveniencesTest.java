@@ -63,6 +63,10 @@ class ConveniencesTest {
             rs.next();
             assertThat(rs.getInt(1)).isEqualTo(42);
         }
+        // no branch before --: main, and every argument psql's
+        Zenith.Result onMain = z.cliProcess(Map.of(), "psql", "--", "-qtA", "-c", "SELECT 'on-main'");
+        assertThat(onMain.exit()).as(onMain.err()).isZero();
+        assertThat(onMain.out().strip()).isEqualTo("on-main");
         // psql's own failure is the command's exit code
         assertThat(z.cliProcess(Map.of(), "psql", "viapsql", "--", "-c", "SELECT * FROM nosuch_table").exit()).isNotZero();
     }

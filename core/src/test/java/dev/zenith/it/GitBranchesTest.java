@@ -53,6 +53,10 @@ class GitBranchesTest {
             assertThat(env).contains("# settings\nFOO=bar\n").contains("DATABASE_URL=postgresql://")
                     .contains("options=branch%3Dbugfix-123").doesNotContain("postgresql://old");
             assertThat(Files.readString(work.resolve(".hooklog"))).contains("other-tool");
+            // the hook's own command, with the env file named as the README names it (no directory part)
+            Zenith.Result again = zenith(z, work, launcher, "branch", "--git", "--env-file", ".env");
+            assertThat(again.exit()).as(again.err()).isZero();
+            assertThat(again.err()).doesNotContain("bug");
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(work.resolve(".env")))).as("its mode kept")
                     .isEqualTo("rw-------");
             git(work, "checkout", "-q", "feature/login");

@@ -1,0 +1,47 @@
+package dev.zenith.cli;
+
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** A command line that does not parse gets one clear line, a suggestion, where the help is, and exit 2: never Java. */
+class UsageErrorsTest {
+
+    private record Run(int exit, String err) {
+    }
+
+    private static Run run(String... args) {
+        CommandLine cmd = Main.commandLine();
+        StringWriter err = new StringWriter();
+        cmd.setOut(new PrintWriter(new StringWriter()));
+        cmd.setErr(new PrintWriter(err));
+        int exit = cmd.execute(args);
+        return new Run(exit, err.toString());
+    }
+
+    @Test
+    void anInvalidNameSaysWhatANameIsInOneLine() {
+        Run r = run("--repo", "/nonexistent/zenith", "branch", "my branch", "main");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).isEqualTo("zenith: invalid branch name \"my branch\": use 1 to 63 letters, digits, '_' or '-',"
+                + " starting with a letter or digit\nsee: zenith branch --help\n");
+        Run tag = run("--repo", "/nonexistent/zenith", "tag", "bad tag", "main");
+        assertThat(tag.exit()).isEqualTo(2);
+        assertThat(tag.err()).startsWith("zenith: invalid tag name \"bad tag\"").doesNotContain("java.").doesNotContain("Usage:");
+    }
+
+    @Test
+    void aMistypedCommandGetsASuggestionNotTheWholeUsage() {
+        Run r = run("--repo", "/nonexistent/zenith", "pg", "strat", "main");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("Did you mean: pg stop or pg start").contains("see: zenith pg --help")
+                .doesNotContain("Usage:");
+        Run option = run("--repo", "/nonexistent/zenith", "branch", "x", "main", "--bogus");
+        assertThat(option.exit()).isEqualTo(2);
+        assertThat(option.err()).startsWith("zenith: Unknown option: '--bogus'");
+    }
+}
