@@ -58,7 +58,7 @@ final class CloneCommand implements Callable<Integer> {
     @Override
     public Integer call() throws JsonProcessingException {
         listen.check();
-        Path root = dir == null ? Main.repoRoot(spec) : dir.resolve(".zenith");
+        Path root = dir == null ? Main.newRepoRoot(spec) : dir.resolve(".zenith");
         if (Offline.exists(root)) {
             throw ZenithException.conflict("a zenith repository already exists in " + Main.display(root),
                     "clone into another directory");

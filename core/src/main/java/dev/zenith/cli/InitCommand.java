@@ -82,7 +82,7 @@ final class InitCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        Path root = Main.repoRoot(spec);
+        Path root = Main.newRepoRoot(spec);
         init(root, out);
         out.flush();
         return 0;

@@ -128,14 +128,39 @@ public final class Main {
         err.flush();
     }
 
-    /** The repository directory for a command: --repo, then $ZENITH_REPO_DIR, then ./.zenith. */
+    /**
+     * The repository directory for a command: --repo, then $ZENITH_REPO_DIR, then the nearest {@code .zenith}
+     * from the current directory upward (as git finds {@code .git}), else {@code ./.zenith}.
+     */
     static Path repoRoot(CommandSpec spec) {
+        Path named = namedRepoRoot(spec);
+        return named != null ? named : findUpward(Path.of("").toAbsolutePath()).orElse(newRepoRoot(spec));
+    }
+
+    /** Where a new repository goes ({@code init}, {@code clone}): --repo, then $ZENITH_REPO_DIR, then ./.zenith. */
+    static Path newRepoRoot(CommandSpec spec) {
+        Path named = namedRepoRoot(spec);
+        return named != null ? named : Path.of(".zenith").toAbsolutePath().normalize();
+    }
+
+    private static Path namedRepoRoot(CommandSpec spec) {
         Main main = (Main) spec.root().userObject();
         if (main.repo != null) {
             return main.repo.toAbsolutePath().normalize();
         }
         String env = System.getenv("ZENITH_REPO_DIR");
-        return Path.of(env != null && !env.isBlank() ? env : ".zenith").toAbsolutePath().normalize();
+        return env != null && !env.isBlank() ? Path.of(env).toAbsolutePath().normalize() : null;
+    }
+
+    /** The nearest {@code .zenith} holding a repository in {@code dir} or a directory above it. */
+    static java.util.Optional<Path> findUpward(Path dir) {
+        for (Path d = dir.toAbsolutePath().normalize(); d != null; d = d.getParent()) {
+            Path candidate = d.resolve(".zenith");
+            if (java.nio.file.Files.isRegularFile(candidate.resolve("config.json"))) {
+                return java.util.Optional.of(candidate);
+            }
+        }
+        return java.util.Optional.empty();
     }
 
     /** A path as the user would type it: relative to the current directory when inside it. */

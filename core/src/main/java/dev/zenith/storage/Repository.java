@@ -65,7 +65,8 @@ public final class Repository {
 
     public static Repository open(Path root) {
         if (!exists(root)) {
-            throw ZenithException.notFound("no repository in " + root, "run zenith init");
+            throw ZenithException.notFound("no repository in " + root,
+                    "run zenith init to make one there, or name one with --repo DIR or $ZENITH_REPO_DIR");
         }
         RepositoryFormat.thisVersion().checkReadable(root);
         return new Repository(root, RepositoryConfig.read(root.resolve(CONFIG)));
