@@ -195,7 +195,8 @@ final class BranchCommand implements Callable<Integer> {
             Map<String, String> body = new java.util.HashMap<>();
             body.put("retention", value); // null: back to the repository's
             return change(spec, name, "retention", body,
-                    "branch " + name + " keeps its history for " + (value == null ? "the repository's retention window" : value));
+                    "branch " + name + (value == null ? " keeps its history for the repository's retention window"
+                            : value.strip().equalsIgnoreCase("never") ? " keeps all its history" : " keeps its history for " + value));
         }
     }
 

@@ -72,7 +72,7 @@ final class CloneCommand implements Callable<Integer> {
         if (json) {
             out.println(Json.MAPPER.writeValueAsString(cloned));
         } else {
-            out.println("cloned " + cloned.branches().size() + (cloned.branches().size() == 1 ? " branch" : " branches")
+            out.println("cloned " + Counts.of(cloned.branches().size(), "branch", "branches")
                     + " (" + Bytes.human(cloned.bytesFetched()) + " in " + cloned.timelinesFetched() + " timelines) from " + url
                     + " into " + Main.display(root) + "; zenith pageserver start serves it");
         }

@@ -51,8 +51,9 @@ final class GcCommand implements Callable<Integer> {
         GcResult r = Progress.around(api, spec.commandLine().getErr(), op -> op.kind().equals("gc"),
                 () -> api.post("/v1/gc", Map.of(), new TypeReference<GcResult>() { }));
         out.println(json ? Json.MAPPER.writeValueAsString(r)
-                : "gc: removed " + r.segments() + " WAL files, " + r.images() + " images and " + r.timelines()
-                + " unreferenced timelines; freed " + Bytes.human(r.freedBytes()));
+                : "gc: removed " + Counts.of(r.segments(), "WAL file", "WAL files") + ", " + Counts.of(r.images(), "image", "images")
+                + " and " + Counts.of(r.timelines(), "unreferenced timeline", "unreferenced timelines") + "; freed "
+                + Bytes.human(r.freedBytes()));
         out.flush();
         return 0;
     }

@@ -110,7 +110,7 @@ class HistoryRetentionTest {
         waitForImageNear(currentLsn(main));
 
         String within = z.cli("gc").ok().out();
-        assertThat(within).matches("(?s)gc: removed \\d+ WAL files, \\d+ images and \\d+ unreferenced timelines; freed .*");
+        assertThat(within).matches("(?s)gc: removed \\d+ WAL files?, \\d+ images? and \\d+ unreferenced timelines?; freed .*");
         // within the window every point still comes back
         z.cli("branch", "early", "main", "--at", early.toString()).ok();
         assertThat(z.queryLong(z.start("early"), "SELECT count(*) FROM bulk")).isEqualTo(earlyRows);

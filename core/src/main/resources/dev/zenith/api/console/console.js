@@ -258,7 +258,7 @@ function updateRow(row, branch, depth, compute) {
   const running = shown === 'running';
   $('.connections', row).textContent = running && compute ? String(compute.connections ?? 0) : '0';
   $('.idle', row).textContent = running && compute && compute.idleSeconds != null
-    ? `${seconds(compute.idleSeconds)} (suspends after ${compute.idleTimeout})` : '–';
+    ? `${seconds(compute.idleSeconds)} (${compute.idleTimeout === 'never' ? 'never suspended' : `suspends after ${compute.idleTimeout}`})` : '–';
   $('.disk', row).textContent = `${bytes(branch.storageBytes)} history`
     + (branch.dataDirBytes > 0 ? ` + ${bytes(branch.dataDirBytes)} compute` : '');
   const remotes = (state.remotes || []).filter((r) => r.branch === branch.name);
