@@ -2,8 +2,10 @@ package dev.zenith.cli;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.zenith.BranchName;
+import dev.zenith.ZenithException;
 import dev.zenith.model.ComputeStatus;
 import dev.zenith.pageserver.Offline;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -11,6 +13,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -31,6 +34,8 @@ final class StartCommand implements Callable<Integer> {
         Path root = Main.repoRoot(spec);
         if (!Offline.exists(root)) {
             init.init(root, out);
+        } else {
+            refuseInitOptions(root);
         }
         Offline repository = Offline.open(root);
         if (repository.daemonPid().isEmpty()) {
@@ -51,5 +56,18 @@ final class StartCommand implements Callable<Integer> {
         out.println("Make a branch with: zenith branch NAME main; stop everything with: zenith pageserver stop");
         out.flush();
         return 0;
+    }
+
+    /** init's options make a new repository; on an existing one they would be silently ignored, so they are refused. */
+    private void refuseInitOptions(Path root) {
+        List<String> given = spec.commandLine().getParseResult().matchedOptions().stream()
+                .map(CommandLine.Model.OptionSpec::longestName).filter(name -> !name.equals("--repo")).toList();
+        if (!given.isEmpty()) {
+            throw new ZenithException(ZenithException.Kind.BAD_REQUEST, "the repository in " + Main.display(root)
+                    + " exists, and " + String.join(", ", given) + (given.size() == 1 ? " only applies" : " only apply")
+                    + " when zenith start makes one",
+                    "leave them out, or change the setting in " + Main.display(root.resolve("config.json"))
+                            + " and restart the pageserver (for one run: zenith pageserver start --proxy-port N)");
+        }
     }
 }

@@ -35,6 +35,17 @@ class UsageErrorsTest {
     }
 
     @Test
+    void startRefusesInitsOptionsForAnExistingRepositoryInsteadOfIgnoringThem(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path repo = java.nio.file.Files.createDirectories(dir.resolve(".zenith"));
+        java.nio.file.Files.writeString(repo.resolve("config.json"), "{}");
+        Run r = run("--repo", repo.toString(), "start", "--proxy-port", "6543");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("exists, and --proxy-port only applies when zenith start makes one")
+                .contains("zenith pageserver start --proxy-port N");
+    }
+
+    @Test
     void aMistypedCommandGetsASuggestionNotTheWholeUsage() {
         Run r = run("--repo", "/nonexistent/zenith", "pg", "strat", "main");
         assertThat(r.exit()).isEqualTo(2);
