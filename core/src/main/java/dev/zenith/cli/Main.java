@@ -1,6 +1,7 @@
 package dev.zenith.cli;
 
 import dev.zenith.BranchName;
+import dev.zenith.IdleTimeout;
 import dev.zenith.LogSetup;
 import dev.zenith.Lsn;
 import dev.zenith.StorageFault;
@@ -69,6 +70,8 @@ public final class Main {
         cmd.registerConverter(BranchName.class, value -> converted(BranchName::new, value));
         cmd.registerConverter(Lsn.class, value -> converted(Lsn::parse, value));
         cmd.registerConverter(TagName.class, value -> converted(TagName::new, value));
+        // parsed with the command line, so a bad value is refused before anything is started
+        cmd.registerConverter(IdleTimeout.class, value -> converted(IdleTimeout::parse, value));
         cmd.setParameterExceptionHandler(Main::usageError);
         cmd.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();

@@ -2,6 +2,7 @@ package dev.zenith.cli;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.zenith.BranchName;
+import dev.zenith.IdleTimeout;
 import dev.zenith.Json;
 import dev.zenith.PointInTime;
 import dev.zenith.model.BranchInfo;
@@ -35,7 +36,7 @@ final class PgCommand {
                @Option(names = "--name", paramLabel = "NAME", description = "Node name (default: pg1, pg2, ...).") String name,
                @Option(names = "--port", paramLabel = "PORT", description = "Port (default: the next free one from 55432).") Integer port,
                @Option(names = "--idle-timeout", paramLabel = "DURATION",
-                       description = "Suspend after this long with no client (300s, 5m, 0, never); default: the repository's for on-demand starts, never for pg start") String idleTimeout) {
+                       description = "Suspend after this long with no client (300s, 5m, 0, never); default: the repository's for on-demand starts, never for pg start") IdleTimeout idleTimeout) {
         PrintWriter out = spec.commandLine().getOut();
         ApiClient api = api();
         BranchInfo info = api.get("/v1/branches/" + branch, new TypeReference<>() { });
@@ -45,7 +46,7 @@ final class PgCommand {
         body.put("branch", branch.value());
         body.put("name", name);
         body.put("port", port);
-        body.put("idleTimeout", idleTimeout);
+        body.put("idleTimeout", idleTimeout == null ? null : idleTimeout.toString());
         ComputeStatus node = Progress.around(api, spec.commandLine().getErr(), op -> op.kind().equals("create")
                 && branch.value().equals(op.branch()), () -> api.post("/v1/computes", body, new TypeReference<ComputeStatus>() { }));
         printCreated(out, node);
@@ -56,7 +57,7 @@ final class PgCommand {
             description = "Start a compute node; given a branch with no node, create one first.")
     int start(@Parameters(paramLabel = "NAME|BRANCH", description = "Node or branch name.") String target,
               @Option(names = "--idle-timeout", paramLabel = "DURATION",
-                      description = "Suspend after this long with no client (300s, 5m, 0, never); default: never") String idleTimeout,
+                      description = "Suspend after this long with no client (300s, 5m, 0, never); default: never") IdleTimeout idleTimeout,
               @Option(names = "--at", paramLabel = "LSN|TIME|TAG",
                       description = "A read-only Postgres showing BRANCH at a past point (0/16B5A50, 2026-11-24T10:15:00Z, -10m, a tag); removed after 30 s idle")
               String at) {
@@ -79,7 +80,7 @@ final class PgCommand {
         String user = superuser();
         known.ifPresent(n -> printStarting(out, n, user));
         Map<String, Object> body = new HashMap<>();
-        body.put("idleTimeout", idleTimeout);
+        body.put("idleTimeout", idleTimeout == null ? null : idleTimeout.toString());
         ComputeStatus node = Progress.around(api, spec.commandLine().getErr(), op -> (op.kind().equals("start") || op.kind().equals("create")) && names(op, target),
                 () -> api.post("/v1/computes/" + target + "/start", body, new TypeReference<ComputeStatus>() { }));
         if (known.isEmpty()) {

@@ -46,6 +46,13 @@ class UsageErrorsTest {
     }
 
     @Test
+    void aBadDurationIsRefusedBeforeAnythingStarts() {
+        Run r = run("--repo", "/nonexistent/zenith", "pg", "start", "main", "--idle-timeout", "5x");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).startsWith("zenith: invalid idle timeout \"5x\"").doesNotContain("no repository");
+    }
+
+    @Test
     void aMistypedCommandGetsASuggestionNotTheWholeUsage() {
         Run r = run("--repo", "/nonexistent/zenith", "pg", "strat", "main");
         assertThat(r.exit()).isEqualTo(2);
