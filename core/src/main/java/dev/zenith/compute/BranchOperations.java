@@ -79,9 +79,8 @@ public final class BranchOperations {
             Retention.parse(retention);
         }
         Instant expiresAt = expires == null ? null : Expiry.parse(expires, Instant.now()).orElse(null);
-        Timeline parent = repository.requireBranch(parentName);
         repository.requireNewBranchName(name);
-        return locks.withLock(parent.id(), () -> {
+        return locks.withBranch(repository, parentName, "branched", parent -> {
             WalPoint point = points.resolve(parent, parentName, name.value(), at);
             // shared with GC: it never sees the new timeline before its name (see ArchiveLock)
             Timeline child = archive.whileUsing(() -> repository.createBranch(name, parent, point, retention, expiresAt));
@@ -105,10 +104,8 @@ public final class BranchOperations {
             log.warn("branch {} pointed at missing timeline {}: its name was removed", name, id.get());
             return new BranchDeleted(name, 0);
         }
-        Timeline timeline = repository.requireBranch(name);
-        requireUnprotected(name, timeline, "deleted");
-        return locks.withLock(timeline.id(), () -> {
-            requireUnchanged(name, timeline, "deleted");
+        return locks.withBranch(repository, name, "deleted", timeline -> {
+            requireUnprotected(name, timeline, "deleted");
             List<String> children = repository.children(timeline.id()).stream()
                     .map(t -> repository.branches().nameOf(t.id())).flatMap(Optional::stream).map(BranchName::value).toList();
             if (!children.isEmpty()) {
@@ -168,14 +165,6 @@ public final class BranchOperations {
         if ((timeline.metadata().protectedSince() != null) != (protection == Protection.PROTECTED)) {
             timeline.setProtection(protection == Protection.PROTECTED ? Instant.now() : null);
             log.info("branch {} {}", name, protection == Protection.PROTECTED ? "protected" : "no longer protected");
-        }
-    }
-
-    /** Refuses to go on when, while this waited for the branch's lock, a rename or reset moved its name. */
-    private void requireUnchanged(BranchName name, Timeline timeline, String what) {
-        if (!repository.branches().get(name).equals(Optional.of(timeline.id()))) {
-            throw ZenithException.conflict("branch \"" + name + "\" was renamed, reset or deleted while it was being " + what,
-                    "zenith branch shows the branches now; try again if it still applies");
         }
     }
 
@@ -255,27 +244,17 @@ public final class BranchOperations {
         if (name.equals(BranchName.MAIN) && to.isEmpty()) {
             throw ZenithException.badRequest("main has no parent to reset to");
         }
-        Timeline old = repository.requireBranch(name);
-        requireUnprotected(name, old, "reset");
         Optional<Tag> tag = to.map(repository.tags()::require);
-        Timeline source = tag.map(t -> repository.timeline(t.timeline())).orElseGet(() -> repository.timeline(old.metadata().ancestor()));
-        BranchName sourceName = repository.branches().nameOf(source.id()).orElseThrow(() -> ZenithException.conflict(
-                "the parent of branch \"" + name + "\" no longer has a name", "branch from another parent instead"));
-        if (backup == Backup.DISCARD) {
-            if (!repository.children(old.id()).isEmpty()) {
-                throw ZenithException.conflict("branch \"" + name + "\" has children that need its current state",
-                        "keep a backup (leave out --no-backup), or delete its children first");
+        // the checks below hold only under the lock: a branch made from it, or a tag, may come just before
+        return locks.withBranch(repository, name, "reset", old -> {
+            requireUnprotected(name, old, "reset");
+            Timeline source = tag.map(t -> repository.timeline(t.timeline())).orElseGet(() -> repository.timeline(old.metadata().ancestor()));
+            BranchName sourceName = repository.branches().nameOf(source.id()).orElseThrow(() -> ZenithException.conflict(
+                    "the parent of branch \"" + name + "\" no longer has a name", "branch from another parent instead"));
+            if (backup == Backup.DISCARD) {
+                requireNothingNeeds(name, old);
             }
-            // this also refuses a reset to the branch's own tag, whose new state would need the old one
-            List<String> tags = tagsOn(old);
-            if (!tags.isEmpty()) {
-                throw ZenithException.conflict("branch \"" + name + "\" has tags that its current state would take with it: "
-                        + String.join(", ", tags), "keep a backup (leave out --no-backup), or delete the tags first");
-            }
-        }
-        BranchName backupName = backup == Backup.KEEP ? backupName(name) : null;
-        return locks.withLock(old.id(), () -> {
-            requireUnchanged(name, old, "reset");
+            BranchName backupName = backup == Backup.KEEP ? backupName(name) : null;
             BranchComputes.Paused paused = computes.pause(old);
             WalPoint mark = tag.isPresent() ? tag.get().point()
                     : locks.withLock(source.id(), () -> points.head(source, name.value()).mark());
@@ -291,6 +270,20 @@ public final class BranchOperations {
                     backupName == null ? "" : ", old state kept as " + backupName);
             return new BranchReset(name, from, mark.lsn(), backupName);
         });
+    }
+
+    /** Refuses to discard a branch's state that a child branch or a tag still needs. */
+    private void requireNothingNeeds(BranchName name, Timeline old) {
+        if (!repository.children(old.id()).isEmpty()) {
+            throw ZenithException.conflict("branch \"" + name + "\" has children that need its current state",
+                    "keep a backup (leave out --no-backup), or delete its children first");
+        }
+        // this also refuses a reset to the branch's own tag, whose new state would need the old one
+        List<String> tags = tagsOn(old);
+        if (!tags.isEmpty()) {
+            throw ZenithException.conflict("branch \"" + name + "\" has tags that its current state would take with it: "
+                    + String.join(", ", tags), "keep a backup (leave out --no-backup), or delete the tags first");
+        }
     }
 
     /** The names of the tags pointing into {@code timeline}. */

@@ -34,9 +34,8 @@ public final class TagOperations {
 
     /** Names {@code at} of {@code branch} (null: its end now). */
     public TagInfo create(TagName name, BranchName branch, PointInTime at) {
-        Timeline timeline = repository.requireBranch(branch);
         repository.tags().requireNewName(name);
-        Tag tag = locks.withLock(timeline.id(), () -> {
+        Tag tag = locks.withBranch(repository, branch, "tagged", timeline -> {
             WalPoint point = points.resolve(timeline, branch, "tag " + name, at);
             Tag made = new Tag(name, timeline.id(), point.lsn(), point.tli(), Instant.now(), at == null ? null : at.toString());
             repository.tags().add(made);

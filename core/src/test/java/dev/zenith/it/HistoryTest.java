@@ -260,8 +260,15 @@ class HistoryTest {
         Map<String, String> timelineOf = new HashMap<>();
         Json.MAPPER.readTree(listed.out()).forEach(b -> timelineOf.put(b.path("name").asText(), b.path("timelineId").asText()));
         assertThat(timelineOf.keySet()).as("%s: the API and the model name the same branches", why).isEqualTo(acked.keySet());
-        timelineOf.values().forEach(id -> assertThat(z.repo().resolve("timelines").resolve(id).resolve("timeline.json"))
-                .as("%s: every branch's timeline is on disk", why).exists());
+        for (Map.Entry<String, String> branch : timelineOf.entrySet()) {
+            // the branch's own timeline and every ancestor its data is rebuilt from
+            for (String id = branch.getValue(); !id.isEmpty(); ) {
+                java.nio.file.Path metadata = z.repo().resolve("timelines").resolve(id).resolve("timeline.json");
+                assertThat(metadata).as("%s: timeline %s of branch %s's history is on disk", why, id, branch.getKey()).exists();
+                JsonNode ancestor = Json.MAPPER.readTree(metadata.toFile()).path("ancestor");
+                id = ancestor.isTextual() ? ancestor.asText() : "";
+            }
+        }
 
         Map<String, Integer> readWrite = new HashMap<>();
         for (JsonNode node : z.computes()) {

@@ -184,6 +184,50 @@ class RacesTest {
         assertThat(third.get(DEADLINE.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(1);
     }
 
+    /**
+     * A branch made from a parent that a reset without backup replaces while the create waits for the
+     * parent's lock: the create once went on from the timeline the reset had deleted, leaving a branch whose
+     * history was gone (HistoryTest's CI run: "cannot read .../timeline.json" on its first connection).
+     */
+    @Test
+    void aBranchIsNotMadeFromAParentThatAResetReplacedMeanwhile() throws Exception {
+        z.execute(z.start("main"), "CREATE TABLE t AS SELECT 1 AS id");
+        z.cli("branch", "parent", "main").ok();
+        z.armFailpoint("locking parent to be branched");
+        CompletableFuture<Zenith.Result> create = async(() -> z.cli("branch", "child", "parent"));
+        z.awaitFailpoint("locking parent to be branched");
+        z.cli("branch", "reset", "parent", "--no-backup").ok();
+        z.releaseFailpoints();
+
+        Zenith.Result created = create.get();
+        assertThat(created.exit()).as("%s", created).isEqualTo(1);
+        assertThat(created.err()).contains("branch \"parent\" was renamed, reset or deleted while it was being branched");
+        assertThat(names()).doesNotContain("child");
+        z.cli("branch", "child", "parent").ok();
+        assertThat(z.queryLong(z.start("child"), "SELECT count(*) FROM t")).isEqualTo(1);
+    }
+
+    /**
+     * A reset without backup checks that no branch or tag needs the state it discards; it once checked
+     * before taking the branch's lock, so a branch made in between lost its history with the old state.
+     */
+    @Test
+    void aResetWithoutBackupSeesABranchMadeWhileItWaitedForTheLock() throws Exception {
+        z.execute(z.start("main"), "CREATE TABLE t AS SELECT 1 AS id");
+        z.cli("branch", "parent", "main").ok();
+        z.armFailpoint("locking parent to be reset");
+        CompletableFuture<Zenith.Result> reset = async(() -> z.cli("branch", "reset", "parent", "--no-backup"));
+        z.awaitFailpoint("locking parent to be reset");
+        z.cli("branch", "child", "parent").ok();
+        z.cli("tag", "create", "mark", "parent").ok();
+        z.releaseFailpoints();
+
+        Zenith.Result refused = reset.get();
+        assertThat(refused.exit()).as("%s", refused).isEqualTo(1);
+        assertThat(refused.err()).contains("has children that need its current state");
+        assertThat(z.queryLong(z.start("child"), "SELECT count(*) FROM t")).as("the child's history is whole").isEqualTo(1);
+    }
+
     /** {@code SELECT 1} through the proxy on a thread of its own. */
     private CompletableFuture<Long> query(String branch) {
         return async(() -> {

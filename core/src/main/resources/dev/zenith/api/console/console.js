@@ -428,16 +428,21 @@ async function submitConfirm(event) {
 }
 
 async function copyText(text, button) {
+  let where = 'clipboard';
   try {
-    await navigator.clipboard.writeText(text);
+    // a clipboard that never answers (a permission prompt nobody sees) counts as none
+    await Promise.race([navigator.clipboard.writeText(text),
+      new Promise((resolve, reject) => setTimeout(() => reject(new Error('no answer')), 1000))]);
   } catch {
     // no clipboard permission (an embedded browser): select the text so Ctrl+C does it
     const range = document.createRange();
     range.selectNodeContents(button.previousElementSibling);
     getSelection().removeAllRanges();
     getSelection().addRange(range);
+    where = 'selection';
   }
-  button.textContent = 'Copied';
+  button.dataset.copied = where;
+  button.textContent = where === 'clipboard' ? 'Copied' : 'Selected: press Ctrl+C';
   setTimeout(() => { button.textContent = 'Copy'; }, 1500);
 }
 
