@@ -17,7 +17,7 @@ echo "chaos: seed $SEED for $SECONDS_ASKED s (replay: bench/chaos.sh $SECONDS_AS
 cd "$here"
 started=$(date +%s)
 status=0
-JAVA_HOME="$ZENITH_JAVA_HOME" mvn -B -q test -pl core -Dtest=HistoryTest -Dsurefire.failIfNoSpecifiedTests=false \
+JAVA_HOME="$ZENITH_JAVA_HOME" ./mvnw -B -q test -pl core -Dtest=HistoryTest -Dsurefire.failIfNoSpecifiedTests=false \
   -Dzenith.chaos.seed="$SEED" -Dzenith.chaos.seconds="$SECONDS_ASKED" || status=$?
 out="$here/core/target/surefire-reports/dev.zenith.it.HistoryTest-output.txt"
 [ -f "$out" ] && grep -A40 "^history seed" "$out" || true

@@ -12,12 +12,12 @@
 need psql pgbench
 SIZE_MB=${1:-1000}
 S3JAR="$ROOT/core/target/test-servers/s3proxy.jar"
-[ -f "$S3JAR" ] || { echo "bench: $S3JAR is missing (mvn -o package -DskipTests -pl core)" >&2; exit 1; }
+[ -f "$S3JAR" ] || { echo "bench: $S3JAR is missing (./mvnw -o package -DskipTests -pl core)" >&2; exit 1; }
 . "$ROOT/scripts/find-java.sh"
 zenith_find_java || exit 1
 JAVA="$ZENITH_JAVA_HOME/bin/java"
 DEPS=$(mktemp)
-(cd "$ROOT" && mvn -o -q -pl core dependency:build-classpath -Dmdep.outputFile="$DEPS" >/dev/null)
+(cd "$ROOT" && ./mvnw -o -q -pl core dependency:build-classpath -Dmdep.outputFile="$DEPS" >/dev/null)
 
 start_repo --idle-timeout never
 S3DIR="$BENCH_TMP/s3"; mkdir -p "$S3DIR/data/bench"

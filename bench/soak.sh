@@ -9,7 +9,7 @@ SECONDS_TO_RUN=${1:-600}
 . "$ROOT/scripts/find-java.sh"
 zenith_find_java || exit 1
 cd "$ROOT"
-JAVA_HOME="$ZENITH_JAVA_HOME" mvn -q -B verify -pl core -Dtest=SoakTest -Dsurefire.failIfNoSpecifiedTests=false \
+JAVA_HOME="$ZENITH_JAVA_HOME" ./mvnw -q -B verify -pl core -Dtest=SoakTest -Dsurefire.failIfNoSpecifiedTests=false \
   -Dzenith.soak.seconds="$SECONDS_TO_RUN" -DskipITs >/dev/null
 line=$(grep -h '^soak ' core/target/surefire-reports/dev.zenith.it.SoakTest-output.txt | tail -1)
 echo "$line"
