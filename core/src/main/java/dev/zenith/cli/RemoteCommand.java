@@ -14,6 +14,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "remote", mixinStandardHelpOptions = true,
@@ -110,18 +111,26 @@ final class RemoteCommand implements Callable<Integer> {
             PrintWriter out = spec.commandLine().getOut();
             List<BranchRemoteState> states = ApiClient.forRepository(Main.repoRoot(spec)).post("/v1/remotes/state",
                     new Requests.Transfer(List.of(), Offline.callerCredentials()), new TypeReference<List<BranchRemoteState>>() { });
+            // a remote that could not be read is said once, not for each branch, and fails the command
+            Map<String, String> unreadable = new java.util.TreeMap<>();
+            states.stream().filter(s -> s.state() == null).forEach(s -> unreadable.putIfAbsent(s.remote(), s.detail()));
             if (json) {
                 out.println(Json.MAPPER.writeValueAsString(states));
             } else if (states.isEmpty()) {
                 out.println("no remotes (zenith remote add NAME s3://BUCKET/PREFIX)");
             } else {
                 for (BranchRemoteState s : states) {
-                    out.println(s.branch() + "\t" + s.remote() + "\t" + (s.state() == null ? "unknown" : s.state().name()
-                            .toLowerCase(java.util.Locale.ROOT).replace('_', ' ')) + "\t" + s.detail());
+                    if (s.state() != null) {
+                        out.println(s.branch() + "\t" + s.remote() + "\t" + s.state().name()
+                                .toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + "\t" + s.detail());
+                    }
                 }
             }
             out.flush();
-            return 0;
+            PrintWriter err = spec.commandLine().getErr();
+            unreadable.forEach((remote, why) -> err.println("zenith: cannot read remote " + remote + ": " + why));
+            err.flush();
+            return unreadable.isEmpty() ? 0 : 1;
         }
     }
 

@@ -155,7 +155,8 @@ public final class BranchSync {
             }
         } catch (ZenithException unreachable) {
             for (BranchName name : repository.branches().all().keySet()) {
-                states.add(new BranchRemoteState(name.value(), remote.name(), null, unreachable.getMessage()));
+                states.add(new BranchRemoteState(name.value(), remote.name(), null,
+                        unreachable.getMessage() + (unreachable.hint() == null ? "" : " (" + unreachable.hint() + ")")));
             }
         }
         return states;

@@ -172,8 +172,24 @@ public final class S3ObjectStore implements ObjectStore {
         } catch (S3Exception e) {
             throw explain(e);
         } catch (SdkClientException e) {
-            throw unreachable(e);
+            throw noCredentials(e) ? credentialsMissing(e) : unreachable(e);
         }
+    }
+
+    /**
+     * The SDK says that no provider of its chain found credentials with a list of every provider and why it
+     * found none (about 1,500 characters); its first words are the only sign, as the exception has no type of its own.
+     */
+    private static boolean noCredentials(SdkClientException e) {
+        return String.valueOf(e.getMessage()).startsWith("Unable to load credentials");
+    }
+
+    private ZenithException credentialsMissing(Exception e) {
+        return new ZenithException(ZenithException.Kind.FAILED, "no S3 credentials for the remote " + where
+                + ": zenith looked in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, the aws.accessKeyId and aws.secretAccessKey"
+                + " system properties, the profile AWS_PROFILE names (default: default) in ~/.aws/credentials and ~/.aws/config,"
+                + " and a container's or an EC2 instance's role, and found none",
+                "export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) where zenith runs", e);
     }
 
     private ZenithException unreachable(Exception e) {

@@ -61,6 +61,18 @@ class RemoteFailuresTest {
                 assertThat(push.exit()).isEqualTo(1);
                 assertThat(push.err()).contains("refused the credentials").contains("AWS_ACCESS_KEY_ID");
             });
+
+            // no credentials anywhere (this JVM and the daemon have none): one sentence of where zenith looked
+            try (Zenith target = Zenith.empty()) {
+                Zenith.Result none = target.cli("clone", "s3://team/shop", "--endpoint", server.endpoint());
+                assertThat(none.exit()).as(none.err()).isEqualTo(1);
+                assertThat(none.err()).contains("no S3 credentials for the remote s3://team/shop").contains("~/.aws/credentials")
+                        .doesNotContain("CredentialsProvider").hasSizeLessThan(600);
+            }
+            Zenith.Result status = origin.cli("remote", "status");
+            assertThat(status.exit()).as("a remote that cannot be read fails the command").isEqualTo(1);
+            assertThat(status.err().lines()).as("said once, not per branch: %s", status.err()).hasSize(1)
+                    .allMatch(l -> l.startsWith("zenith: cannot read remote origin: no S3 credentials"));
         }
     }
 
