@@ -68,7 +68,7 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
             if (e.getCause() instanceof IllegalArgumentException bad) {
                 String field = e.getPath().stream().map(JsonMappingException.Reference::getFieldName)
                         .filter(java.util.Objects::nonNull).collect(Collectors.joining("."));
-                throw new ZenithException(ZenithException.Kind.BAD_REQUEST, "config.json's " + field + " is not valid: "
+                throw new ZenithException(ZenithException.Kind.FAILED, "config.json's " + field + " is not valid: "
                         + bad.getMessage(), "correct it in " + file);
             }
             throw new UncheckedIOException("cannot read " + file + ": " + e.getOriginalMessage(), e);

@@ -6,6 +6,11 @@ package dev.zenith;
  */
 public class ZenithException extends RuntimeException {
 
+    /**
+     * What kind of failure, which decides the exit code (README, "Exit codes"): BAD_REQUEST is what was typed
+     * (a value that can never be valid here, an operation main never allows), exit 2; the others are what the
+     * repository or the machine refused or could not do, exit 1.
+     */
     public enum Kind { BAD_REQUEST, NOT_FOUND, CONFLICT, LIMIT, FAILED }
 
     private final Kind kind;

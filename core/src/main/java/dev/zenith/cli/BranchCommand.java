@@ -84,6 +84,9 @@ final class BranchCommand implements Callable<Integer> {
         if (from != null || envFile != null) {
             throw new IllegalArgumentException((from != null ? "--from" : "--env-file") + " goes with --git");
         }
+        if (name != null) {
+            Typos.refuseMistypedSubcommand(spec, name.value(), parent);
+        }
         ApiClient api = ApiClient.forRepository(Main.repoRoot(spec));
         if (name == null) {
             List<BranchInfo> every = api.get("/v1/branches", new TypeReference<>() { });

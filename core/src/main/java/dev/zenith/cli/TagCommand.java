@@ -46,6 +46,9 @@ final class TagCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
+        if (name != null) {
+            Typos.refuseMistypedSubcommand(spec, name.value(), branch);
+        }
         ApiClient api = ApiClient.forRepository(Main.repoRoot(spec));
         if (name == null) {
             List<TagInfo> tags = api.get("/v1/tags", new TypeReference<>() { });

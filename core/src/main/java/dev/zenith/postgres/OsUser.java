@@ -40,7 +40,7 @@ public record OsUser(String name, int uid, int gid, boolean switched) {
                     + " choose an unprivileged user (the default is " + DEFAULT_AS_ROOT + ")");
         }
         if (!PgDistribution.isLinux()) {
-            throw ZenithException.badRequest("running zenith as root is supported on Linux only: run it as your own user");
+            throw ZenithException.failed("running zenith as root is supported on Linux only", "run it as your own user");
         }
         return new OsUser(name, uid, id(name, "-g"), true);
     }
@@ -122,9 +122,9 @@ public record OsUser(String name, int uid, int gid, boolean switched) {
             }
         }
         if (blocked != null) {
-            throw ZenithException.badRequest("Postgres runs as OS user " + name + " (zenith runs as root), and "
-                    + name + " cannot enter " + blocked + ", so it cannot reach the " + what + " " + absolute
-                    + ": put it under a directory others can enter (for example /srv or /tmp), "
+            throw ZenithException.failed("Postgres runs as OS user " + name + " (zenith runs as root), and "
+                    + name + " cannot enter " + blocked + ", so it cannot reach the " + what + " " + absolute,
+                    "put it under a directory others can enter (for example /srv or /tmp), "
                     + "or give " + name + " access with chmod o+x " + blocked);
         }
     }

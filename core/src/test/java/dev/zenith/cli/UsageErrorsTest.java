@@ -53,6 +53,28 @@ class UsageErrorsTest {
     }
 
     @Test
+    void aMistypedSubcommandIsNotTakenForABranchName() {
+        Run r = run("--repo", "/nonexistent/zenith", "branch", "delte", "x");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).isEqualTo("zenith: \"delte\" looks like a mistyped subcommand: did you mean zenith branch delete x?"
+                + " (zenith branch create delte x makes one of that name)\nsee: zenith branch --help\n");
+        assertThat(run("--repo", "/nonexistent/zenith", "branch", "renmae", "a").err()).contains("did you mean zenith branch rename a?");
+        assertThat(run("--repo", "/nonexistent/zenith", "tag", "delet", "v1").err()).contains("did you mean zenith tag delete v1?");
+        // names a step further from every subcommand are names: the command goes on (and finds no repository)
+        for (String name : new String[] {"test", "feature", "main", "restore", "deleted-rows"}) {
+            assertThat(run("--repo", "/nonexistent/zenith", "branch", name, "main").err()).as(name).contains("no repository");
+        }
+    }
+
+    @Test
+    void editDistanceCountsASwapAsOneEdit() {
+        assertThat(Typos.distance("delete", "delte")).isEqualTo(1);
+        assertThat(Typos.distance("rename", "renmae")).isEqualTo(1);
+        assertThat(Typos.distance("reset", "test")).isEqualTo(2);
+        assertThat(Typos.distance("", "abc")).isEqualTo(3);
+    }
+
+    @Test
     void aMistypedCommandGetsASuggestionNotTheWholeUsage() {
         Run r = run("--repo", "/nonexistent/zenith", "pg", "strat", "main");
         assertThat(r.exit()).isEqualTo(2);
