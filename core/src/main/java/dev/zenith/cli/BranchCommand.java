@@ -257,7 +257,7 @@ final class BranchCommand implements Callable<Integer> {
     }
 
     @Command(name = "delete", mixinStandardHelpOptions = true,
-            description = "Delete a branch and free its storage; refused for main, protected branches, and branches with children or tags.")
+            description = "Delete a branch and free its storage; refused for main and protected branches. History a child branch or a tag needs stays.")
     static final class Delete implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -269,7 +269,9 @@ final class BranchCommand implements Callable<Integer> {
         public Integer call() {
             BranchDeleted deleted = ApiClient.forRepository(Main.repoRoot(spec))
                     .delete("/v1/branches/" + name, new TypeReference<>() { });
-            spec.commandLine().getOut().println("deleted branch " + deleted.name() + ", freed " + Bytes.human(deleted.freedBytes()));
+            spec.commandLine().getOut().println("deleted branch " + deleted.name() + ", freed " + Bytes.human(deleted.freedBytes())
+                    + (deleted.historyKeptFor().isEmpty() ? ""
+                    : "; its history stays as long as " + String.join(", ", deleted.historyKeptFor()) + " need it"));
             spec.commandLine().getOut().flush();
             return 0;
         }
@@ -324,8 +326,8 @@ final class BranchCommand implements Callable<Integer> {
             BranchReset reset = ApiClient.forRepository(Main.repoRoot(spec)).post("/v1/branches/" + name + "/reset",
                     body, new TypeReference<>() { });
             PrintWriter out = spec.commandLine().getOut();
-            out.println("reset branch " + reset.name() + " to " + (to == null ? "" : "tag " + to + " of ") + reset.parent()
-                    + " at " + reset.lsn()
+            String target = to == null ? String.valueOf(reset.parent()) : "tag " + to + (reset.parent() == null ? "" : " of " + reset.parent());
+            out.println("reset branch " + reset.name() + " to " + target + " at " + reset.lsn()
                     + (reset.backup() == null ? "" : "; its previous state is branch " + reset.backup()));
             out.flush();
             return 0;
@@ -346,7 +348,8 @@ final class BranchCommand implements Callable<Integer> {
         StringBuilder sb = new StringBuilder();
         List<BranchInfo> roots = branches.stream().filter(b -> b.parent() == null).toList();
         for (BranchInfo root : roots) {
-            sb.append(root.name()).append(" [").append(root.timelineId()).append("]").append(details(root)).append('\n');
+            sb.append(root.name()).append(" [").append(root.timelineId()).append("]").append(details(root))
+                    .append(root.ancestorLsn() == null ? "" : "  (grew from a deleted branch at " + root.ancestorLsn() + ")").append('\n');
             appendChildren(sb, branches, root, "");
         }
         return sb.toString();

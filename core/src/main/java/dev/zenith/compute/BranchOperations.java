@@ -91,8 +91,9 @@ public final class BranchOperations {
     }
 
     /**
-     * Deletes a branch: refused for main, for a protected branch, and for branches with children or tags;
-     * stops and removes its computes first.
+     * Deletes a branch: refused for main and for a protected branch; stops and removes its computes first.
+     * Its history stays for the branches grown from it and the tags naming points of it (see
+     * {@link Repository#deleteBranch}).
      */
     public BranchDeleted delete(BranchName name) {
         if (name.equals(BranchName.MAIN)) {
@@ -102,25 +103,22 @@ public final class BranchOperations {
         if (id.isPresent() && repository.timelineIfPresent(id.get()).isEmpty()) {
             repository.removeBranchName(name, id.get());
             log.warn("branch {} pointed at missing timeline {}: its name was removed", name, id.get());
-            return new BranchDeleted(name, 0);
+            return new BranchDeleted(name, 0, List.of());
         }
         return locks.withBranch(repository, name, "deleted", timeline -> {
             requireUnprotected(name, timeline, "deleted");
-            List<String> children = repository.children(timeline.id()).stream()
-                    .map(t -> repository.branches().nameOf(t.id())).flatMap(Optional::stream).map(BranchName::value).toList();
-            if (!children.isEmpty()) {
-                throw ZenithException.conflict("branch \"" + name + "\" has children: " + String.join(", ", children),
-                        "delete them first (zenith branch delete " + children.get(0) + ")");
-            }
-            List<String> tags = tagsOn(timeline);
-            if (!tags.isEmpty()) {
-                throw ZenithException.conflict("branch \"" + name + "\" has tags that name points of its history: "
-                        + String.join(", ", tags), "delete them first (zenith tag delete " + tags.get(0) + ")");
+            List<String> keptFor = new java.util.ArrayList<>(repository.children(timeline.id()).stream()
+                    .map(t -> repository.branches().nameOf(t.id())).flatMap(Optional::stream).map(BranchName::value).toList());
+            tagsOn(timeline).forEach(tag -> keptFor.add("tag " + tag));
+            if (repository.isNeeded(timeline)) {
+                // the history they need may end in the running compute's pg_wal: a clean stop archives it
+                computes.pause(timeline);
             }
             long freed = computes.discardAll(timeline.id());
             freed += archive.whileUsing(() -> repository.deleteBranch(name, timeline)); // GC sees it whole or gone
-            log.info("branch {} deleted, {} bytes freed", name, freed);
-            return new BranchDeleted(name, freed);
+            log.info("branch {} deleted, {} bytes freed{}", name, freed,
+                    keptFor.isEmpty() ? "" : "; its history stays for " + String.join(", ", keptFor));
+            return new BranchDeleted(name, freed, List.copyOf(keptFor));
         });
     }
 
@@ -177,7 +175,7 @@ public final class BranchOperations {
 
     /**
      * Deletes the branches whose expiry passed, as their owner would: a compute is stopped first. One that
-     * cannot go (protected, with children or tags) stays, and is named in the log once per daemon run.
+     * cannot go (protected) stays, and is named in the log once per daemon run.
      */
     public void deleteExpired(Instant now) {
         repository.branches().all().forEach((name, id) -> {
@@ -245,14 +243,14 @@ public final class BranchOperations {
             throw ZenithException.badRequest("main has no parent to reset to");
         }
         Optional<Tag> tag = to.map(repository.tags()::require);
-        // the checks below hold only under the lock: a branch made from it, or a tag, may come just before
+        // under the lock: whether a branch made from it, or a tag, needs the old state is decided as it is discarded
         return locks.withBranch(repository, name, "reset", old -> {
             requireUnprotected(name, old, "reset");
             Timeline source = tag.map(t -> repository.timeline(t.timeline())).orElseGet(() -> repository.timeline(old.metadata().ancestor()));
-            BranchName sourceName = repository.branches().nameOf(source.id()).orElseThrow(() -> ZenithException.conflict(
-                    "the parent of branch \"" + name + "\" no longer has a name", "branch from another parent instead"));
-            if (backup == Backup.DISCARD) {
-                requireNothingNeeds(name, old);
+            Optional<BranchName> sourceName = repository.branches().nameOf(source.id());
+            if (sourceName.isEmpty() && tag.isEmpty()) {
+                throw ZenithException.conflict("the parent of branch \"" + name + "\" was deleted, and its latest state with it",
+                        "reset to a tag (zenith branch reset " + name + " --to TAG), or make a new branch from another parent");
             }
             BranchName backupName = backup == Backup.KEEP ? backupName(name) : null;
             BranchComputes.Paused paused = computes.pause(old);
@@ -265,25 +263,11 @@ public final class BranchOperations {
             Timeline fresh = archive.whileUsing(() -> repository.resetBranch(name, source, mark, backupName));
             paused.dropData(fresh);
             paused.resume(fresh);
-            BranchName from = source.id().equals(old.id()) ? backupName : sourceName;
+            BranchName from = source.id().equals(old.id()) ? backupName : sourceName.orElse(null);
             log.info("branch {} reset to {} at {}{}{}", name, from, mark.lsn(), to.map(t -> " (tag " + t + ")").orElse(""),
                     backupName == null ? "" : ", old state kept as " + backupName);
             return new BranchReset(name, from, mark.lsn(), backupName);
         });
-    }
-
-    /** Refuses to discard a branch's state that a child branch or a tag still needs. */
-    private void requireNothingNeeds(BranchName name, Timeline old) {
-        if (!repository.children(old.id()).isEmpty()) {
-            throw ZenithException.conflict("branch \"" + name + "\" has children that need its current state",
-                    "keep a backup (leave out --no-backup), or delete its children first");
-        }
-        // this also refuses a reset to the branch's own tag, whose new state would need the old one
-        List<String> tags = tagsOn(old);
-        if (!tags.isEmpty()) {
-            throw ZenithException.conflict("branch \"" + name + "\" has tags that its current state would take with it: "
-                    + String.join(", ", tags), "keep a backup (leave out --no-backup), or delete the tags first");
-        }
     }
 
     /** The names of the tags pointing into {@code timeline}. */

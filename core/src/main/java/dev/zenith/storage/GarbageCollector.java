@@ -38,8 +38,12 @@ public final class GarbageCollector {
 
     /** Collects, keeping what each branch's retention window, counted back from {@code now}, can still show. */
     public Result collect(Instant now) {
+        // branches and tags keep history; a timeline no name reaches (a deleted branch's) keeps only what they need
+        Set<TimelineId> named = new HashSet<>(repository.branches().all().values());
+        Set<TimelineId> roots = new HashSet<>(named);
+        repository.tags().all().forEach(tag -> roots.add(tag.timeline()));
         Set<TimelineId> reachable = new HashSet<>();
-        for (TimelineId id : repository.branches().all().values()) {
+        for (TimelineId id : roots) {
             // a damaged repository's name of a missing timeline has nothing left to keep
             for (Timeline t = repository.timelineIfPresent(id).orElse(null); t != null && reachable.add(t.id());
                  t = t.metadata().ancestor() == null ? null : repository.timeline(t.metadata().ancestor())) {
@@ -51,8 +55,10 @@ public final class GarbageCollector {
         for (TimelineId id : reachable) {
             Timeline t = repository.timeline(id);
             List<Lsn> points = new ArrayList<>();
-            points.add(null); // the latest state
-            points.add(horizonLsn(t, repository.retention(t).horizon(now)));
+            if (named.contains(id)) {
+                points.add(null); // the latest state
+                points.add(horizonLsn(t, repository.retention(t).horizon(now)));
+            }
             for (Timeline child : repository.children(id)) {
                 if (reachable.contains(child.id())) {
                     points.add(child.metadata().ancestorLsn());

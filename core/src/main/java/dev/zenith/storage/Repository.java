@@ -241,7 +241,8 @@ public final class Repository {
 
     /**
      * Points a branch at a new timeline made from its parent's latest state; the old timeline stays as
-     * {@code backup}, or, with no backup, is removed. Returns the new timeline.
+     * {@code backup}, or, with no backup, is removed unless a child branch or a tag needs it (the new
+     * timeline does, when it starts from a point of the old one). Returns the new timeline.
      */
     public Timeline resetBranch(BranchName name, Timeline parent, WalPoint point, BranchName backup) {
         Timeline old = requireBranch(name);
@@ -254,7 +255,7 @@ public final class Repository {
             throw ZenithException.conflict("branch \"" + name + "\" changed while it was being reset", "try again");
         }
         if (backup == null) {
-            deleteTimeline(old);
+            deleteTimelineUnlessNeeded(old);
         }
         return fresh;
     }
@@ -272,10 +273,23 @@ public final class Repository {
         return Retention.of(timeline, config.retention());
     }
 
-    /** Removes a branch and frees its timeline's storage; returns the bytes freed. */
+    /**
+     * Removes a branch's name and, unless another branch grew from it or a tag names a point of it, its
+     * timeline; returns the bytes freed. A timeline kept that way stays, nameless, as long as what needs
+     * it (GC removes it after), as a git commit outlives a deleted branch.
+     */
     public long deleteBranch(BranchName name, Timeline timeline) {
         removeBranchName(name, timeline.id());
-        return deleteTimeline(timeline);
+        return deleteTimelineUnlessNeeded(timeline);
+    }
+
+    /** Whether a child branch or a tag needs {@code timeline}'s history. */
+    public boolean isNeeded(Timeline timeline) {
+        return !children(timeline.id()).isEmpty() || !tags.on(timeline.id()).isEmpty();
+    }
+
+    private long deleteTimelineUnlessNeeded(Timeline timeline) {
+        return isNeeded(timeline) ? 0 : deleteTimeline(timeline);
     }
 
     /** Removes a timeline's directory, first moving it aside so a crash never leaves half of one in place; returns the bytes freed. */

@@ -194,7 +194,7 @@ class ApiServerTest {
             if (branches.remove(name.value()) == null) {
                 throw ZenithException.notFound("branch \"" + name + "\" does not exist", "zenith branch");
             }
-            return new BranchDeleted(name, 0);
+            return new BranchDeleted(name, 0, java.util.List.of());
         }
 
         @Override

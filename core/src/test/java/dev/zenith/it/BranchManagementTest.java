@@ -27,18 +27,33 @@ class BranchManagementTest {
     static final Zenith z = Zenith.startedPerClass();
 
     @Test
-    void deleteIsRefusedForMainAndForBranchesWithChildrenAndFreesStorage() throws Exception {
+    void deleteIsRefusedForMainKeepsWhatChildrenNeedAndFreesStorage() throws Exception {
+        // a parent's name goes; its history stays for the child, as long as the child needs it
+        z.cli("branch", "parent_gone", "main").ok();
+        try (Connection c = z.connectProxy("parent_gone"); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE inherited AS SELECT 7 AS x");
+        }
+        z.cli("branch", "orphan", "parent_gone").ok();
+        assertThat(z.cli("branch", "delete", "parent_gone").ok().out())
+                .contains("deleted branch parent_gone").contains("its history stays as long as orphan need it");
+        z.cli("gc").ok();
+        try (Connection c = z.connectProxy("orphan"); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT x FROM inherited")) {
+            rs.next();
+            assertThat(rs.getInt(1)).as("the child's data, from its deleted parent's history").isEqualTo(7);
+        }
+        z.cli("pg", "stop", "orphan", "--destroy").ok();
+        assertThat(z.queryLong(z.start("orphan"), "SELECT x FROM inherited")).as("rebuilt after GC").isEqualTo(7);
+        z.cli("pg", "stop", "orphan").ok();
+        z.cli("branch", "delete", "orphan").ok();
+        z.cli("gc").ok();
+
         z.cli("branch", "doomed", "main").ok();
-        z.cli("branch", "doomed_child", "doomed").ok();
-        Zenith.Result withChild = z.cli("branch", "delete", "doomed");
-        assertThat(withChild.exit()).isEqualTo(1);
-        assertThat(withChild.err()).contains("branch \"doomed\" has children: doomed_child").contains("zenith branch delete doomed_child");
 
         Zenith.Result deleteMain = z.cli("branch", "delete", "main");
         assertThat(deleteMain.exit()).isEqualTo(2);
         assertThat(deleteMain.err()).contains("main is the root branch");
 
-        z.cli("branch", "delete", "doomed_child").ok();
         try (Connection c = z.connectProxy("doomed"); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE heavy AS SELECT g, repeat('w', 400) AS pad FROM generate_series(1, 20000) g");
         }

@@ -156,15 +156,17 @@ class ConsoleTest {
                 button("feature", "copy").getAttribute("data-copied"));
         assertThat(copied).isEqualTo(text("feature", ".connection-string"));
 
-        // the CLI's refusals, word for word: a branch with children cannot be deleted
+        // the CLI's refusals, word for word: a protected branch cannot be deleted
+        z.cli("branch", "protect", "feature").ok();
         String refusal = z.cli("branch", "delete", "feature").err();
         button("feature", "delete").click();
         browser.findElement(By.id("confirm-ok")).click();
         WebElement error = browser.findElement(By.cssSelector("#confirm-form .error"));
         waitFor(d -> !error.getText().isBlank());
         assertThat(refusal).contains(error.getText().replaceAll(" \\(.*\\)$", ""));
-        assertThat(error.getText()).contains("from_cli");
+        assertThat(error.getText()).contains("is protected");
         browser.findElement(By.cssSelector("#confirm-form [data-close]")).click();
+        z.cli("branch", "unprotect", "feature").ok();
 
         // rename, then delete with confirmation
         button("from_cli", "rename").click();

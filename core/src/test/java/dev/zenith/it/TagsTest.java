@@ -50,19 +50,25 @@ class TagsTest {
             assertThat(elsewhere.exit()).isEqualTo(2);
             assertThat(elsewhere.err()).contains("tag before-migration is a point of main, not of branch old");
 
-            // a branch whose history a tag names cannot be deleted, nor reset without a backup
+            // a reset to the branch's own tag: the state there comes back, the previous one is kept as a backup
             z.execute(old, "INSERT INTO users VALUES (1000)");
             z.cli("tag", "good", "old").ok();
             z.execute(old, "DELETE FROM users");
-            Zenith.Result held = z.cli("branch", "delete", "old");
-            assertThat(held.exit()).isEqualTo(1);
-            assertThat(held.err()).contains("branch \"old\" has tags that name points of its history: good");
-            assertThat(z.cli("branch", "reset", "old", "--to", "good", "--no-backup").exit()).isEqualTo(1);
-
-            // a reset to the branch's own tag: the state there comes back, the previous one is kept as a backup
             String reset = z.cli("branch", "reset", "old", "--to", "good").ok().out();
             assertThat(reset).contains("reset branch old to tag good of old_old_").contains("its previous state is branch old_old_");
             assertThat(z.queryLong(z.start("old"), "SELECT count(*) FROM users")).isEqualTo(101);
+
+            // the backup can go: the tag and the branch reset to it keep the history they need
+            String backup = reset.replaceAll("(?s).*its previous state is branch (old_old_[0-9_]+).*", "$1");
+            assertThat(z.cli("branch", "delete", backup).ok().out()).contains("its history stays as long as old, tag good need it");
+            z.cli("gc").ok();
+            z.cli("pg", "stop", "old", "--destroy").ok();
+            assertThat(z.queryLong(z.start("old"), "SELECT count(*) FROM users")).as("rebuilt after GC").isEqualTo(101);
+            assertThat(Json.MAPPER.readTree(z.cli("tag", "--json").ok().out()).toString()).contains("\"good\"");
+            // and the tag still names its point: another branch is reset to it
+            z.cli("branch", "again", "main").ok();
+            assertThat(z.cli("branch", "reset", "again", "--to", "good").ok().out()).contains("reset branch again to tag good at");
+            assertThat(z.queryLong(z.start("again"), "SELECT count(*) FROM users")).isEqualTo(101);
 
             assertThat(z.cli("tag", "delete", "good").ok().out()).startsWith("deleted tag good");
             assertThat(Json.MAPPER.readTree(z.cli("tag", "--json").ok().out())).hasSize(1);
