@@ -36,7 +36,7 @@ public final class Expiry {
                 throw new IllegalArgumentException("an expiry of 0 would delete the branch at once: give a duration like 2h,"
                         + " or delete it with zenith branch delete");
             }
-            return after.map(now::plus);
+            return after.map(d -> now.plus(d).truncatedTo(java.time.temporal.ChronoUnit.SECONDS)); // seconds are what a user reads
         }
     }
 }

@@ -29,6 +29,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "branch", mixinStandardHelpOptions = true,
+        header = "Create a branch, now or at a past point, or show the tree of branches.",
         description = {"Create a branch at the end of its parent's WAL (copies no data) or at a past point,",
                 "or with no NAME, show the tree of branches."},
         subcommands = {BranchCommand.Create.class, BranchCommand.Delete.class, BranchCommand.Rename.class,

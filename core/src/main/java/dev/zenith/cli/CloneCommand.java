@@ -23,6 +23,7 @@ import java.util.function.Supplier;
 import java.util.concurrent.Callable;
 
 @Command(name = "clone", mixinStandardHelpOptions = true,
+        header = "Make a repository from the branches on a remote.",
         description = {"Make a repository from the branches on a remote (all, or those named with --branch),"
                 + " with the remote recorded as origin. Then everything works as where they were pushed."})
 final class CloneCommand implements Callable<Integer> {

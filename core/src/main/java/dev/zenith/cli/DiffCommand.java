@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "diff", mixinStandardHelpOptions = true,
+        header = "Show what differs in the schema between two branches or points.",
         description = {"What differs in the schema between two branches or points (BRANCH or BRANCH@POINT, a point",
                 "being a tag, an LSN or a time): schemas, tables and columns, constraints, indexes, views, functions,",
                 "sequences and extensions, as a unified diff, with each table's estimated rows on both sides.",

@@ -16,8 +16,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "gc", mixinStandardHelpOptions = true,
-        description = {"Remove the images and WAL that no branch needs for its latest state, its retention window",
-                "or its children's branch points (the pageserver also does this every gcInterval).",
+        header = "Free the images and WAL no branch or tag needs, here or on a remote.",
+        description = {"Remove the images and WAL that no branch needs for its latest state, its retention window,",
+                "its children's branch points or its tags (the pageserver also does this every gcInterval).",
                 "With --remote NAME: on that remote, keep each branch's newest --keep manifests and remove the",
                 "objects none of them names (refused while a push to it runs)."})
 final class GcCommand implements Callable<Integer> {

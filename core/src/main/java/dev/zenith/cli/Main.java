@@ -31,7 +31,7 @@ public final class Main {
     CommandSpec spec;
 
     @Option(names = "--repo", scope = ScopeType.INHERIT, paramLabel = "DIR",
-            description = "Repository directory (default: $ZENITH_REPO_DIR, else .zenith in the current directory).")
+            description = "Repository directory (default: $ZENITH_REPO_DIR, else the nearest .zenith here or above, as git finds .git).")
     Path repo;
 
     public static void main(String[] args) {

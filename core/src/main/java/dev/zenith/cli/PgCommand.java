@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -110,22 +111,18 @@ final class PgCommand {
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List compute nodes.")
     int list(@Option(names = "--json", description = "Print JSON.") boolean json) throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        List<ComputeStatus> nodes = api().get("/v1/computes", new TypeReference<>() { });
+        List<ComputeStatus> nodes = api().get("/v1/computes", new TypeReference<List<ComputeStatus>>() { }).stream()
+                .sorted(Comparator.comparing(ComputeStatus::name, Table.NATURAL)).toList();
         if (json) {
             out.println(Json.MAPPER.writeValueAsString(nodes));
         } else {
-            String format = "%-10s %-21s %-20s %-12s %-10s %-11s %-8s %s%n";
-            int nameWidth = nodes.stream().mapToInt(n -> n.name().length()).max().orElse(0);
-            if (nameWidth >= 10) {
-                format = "%-" + (nameWidth + 1) + "s" + format.substring(5);
-            }
-            out.printf(format, "NODE", "ADDRESS", "BRANCH", "LSN", "STATUS", "CONNECTIONS", "IDLE", "IDLE_TIMEOUT");
+            Table table = new Table("NODE", "ADDRESS", "BRANCH", "LSN", "STATUS", "CONNECTIONS", "IDLE", "IDLE_TIMEOUT");
             for (ComputeStatus n : nodes) {
-                out.printf(format, n.name(), n.host() + ":" + n.port(),
-                        n.readOnlyAt() == null ? n.branch() : n.branch() + "@" + n.readOnlyAt(), n.lsn(), n.state(),
-                        n.connections() == null ? "-" : n.connections(),
+                table.row(n.name(), n.host() + ":" + n.port(), n.readOnlyAt() == null ? n.branch() : n.branch() + "@" + n.readOnlyAt(),
+                        n.lsn(), n.state(), n.connections() == null ? "-" : n.connections(),
                         n.idleSeconds() == null ? "-" : n.idleSeconds() + "s", n.idleTimeout());
             }
+            table.print(out);
         }
         out.flush();
         return 0;

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "pull", mixinStandardHelpOptions = true,
+        header = "Bring branches up to what a remote has.",
         description = {"Bring branches up to the remote's (all the remote has when none is named). A branch",
                 "new here is fetched; one that committed here since it last agreed with the remote, while the",
                 "remote went on too, is refused: nothing is overwritten. A running branch is restarted on the pulled state."})

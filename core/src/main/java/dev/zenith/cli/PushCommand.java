@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 @Command(name = "push", mixinStandardHelpOptions = true,
+        header = "Send branches to a remote.",
         description = {"Send branches to a remote: what it lacks of their WAL and images (and their ancestors' up to",
                 "their branch points), then a new manifest each. A running branch's open WAL is archived first.",
                 "Refused when someone pushed the branch since you last pushed or pulled it: zenith pull first."})

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "remote", mixinStandardHelpOptions = true,
+        header = "Places to push branches to and clone them from (S3).",
         description = {"Places to push branches to and clone them from: S3 buckets (AWS, MinIO, any S3-compatible store).",
                 "Credentials come from the standard AWS chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ~/.aws profiles,"
                         + " AWS_PROFILE) and are never written into the repository."},

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "start", mixinStandardHelpOptions = true,
+        header = "Bring everything up in one step and say how to connect.",
         description = {"Bring everything up in one step: init when there is no repository,",
                 "start the pageserver, start the main branch's Postgres, and say how to connect."})
 final class StartCommand implements Callable<Integer> {

@@ -21,8 +21,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "tag", mixinStandardHelpOptions = true,
+        header = "Name a point of a branch's history, or list the tags.",
         description = {"Name a point of a branch's history (default: its end now). A tag's point stays reachable:",
-                "garbage collection and retention keep what it needs, and its branch cannot be deleted while it exists.",
+                "garbage collection and retention keep what it needs, even after its branch is deleted.",
                 "Use it wherever a point goes: --at NAME, branch=main@NAME, zenith branch reset B --to NAME.",
                 "With no NAME, list the tags."},
         subcommands = {TagCommand.Create.class, TagCommand.Delete.class})

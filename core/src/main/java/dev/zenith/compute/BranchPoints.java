@@ -113,16 +113,21 @@ final class BranchPoints {
         Instant horizon = retention.horizon(now);
         Instant earliest = created.isAfter(horizon) ? created : horizon;
         if (time.isAfter(now)) {
-            throw ZenithException.badRequest("time " + time + " is in the future; choose a time from " + earliest + " to " + now);
+            throw ZenithException.badRequest("time " + time + " is in the future; choose a time from " + shown(earliest.plusNanos(999_999_999)) + " to " + shown(now));
         }
         if (time.isBefore(created)) {
             throw ZenithException.badRequest("time " + time + " is before branch " + name + " existed (created "
-                    + created + "); choose a time from " + earliest + " to " + now);
+                    + shown(created) + "); choose a time from " + shown(earliest.plusNanos(999_999_999)) + " to " + shown(now));
         }
         if (time.isBefore(horizon)) {
             throw ZenithException.badRequest("time " + time + " is older than the retention window of branch " + name
-                    + " (" + retention + "); choose a time from " + earliest + " to " + now);
+                    + " (" + retention + "); choose a time from " + shown(earliest.plusNanos(999_999_999)) + " to " + shown(now));
         }
+    }
+
+    /** A moment as a user reads and types one, in whole seconds (a range's start is rounded up to stay inside it). */
+    private static String shown(Instant t) {
+        return t.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
     }
 
     /** An LSN whose segment was archived before the retention horizon may be gone: refused. */

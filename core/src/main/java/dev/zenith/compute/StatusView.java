@@ -29,12 +29,15 @@ final class StatusView {
         this.osUser = osUser;
     }
 
-    /** The state a node's files and marks show; a running one that does not answer yet is still starting. */
-    static ComputeState state(boolean starting, boolean running, boolean answers, boolean suspended, boolean hasData) {
+    /**
+     * The state a node's files and marks show; a running one that does not answer yet is still starting, and
+     * one whose Postgres never ran on its data directory (made by {@code pg create}, or not yet) is new.
+     */
+    static ComputeState state(boolean starting, boolean running, boolean answers, boolean suspended, boolean everStarted) {
         if (starting || (running && !answers)) {
             return ComputeState.STARTING;
         }
-        return running ? ComputeState.RUNNING : suspended ? ComputeState.SUSPENDED : hasData ? ComputeState.STOPPED : ComputeState.NEW;
+        return running ? ComputeState.RUNNING : suspended ? ComputeState.SUSPENDED : everStarted ? ComputeState.STOPPED : ComputeState.NEW;
     }
 
     ComputeStatus of(ComputeNode node) {
@@ -43,7 +46,8 @@ final class StatusView {
         Optional<Lsn> position = pid.isPresent() ? sql.position(node) : Optional.empty();
         Lsn lsn = position.orElseGet(() -> repository.timeline(node.timeline()).metadata().lastLsn());
         ComputeState state = state(states.of(node.name()) == NodeState.STARTING, pid.isPresent(), position.isPresent(), node.suspended(),
-                Files.exists(paths.dataDir().resolve("PG_VERSION")));
+                // the postmaster writes postmaster.opts at every start, and images leave it out
+                Files.exists(paths.dataDir().resolve("postmaster.opts")));
         Integer connections = null;
         Long idleSeconds = null;
         if (pid.isPresent()) {

@@ -67,6 +67,19 @@ class UsageErrorsTest {
     }
 
     @Test
+    void theTopLevelHelpListsEachCommandInAWholeSentence() {
+        CommandLine cmd = Main.commandLine();
+        StringWriter out = new StringWriter();
+        cmd.setOut(new PrintWriter(out));
+        assertThat(cmd.execute("--help")).isZero();
+        String commands = out.toString().substring(out.toString().indexOf("Commands:") + "Commands:".length());
+        // an entry is a line with a name, then the lines indented further that continue it
+        for (String entry : commands.strip().split("\n(?=  \\S)")) {
+            assertThat(entry.replaceAll("\\s+", " ").strip()).as("cut mid-sentence").endsWith(".");
+        }
+    }
+
+    @Test
     void editDistanceCountsASwapAsOneEdit() {
         assertThat(Typos.distance("delete", "delte")).isEqualTo(1);
         assertThat(Typos.distance("rename", "renmae")).isEqualTo(1);

@@ -63,6 +63,14 @@ class BranchPointsTest {
     }
 
     @Test
+    void refusalsNameWholeSecondsInsideTheRange() {
+        Instant now = NOW.plusNanos(123_456_789);
+        Instant created = CREATED.plusNanos(987_654_321);
+        assertThatThrownBy(() -> BranchPoints.checkTime(MAIN, now.plusSeconds(5), now, created, Retention.parse("never")))
+                .hasMessageEndingWith("choose a time from " + CREATED.plusSeconds(1) + " to " + NOW);
+    }
+
+    @Test
     void aTimeOlderThanTheRetentionWindowIsRefused() {
         assertThatThrownBy(() -> BranchPoints.checkTime(MAIN, NOW.minus(Duration.ofHours(25)), NOW, CREATED, DAY))
                 .hasMessageContaining("is older than the retention window of branch main (24h)");

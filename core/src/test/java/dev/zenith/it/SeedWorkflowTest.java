@@ -78,6 +78,7 @@ class SeedWorkflowTest {
         String timeline = z.repository().branches().get(new dev.zenith.BranchName("heikki")).orElseThrow().value();
         assertThat(create.out()).contains("Initializing Postgres on timeline " + timeline + "...")
                 .containsPattern("Extracting base backup to create postgres instance: path=\\S*pgdatadirs/pg1 port=\\d+");
+        assertThat(z.cli("pg", "list").ok().out()).as("made, never started").containsPattern("pg1\\s+127.0.0.1:\\d+\\s+heikki\\s+\\S+\\s+new");
         Zenith.Result start = z.cli("pg", "start", "pg1").ok();
         assertThat(start.out()).containsPattern("Starting postgres node at 'host=127.0.0.1 port=\\d+ user=\\S+'")
                 .contains("server started");
