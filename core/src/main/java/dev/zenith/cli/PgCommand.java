@@ -82,8 +82,12 @@ final class PgCommand {
         known.ifPresent(n -> printStarting(out, n, user));
         Map<String, Object> body = new HashMap<>();
         body.put("idleTimeout", idleTimeout == null ? null : idleTimeout.toString());
-        ComputeStatus node = Progress.around(api, spec.commandLine().getErr(), op -> (op.kind().equals("start") || op.kind().equals("create")) && names(op, target),
-                () -> api.post("/v1/computes/" + target + "/start", body, new TypeReference<ComputeStatus>() { }));
+        ComputeStatus node;
+        try (InterruptNotice notice = InterruptNotice.saying(spec.commandLine().getErr(), "the pageserver goes on starting "
+                + target + " (zenith pg list shows it); zenith pg stop " + target + " stops it")) {
+            node = Progress.around(api, spec.commandLine().getErr(), op -> (op.kind().equals("start") || op.kind().equals("create"))
+                    && names(op, target), () -> api.post("/v1/computes/" + target + "/start", body, new TypeReference<ComputeStatus>() { }));
+        }
         if (known.isEmpty()) {
             printCreated(out, node);
             printStarting(out, node, user);

@@ -19,6 +19,30 @@ class ConveniencesTest {
     @RegisterExtension
     static final Zenith z = Zenith.startedPerClass();
 
+    /** Ctrl-C ends the command, not the start: it says so, and how to stop what goes on. */
+    @Test
+    void anInterruptedPgStartSaysTheStartGoesOnAndHowToStopIt() throws Exception {
+        z.cli("branch", "interrupted", "main").ok();
+        z.armFailpoint("compute-staged");
+        java.nio.file.Path err = z.dir().resolve("interrupted.err");
+        Process cli = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), dev.zenith.cli.Main.class.getName(), "--repo", z.repo().toString(),
+                "pg", "start", "interrupted").redirectError(err.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            z.awaitFailpoint("compute-staged");
+            cli.destroy(); // SIGTERM, which runs the same shutdown as Ctrl-C's SIGINT
+            assertThat(cli.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        } finally {
+            cli.destroyForcibly();
+            z.releaseFailpoints();
+        }
+        assertThat(java.nio.file.Files.readString(err)).contains("zenith: interrupted; the pageserver goes on starting interrupted")
+                .contains("zenith pg stop interrupted stops it");
+        Zenith.waitFor(java.time.Duration.ofSeconds(120), () -> z.cli("pg", "list").out().matches("(?s).*interrupted\\s+\\S+\\s+running.*"),
+                "the start to go on as the notice said");
+        z.cli("pg", "stop", "interrupted").ok();
+    }
+
     @Test
     void connstrPrintsStringsThatReachTheBranch() throws Exception {
         z.cli("branch", "conn", "main").ok();
