@@ -3,6 +3,7 @@ package dev.zenith.cli;
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.zenith.Deadline;
 import dev.zenith.LogSetup;
+import dev.zenith.RepositoryConfig;
 import dev.zenith.ZenithException;
 import dev.zenith.model.DaemonStatus;
 import dev.zenith.pageserver.Offline;
@@ -36,38 +37,72 @@ final class PageserverCommand {
     int start(@Option(names = "--foreground", description = "Run in this process until stopped (logs still go to the repository).")
               boolean foreground,
               @Option(names = "--proxy-port", paramLabel = "PORT",
-                      description = "Port of the proxy for this run (default: proxyPort in config.json, 5432)")
+                      description = "Port of the proxy, kept in config.json from now on (default: proxyPort there, 5432)")
               Integer proxyPort,
+              @Option(names = "--api-port", paramLabel = "PORT",
+                      description = "Port of the API and console, kept in config.json from now on (default: apiPort there, 64000)")
+              Integer apiPort,
               @Option(names = "--tls", description = "Offer TLS on the proxy with a self-signed certificate (sslmode=require works)")
               boolean tls) throws InterruptedException {
         Path root = Main.repoRoot(spec);
         PrintWriter out = spec.commandLine().getOut();
         Offline repository = Offline.open(root);
         OptionalLong running = repository.daemonPid();
-        String address = "127.0.0.1:" + repository.config().apiPort();
         if (running.isPresent()) {
-            out.println("pageserver is already running (pid " + running.getAsLong() + ") at '" + address + "' in " + Main.display(root));
+            out.println("pageserver is already running (pid " + running.getAsLong() + ") at '127.0.0.1:" + repository.config().apiPort()
+                    + "' in " + Main.display(root));
             out.flush();
             return 0;
         }
-        if (proxyPort != null && (proxyPort < 1 || proxyPort > 65535)) {
-            throw ZenithException.badRequest("invalid --proxy-port " + proxyPort + ": use 1 to 65535");
+        for (Integer port : new Integer[] {proxyPort, apiPort}) {
+            if (port != null && (port < 1 || port > 65535)) {
+                throw ZenithException.badRequest("invalid " + (port.equals(proxyPort) ? "--proxy-port " : "--api-port ") + port
+                        + ": use 1 to 65535");
+            }
         }
-        repository.config().checkExposure();
+        RepositoryConfig config = repository.config();
+        config.checkExposure();
+        requireFreePorts(config.toBuilder().apiPort(apiPort == null ? config.apiPort() : apiPort)
+                .proxyPort(proxyPort == null ? config.proxyPort() : proxyPort).build());
+        if (proxyPort != null || apiPort != null) {
+            repository = repository.keepPorts(apiPort, proxyPort);
+        }
         if (foreground) {
-            return runForeground(repository, proxyPort, tls, out);
+            return runForeground(repository, tls, out);
         }
-        out.println("Starting pageserver at '" + address + "' in " + Main.display(root));
+        out.println("Starting pageserver at '127.0.0.1:" + repository.config().apiPort() + "' in " + Main.display(root));
         out.flush();
-        spawn(repository, proxyPort, tls);
+        spawn(repository, tls);
         out.println("Page server started");
         out.flush();
         return 0;
     }
 
-    private static int runForeground(Offline repository, Integer proxyPort, boolean tls, PrintWriter out) throws InterruptedException {
+    /**
+     * Refuses to start when a port the daemon needs is taken, naming every such port and what holds it at once,
+     * and offering free ones that stay (the daemon's own check at its bind remains for a port taken meanwhile).
+     */
+    static void requireFreePorts(RepositoryConfig config) {
+        List<Ports.Taken> taken = Ports.taken(List.of(new Ports.Wanted("the proxy", config.proxyAddress(), config.proxyPort()),
+                new Ports.Wanted("the API and console", "127.0.0.1", config.apiPort())));
+        if (taken.isEmpty()) {
+            return;
+        }
+        List<Integer> chosen = new ArrayList<>();
+        StringBuilder fix = new StringBuilder("stop what holds them, or give this repository ports of its own (kept in its config.json): zenith pageserver start");
+        for (Ports.Taken t : taken) {
+            boolean proxy = t.wanted().port() == config.proxyPort();
+            int free = Ports.freeFrom(t.wanted().address(), proxy ? 5433 : 64001, chosen);
+            chosen.add(free);
+            fix.append(proxy ? " --proxy-port " : " --api-port ").append(free);
+        }
+        throw ZenithException.conflict((taken.size() == 1 ? "port " : "ports ") + taken.stream().map(Ports.Taken::toString)
+                .collect(java.util.stream.Collectors.joining("; ")), fix.toString());
+    }
+
+    private static int runForeground(Offline repository, boolean tls, PrintWriter out) throws InterruptedException {
         LogSetup.toFile(repository.daemonLog(), (long) repository.config().maxLogMb() << 20);
-        repository.runDaemon(proxyPort, tls, () -> {
+        repository.runDaemon(tls, () -> {
             out.println("Page server started (pid " + ProcessHandle.current().pid() + ")");
             out.flush();
         });
@@ -75,7 +110,7 @@ final class PageserverCommand {
     }
 
     /** Starts the daemon as a new JVM in a session of its own, and waits until its API answers. */
-    static void spawn(Offline repository, Integer proxyPort, boolean tls) {
+    static void spawn(Offline repository, boolean tls) {
         Path root = repository.root();
         Path outFile = repository.logsDir().resolve("pageserver.out");
         List<String> cmd = new ArrayList<>();
@@ -88,9 +123,6 @@ final class PageserverCommand {
         cmd.addAll(List.of("-XX:+UseSerialGC", "-Xms32m", "-Xmx512m", "-Xss512k", "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"),
                 Main.class.getName(), "--repo", root.toString(), "pageserver", "start", "--foreground"));
-        if (proxyPort != null) {
-            cmd.addAll(List.of("--proxy-port", proxyPort.toString()));
-        }
         if (tls) {
             cmd.add("--tls");
         }

@@ -42,7 +42,8 @@ final class StartCommand implements Callable<Integer> {
         if (repository.daemonPid().isEmpty()) {
             out.println("Starting pageserver at '127.0.0.1:" + repository.config().apiPort() + "' in " + Main.display(root));
             out.flush();
-            PageserverCommand.spawn(repository, null, false);
+            PageserverCommand.requireFreePorts(repository.config());
+            PageserverCommand.spawn(repository, false);
             out.println("Page server started");
         }
         out.flush();

@@ -235,6 +235,13 @@ public final class Offline {
         }
     }
 
+    /** Keeps the API's and the proxy's ports in config.json (null: as they are), for the next start and every command. */
+    public Offline keepPorts(Integer apiPort, Integer proxyPort) {
+        RepositoryConfig config = repository.config();
+        return new Offline(repository.saveConfig(config.toBuilder().apiPort(apiPort == null ? config.apiPort() : apiPort)
+                .proxyPort(proxyPort == null ? config.proxyPort() : proxyPort).build()));
+    }
+
     /** Switches how computes authenticate clients (read by the daemon at its next start). */
     public void setAuth(AuthMode mode, Optional<String> password) {
         RepositoryConfig changed = repository.config().toBuilder().auth(mode).build();
@@ -252,8 +259,8 @@ public final class Offline {
     }
 
     /** Runs the daemon in this process until it is stopped (by the API, a signal, or the JVM's end). */
-    public void runDaemon(Integer proxyPort, boolean tls, Runnable onStarted) throws InterruptedException {
-        PageServer server = PageServer.start(repository.root(), proxyPort, tls);
+    public void runDaemon(boolean tls, Runnable onStarted) throws InterruptedException {
+        PageServer server = PageServer.start(repository.root(), tls);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pageserver-shutdown"));
         onStarted.run();
         server.awaitStop();

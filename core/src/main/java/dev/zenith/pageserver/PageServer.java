@@ -108,7 +108,7 @@ public final class PageServer implements AutoCloseable {
     }
 
     /** Starts the daemon for the repository; refuses when another one already runs on it. */
-    public static PageServer start(Path root, Integer proxyPort, boolean tls) {
+    public static PageServer start(Path root, boolean tls) {
         Repository.open(root);
         FileChannel channel = null;
         try {
@@ -121,7 +121,7 @@ public final class PageServer implements AutoCloseable {
             // upgraded under the lock, before anything reads the metadata for good
             RepositoryFormat.thisVersion().upgrade(root).ifPresent(backup -> log.info(
                     "upgraded the repository to format {}; its metadata as it was is in {}", RepositoryFormat.CURRENT, backup));
-            Repository repository = Repository.open(root).withProxy(proxyPort, tls);
+            Repository repository = tls ? Repository.open(root).withProxyTls() : Repository.open(root);
             PageServer server = new PageServer(repository, channel, lock);
             server.run();
             return server;

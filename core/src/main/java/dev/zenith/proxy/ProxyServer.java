@@ -114,9 +114,8 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     private static ZenithException portInUse(String where, int port) {
-        return ZenithException.conflict("port " + port + " is already in use (" + where + "), so the proxy cannot listen there;"
-                        + " is another PostgreSQL running?",
-                "stop it, or choose another port: zenith pageserver start --proxy-port N (or proxyPort in .zenith/config.json)");
+        return ZenithException.conflict("port " + port + " is already in use (" + where + "), so the proxy cannot listen there",
+                "stop what holds it, or give this repository another port: zenith pageserver start --proxy-port N (kept in config.json)");
     }
 
     /**

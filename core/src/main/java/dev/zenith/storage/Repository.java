@@ -95,9 +95,9 @@ public final class Repository {
         return root;
     }
 
-    /** The same repository with the proxy's port and TLS set for this run (config.json is unchanged). */
-    public Repository withProxy(Integer port, boolean tls) {
-        return new Repository(root, config.toBuilder().proxyPort(port == null ? config.proxyPort() : port).proxyTls(tls || config.proxyTls()).build());
+    /** The same repository with TLS on the proxy for this run (config.json is unchanged). */
+    public Repository withProxyTls() {
+        return new Repository(root, config.toBuilder().proxyTls(true).build());
     }
 
     public RepositoryConfig config() {

@@ -335,7 +335,8 @@ class ProxyTest {
             other.init().ok();
             Zenith.Result r = other.cli("pageserver", "start", "--proxy-port", Integer.toString(taken.getLocalPort()));
             assertThat(r.exit()).isEqualTo(1);
-            assertThat(r.err()).contains("port " + taken.getLocalPort() + " is already in use").contains("--proxy-port");
+            assertThat(r.err()).contains("port " + taken.getLocalPort() + " (the proxy) is held by java (pid "
+                    + ProcessHandle.current().pid() + ")").contains("--proxy-port");
             assertThat(other.daemonPid()).isEmpty();
         } finally {
             other.close();
