@@ -227,6 +227,7 @@ public final class ApiServer implements AutoCloseable {
     private Routes routes() {
         return new Routes()
                 .add("GET", "/v1/status", r -> status())
+                .add("GET", "/v1/console", r -> consoleState())
                 .add("GET", "/v1/branches", r -> backend.branches(backend.computes(), DiskUse.NOW))
                 .add("GET", "/v1/operations", r -> backend.operations())
                 .add("POST", "/v1/branches", r -> {

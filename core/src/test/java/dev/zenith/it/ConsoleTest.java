@@ -23,6 +23,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -185,6 +186,41 @@ class ConsoleTest {
         waitFor(ExpectedConditions.numberOfElementsToBe(By.cssSelector("[data-branch=feature]"), 0));
         assertThat(z.repository().branches().all()).doesNotContainKeys(new BranchName("feature"), new BranchName("renamed"));
         assertThat(browser.findElement(By.id("toast")).isDisplayed()).isFalse();
+    }
+
+    /**
+     * A hundred branches: the page shows them from its first plain request (the event stream is switched off
+     * here), as a compact list of one line each, which a filter narrows and a click on a name opens.
+     */
+    @Test
+    void aHundredBranchesAreACompactFilterableListShownBeforeTheStreamConnects() {
+        int existing = z.repository().branches().all().size();
+        List<String> made = new java.util.ArrayList<>();
+        for (int i = 0; made.size() + existing < 100; i++) {
+            z.cli("branch", "many-" + i, "main").ok();
+            made.add("many-" + i);
+        }
+        Map<String, Object> noStream = browser.executeCdpCommand("Page.addScriptToEvaluateOnNewDocument",
+                Map.of("source", "window.EventSource = class { addEventListener() {} };"));
+        try {
+            browser.get("http://127.0.0.1:" + z.apiPort() + "/");
+            row(made.get(made.size() - 1));
+            assertThat(browser.findElement(By.id("live")).getText()).as("no stream connected").isNotEqualTo("live");
+            assertThat(browser.findElements(By.cssSelector("#branches > li"))).hasSize(100);
+            assertThat(browser.findElement(By.id("compact")).isSelected()).isTrue();
+            assertThat(row("many-5").getSize().getHeight()).as("one line a branch").isLessThan(60);
+            assertThat(row("many-5").findElement(By.cssSelector(".connection-string")).isDisplayed()).isFalse();
+
+            browser.findElement(By.id("filter")).sendKeys("many-4");
+            waitFor(d -> browser.findElements(By.cssSelector("#branches > li:not([hidden])")).size() == 11); // many-4, many-40..49
+            assertThat(browser.findElement(By.id("filter-count")).getText()).isEqualTo("11 of 100");
+            row("many-4").findElement(By.cssSelector(".name")).click();
+            waitFor(d -> row("many-4").findElement(By.cssSelector(".connection-string")).isDisplayed());
+            assertThat(text("many-4", ".connection-string")).endsWith("options=branch%3Dmany-4");
+        } finally {
+            browser.executeCdpCommand("Page.removeScriptToEvaluateOnNewDocument", Map.of("identifier", noStream.get("identifier")));
+            made.forEach(name -> z.cli("branch", "delete", name).ok());
+        }
     }
 
     @Test

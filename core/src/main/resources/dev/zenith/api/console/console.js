@@ -11,6 +11,19 @@ const rows = new Map(); // branch name -> its <li>
 
 // ---- live state -----------------------------------------------------------------------------
 
+/** The state now, by a plain request, so the page shows it before its event stream connects. */
+async function load() {
+  try {
+    const first = await api('GET', '/v1/console');
+    if (!state) {
+      state = first;
+      render();
+    }
+  } catch {
+    // the event stream brings it, or says it is reconnecting
+  }
+}
+
 function listen() {
   const source = new EventSource('/v1/events');
   source.addEventListener('state', (event) => {
@@ -124,10 +137,15 @@ function computeState(branch) {
   }
 }
 
+/** Many branches make a compact list, unless the user chose otherwise. */
+const COMPACT_FROM = 12;
+let compactChosen = false;
+
 function render() {
   if (!state) return;
   const computes = new Map(state.computes.filter((c) => !c.readOnlyAt).map((c) => [c.name, c]));
   const ordered = treeOrder(state.branches);
+  if (!compactChosen) setCompact(state.branches.length >= COMPACT_FROM);
   const list = $('#branches');
   const seen = new Set();
   ordered.forEach(({ branch, depth }, index) => {
@@ -146,9 +164,28 @@ function render() {
       rows.delete(name);
     }
   }
-  drawGraph(ordered);
+  drawGraph(filtered(ordered));
   renderOperations();
   renderSummary();
+}
+
+/** The rows whose name holds the filter's text (all without one); the others are hidden. */
+function filtered(ordered) {
+  const text = $('#filter').value.trim().toLowerCase();
+  const shown = ordered.filter(({ branch }) => branch.name.toLowerCase().includes(text));
+  const names = new Set(shown.map(({ branch }) => branch.name));
+  for (const [name, row] of rows) row.hidden = !names.has(name);
+  $('#filter-count').textContent = text ? `${shown.length} of ${ordered.length}` : '';
+  return shown;
+}
+
+function setCompact(on) {
+  $('#compact').checked = on;
+  $('#branches').classList.toggle('compact', on);
+}
+
+function redraw() {
+  if (state) drawGraph(filtered(treeOrder(state.branches)));
 }
 
 function renderSummary() {
@@ -447,6 +484,13 @@ async function copyText(text, button) {
 }
 
 function onBranchAction(event) {
+  const title = event.target.closest('.name');
+  if (title && $('#branches').classList.contains('compact')) {
+    const row = title.closest('[data-branch]');
+    title.setAttribute('aria-expanded', String(row.classList.toggle('open')));
+    redraw();
+    return;
+  }
   const b = event.target.closest('button[data-action]');
   if (!b) return;
   const name = b.closest('[data-branch]').dataset.branch;
@@ -525,7 +569,14 @@ function init() {
     close.addEventListener('click', () => close.closest('dialog').close());
   }
   $('#toast-close').addEventListener('click', () => { $('#toast').hidden = true; });
-  window.addEventListener('resize', () => state && drawGraph(treeOrder(state.branches)));
+  window.addEventListener('resize', redraw);
+  $('#filter').addEventListener('input', redraw);
+  $('#compact').addEventListener('change', () => {
+    compactChosen = true;
+    setCompact($('#compact').checked);
+    redraw();
+  });
+  load();
   listen();
 }
 
