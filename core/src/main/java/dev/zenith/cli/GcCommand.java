@@ -42,9 +42,9 @@ final class GcCommand implements Callable<Integer> {
         if (remote != null) {
             RemoteGcResult r = Offline.open(Main.repoRoot(spec)).collectRemoteGarbage(remote, keep, m -> { });
             out.println(json ? Json.MAPPER.writeValueAsString(r)
-                    : "gc " + r.remote() + ": removed " + r.manifestsRemoved() + " old manifests and " + r.objectsRemoved()
-                    + " objects (" + Bytes.human(r.bytesRemoved()) + "); kept " + r.objectsKept() + " objects ("
-                    + Bytes.human(r.bytesKept()) + ")");
+                    : "gc " + r.remote() + ": removed " + Counts.of(r.manifestsRemoved(), "old manifest", "old manifests") + " and "
+                    + Counts.of(r.objectsRemoved(), "object", "objects") + " (" + Bytes.human(r.bytesRemoved()) + "); kept "
+                    + Counts.of(r.objectsKept(), "object", "objects") + " (" + Bytes.human(r.bytesKept()) + ")");
             out.flush();
             return 0;
         }

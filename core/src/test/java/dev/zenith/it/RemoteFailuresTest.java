@@ -98,7 +98,7 @@ class RemoteFailuresTest {
                     s3.deleteObject(b -> b.bucket("team").key("gc/locks/push-running.json"));
                 }
                 String gc = origin.cli("gc", "--remote", "origin").ok().out();
-                assertThat(gc).contains("removed 1 old manifests");
+                assertThat(gc).contains("removed 1 old manifest and");
                 assertThat(Files.exists(server.bucketDir("team").resolve("gc/objects/00/orphan-of-a-cut-push"))).isFalse();
                 assertThat(RemoteTest.manifests(server, "gc", "main")).containsExactly("manifest-2.json");
 
