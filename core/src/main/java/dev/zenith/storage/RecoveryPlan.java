@@ -150,18 +150,26 @@ public record RecoveryPlan(Image image, Optional<Lsn> stopBefore, List<WalSource
             for (Map.Entry<WalFileName, WalFile> e : files(repository, livePgWal).entrySet()) {
                 Path target = dir.resolve(e.getKey().toString());
                 if (!e.getValue().live() || !copyLive(e.getValue().path(), target)) {
-                    // a live segment archived and recycled while we looked is in the archive now
-                    Path archived = e.getValue().live()
-                            ? repository.timeline(e.getValue().source()).wal().archiveDir().resolve(e.getKey().toString())
-                            : e.getValue().path();
-                    if (Files.exists(archived)) {
-                        Files.createSymbolicLink(target, archived.toAbsolutePath());
+                    Optional<Path> archived = e.getValue().live()
+                            ? archivedSince(repository.timeline(e.getValue().source()).wal(), e.getKey())
+                            : Optional.of(e.getValue().path());
+                    if (archived.isPresent() && Files.exists(archived.get())) {
+                        Files.createSymbolicLink(target, archived.get().toAbsolutePath());
                     }
                 }
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare the WAL for recovery in " + dir, e);
         }
+    }
+
+    /**
+     * Where a live segment went when its compute archived and recycled it while we looked: the archive, or,
+     * when the compute stopped meanwhile and it was the open segment, {@code wal-partial/} (a history run
+     * once failed a start with "recovery ended before configured recovery target was reached" that way).
+     */
+    private static Optional<Path> archivedSince(WalArchive wal, WalFileName name) {
+        return Optional.ofNullable(wal.archived().get(name)).or(() -> Optional.ofNullable(wal.partial().get(name)));
     }
 
     private static boolean copyLive(Path source, Path target) throws IOException {

@@ -49,6 +49,25 @@ class RecoveryPlanTest {
         assertThat(RecoveryPlan.latest(repository, main).image().lsn()).isEqualTo(Lsn.parse("0/5000000"));
     }
 
+    /** A parent's live segment gone from its pg_wal before the copy, because its compute stopped: its wal-partial/ copy serves. */
+    @Test
+    void aLiveSegmentThatAStopMovedToWalPartialIsStillRestored() throws Exception {
+        Repository repository = Repositories.withRoot(dir, "0/1000028");
+        Timeline main = repository.requireBranch(BranchName.MAIN);
+        Timeline child = repository.createBranch(new BranchName("child"), main, new WalPoint(Lsn.parse("0/3800000"), 1), null, null);
+        String segment = "000000010000000000000003";
+        Path pgWal = java.nio.file.Files.createDirectories(dir.resolve("pg_wal"));
+        java.nio.file.Files.createSymbolicLink(pgWal.resolve(segment), dir.resolve("recycled")); // listed, gone when copied
+        Path partial = java.nio.file.Files.createDirectories(main.dir().resolve("wal-partial")).resolve(segment);
+        java.nio.file.Files.write(partial, new byte[] {1, 2, 3});
+
+        Path view = dir.resolve("restore");
+        RecoveryPlan.latest(repository, child).writeRestoreView(repository, view,
+                id -> id.equals(main.id()) ? Optional.of(pgWal) : Optional.empty());
+        assertThat(view.resolve(segment)).exists();
+        assertThat(view.resolve(segment).toRealPath()).isEqualTo(partial.toRealPath());
+    }
+
     @Test
     void aBaseBackupImageNeedsWalFromItsBackupStart() {
         Repository repository = Repositories.withRoot(dir, "0/1000028");
