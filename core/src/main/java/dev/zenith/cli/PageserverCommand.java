@@ -62,10 +62,11 @@ final class PageserverCommand {
         }
         RepositoryConfig config = repository.config();
         config.checkExposure();
-        requireFreePorts(config.toBuilder().apiPort(apiPort == null ? config.apiPort() : apiPort)
-                .proxyPort(proxyPort == null ? config.proxyPort() : proxyPort).build());
+        RepositoryConfig wanted = config.toBuilder().apiPort(apiPort == null ? config.apiPort() : apiPort)
+                .proxyPort(proxyPort == null ? config.proxyPort() : proxyPort).build();
+        requireFreePorts(wanted);
         if (proxyPort != null || apiPort != null) {
-            repository = repository.keepPorts(apiPort, proxyPort);
+            repository = repository.keepPorts(wanted.apiPort(), wanted.proxyPort());
         }
         if (foreground) {
             return runForeground(repository, tls, out);
@@ -83,18 +84,18 @@ final class PageserverCommand {
      * and offering free ones that stay (the daemon's own check at its bind remains for a port taken meanwhile).
      */
     static void requireFreePorts(RepositoryConfig config) {
-        List<Ports.Taken> taken = Ports.taken(List.of(new Ports.Wanted("the proxy", config.proxyAddress(), config.proxyPort()),
-                new Ports.Wanted("the API and console", "127.0.0.1", config.apiPort())));
+        List<Ports.Taken> taken = Ports.taken(List.of(
+                new Ports.Wanted("the proxy", config.proxyAddress(), config.proxyPort(), "--proxy-port", 5433),
+                new Ports.Wanted("the API and console", "127.0.0.1", config.apiPort(), "--api-port", 64001)));
         if (taken.isEmpty()) {
             return;
         }
         List<Integer> chosen = new ArrayList<>();
         StringBuilder fix = new StringBuilder("stop what holds them, or give this repository ports of its own (kept in its config.json): zenith pageserver start");
         for (Ports.Taken t : taken) {
-            boolean proxy = t.wanted().port() == config.proxyPort();
-            int free = Ports.freeFrom(t.wanted().address(), proxy ? 5433 : 64001, chosen);
+            int free = Ports.freeFrom(t.wanted().address(), t.wanted().suggestFrom(), chosen);
             chosen.add(free);
-            fix.append(proxy ? " --proxy-port " : " --api-port ").append(free);
+            fix.append(' ').append(t.wanted().option()).append(' ').append(free);
         }
         throw ZenithException.conflict((taken.size() == 1 ? "port " : "ports ") + taken.stream().map(Ports.Taken::toString)
                 .collect(java.util.stream.Collectors.joining("; ")), fix.toString());

@@ -18,8 +18,8 @@ import java.util.stream.Stream;
  */
 final class Ports {
 
-    /** A port the pageserver would listen on: what for, where. */
-    record Wanted(String what, String address, int port) {
+    /** A port the pageserver would listen on: what for, where, the option that sets it, and where to look for a free one. */
+    record Wanted(String what, String address, int port, String option, int suggestFrom) {
     }
 
     /** A wanted port that something else listens on already. */

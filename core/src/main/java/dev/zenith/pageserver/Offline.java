@@ -235,11 +235,9 @@ public final class Offline {
         }
     }
 
-    /** Keeps the API's and the proxy's ports in config.json (null: as they are), for the next start and every command. */
-    public Offline keepPorts(Integer apiPort, Integer proxyPort) {
-        RepositoryConfig config = repository.config();
-        return new Offline(repository.saveConfig(config.toBuilder().apiPort(apiPort == null ? config.apiPort() : apiPort)
-                .proxyPort(proxyPort == null ? config.proxyPort() : proxyPort).build()));
+    /** Keeps the API's and the proxy's ports in config.json, for the next start and every command. */
+    public Offline keepPorts(int apiPort, int proxyPort) {
+        return new Offline(repository.saveConfig(repository.config().toBuilder().apiPort(apiPort).proxyPort(proxyPort).build()));
     }
 
     /** Switches how computes authenticate clients (read by the daemon at its next start). */
