@@ -5,6 +5,7 @@ import dev.zenith.schema.SchemaSnapshot;
 import dev.zenith.postgres.PgCtl;
 import dev.zenith.postgres.OsUser;
 import dev.zenith.postgres.PgDistribution;
+import dev.zenith.postgres.PgDistributions;
 import dev.zenith.BranchName;
 import dev.zenith.BranchPoint;
 import dev.zenith.IdleTimeout;
@@ -55,7 +56,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     private final BranchSync sync;
     private final StatusView status;
 
-    public Computes(Repository repository, PgDistribution dist, OsUser user) {
+    public Computes(Repository repository, PgDistributions dists, OsUser user) {
         this.repository = repository;
         RepositoryConfig config = repository.config();
         Optional<String> password = config.passwordAuth() ? Optional.of(repository.requirePassword()) : Optional.empty();
@@ -66,7 +67,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         this.dataDirs = new DataDirMaker(repository, user, copies, archive);
         this.images = new Images(repository, registry, locks, sql, dataDirs, operations, user, archive, copies);
         this.admission = new Admission(config.maxComputes(), repository.root().resolve(Repository.CONFIG), registry, states, leases);
-        this.lifecycle = new NodeLifecycle(repository, new PgCtl(dist, user), user, registry, sql, postgresConfig,
+        this.lifecycle = new NodeLifecycle(repository, new PgCtl(dists, user), user, registry, sql, postgresConfig,
                 password.map(p -> new PasswordSwitch(sql, postgresConfig, config.superuser(), p)), dataDirs, images, leases,
                 states, admission, archive, operations, new PostgresConfig.WalSettings(copies, config.walCompression()));
         this.suspender = new Suspender(repository, registry, locks, leases, states, sql, lifecycle);

@@ -4,7 +4,9 @@ import dev.zenith.postgres.PgControl;
 import dev.zenith.postgres.PgCtl;
 import dev.zenith.postgres.OsUser;
 import dev.zenith.postgres.PgDistribution;
+import dev.zenith.postgres.PgDistributions;
 import dev.zenith.AtomicFiles;
+import dev.zenith.BranchName;
 import dev.zenith.Failpoints;
 import dev.zenith.WalPoint;
 import dev.zenith.ZenithException;
@@ -67,18 +69,31 @@ final class DataDirMaker implements AutoCloseable {
     /** Runs initdb for a new repository and makes the result the root timeline's first image. */
     static void initRoot(Repository repository, PgDistribution dist, OsUser user) {
         Path staging = repository.tmpDir().resolve("initdb");
+        initdb(repository, new PgCtl(new PgDistributions(dist, msg -> { }), user), dist, user, staging);
+        PgControl control = PgControl.read(staging);
+        repository.createRoot(BranchName.MAIN, staging, control.checkpoint());
+    }
+
+    /**
+     * Runs initdb of {@code dist} into {@code staging} (emptied first), for the repository's superuser, with
+     * the line that includes zenith's settings at every start.
+     */
+    static void initdb(Repository repository, PgCtl pgCtl, PgDistribution dist, OsUser user, Path staging) {
         FileTrees.deleteTree(staging);
         try {
             Files.createDirectories(staging);
             user.own(staging);
-            new PgCtl(dist, user).initdb(staging, repository.config().superuser(), repository.logsDir().resolve("initdb.log"));
-            Files.writeString(staging.resolve("postgresql.conf"), "\ninclude_if_exists = '" + PostgresConfig.FILE + "'\n",
-                    StandardOpenOption.APPEND);
+            pgCtl.initdb(dist, staging, repository.config().superuser(), repository.logsDir().resolve("initdb.log"));
+            includeZenithConf(staging);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare " + staging, e);
         }
-        PgControl control = PgControl.read(staging);
-        repository.createRoot(staging, control.checkpoint());
+    }
+
+    /** Makes a data directory's postgresql.conf (made empty when it has none) include the settings zenith writes before every start. */
+    static void includeZenithConf(Path dataDir) throws IOException {
+        Files.writeString(dataDir.resolve("postgresql.conf"), "\ninclude_if_exists = '" + PostgresConfig.FILE + "'\n",
+                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.zenith.pageserver;
 
 import dev.zenith.postgres.OsUser;
 import dev.zenith.postgres.PgDistribution;
+import dev.zenith.postgres.PgDistributions;
 import dev.zenith.Failpoints;
 import dev.zenith.PidFile;
 import dev.zenith.IdleTimeout;
@@ -82,7 +83,7 @@ public final class PageServer implements AutoCloseable {
         user.closeToOthers(repository.root());
         repository.clearTmp();
         Failpoints.watch(repository.root());
-        this.computes = new Computes(repository, dist, user);
+        this.computes = new Computes(repository, new PgDistributions(dist, msg -> log.info(msg)), user);
         ComputeMetrics.register(computes);
         StorageMetrics.register(repository);
         // Listeners first: a port in use stops the start before anything else happened.

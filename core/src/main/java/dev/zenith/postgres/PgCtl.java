@@ -23,15 +23,17 @@ public final class PgCtl {
     private static final String PROMOTE_FILE = "promote";
     private static final Duration SIGNAL_TIMEOUT = Duration.ofSeconds(10);
 
-    private final PgDistribution dist;
+    private final PgDistributions dists;
     private final OsUser user;
 
-    public PgCtl(PgDistribution dist, OsUser user) {
-        this.dist = dist;
+    /** Each data directory is run by the installation of its own major version, from {@code dists}. */
+    public PgCtl(PgDistributions dists, OsUser user) {
+        this.dists = dists;
         this.user = user;
     }
 
-    public void initdb(Path dataDir, String superuser, Path log) {
+    /** Runs initdb of {@code dist} into {@code dataDir}. */
+    public void initdb(PgDistribution dist, Path dataDir, String superuser, Path log) {
         run(List.of(dist.tool("initdb").toString(), "-D", dataDir.toString(), "-U", superuser,
                 "--no-locale", "-E", "UTF8", "--auth=trust", "--no-instructions"), log, Duration.ofMinutes(5),
                 "initdb failed");
@@ -43,11 +45,28 @@ public final class PgCtl {
      * 100 ms steps, most of a resume's time; the caller watches the process and the server instead.
      */
     public Process launch(Path dataDir, Path log) {
+        return launch(dataDir, log, List.of());
+    }
+
+    /**
+     * As {@link #launch(Path, Path)}, with settings given on the command line ({@code -c name=value}),
+     * which win over the configuration files: for a server zenith runs for itself, reachable only
+     * through its socket in {@code socketDir}, never archiving.
+     */
+    public Process launchPrivately(Path dataDir, Path socketDir, int port, Path log) {
+        return launch(dataDir, log, List.of("-c", "listen_addresses=", "-c", "unix_socket_directories=" + socketDir,
+                "-c", "port=" + port, "-c", "archive_mode=off", "-c", "hot_standby=on"));
+    }
+
+    private Process launch(Path dataDir, Path log, List<String> settings) {
         List<String> cmd = new ArrayList<>();
         if (PgDistribution.isLinux()) {
             cmd.add("setsid");
         }
-        cmd.addAll(user.command(List.of(dist.tool("postgres").toString(), "-D", dataDir.toString())));
+        List<String> postgres = new ArrayList<>(List.of(dists.forDataDir(dataDir).tool("postgres").toString(), "-D",
+                dataDir.toString()));
+        postgres.addAll(settings);
+        cmd.addAll(user.command(postgres));
         try {
             return processBuilder(cmd, log).start();
         } catch (IOException e) {
@@ -61,12 +80,12 @@ public final class PgCtl {
             return false;
         }
         try {
-            run(List.of(dist.tool("pg_ctl").toString(), "stop", "-w", "-m", "fast",
+            run(List.of(dists.forDataDir(dataDir).tool("pg_ctl").toString(), "stop", "-w", "-m", "fast",
                     "-t", Long.toString(timeout.toSeconds()), "-D", dataDir.toString()), log, timeout.plusSeconds(30),
                     "Postgres did not stop");
             return true;
         } catch (ZenithException e) {
-            run(List.of(dist.tool("pg_ctl").toString(), "stop", "-w", "-m", "immediate", "-D", dataDir.toString()),
+            run(List.of(dists.forDataDir(dataDir).tool("pg_ctl").toString(), "stop", "-w", "-m", "immediate", "-D", dataDir.toString()),
                     log, Duration.ofSeconds(60), "Postgres did not stop");
             return false;
         }
@@ -87,7 +106,7 @@ public final class PgCtl {
         try {
             postmaster.get().onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            run(List.of(dist.tool("pg_ctl").toString(), "stop", "-w", "-m", "immediate", "-D", dataDir.toString()),
+            run(List.of(dists.forDataDir(dataDir).tool("pg_ctl").toString(), "stop", "-w", "-m", "immediate", "-D", dataDir.toString()),
                     log, Duration.ofSeconds(60), "Postgres did not stop");
         } catch (ExecutionException e) {
             throw new IllegalStateException(e);

@@ -138,14 +138,18 @@ public final class Repository {
         return tags;
     }
 
-    /** Makes the root timeline from a cleanly shut down, freshly initialized data directory and names it main. */
-    public Timeline createRoot(Path stagedDataDir, WalPoint end) {
+    /**
+     * Makes a root timeline, named {@code name}, from a cleanly shut down data directory: main's from
+     * initdb, or an imported database's. Its history starts at the shutdown checkpoint {@code end}.
+     */
+    public Timeline createRoot(BranchName name, Path stagedDataDir, WalPoint end) {
+        requireNewBranchName(name);
         TimelineId id = TimelineId.generate();
         Timeline timeline = newTimeline(new TimelineMetadata(id, null, null, 0, Instant.now(), end.lsn(), end.tli(), null, null, null));
         timeline.addImage(stagedDataDir, end);
-        if (!branches.add(BranchName.MAIN, id)) {
-            throw ZenithException.conflict("the repository in " + root + " already has a main branch",
-                    "use it as it is, or remove " + root + " to start over");
+        if (!branches.add(name, id)) {
+            deleteTimeline(timeline);
+            throw nameTaken(name);
         }
         return timeline;
     }
