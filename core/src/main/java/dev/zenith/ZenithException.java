@@ -32,6 +32,10 @@ public class ZenithException extends RuntimeException {
         return new ZenithException(Kind.BAD_REQUEST, message, null);
     }
 
+    public static ZenithException badRequest(String message, String hint) {
+        return new ZenithException(Kind.BAD_REQUEST, message, hint);
+    }
+
     public static ZenithException notFound(String message, String hint) {
         return new ZenithException(Kind.NOT_FOUND, message, hint);
     }

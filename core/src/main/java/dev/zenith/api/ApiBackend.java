@@ -7,6 +7,7 @@ import dev.zenith.TagName;
 import dev.zenith.compute.BranchOperations.Backup;
 import dev.zenith.compute.BranchOperations.Protection;
 import dev.zenith.compute.DiskUse;
+import dev.zenith.compute.Imports;
 import dev.zenith.compute.StopMode;
 import dev.zenith.model.BranchCreated;
 import dev.zenith.model.BranchDeleted;
@@ -15,6 +16,7 @@ import dev.zenith.model.BranchRemoteState;
 import dev.zenith.model.BranchReset;
 import dev.zenith.model.ComputeStatus;
 import dev.zenith.model.GcResult;
+import dev.zenith.model.ImportResult;
 import dev.zenith.model.OperationInfo;
 import dev.zenith.model.PullSummary;
 import dev.zenith.model.PushSummary;
@@ -83,4 +85,7 @@ public interface ApiBackend {
     List<PullSummary> pull(String remote, List<BranchName> branches, RemoteCredentials given);
 
     GcResult collectGarbage();
+
+    /** A database from elsewhere made a new root branch. */
+    ImportResult importDatabase(Imports.Request request);
 }

@@ -20,6 +20,10 @@ import dev.zenith.model.DaemonStatus;
 import dev.zenith.model.Requests;
 import dev.zenith.compute.BranchOperations;
 import dev.zenith.compute.StopMode;
+import dev.zenith.compute.Imports;
+import dev.zenith.source.DumpFilter;
+import dev.zenith.source.Source;
+import java.nio.file.Path;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import org.slf4j.Logger;
@@ -300,6 +304,7 @@ public final class ApiServer implements AutoCloseable {
                     return backend.pull(r.part(0), branchNames(req), req.credentials());
                 })
                 .add("POST", "/v1/gc", r -> backend.collectGarbage())
+                .add("POST", "/v1/imports", r -> new Created(backend.importDatabase(importRequest(r.body(Requests.Import.class)))))
                 .add("POST", "/v1/shutdown", r -> {
                     Thread.ofVirtual().start(shutdown);
                     return Map.of("status", "stopping");
@@ -314,6 +319,21 @@ public final class ApiServer implements AutoCloseable {
     private Object protect(String name, BranchOperations.Protection protection) {
         backend.protect(BranchName.of(name), protection);
         return Map.of("name", name, "protected", protection == BranchOperations.Protection.PROTECTED);
+    }
+
+    private static Imports.Request importRequest(Requests.Import req) {
+        if (req == null) {
+            throw ZenithException.badRequest("an import needs a body: {\"source\": \"postgresql://...\"}");
+        }
+        if (req.pgVersion() != null && !RepositoryConfig.PG_VERSIONS.contains(req.pgVersion())) {
+            throw ZenithException.badRequest("--pg-version " + req.pgVersion() + " is not one zenith runs: use one of "
+                    + RepositoryConfig.PG_VERSIONS);
+        }
+        Path cwd = Path.of(req.cwd() == null ? "/" : req.cwd());
+        return new Imports.Request(Source.parse(req.source(), cwd), Optional.ofNullable(req.as()).map(BranchName::of),
+                Optional.ofNullable(req.pgVersion()), Boolean.TRUE.equals(req.logical()),
+                new DumpFilter(req.schemas(), req.tables(), req.excludeTableData(), Boolean.TRUE.equals(req.schemaOnly())),
+                req.environment() == null ? Map.of() : req.environment());
     }
 
     private static List<BranchName> branchNames(Requests.Transfer req) {

@@ -7,6 +7,7 @@ import dev.zenith.TagName;
 import dev.zenith.compute.BranchOperations.Backup;
 import dev.zenith.compute.BranchOperations.Protection;
 import dev.zenith.compute.Computes;
+import dev.zenith.compute.Imports;
 import dev.zenith.compute.DiskUse;
 import dev.zenith.compute.StopMode;
 import dev.zenith.model.BranchCreated;
@@ -16,6 +17,7 @@ import dev.zenith.model.BranchRemoteState;
 import dev.zenith.model.BranchReset;
 import dev.zenith.model.ComputeStatus;
 import dev.zenith.model.GcResult;
+import dev.zenith.model.ImportResult;
 import dev.zenith.model.OperationInfo;
 import dev.zenith.model.PullSummary;
 import dev.zenith.model.PushSummary;
@@ -149,5 +151,10 @@ public final class ComputesBackend implements ApiBackend {
     @Override
     public GcResult collectGarbage() {
         return computes.collectGarbage();
+    }
+
+    @Override
+    public ImportResult importDatabase(Imports.Request request) {
+        return computes.imports().run(request);
     }
 }

@@ -53,6 +53,11 @@ final class ApiClient {
         return send("POST", path, body, type);
     }
 
+    /** A POST that may take as long as it takes: an import of a large database. */
+    <T> T postWaiting(String path, Object body, TypeReference<T> type) {
+        return send("POST", path, body, type, 0);
+    }
+
     <T> T delete(String path, TypeReference<T> type) {
         return send("DELETE", path, null, type);
     }
@@ -77,8 +82,12 @@ final class ApiClient {
     }
 
     private <T> T send(String method, String path, Object body, TypeReference<T> type) {
+        return send(method, path, body, type, READ_TIMEOUT_MS);
+    }
+
+    private <T> T send(String method, String path, Object body, TypeReference<T> type, int readTimeoutMs) {
         try {
-            HttpURLConnection c = open(method, path, READ_TIMEOUT_MS);
+            HttpURLConnection c = open(method, path, readTimeoutMs);
             if (body != null) {
                 c.setDoOutput(true);
                 c.setRequestProperty("Content-Type", "application/json");

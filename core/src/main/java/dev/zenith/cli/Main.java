@@ -24,6 +24,7 @@ import java.nio.file.Path;
         subcommands = {StartCommand.class, InitCommand.class, PageserverCommand.class, BranchCommand.class,
                 PgCommand.class, GcCommand.class, StatusCommand.class, AuthCommand.class, ConnstrCommand.class,
                 PsqlCommand.class, TagCommand.class, GitCommand.class, DiffCommand.class, RemoteCommand.class, PushCommand.class, PullCommand.class, CloneCommand.class,
+                ImportCommand.class,
                 CompletionCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -54,6 +54,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     private final BranchOperations branches;
     private final TagOperations tags;
     private final BranchSync sync;
+    private final Imports imports;
     private final StatusView status;
 
     public Computes(Repository repository, PgDistributions dists, OsUser user) {
@@ -77,6 +78,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         this.branches = new BranchOperations(repository, locks, archive, points, branchComputes);
         this.tags = new TagOperations(repository, locks, points);
         this.sync = new BranchSync(repository, locks, archive, branchComputes, sql, operations);
+        this.imports = new Imports(repository, dists, user, archive, operations);
         this.status = new StatusView(repository, registry, leases, states, sql, user.name());
     }
 
@@ -93,6 +95,11 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     /** Push and pull of this repository's branches. */
     public BranchSync sync() {
         return sync;
+    }
+
+    /** Databases brought in from elsewhere as new root branches. */
+    public Imports imports() {
+        return imports;
     }
 
     public BranchOperations branches() {

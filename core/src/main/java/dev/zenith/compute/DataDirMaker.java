@@ -190,19 +190,29 @@ final class DataDirMaker implements AutoCloseable {
      */
     void keepAsImage(ComputeNode node, Path dataDir, Timeline timeline, WalPoint checkpoint, Operations.Tracker op) {
         Path staging = stage(dataDir, "image-" + node.name(), op, "making image");
-        String keep = dev.zenith.storage.WalFileName.segmentOf(checkpoint.tli(), checkpoint.lsn()).toString();
-        try (var wal = Files.list(staging.resolve("pg_wal"))) {
-            for (Path f : wal.toList()) {
-                if (Files.isRegularFile(f) && !f.getFileName().toString().equals(keep)) {
-                    Files.delete(f);
-                }
-            }
-            Files.deleteIfExists(staging.resolve("postmaster.opts"));
+        try {
+            trimToImage(staging, checkpoint);
         } catch (IOException e) {
             FileTrees.deleteTree(staging);
             throw new UncheckedIOException("cannot prepare the image of " + node.name(), e);
         }
         timeline.addImage(staging, checkpoint);
+    }
+
+    /**
+     * Leaves in a cleanly stopped data directory what an image keeps: of pg_wal, only the segment holding
+     * the shutdown checkpoint, and not the command line of its last start.
+     */
+    static void trimToImage(Path dataDir, WalPoint checkpoint) throws IOException {
+        String keep = dev.zenith.storage.WalFileName.segmentOf(checkpoint.tli(), checkpoint.lsn()).toString();
+        try (var wal = Files.list(dataDir.resolve("pg_wal"))) {
+            for (Path f : wal.toList()) {
+                if (Files.isRegularFile(f) && !f.getFileName().toString().equals(keep)) {
+                    Files.delete(f);
+                }
+            }
+        }
+        Files.deleteIfExists(dataDir.resolve("postmaster.opts"));
     }
 
     /** Copies a directory tree, cloning file extents where the file system can (reflink, APFS clones). */

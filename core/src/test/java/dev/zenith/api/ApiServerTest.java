@@ -217,6 +217,11 @@ class ApiServerTest {
         }
 
         @Override
+        public dev.zenith.model.ImportResult importDatabase(dev.zenith.compute.Imports.Request request) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
         public List<OperationInfo> operations() {
             throw new IllegalStateException("a bug");
         }

@@ -1,0 +1,129 @@
+package dev.zenith.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.zenith.BranchName;
+import dev.zenith.ConnectionString;
+import dev.zenith.Json;
+import dev.zenith.model.ImportMethod;
+import dev.zenith.model.ImportResult;
+import dev.zenith.model.Requests;
+import dev.zenith.pageserver.Offline;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "import", mixinStandardHelpOptions = true,
+        header = "Bring in a database that lives elsewhere, as a new branch.",
+        description = {"Make a new branch from a PostgreSQL server or a dump. A server that takes a replication",
+                "connection and runs PostgreSQL 15 to 18 is copied physically (pg_basebackup): every database, role and",
+                "extension, at its own version. Any other server, or with --logical, is dumped with pg_dump and restored",
+                "into a fresh cluster of the repository's version (or --pg-version). A dump (pg_dump's custom, directory",
+                "or tar format, or plain SQL) is restored the same way. The branch is a root of its own: branch it, tag",
+                "it, travel in its history, push it as any other. Uses the PostgreSQL client tools installed here",
+                "($ZENITH_PG_TOOLS names their directory), at least as new as the source. The password comes from",
+                "PGPASSWORD, ~/.pgpass ($PGPASSFILE) or the connection string, and is never stored.",
+                "",
+                "Examples:",
+                "  zenith import postgresql://me@db.example.com:5432/shop",
+                "  zenith import \"host=localhost port=5433 dbname=app user=app\" --as app --logical",
+                "  zenith import shop.dump --as shop-yesterday"})
+final class ImportCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "SOURCE", description = "A libpq connection string (postgresql://... or host=... dbname=...),"
+            + " or a dump file or directory.")
+    String source;
+
+    @Option(names = "--as", paramLabel = "BRANCH", description = "The new branch's name (default: the database's, or the"
+            + " dump file's without its extension).")
+    String as;
+
+    @Option(names = "--logical", description = "Dump and restore even when a physical copy is possible.")
+    boolean logical;
+
+    @Option(names = "--pg-version", paramLabel = "N", description = "The PostgreSQL major version of a logically imported"
+            + " branch (default: the repository's).")
+    Integer pgVersion;
+
+    @Option(names = "--schema", paramLabel = "PATTERN", description = "Only these schemas (pg_dump --schema; logical).")
+    List<String> schemas = List.of();
+
+    @Option(names = "--table", paramLabel = "PATTERN", description = "Only these tables (pg_dump --table; logical).")
+    List<String> tables = List.of();
+
+    @Option(names = "--exclude-table-data", paramLabel = "PATTERN", description = "These tables without their rows"
+            + " (pg_dump --exclude-table-data; logical).")
+    List<String> excludeTableData = List.of();
+
+    @Option(names = "--schema-only", description = "Definitions without rows (logical).")
+    boolean schemaOnly;
+
+    @Option(names = "--json", description = "Print JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() throws JsonProcessingException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (as != null) {
+            BranchName.requireSafeName(as);
+        }
+        Path root = Main.repoRoot(spec);
+        ApiClient api = ApiClient.forRepository(root);
+        Requests.Import body = new Requests.Import(source, Path.of("").toAbsolutePath().toString(), as, pgVersion,
+                logical ? Boolean.TRUE : null, schemas, tables, excludeTableData, schemaOnly ? Boolean.TRUE : null, libpqEnvironment());
+        ImportResult made;
+        try (InterruptNotice notice = InterruptNotice.saying(err, "the import goes on in the pageserver (zenith status shows"
+                + " it); it becomes a branch only when it is whole, and nothing of it is left if it fails")) {
+            made = Progress.around(api, err, op -> op.kind().equals("import"),
+                    () -> api.postWaiting("/v1/imports", body, new TypeReference<ImportResult>() { }));
+        }
+        if (json) {
+            out.println(Json.MAPPER.writeValueAsString(made));
+        } else {
+            out.println("imported " + made.source() + " as branch " + made.branch() + " (" + made.method().name().toLowerCase(Locale.ROOT)
+                    + ", PostgreSQL " + made.pgVersion() + ", " + Bytes.human(made.bytes()) + ", "
+                    + String.format(Locale.ROOT, "%.1f s", made.millis() / 1000.0) + ")");
+            if (made.method() == ImportMethod.LOGICAL && made.why() != null) {
+                out.println("logical because " + made.why());
+            }
+            ConnectionString c = ConnstrCommand.forBranch(Offline.open(root), BranchName.of(made.branch()));
+            out.println("connect: psql \"" + new ConnectionString(c.host(), c.port(), c.user(), made.database(), c.branch()).uri() + "\"");
+        }
+        out.flush();
+        return 0;
+    }
+
+    /**
+     * The caller's libpq variables, which the daemon's tools would not see otherwise: its password, its
+     * service file, its TLS settings. A {@code ~/.pgpass} of the caller's is named explicitly, since the
+     * daemon may have another home.
+     */
+    private static Map<String, String> libpqEnvironment() {
+        Map<String, String> env = new HashMap<>();
+        System.getenv().forEach((k, v) -> {
+            if (k.startsWith("PG")) {
+                env.put(k, v);
+            }
+        });
+        Path pgpass = Path.of(System.getProperty("user.home"), ".pgpass");
+        if (!env.containsKey("PGPASSFILE") && Files.isReadable(pgpass)) {
+            env.put("PGPASSFILE", pgpass.toString());
+        }
+        return env;
+    }
+}

@@ -1,0 +1,261 @@
+package dev.zenith.compute;
+
+import dev.zenith.BranchName;
+import dev.zenith.Failpoints;
+import dev.zenith.RepositoryConfig;
+import dev.zenith.TimelineId;
+import dev.zenith.WalPoint;
+import dev.zenith.ZenithException;
+import dev.zenith.model.ImportMethod;
+import dev.zenith.model.ImportResult;
+import dev.zenith.postgres.OsUser;
+import dev.zenith.postgres.PgCtl;
+import dev.zenith.postgres.PgDistribution;
+import dev.zenith.postgres.PgDistributions;
+import dev.zenith.source.ClientRun;
+import dev.zenith.source.ClientTools;
+import dev.zenith.source.DumpFilter;
+import dev.zenith.source.DumpRestore;
+import dev.zenith.source.Source;
+import dev.zenith.source.SourceFacts;
+import dev.zenith.source.SourceServer;
+import dev.zenith.storage.FileTrees;
+import dev.zenith.storage.Repository;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * {@code zenith import}: makes a new root branch from a database that lives elsewhere. A server that
+ * takes a replication connection, of a major version zenith runs, is copied physically (a base backup,
+ * which recovers once here and stops cleanly: every database, role and extension byte for byte, at the
+ * source's own version); any other server, or one asked to, is dumped and restored into a fresh cluster
+ * (logical), as a dump file is. Everything is made under {@code tmp/} and becomes a branch only at the
+ * end, so a failure, an interrupted import or a daemon killed midway leaves nothing (tmp/ is emptied at
+ * every daemon start). No lock is held while copying: the new branch touches no other timeline until it
+ * is named, which happens under the archive's shared lock as a branch creation does.
+ */
+public final class Imports {
+
+    private static final Logger log = LoggerFactory.getLogger(Imports.class);
+    private static final Duration START_TIMEOUT = Duration.ofMinutes(30);
+    private static final int JOBS = Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors()));
+
+    private final Repository repository;
+    private final PgDistributions dists;
+    private final PgCtl pgCtl;
+    private final OsUser user;
+    private final ArchiveLock archive;
+    private final Operations operations;
+
+    Imports(Repository repository, PgDistributions dists, OsUser user, ArchiveLock archive, Operations operations) {
+        this.repository = repository;
+        this.dists = dists;
+        this.pgCtl = new PgCtl(dists, user);
+        this.user = user;
+        this.archive = archive;
+        this.operations = operations;
+    }
+
+    /** What the user asked for: the method only as a wish, since a server may not allow a physical copy. */
+    public record Request(Source source, Optional<BranchName> as, Optional<Integer> pgVersion, boolean logical,
+                          DumpFilter filter, Map<String, String> callerEnv) {
+    }
+
+    /** Imports {@code request.source()} as a new root branch. */
+    public ImportResult run(Request request) {
+        long started = System.nanoTime();
+        request.pgVersion().ifPresent(dists::of); // an unsupported version is refused before any work
+        ClientTools tools = ClientTools.newest();
+        Path logFile = repository.logsDir().resolve("import.log");
+        String id = TimelineId.generate().value();
+        Path staging = repository.tmpDir().resolve("import-" + id);
+        Path dumpDir = repository.tmpDir().resolve("import-" + id + ".dump");
+        BranchName pending = request.as().orElse(null);
+        try (Operations.Tracker op = operations.begin("import", null, pending)) {
+            Made made = switch (request.source()) {
+                case Source.Server server -> fromServer(server, request, new ClientRun(tools, request.callerEnv(), logFile),
+                        staging, dumpDir, op);
+                case Source.Dump dump -> {
+                    BranchName name = nameFor(request, stem(dump.path()));
+                    yield logical(dump, new ClientRun(tools, Map.of(), logFile), name, targetVersion(request), staging, op, null);
+                }
+            };
+            op.phase("making the branch");
+            long bytes = FileTrees.sizeOf(staging);
+            archive.whileUsing(() -> repository.createRoot(made.name(), staging, made.end()));
+            long millis = (System.nanoTime() - started) / 1_000_000;
+            log.info("imported {} as branch {} ({}, PostgreSQL {}, {} bytes, {} ms)", request.source().shown(), made.name(),
+                    made.method(), made.pgVersion(), bytes, millis);
+            return new ImportResult(made.name().value(), request.source().shown(), made.method(), made.why(), made.pgVersion(),
+                    made.database(), bytes, millis);
+        } finally {
+            FileTrees.deleteTree(staging);
+            FileTrees.deleteTree(dumpDir);
+        }
+    }
+
+    /** A data directory made and stopped cleanly at {@code end}, to become branch {@code name}. */
+    private record Made(BranchName name, WalPoint end, ImportMethod method, String why, int pgVersion, String database) {
+    }
+
+    private Made fromServer(Source.Server source, Request request, ClientRun run, Path staging, Path dumpDir, Operations.Tracker op) {
+        SourceServer server = new SourceServer(source, run);
+        op.phase("asking the source");
+        SourceFacts facts = server.probe();
+        run.tools().requireAtLeast(facts.major(), "the source " + source.shown());
+        BranchName name = nameFor(request, facts.database());
+        String why = whyLogical(request, facts, server);
+        if (why == null) {
+            PgDistribution dist = dists.of(facts.major()); // fetched now if need be, before the copy
+            return physical(server, facts, name, dist, staging, run, op);
+        }
+        log.info("importing {} logically: {}", source.shown(), why);
+        op.phase("dumping", facts::databaseBytes, () -> FileTrees.sizeOf(dumpDir));
+        server.dump(dumpDir, request.filter(), JOBS);
+        Failpoints.reach("import-dumped");
+        Source.Dump dump = new Source.Dump(dumpDir, Source.DumpFormat.DIRECTORY);
+        return logical(dump, new ClientRun(run.tools(), Map.of(), run.log()), name, targetVersion(request), staging, op,
+                why);
+    }
+
+    /** Why a server is imported logically, or null when it can be copied physically. */
+    private static String whyLogical(Request request, SourceFacts facts, SourceServer server) {
+        if (request.logical()) {
+            return "--logical was given";
+        }
+        if (!request.filter().isEverything()) {
+            return "a part of the database was asked for (--schema, --table, --exclude-table-data, --schema-only)";
+        }
+        if (!RepositoryConfig.PG_VERSIONS.contains(facts.major())) {
+            return "the source runs PostgreSQL " + facts.major() + ", which zenith does not run (it runs "
+                    + RepositoryConfig.PG_VERSIONS + ")";
+        }
+        if (request.pgVersion().isPresent() && request.pgVersion().get() != facts.major()) {
+            return "--pg-version " + request.pgVersion().get() + " was asked for and the source runs PostgreSQL " + facts.major();
+        }
+        if (!facts.mayReplicate()) {
+            return "role " + facts.user() + " has no REPLICATION attribute on the source (ALTER ROLE " + facts.user()
+                    + " REPLICATION allows a physical copy)";
+        }
+        if (!server.acceptsReplication()) {
+            return "the source does not take a replication connection from this machine (its pg_hba.conf, or"
+                    + " max_wal_senders = 0)";
+        }
+        return null;
+    }
+
+    private Made physical(SourceServer server, SourceFacts facts, BranchName name, PgDistribution dist, Path staging,
+                          ClientRun run, Operations.Tracker op) {
+        op.phase("copying", facts::clusterBytes, () -> FileTrees.sizeOf(staging));
+        server.baseBackup(staging);
+        Failpoints.reach("import-copied");
+        try {
+            for (String leftover : List.of("standby.signal", "recovery.signal", "postmaster.pid", "postmaster.opts",
+                    "backup_manifest")) {
+                Files.deleteIfExists(staging.resolve(leftover));
+            }
+            // the source's pg_hba.conf may name its own networks and methods; every compute start writes zenith's
+            Files.writeString(staging.resolve("pg_hba.conf"), "local all all trust\n");
+            if (!Files.exists(staging.resolve("pg_ident.conf"))) {
+                Files.writeString(staging.resolve("pg_ident.conf"), "");
+            }
+            DataDirMaker.includeZenithConf(staging);
+            user.ownTree(staging);
+            Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwx------"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare the copy in " + staging, e);
+        }
+        op.phase("recovering the copy");
+        WalPoint end;
+        try (StagedServer pg = startStaged(staging, run.log())) {
+            // the daemon logs in as the repository's superuser, which the source may not have
+            ClientRun local = new ClientRun(run.tools(), Map.of(), run.log());
+            String superuser = repository.config().superuser();
+            String admin = pg.conninfo(facts.bootstrapSuperuser(), "template1");
+            if (local.output("psql", List.of("-X", "-A", "-t", "-d", admin, "-c", "SELECT count(*) FROM pg_roles WHERE rolname = "
+                    + ComputeSql.quote(superuser)), "looking for role " + superuser).strip().equals("0")) {
+                local.run("psql", List.of("-X", "-v", "ON_ERROR_STOP=1", "-d", admin, "-c", "CREATE ROLE \""
+                        + superuser.replace("\"", "\"\"") + "\" SUPERUSER LOGIN"), "making role " + superuser);
+            }
+            end = pg.stopCleanly();
+        }
+        trim(staging, end);
+        return new Made(name, end, ImportMethod.PHYSICAL, null, dist.major(), facts.database());
+    }
+
+    private Made logical(Source.Dump dump, ClientRun local, BranchName name, int major, Path staging, Operations.Tracker op,
+                         String why) {
+        PgDistribution dist = dists.of(major);
+        DumpRestore restore = new DumpRestore(local);
+        String database = restore.databaseOf(dump).orElse("postgres");
+        java.util.Set<String> roles = restore.roles(dump);
+        op.phase("making a cluster");
+        DataDirMaker.initdb(repository, pgCtl, dist, user, staging);
+        long dumpBytes = FileTrees.sizeOf(dump.path());
+        op.phase("restoring", () -> dumpBytes, () -> FileTrees.sizeOf(staging));
+        WalPoint end;
+        String superuser = repository.config().superuser();
+        try (StagedServer pg = startStaged(staging, local.log())) {
+            restore.prepare(pg.conninfo(superuser, "postgres"), roles, database);
+            restore.restore(dump, pg.conninfo(superuser, database), JOBS);
+            Failpoints.reach("import-restored");
+            end = pg.stopCleanly();
+        }
+        trim(staging, end);
+        return new Made(name, end, ImportMethod.LOGICAL, why, dist.major(), database);
+    }
+
+    private StagedServer startStaged(Path dataDir, Path logFile) {
+        user.own(repository.socketsDir());
+        return StagedServer.start(pgCtl, dataDir, repository.socketsDir(), logFile, START_TIMEOUT);
+    }
+
+    private static void trim(Path staging, WalPoint end) {
+        try {
+            DataDirMaker.trimToImage(staging, end);
+            Files.deleteIfExists(staging.resolve("backup_label.old"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare the image in " + staging, e);
+        }
+    }
+
+    private int targetVersion(Request request) {
+        return request.pgVersion().orElse(dists.own().major());
+    }
+
+    /** The branch's name: the one asked for, else the source's (its database, a dump's file name). */
+    private BranchName nameFor(Request request, String fromSource) {
+        BranchName name = request.as().orElseGet(() -> {
+            if (!BranchName.isSafeName(fromSource)) {
+                throw ZenithException.badRequest("\"" + BranchName.printable(fromSource) + "\" cannot be a branch name",
+                        "name the branch with --as NAME");
+            }
+            return BranchName.of(fromSource);
+        });
+        if (repository.branches().get(name).isPresent()) {
+            throw ZenithException.conflict("branch \"" + name + "\" already exists",
+                    "name the imported branch with --as NAME, or delete the old one first");
+        }
+        return name;
+    }
+
+    private static String stem(Path dump) {
+        String file = dump.getFileName().toString();
+        for (String ext : List.of(".dump", ".sql", ".tar", ".backup", ".pgdump")) {
+            if (file.endsWith(ext)) {
+                return file.substring(0, file.length() - ext.length());
+            }
+        }
+        return file;
+    }
+}

@@ -1,0 +1,104 @@
+package dev.zenith.compute;
+
+import dev.zenith.Deadline;
+import dev.zenith.WalPoint;
+import dev.zenith.ZenithException;
+import dev.zenith.postgres.PgControl;
+import dev.zenith.postgres.PgCtl;
+import dev.zenith.postgres.PostmasterStatus;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * A Postgres zenith runs for itself on a data directory being made under {@code tmp/}, before it is
+ * any branch's: an imported base backup finishing its recovery, a fresh cluster a dump is restored
+ * into. It listens on a Unix socket only and archives nothing; {@link #stopCleanly} ends it with the
+ * shutdown checkpoint an image starts from, and {@link #close} ends it at once if that did not happen.
+ */
+final class StagedServer implements AutoCloseable {
+
+    private static final Duration STATUS_STEP = Duration.ofMillis(5);
+    private static final Duration STOP_TIMEOUT = Duration.ofMinutes(5);
+
+    private final PgCtl pgCtl;
+    private final Path dataDir;
+    private final Path socketDir;
+    private final int port;
+    private final Path log;
+    private final Process postgres;
+
+    private StagedServer(PgCtl pgCtl, Path dataDir, Path socketDir, int port, Path log, Process postgres) {
+        this.pgCtl = pgCtl;
+        this.dataDir = dataDir;
+        this.socketDir = socketDir;
+        this.port = port;
+        this.log = log;
+        this.postgres = postgres;
+    }
+
+    /** Starts Postgres on {@code dataDir} and waits until it takes connections (a recovery may take long). */
+    static StagedServer start(PgCtl pgCtl, Path dataDir, Path socketDir, Path log, Duration timeout) {
+        int port = unusedPortNumber();
+        StagedServer server = new StagedServer(pgCtl, dataDir, socketDir, port, log, pgCtl.launchPrivately(dataDir, socketDir, port, log));
+        try {
+            server.awaitReady(timeout);
+            return server;
+        } catch (RuntimeException e) {
+            server.close();
+            throw e;
+        }
+    }
+
+    /** A libpq connection string to it, over its socket. */
+    String conninfo(String user, String database) {
+        return "host=" + socketDir + " port=" + port + " user='" + user.replace("'", "\\'") + "' dbname='"
+                + database.replace("'", "\\'") + "'";
+    }
+
+    /** Stops it with a shutdown checkpoint and returns where that is: the point the data directory now stands at. */
+    WalPoint stopCleanly() {
+        if (!pgCtl.stop(dataDir, log, STOP_TIMEOUT)) {
+            throw ZenithException.failed("Postgres did not stop cleanly on " + dataDir, "see " + log);
+        }
+        return PgControl.read(dataDir).checkpoint();
+    }
+
+    private void awaitReady(Duration timeout) {
+        Deadline deadline = Deadline.in(timeout);
+        while (!deadline.passed()) {
+            if (PostmasterStatus.of(dataDir, postgres.pid()).filter(s -> s == PostmasterStatus.READY).isPresent()) {
+                return;
+            }
+            if (!postgres.isAlive()) {
+                throw PgCtl.exitedWhileStarting("the import", log);
+            }
+            Deadline.pause(STATUS_STEP);
+        }
+        throw ZenithException.failed("Postgres did not accept connections on " + dataDir + " in " + timeout.toMinutes()
+                + " minutes", "see " + log);
+    }
+
+    /**
+     * A number for its socket's name ({@code .s.PGSQL.N}) that no compute's socket has: a port free on
+     * loopback now, as computes take theirs from the ports free when they are made.
+     */
+    private static int unusedPortNumber() {
+        try (ServerSocket probe = new ServerSocket(0)) {
+            return probe.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot find a free port number", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (postgres.isAlive()) {
+            pgCtl.quit(dataDir, log, Duration.ofSeconds(30));
+            postgres.destroyForcibly();
+        }
+    }
+}

@@ -1,0 +1,120 @@
+package dev.zenith.source;
+
+import dev.zenith.ZenithException;
+import dev.zenith.postgres.PgCtl;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs one of the user's client tools for an import: with the caller's libpq environment (the
+ * {@code PG*} variables of the terminal that asked, such as {@code PGPASSWORD} or {@code PGPASSFILE})
+ * instead of the daemon's, its messages appended to the import's log, and a failure told in the
+ * user's terms: a refused password, an unreachable server, a pg_hba.conf that does not let us in.
+ */
+public final class ClientRun {
+
+    private final ClientTools tools;
+    private final Map<String, String> callerEnv;
+    private final Path log;
+
+    public ClientRun(ClientTools tools, Map<String, String> callerEnv, Path log) {
+        this.tools = tools;
+        this.callerEnv = Map.copyOf(callerEnv);
+        this.log = log;
+    }
+
+    public ClientTools tools() {
+        return tools;
+    }
+
+    public Path log() {
+        return log;
+    }
+
+    /** Runs {@code tool} and returns what it printed on stdout; {@code what} names the step in an error. */
+    public String output(String tool, List<String> args, String what) {
+        Path out = log.resolveSibling(log.getFileName() + ".out");
+        try {
+            exec(tool, args, ProcessBuilder.Redirect.to(out.toFile()), what);
+            return Files.readString(out, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the output of " + tool, e);
+        } finally {
+            try {
+                Files.deleteIfExists(out);
+            } catch (IOException ignored) {
+                // a leftover output file in logs/ harms nothing
+            }
+        }
+    }
+
+    /** Runs {@code tool}, everything it prints going to the log. */
+    public void run(String tool, List<String> args, String what) {
+        exec(tool, args, ProcessBuilder.Redirect.appendTo(log.toFile()), what);
+    }
+
+    private void exec(String tool, List<String> args, ProcessBuilder.Redirect stdout, String what) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(tools.tool(tool).toString());
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(stdout)
+                .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        Map<String, String> env = pb.environment();
+        env.keySet().removeIf(k -> k.startsWith("PG"));
+        env.putAll(callerEnv);
+        env.put("PGAPPNAME", "zenith-import");
+        try {
+            Files.createDirectories(log.getParent());
+            Files.writeString(log, "$ " + tool + " " + String.join(" ", args.stream().map(ClientRun::shown).toList()) + "\n",
+                    StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+            Process p = pb.start();
+            int exit;
+            try {
+                exit = p.waitFor();
+            } catch (InterruptedException e) {
+                p.destroy();
+                Thread.currentThread().interrupt();
+                throw ZenithException.failed(what + " was interrupted", "run the import again");
+            }
+            if (exit != 0) {
+                throw failure(what, PgCtl.lastLines(log));
+            }
+        } catch (IOException e) {
+            throw ZenithException.failed("cannot run " + tools.tool(tool) + ": " + e.getMessage(), ClientTools.installHint(0));
+        }
+    }
+
+    /** A connection string in the log has its password left out. */
+    private static String shown(String arg) {
+        return arg.contains("=") || Source.Server.isUri(arg) ? new Source.Server(arg).shown() : arg;
+    }
+
+    private ZenithException failure(String what, String line) {
+        String said = line.replaceFirst("^.*?(FATAL|ERROR|error):\\s*", "");
+        if (said.contains("password authentication failed") || said.contains("no password supplied")) {
+            return ZenithException.failed(what + ": the source refused the password (" + said + ")",
+                    "set PGPASSWORD, or add a line to ~/.pgpass (or the file $PGPASSFILE names), in the terminal you run"
+                            + " zenith import from, or put the password in the connection string");
+        }
+        if (said.contains("no pg_hba.conf entry")) {
+            return ZenithException.failed(what + ": the source's pg_hba.conf does not let this machine in (" + said + ")",
+                    "add a line for this host and user to the source's pg_hba.conf (for a replication connection, with"
+                            + " database \"replication\"), or import with --logical");
+        }
+        if (said.contains("Connection refused") || said.contains("could not translate host name")
+                || said.contains("timeout expired") || said.contains("No such file or directory")
+                || said.contains("Network is unreachable") || said.contains("server closed the connection")) {
+            return ZenithException.failed(what + ": cannot reach the source (" + said + ")",
+                    "check the host and port in the connection string and that the server runs, then run the import again");
+        }
+        return ZenithException.failed(what + " failed: " + said, "see " + log);
+    }
+}

@@ -1,0 +1,54 @@
+package dev.zenith.source;
+
+import dev.zenith.ZenithException;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A server an import reads from, through the user's client tools. */
+public final class SourceServer {
+
+    private final Source.Server server;
+    private final ClientRun run;
+
+    public SourceServer(Source.Server server, ClientRun run) {
+        this.server = server;
+        this.run = run;
+    }
+
+    /** What the server says of itself; a wrong password or an unreachable host is refused here, before any work. */
+    public SourceFacts probe() {
+        String answer = run.output("psql", List.of("-X", "-A", "-t", "-F", "|", "-v", "ON_ERROR_STOP=1", "-d", server.conninfo(),
+                "-c", SourceFacts.QUERY), "connecting to " + server.shown());
+        return SourceFacts.parse(answer);
+    }
+
+    /**
+     * Whether the server takes a replication connection from us: the role's REPLICATION attribute is not
+     * enough, pg_hba.conf must let it in too, which only trying tells.
+     */
+    public boolean acceptsReplication() {
+        try {
+            run.output("psql", List.of("-X", "-A", "-t", "-d", server.replication(), "-c", "IDENTIFY_SYSTEM"),
+                    "opening a replication connection to " + server.shown());
+            return true;
+        } catch (ZenithException refused) {
+            return false;
+        }
+    }
+
+    /** Copies the whole cluster into {@code target} (absent) with the WAL that makes it consistent. */
+    public void baseBackup(Path target) {
+        run.run("pg_basebackup", List.of("-d", server.conninfo(), "-D", target.toString(), "-X", "stream",
+                "-c", "fast", "--no-manifest", "--no-sync"), "copying " + server.shown());
+    }
+
+    /** Dumps the database the connection string names into {@code target} (absent), pg_dump's directory format. */
+    public void dump(Path target, DumpFilter filter, int jobs) {
+        List<String> args = new ArrayList<>(List.of("-d", server.conninfo(), "-Fd", "-j", Integer.toString(jobs),
+                "-f", target.toString(), "--no-sync"));
+        args.addAll(filter.pgDumpArguments());
+        run.run("pg_dump", args, "dumping " + server.shown());
+    }
+}
