@@ -109,14 +109,15 @@ final class ImportCommand implements Callable<Integer> {
     }
 
     /**
-     * The caller's libpq variables, which the daemon's tools would not see otherwise: its password, its
-     * service file, its TLS settings. A {@code ~/.pgpass} of the caller's is named explicitly, since the
+     * The caller's libpq variables, which the daemon's tools would not see otherwise (its password, its
+     * service file, its TLS settings), and where the caller's client tools are ({@code PATH},
+     * {@code ZENITH_PG_TOOLS}). A {@code ~/.pgpass} of the caller's is named explicitly, since the
      * daemon may have another home.
      */
     private static Map<String, String> libpqEnvironment() {
         Map<String, String> env = new HashMap<>();
         System.getenv().forEach((k, v) -> {
-            if (k.startsWith("PG")) {
+            if (k.startsWith("PG") || k.equals("PATH") || k.equals("ZENITH_PG_TOOLS")) {
                 env.put(k, v);
             }
         });

@@ -75,7 +75,7 @@ public final class Imports {
     public ImportResult run(Request request) {
         long started = System.nanoTime();
         request.pgVersion().ifPresent(dists::of); // an unsupported version is refused before any work
-        ClientTools tools = ClientTools.newest();
+        ClientTools tools = ClientTools.newest(request.callerEnv());
         Path logFile = repository.logsDir().resolve("import.log");
         String id = TimelineId.generate().value();
         Path staging = repository.tmpDir().resolve("import-" + id);
@@ -115,6 +115,7 @@ public final class Imports {
         run.tools().requireAtLeast(facts.major(), "the source " + source.shown());
         BranchName name = nameFor(request, facts.database());
         String why = whyLogical(request, facts, server);
+        Failpoints.reach("import-asked");
         if (why == null) {
             PgDistribution dist = dists.of(facts.major()); // fetched now if need be, before the copy
             return physical(server, facts, name, dist, staging, run, op);

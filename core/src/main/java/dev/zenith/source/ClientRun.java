@@ -1,7 +1,6 @@
 package dev.zenith.source;
 
 import dev.zenith.ZenithException;
-import dev.zenith.postgres.PgCtl;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -64,17 +63,21 @@ public final class ClientRun {
         List<String> cmd = new ArrayList<>();
         cmd.add(tools.tool(tool).toString());
         cmd.addAll(args);
+        Path stderr = log.resolveSibling(log.getFileName() + ".err");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(stdout)
-                .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectError(stderr.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         Map<String, String> env = pb.environment();
         env.keySet().removeIf(k -> k.startsWith("PG"));
-        env.putAll(callerEnv);
+        callerEnv.forEach((k, v) -> {
+            if (k.startsWith("PG")) {
+                env.put(k, v);
+            }
+        });
         env.put("PGAPPNAME", "zenith-import");
         try {
             Files.createDirectories(log.getParent());
-            Files.writeString(log, "$ " + tool + " " + String.join(" ", args.stream().map(ClientRun::shown).toList()) + "\n",
-                    StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+            append("$ " + tool + " " + String.join(" ", args.stream().map(ClientRun::shown).toList()) + "\n");
             Process p = pb.start();
             int exit;
             try {
@@ -84,12 +87,27 @@ public final class ClientRun {
                 Thread.currentThread().interrupt();
                 throw ZenithException.failed(what + " was interrupted", "run the import again");
             }
+            String said = Files.readString(stderr, StandardCharsets.UTF_8);
+            Files.deleteIfExists(stderr);
+            append(said);
             if (exit != 0) {
-                throw failure(what, PgCtl.lastLines(log));
+                throw failure(what, firstError(said));
             }
         } catch (IOException e) {
             throw ZenithException.failed("cannot run " + tools.tool(tool) + ": " + e.getMessage(), ClientTools.installHint(0));
         }
+    }
+
+    private void append(String text) throws IOException {
+        Files.writeString(log, text, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.APPEND);
+    }
+
+    /** The line of a tool's messages that says what went wrong: its first error, else its last line. */
+    private static String firstError(String said) {
+        List<String> lines = said.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+        return lines.stream().filter(l -> l.contains("error:") || l.contains("FATAL:") || l.contains("ERROR:")).findFirst()
+                .orElse(lines.isEmpty() ? "(no message)" : lines.getLast());
     }
 
     /** A connection string in the log has its password left out. */

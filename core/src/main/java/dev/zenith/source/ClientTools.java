@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -36,12 +37,16 @@ public record ClientTools(Path bin, int major) {
         return bin.resolve(name);
     }
 
-    /** The newest installation on this machine; refused, with how to install one, when there is none. */
-    public static ClientTools newest() {
-        return installations().stream().max(Comparator.comparingInt(ClientTools::major))
+    /**
+     * The newest installation on this machine, looked for with the caller's {@code $ZENITH_PG_TOOLS} and
+     * {@code $PATH} from {@code env}; refused, with how to install one, when there is none.
+     */
+    public static ClientTools newest(Map<String, String> env) {
+        String explicit = env.get(ENV);
+        return installations(explicit, env.get("PATH")).stream().max(Comparator.comparingInt(ClientTools::major))
                 .orElseThrow(() -> ZenithException.failed("importing needs the PostgreSQL client tools ("
                         + String.join(", ", NEEDED) + "), and none were found"
-                        + (System.getenv(ENV) != null ? " in $" + ENV + " = " + System.getenv(ENV) : " on this machine"),
+                        + (explicit != null ? " in $" + ENV + " = " + explicit : " on this machine"),
                         installHint(0)));
     }
 
@@ -74,8 +79,7 @@ public record ClientTools(Path bin, int major) {
                 + " and name their bin directory in $" + ENV;
     }
 
-    private static List<ClientTools> installations() {
-        String explicit = System.getenv(ENV);
+    private static List<ClientTools> installations(String explicit, String path) {
         Set<Path> dirs = new LinkedHashSet<>();
         if (explicit != null && !explicit.isBlank()) {
             dirs.add(Path.of(explicit));
@@ -84,7 +88,6 @@ public record ClientTools(Path bin, int major) {
             dirs.addAll(children(Path.of("/usr"), "pgsql-", "bin"));
             dirs.add(Path.of("/opt/homebrew/opt/libpq/bin"));
             dirs.add(Path.of("/usr/local/opt/libpq/bin"));
-            String path = System.getenv("PATH");
             if (path != null) {
                 for (String d : path.split(java.io.File.pathSeparator)) {
                     if (!d.isBlank()) {
