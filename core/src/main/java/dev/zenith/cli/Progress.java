@@ -79,7 +79,7 @@ final class Progress {
         }
     }
 
-    private static List<OperationInfo> operations(ApiClient api) {
+    static List<OperationInfo> operations(ApiClient api) {
         try {
             return api.get("/v1/operations", new TypeReference<List<OperationInfo>>() { });
         } catch (ZenithException e) {
@@ -95,6 +95,8 @@ final class Progress {
             if (op.branch() != null) {
                 line.append(" (").append(op.branch()).append(')');
             }
+        } else if (op.branch() != null) {
+            line.append(' ').append(op.branch());
         }
         line.append(": ").append(op.phase()).append(' ');
         if (op.total() > 0) {
@@ -104,6 +106,10 @@ final class Progress {
                     .append(Bytes.human(op.done())).append('/').append(Bytes.human(op.total()));
             if (op.elapsedMillis() >= 1000) {
                 line.append("  ").append(Bytes.human(op.done() * 1000 / op.elapsedMillis())).append("/s");
+                if (op.done() > 0 && op.done() < op.total()) {
+                    long leftMillis = (op.total() - op.done()) * op.elapsedMillis() / op.done();
+                    line.append(String.format(Locale.ROOT, "  ~%d s left", Math.max(1, leftMillis / 1000)));
+                }
             }
         } else {
             line.append(SPINNER.charAt(frame % SPINNER.length()));

@@ -3,6 +3,7 @@ package dev.zenith.cli;
 import dev.zenith.Json;
 import dev.zenith.RepositoryConfig;
 import dev.zenith.model.ComputeStatus;
+import dev.zenith.model.OperationInfo;
 import dev.zenith.model.DaemonStatus;
 import dev.zenith.model.FileSystemInfo;
 import dev.zenith.pageserver.Offline;
@@ -15,6 +16,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -64,6 +66,13 @@ final class StatusCommand implements Callable<Integer> {
             out.println("computes:    " + daemon.computes().size() + " running");
             for (ComputeStatus c : daemon.computes()) {
                 out.println("  " + c.name() + "  " + c.host() + ":" + c.port() + "  branch " + c.branch() + "  pid " + c.pid());
+            }
+            List<OperationInfo> operations = Progress.operations(ApiClient.forRepository(root));
+            if (!operations.isEmpty()) {
+                out.println("operations:  " + operations.size() + " under way");
+                for (OperationInfo op : operations) {
+                    out.println("  " + Progress.line(op, 0));
+                }
             }
         }
         out.flush();

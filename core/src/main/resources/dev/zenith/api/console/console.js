@@ -201,7 +201,7 @@ function renderOperations() {
   list.replaceChildren(...state.operations.map((op) => {
     const li = document.createElement('li');
     const label = document.createElement('span');
-    const subject = op.compute ? ` ${op.compute}${op.branch ? ` (${op.branch})` : ''}` : '';
+    const subject = op.compute ? ` ${op.compute}${op.branch ? ` (${op.branch})` : ''}` : (op.branch ? ` ${op.branch}` : '');
     label.textContent = `${op.kind}${subject}: ${op.phase}`;
     const progress = document.createElement('progress');
     progress.setAttribute('aria-label', label.textContent);
