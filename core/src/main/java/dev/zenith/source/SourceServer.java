@@ -38,7 +38,11 @@ public final class SourceServer {
         }
     }
 
-    /** Copies the whole cluster into {@code target} (absent) with the WAL that makes it consistent. */
+    /**
+     * Copies the whole cluster into {@code target} (absent) with the WAL that makes it consistent. Without
+     * pg_basebackup's own fsync: the copy's first start recovers from {@code backup_label}, and Postgres
+     * syncs a data directory that was not shut down cleanly before it recovers, so every file is synced once.
+     */
     public void baseBackup(Path target) {
         run.run("pg_basebackup", List.of("-d", server.conninfo(), "-D", target.toString(), "-X", "stream",
                 "-c", "fast", "--no-manifest", "--no-sync"), "copying " + server.shown());
