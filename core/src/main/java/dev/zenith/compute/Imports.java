@@ -87,7 +87,7 @@ public final class Imports {
                         staging, dumpDir, op);
                 case Source.Dump dump -> {
                     BranchName name = nameFor(request, stem(dump.path()));
-                    yield logical(dump, new ClientRun(tools, Map.of(), logFile), name, targetVersion(request), staging, op, null);
+                    yield logical(dump, new ClientRun(tools, request.callerEnv(), logFile).local(), name, targetVersion(request), staging, op, null);
                 }
             };
             op.phase("making the branch");
@@ -125,7 +125,7 @@ public final class Imports {
         server.dump(dumpDir, request.filter(), JOBS);
         Failpoints.reach("import-dumped");
         Source.Dump dump = new Source.Dump(dumpDir, Source.DumpFormat.DIRECTORY);
-        return logical(dump, new ClientRun(run.tools(), Map.of(), run.log()), name, targetVersion(request), staging, op,
+        return logical(dump, run.local(), name, targetVersion(request), staging, op,
                 why);
     }
 
@@ -180,7 +180,7 @@ public final class Imports {
         WalPoint end;
         try (StagedServer pg = startStaged(staging, run.log())) {
             // the daemon logs in as the repository's superuser, which the source may not have
-            ClientRun local = new ClientRun(run.tools(), Map.of(), run.log());
+            ClientRun local = run.local();
             String superuser = repository.config().superuser();
             String admin = pg.conninfo(facts.bootstrapSuperuser(), "template1");
             if (local.output("psql", List.of("-X", "-A", "-t", "-d", admin, "-c", "SELECT count(*) FROM pg_roles WHERE rolname = "

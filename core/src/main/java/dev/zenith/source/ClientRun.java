@@ -29,6 +29,11 @@ public final class ClientRun {
         this.log = log;
     }
 
+    /** The same tools and log for the server zenith runs itself: none of the caller's environment. */
+    public ClientRun local() {
+        return new ClientRun(tools, Map.of(), log);
+    }
+
     public ClientTools tools() {
         return tools;
     }
