@@ -33,6 +33,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * {@code zenith import}: makes a new root branch from a database that lives elsewhere. A server that
@@ -87,7 +89,8 @@ public final class Imports {
                         staging, dumpDir, op);
                 case Source.Dump dump -> {
                     BranchName name = nameFor(request, stem(dump.path()));
-                    yield logical(dump, new ClientRun(tools, request.callerEnv(), logFile).local(), name, targetVersion(request), staging, op, null);
+                    yield logical(dump, new ClientRun(tools, request.callerEnv(), logFile).local(), name,
+                            makeCluster(targetVersion(request), staging), staging, op, null);
                 }
             };
             op.phase("making the branch");
@@ -121,12 +124,23 @@ public final class Imports {
             return physical(server, facts, name, dist, staging, run, op);
         }
         log.info("importing {} logically: {}", source.shown(), why);
+        CompletableFuture<Void> cluster = makeCluster(targetVersion(request), staging); // while the source is dumped
         op.phase("dumping", facts::databaseBytes, () -> FileTrees.sizeOf(dumpDir));
-        server.dump(dumpDir, request.filter(), JOBS);
-        Failpoints.reach("import-dumped");
-        Source.Dump dump = new Source.Dump(dumpDir, Source.DumpFormat.DIRECTORY);
-        return logical(dump, run.local(), name, targetVersion(request), staging, op,
-                why);
+        try {
+            server.dump(dumpDir, request.filter(), JOBS);
+            Failpoints.reach("import-dumped");
+        } catch (RuntimeException e) {
+            cluster.exceptionally(ignored -> null).join(); // done with the staging before the caller removes it
+            throw e;
+        }
+        return logical(new Source.Dump(dumpDir, Source.DumpFormat.DIRECTORY), run.local(), name, cluster, staging, op, why);
+    }
+
+    /** Runs initdb of {@code major} into {@code staging} on a thread of its own: the cluster a dump is restored into. */
+    private CompletableFuture<Void> makeCluster(int major, Path staging) {
+        PgDistribution dist = dists.of(major);
+        return CompletableFuture.runAsync(() -> DataDirMaker.initdb(repository, pgCtl, dist, user, staging),
+                r -> Thread.ofVirtual().name("import-initdb").start(r));
     }
 
     /** Why a server is imported logically, or null when it can be copied physically. */
@@ -178,14 +192,14 @@ public final class Imports {
         }
         op.phase("recovering the copy");
         WalPoint end;
-        try (StagedServer pg = startStaged(staging, run.log())) {
+        try (StagedServer pg = startStaged(staging, StagedServer.Work.RECOVER, run.log())) {
             // the daemon logs in as the repository's superuser, which the source may not have
             ClientRun local = run.local();
             String superuser = repository.config().superuser();
             String admin = pg.conninfo(facts.bootstrapSuperuser(), "template1");
-            if (local.output("psql", List.of("-X", "-A", "-t", "-d", admin, "-c", "SELECT count(*) FROM pg_roles WHERE rolname = "
+            if (local.output("psql", List.of("-X", "-w", "-A", "-t", "-d", admin, "-c", "SELECT count(*) FROM pg_roles WHERE rolname = "
                     + ComputeSql.quote(superuser)), "looking for role " + superuser).strip().equals("0")) {
-                local.run("psql", List.of("-X", "-v", "ON_ERROR_STOP=1", "-d", admin, "-c", "CREATE ROLE \""
+                local.run("psql", List.of("-X", "-w", "-v", "ON_ERROR_STOP=1", "-d", admin, "-c", "CREATE ROLE \""
                         + superuser.replace("\"", "\"\"") + "\" SUPERUSER LOGIN"), "making role " + superuser);
             }
             end = pg.stopCleanly();
@@ -194,31 +208,38 @@ public final class Imports {
         return new Made(name, end, ImportMethod.PHYSICAL, null, dist.major(), facts.database());
     }
 
-    private Made logical(Source.Dump dump, ClientRun local, BranchName name, int major, Path staging, Operations.Tracker op,
-                         String why) {
-        PgDistribution dist = dists.of(major);
+    private Made logical(Source.Dump dump, ClientRun local, BranchName name, CompletableFuture<Void> cluster, Path staging,
+                         Operations.Tracker op, String why) {
         DumpRestore restore = new DumpRestore(local);
-        String database = restore.databaseOf(dump).orElse("postgres");
-        java.util.Set<String> roles = restore.roles(dump);
-        op.phase("making a cluster");
-        DataDirMaker.initdb(repository, pgCtl, dist, user, staging);
+        String database;
+        java.util.Set<String> roles;
+        try {
+            database = restore.databaseOf(dump).orElse("postgres");
+            roles = restore.roles(dump);
+            op.phase("making a cluster");
+            cluster.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        } finally {
+            cluster.exceptionally(ignored -> null).join();
+        }
         long dumpBytes = FileTrees.sizeOf(dump.path());
         op.phase("restoring", () -> dumpBytes, () -> FileTrees.sizeOf(staging));
         WalPoint end;
         String superuser = repository.config().superuser();
-        try (StagedServer pg = startStaged(staging, local.log())) {
+        try (StagedServer pg = startStaged(staging, StagedServer.Work.RESTORE, local.log())) {
             restore.prepare(pg.conninfo(superuser, "postgres"), roles, database);
             restore.restore(dump, pg.conninfo(superuser, database), JOBS);
             Failpoints.reach("import-restored");
             end = pg.stopCleanly();
         }
         trim(staging, end);
-        return new Made(name, end, ImportMethod.LOGICAL, why, dist.major(), database);
+        return new Made(name, end, ImportMethod.LOGICAL, why, PgDistributions.majorOf(staging), database);
     }
 
-    private StagedServer startStaged(Path dataDir, Path logFile) {
+    private StagedServer startStaged(Path dataDir, StagedServer.Work work, Path logFile) {
         user.own(repository.socketsDir());
-        return StagedServer.start(pgCtl, dataDir, repository.socketsDir(), logFile, START_TIMEOUT);
+        return StagedServer.start(pgCtl, dataDir, work, repository.socketsDir(), logFile, START_TIMEOUT);
     }
 
     private static void trim(Path staging, WalPoint end) {

@@ -12,6 +12,7 @@ import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 
 /**
  * A Postgres zenith runs for itself on a data directory being made under {@code tmp/}, before it is
@@ -20,6 +21,27 @@ import java.time.Duration;
  * shutdown checkpoint an image starts from, and {@link #close} ends it at once if that did not happen.
  */
 final class StagedServer implements AutoCloseable {
+
+    /** What it is started for, and the settings that work wants. */
+    enum Work {
+        /** A base backup's recovery: as the source configured it. */
+        RECOVER(Map.of()),
+        /**
+         * A bulk restore, as pg_restore's documentation advises: no checkpoint before the end (which takes
+         * the whole load in one go) and no full-page images. A crash midway throws the staged directory
+         * away, so neither can cost data; the clean stop at the end writes and syncs everything. Not
+         * {@code wal_level = minimal}, which pg_control would keep: a compute recovering from the image
+         * as a standby refuses WAL "generated with wal_level=minimal".
+         */
+        RESTORE(Map.of("max_wal_size", "64GB", "checkpoint_timeout", "1d", "full_page_writes", "off",
+                "synchronous_commit", "off", "maintenance_work_mem", "256MB"));
+
+        private final Map<String, String> settings;
+
+        Work(Map<String, String> settings) {
+            this.settings = settings;
+        }
+    }
 
     private static final Duration STATUS_STEP = Duration.ofMillis(5);
     private static final Duration STOP_TIMEOUT = Duration.ofMinutes(5);
@@ -41,9 +63,10 @@ final class StagedServer implements AutoCloseable {
     }
 
     /** Starts Postgres on {@code dataDir} and waits until it takes connections (a recovery may take long). */
-    static StagedServer start(PgCtl pgCtl, Path dataDir, Path socketDir, Path log, Duration timeout) {
+    static StagedServer start(PgCtl pgCtl, Path dataDir, Work work, Path socketDir, Path log, Duration timeout) {
         int port = unusedPortNumber();
-        StagedServer server = new StagedServer(pgCtl, dataDir, socketDir, port, log, pgCtl.launchPrivately(dataDir, socketDir, port, log));
+        StagedServer server = new StagedServer(pgCtl, dataDir, socketDir, port, log,
+                pgCtl.launchPrivately(dataDir, socketDir, port, work.settings, log));
         try {
             server.awaitReady(timeout);
             return server;

@@ -51,11 +51,18 @@ public final class PgCtl {
     /**
      * As {@link #launch(Path, Path)}, with settings given on the command line ({@code -c name=value}),
      * which win over the configuration files: for a server zenith runs for itself, reachable only
-     * through its socket in {@code socketDir}, never archiving.
+     * through its socket in {@code socketDir}, never archiving, with {@code extra} settings for its work.
      */
-    public Process launchPrivately(Path dataDir, Path socketDir, int port, Path log) {
-        return launch(dataDir, log, List.of("-c", "listen_addresses=", "-c", "unix_socket_directories=" + socketDir,
+    public Process launchPrivately(Path dataDir, Path socketDir, int port, Map<String, String> extra, Path log) {
+        List<String> settings = new ArrayList<>(List.of("-c", "listen_addresses=", "-c", "unix_socket_directories=" + socketDir,
                 "-c", "port=" + port, "-c", "archive_mode=off", "-c", "hot_standby=on"));
+        if (PgDistribution.isLinux()) {
+            // a copied data directory is synced before its recovery: one syncfs() of the file system where
+            // fsync() file by file took twice as long for a 1 GB copy (docs/BENCHMARKS.md)
+            settings.addAll(List.of("-c", "recovery_init_sync_method=syncfs"));
+        }
+        extra.forEach((name, value) -> settings.addAll(List.of("-c", name + "=" + value)));
+        return launch(dataDir, log, settings);
     }
 
     private Process launch(Path dataDir, Path log, List<String> settings) {

@@ -82,7 +82,9 @@ public final class ClientRun {
         env.put("PGAPPNAME", "zenith-import");
         try {
             Files.createDirectories(log.getParent());
-            append("$ " + tool + " " + String.join(" ", args.stream().map(ClientRun::shown).toList()) + "\n");
+            append(java.time.Instant.now() + " $ " + tool + " " + String.join(" ", args.stream().map(ClientRun::shown).toList())
+                    + "\n");
+            long started = System.nanoTime();
             Process p = pb.start();
             int exit;
             try {
@@ -94,7 +96,8 @@ public final class ClientRun {
             }
             String said = Files.readString(stderr, StandardCharsets.UTF_8);
             Files.deleteIfExists(stderr);
-            append(said);
+            append(said + (said.isEmpty() || said.endsWith("\n") ? "" : "\n") + java.time.Instant.now() + " " + tool + " exited with " + exit + " after "
+                    + (System.nanoTime() - started) / 1_000_000 + " ms\n");
             if (exit != 0) {
                 throw failure(what, firstError(said));
             }

@@ -83,7 +83,7 @@ public final class DumpRestore {
      * use zenith's password) and the database, unless it exists, on the server {@code admin} reaches.
      */
     public void prepare(String admin, Set<String> roles, String database) {
-        Set<String> existing = new TreeSet<>(run.output("psql", List.of("-X", "-A", "-t", "-d", admin, "-c",
+        Set<String> existing = new TreeSet<>(run.output("psql", List.of("-X", "-w", "-A", "-t", "-d", admin, "-c",
                 "SELECT rolname FROM pg_roles"), "listing the roles").lines().map(String::strip).toList());
         StringBuilder sql = new StringBuilder();
         for (String role : roles) {
@@ -91,14 +91,14 @@ public final class DumpRestore {
                 sql.append("CREATE ROLE ").append(identifier(role)).append(" LOGIN;\n");
             }
         }
-        String exists = run.output("psql", List.of("-X", "-A", "-t", "-d", admin, "-c",
+        String exists = run.output("psql", List.of("-X", "-w", "-A", "-t", "-d", admin, "-c",
                 "SELECT count(*) FROM pg_database WHERE datname = " + literal(database)), "looking for the database").strip();
         if (exists.equals("0")) {
             sql.append("CREATE DATABASE ").append(identifier(database)).append(" TEMPLATE template0 ENCODING 'UTF8';\n");
         }
         if (!sql.isEmpty()) {
             for (String statement : sql.toString().split("\n")) {
-                run.run("psql", List.of("-X", "-v", "ON_ERROR_STOP=1", "-d", admin, "-c", statement), "preparing the branch");
+                run.run("psql", List.of("-X", "-w", "-v", "ON_ERROR_STOP=1", "-d", admin, "-c", statement), "preparing the branch");
             }
         }
     }
@@ -117,7 +117,7 @@ public final class DumpRestore {
         long before = logSize();
         // a plain dump of pg_dumpall recreates roles and databases that are there already: those errors are
         // expected, any other one is not
-        run.run("psql", List.of("-X", "-q", "-d", target, "-f", dump.path().toString()), "restoring " + dump.path());
+        run.run("psql", List.of("-X", "-w", "-q", "-d", target, "-f", dump.path().toString()), "restoring " + dump.path());
         List<String> errors = errorsSince(before);
         if (!errors.isEmpty()) {
             throw ZenithException.failed("restoring " + dump.path() + " failed: " + errors.getFirst()

@@ -19,7 +19,7 @@ public final class SourceServer {
 
     /** What the server says of itself; a wrong password or an unreachable host is refused here, before any work. */
     public SourceFacts probe() {
-        String answer = run.output("psql", List.of("-X", "-A", "-t", "-F", "|", "-v", "ON_ERROR_STOP=1", "-d", server.conninfo(),
+        String answer = run.output("psql", List.of("-X", "-w", "-A", "-t", "-F", "|", "-v", "ON_ERROR_STOP=1", "-d", server.conninfo(),
                 "-c", SourceFacts.QUERY), "connecting to " + server.shown());
         return SourceFacts.parse(answer);
     }
@@ -30,7 +30,7 @@ public final class SourceServer {
      */
     public boolean acceptsReplication() {
         try {
-            run.output("psql", List.of("-X", "-A", "-t", "-d", server.replication(), "-c", "IDENTIFY_SYSTEM"),
+            run.output("psql", List.of("-X", "-w", "-A", "-t", "-d", server.replication(), "-c", "IDENTIFY_SYSTEM"),
                     "opening a replication connection to " + server.shown());
             return true;
         } catch (ZenithException refused) {
@@ -44,13 +44,13 @@ public final class SourceServer {
      * syncs a data directory that was not shut down cleanly before it recovers, so every file is synced once.
      */
     public void baseBackup(Path target) {
-        run.run("pg_basebackup", List.of("-d", server.conninfo(), "-D", target.toString(), "-X", "stream",
+        run.run("pg_basebackup", List.of("-w", "-d", server.conninfo(), "-D", target.toString(), "-X", "stream",
                 "-c", "fast", "--no-manifest", "--no-sync"), "copying " + server.shown());
     }
 
     /** Dumps the database the connection string names into {@code target} (absent), pg_dump's directory format. */
     public void dump(Path target, DumpFilter filter, int jobs) {
-        List<String> args = new ArrayList<>(List.of("-d", server.conninfo(), "-Fd", "-j", Integer.toString(jobs),
+        List<String> args = new ArrayList<>(List.of("-w", "-d", server.conninfo(), "-Fd", "-j", Integer.toString(jobs),
                 "-f", target.toString(), "--no-sync"));
         args.addAll(filter.pgDumpArguments());
         run.run("pg_dump", args, "dumping " + server.shown());
