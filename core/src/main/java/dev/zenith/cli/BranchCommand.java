@@ -347,10 +347,17 @@ final class BranchCommand implements Callable<Integer> {
     /** The tree as neon_local draws it: {@code ┣━ @0/16F9A00: migration_check}. */
     static String tree(List<BranchInfo> branches) {
         StringBuilder sb = new StringBuilder();
-        List<BranchInfo> roots = branches.stream().filter(b -> b.parent() == null).toList();
+        // main first, then the roots made by imports
+        List<BranchInfo> roots = branches.stream().filter(b -> b.parent() == null)
+                .sorted(Comparator.comparing((BranchInfo b) -> !b.name().equals(BranchName.MAIN))).toList();
+        int mainVersion = branches.stream().filter(b -> b.name().equals(BranchName.MAIN)).mapToInt(BranchInfo::pgVersion)
+                .findFirst().orElse(0);
         for (BranchInfo root : roots) {
             sb.append(root.name()).append(" [").append(root.timelineId()).append("]").append(details(root))
-                    .append(root.ancestorLsn() == null ? "" : "  (grew from a deleted branch at " + root.ancestorLsn() + ")").append('\n');
+                    .append(root.ancestorLsn() == null ? "" : "  (grew from a deleted branch at " + root.ancestorLsn() + ")")
+                    .append(root.importedFrom() == null ? "" : "  imported from " + root.importedFrom())
+                    .append(root.pgVersion() == mainVersion || root.pgVersion() == 0 ? "" : "  PostgreSQL " + root.pgVersion())
+                    .append('\n');
             appendChildren(sb, branches, root, "");
         }
         return sb.toString();

@@ -9,6 +9,7 @@ import dev.zenith.TimelineId;
 import dev.zenith.model.BranchInfo;
 import dev.zenith.model.ComputeState;
 import dev.zenith.model.ComputeStatus;
+import dev.zenith.postgres.PgDistributions;
 import dev.zenith.storage.TimelineMetadata;
 import dev.zenith.PointInTime;
 import dev.zenith.WalPoint;
@@ -55,6 +56,8 @@ public final class BranchOperations {
     private final SizeCache sizes = new SizeCache(Duration.ofSeconds(5));
     /** Branches with a missing timeline, logged once each. */
     private final Set<TimelineId> reportedDangling = ConcurrentHashMap.newKeySet();
+    /** Each root timeline's PostgreSQL major version, which never changes. */
+    private final Map<TimelineId, Integer> rootVersions = new ConcurrentHashMap<>();
     /** Expired branches that could not be deleted and were logged; touched only by the expiry task. */
     private final Set<TimelineId> keptAfterExpiry = new HashSet<>();
 
@@ -215,8 +218,24 @@ public final class BranchOperations {
                     compute == null ? null : compute.name(), compute == null ? ComputeState.NONE : compute.state(),
                     sizeOf.applyAsLong(t.dir()), compute == null ? 0 : sizeOf.applyAsLong(compute.dataDir()),
                     ConnectionString.of(config.proxyAddress(), config.proxyPort(), config.superuser(), e.getKey()).uri(),
-                    md.expiresAt(), e.getKey().equals(BranchName.MAIN) || md.protectedSince() != null);
+                    md.expiresAt(), e.getKey().equals(BranchName.MAIN) || md.protectedSince() != null, pgVersionOf(t),
+                    md.importedFrom());
         })).toList();
+    }
+
+    /** The major version a timeline's data runs: its root's first image says, read once per root. */
+    private int pgVersionOf(Timeline timeline) {
+        Timeline root = timeline;
+        while (root.metadata().ancestor() != null) {
+            Optional<Timeline> ancestor = repository.timelineIfPresent(root.metadata().ancestor());
+            if (ancestor.isEmpty()) {
+                break;
+            }
+            root = ancestor.get();
+        }
+        Timeline found = root;
+        return rootVersions.computeIfAbsent(root.id(), id -> found.images().stream().findFirst()
+                .map(image -> PgDistributions.majorOf(image.dataDir())).orElse(0));
     }
 
     /** A branch's timeline; one that is missing (a damaged repository) is logged once and left out. */

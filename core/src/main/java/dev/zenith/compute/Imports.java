@@ -95,7 +95,8 @@ public final class Imports {
             };
             op.phase("making the branch");
             long bytes = FileTrees.sizeOf(staging);
-            archive.whileUsing(() -> repository.createRoot(made.name(), staging, made.end()));
+            String origin = request.source().shown() + " (" + made.method().name().toLowerCase(java.util.Locale.ROOT) + ")";
+            archive.whileUsing(() -> repository.createRoot(made.name(), staging, made.end(), origin));
             long millis = (System.nanoTime() - started) / 1_000_000;
             log.info("imported {} as branch {} ({}, PostgreSQL {}, {} bytes, {} ms)", request.source().shown(), made.name(),
                     made.method(), made.pgVersion(), bytes, millis);

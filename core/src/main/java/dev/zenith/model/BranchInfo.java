@@ -9,10 +9,12 @@ import java.time.Instant;
 
 /**
  * A branch as {@code zenith branch} and the console show it: {@code expiresAt} is when the daemon deletes
- * it (null: never), {@code protected} whether delete and reset are refused.
+ * it (null: never), {@code protected} whether delete and reset are refused, {@code pgVersion} the
+ * PostgreSQL major version it runs (its root's: an imported root may run another than main),
+ * {@code importedFrom} the source of a root made by {@code zenith import} (null otherwise).
  */
 public record BranchInfo(BranchName name, TimelineId timelineId, BranchName parent, Lsn ancestorLsn,
                          Lsn lastLsn, Instant createdAt, String compute, ComputeState computeState,
                          long storageBytes, long dataDirBytes, String connectionString, Instant expiresAt,
-                         @JsonProperty("protected") boolean isProtected) {
+                         @JsonProperty("protected") boolean isProtected, int pgVersion, String importedFrom) {
 }

@@ -140,12 +140,14 @@ public final class Repository {
 
     /**
      * Makes a root timeline, named {@code name}, from a cleanly shut down data directory: main's from
-     * initdb, or an imported database's. Its history starts at the shutdown checkpoint {@code end}.
+     * initdb, or an imported database's ({@code importedFrom} says whence; null for main). Its history
+     * starts at the shutdown checkpoint {@code end}.
      */
-    public Timeline createRoot(BranchName name, Path stagedDataDir, WalPoint end) {
+    public Timeline createRoot(BranchName name, Path stagedDataDir, WalPoint end, String importedFrom) {
         requireNewBranchName(name);
         TimelineId id = TimelineId.generate();
-        Timeline timeline = newTimeline(new TimelineMetadata(id, null, null, 0, Instant.now(), end.lsn(), end.tli(), null, null, null));
+        Timeline timeline = newTimeline(new TimelineMetadata(id, null, null, 0, Instant.now(), end.lsn(), end.tli(), null, null, null,
+                importedFrom));
         timeline.addImage(stagedDataDir, end);
         if (!branches.add(name, id)) {
             deleteTimeline(timeline);

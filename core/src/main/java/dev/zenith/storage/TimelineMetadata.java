@@ -18,15 +18,17 @@ import java.time.Instant;
  * @param retention   this branch's retention window ({@code 2h}, {@code never}), or null for the repository's
  * @param expiresAt   when the daemon deletes this branch, or null for never
  * @param protectedSince since when delete and reset of this branch are refused, or null when they are not
+ * @param importedFrom   for a root made by {@code zenith import}: the source (password left out) and how it
+ *                       was copied; null for main's root and every branch
  */
 public record TimelineMetadata(TimelineId id, TimelineId ancestor, Lsn ancestorLsn, int ancestorTli,
                                Instant createdAt, Lsn lastLsn, int lastTli, String retention, Instant expiresAt,
-                               Instant protectedSince) {
+                               Instant protectedSince, String importedFrom) {
 
     /** A new timeline branched from {@code ancestor} at {@code point}: its WAL ends there until its first start. */
     public static TimelineMetadata branch(TimelineId id, TimelineId ancestor, WalPoint point, String retention, Instant expiresAt) {
         return new TimelineMetadata(id, ancestor, point.lsn(), point.tli(), Instant.now(), point.lsn(), point.tli(), retention,
-                expiresAt, null);
+                expiresAt, null, null);
     }
 
     /** Where this timeline's WAL ends when no compute runs on it. */
@@ -40,26 +42,27 @@ public record TimelineMetadata(TimelineId id, TimelineId ancestor, Lsn ancestorL
      */
     public TimelineMetadata asPushed(java.util.Optional<WalPoint> liveEnd) {
         WalPoint end = liveEnd.orElse(last());
-        return new TimelineMetadata(id, ancestor, ancestorLsn, ancestorTli, createdAt, end.lsn(), end.tli(), retention, null, null);
+        return new TimelineMetadata(id, ancestor, ancestorLsn, ancestorTli, createdAt, end.lsn(), end.tli(), retention, null, null,
+                importedFrom);
     }
 
     TimelineMetadata withLast(WalPoint end) {
         return new TimelineMetadata(id, ancestor, ancestorLsn, ancestorTli, createdAt, end.lsn(), end.tli(), retention, expiresAt,
-                protectedSince);
+                protectedSince, importedFrom);
     }
 
     TimelineMetadata withRetention(String window) {
         return new TimelineMetadata(id, ancestor, ancestorLsn, ancestorTli, createdAt, lastLsn, lastTli, window, expiresAt,
-                protectedSince);
+                protectedSince, importedFrom);
     }
 
     TimelineMetadata withExpiry(Instant at) {
         return new TimelineMetadata(id, ancestor, ancestorLsn, ancestorTli, createdAt, lastLsn, lastTli, retention, at,
-                protectedSince);
+                protectedSince, importedFrom);
     }
 
     TimelineMetadata withProtection(Instant since) {
         return new TimelineMetadata(id, ancestor, ancestorLsn, ancestorTli, createdAt, lastLsn, lastTli, retention, expiresAt,
-                since);
+                since, importedFrom);
     }
 }

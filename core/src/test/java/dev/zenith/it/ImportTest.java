@@ -82,6 +82,17 @@ class ImportTest {
 
         JsonNode branches = Json.MAPPER.readTree(z.cli("branch", "--json").ok().out());
         assertThat(branches.findValuesAsText("name")).contains("main", "prod", "fix");
+        for (JsonNode b : branches) {
+            String name = b.path("name").asText();
+            if (name.equals("prod") || name.equals("fix")) {
+                assertThat(b.path("pgVersion").asInt()).as(name).isEqualTo(15);
+            }
+            if (name.equals("main")) {
+                assertThat(b.path("pgVersion").asInt()).isEqualTo(18);
+            }
+        }
+        assertThat(z.cli("branch").ok().out()).startsWith("main [")
+                .contains("imported from " + source.uri("postgres", "shop") + " (physical)  PostgreSQL 15");
         assertThat(tmpIsEmpty()).isTrue();
     }
 
