@@ -225,6 +225,20 @@ class ImportTest {
         }
     }
 
+    @Test
+    void aSourceNewerThanTheClientToolsIsRefusedNamingWhatToInstall() throws Exception {
+        // zenith's own PostgreSQL 18 as the source; the client tools here are Debian's 15
+        Path bin = dev.zenith.postgres.PgDistribution.resolve(null, 18, msg -> { }).bin();
+        try (SourcePostgres newer = SourcePostgres.start(bin)) {
+            Zenith.Result refused = z.cli("import", newer.uri("postgres", "postgres"), "--as", "newer");
+            assertThat(refused.exit()).isEqualTo(1);
+            assertThat(refused.err()).contains("is PostgreSQL 18, and the newest client tools here are 15")
+                    .contains("apt-get install postgresql-client-18");
+            assertThat(z.cli("branch").ok().out()).doesNotContain("newer");
+            assertThat(tmpIsEmpty()).isTrue();
+        }
+    }
+
     private static boolean refusesWithoutPassword(String role) {
         try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + source.port + "/shop?user=" + role)) {
             return false;
