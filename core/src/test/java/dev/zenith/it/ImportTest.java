@@ -226,6 +226,29 @@ class ImportTest {
     }
 
     @Test
+    void anImportedBranchIsPushedAndClonedAtItsOwnVersion() throws Exception {
+        z.cli("import", source.uri("postgres", "shop"), "--as", "shared").ok();
+        try (S3Server server = S3Server.start(); Zenith teammate = Zenith.empty()) {
+            server.createBucket("team");
+            S3Server.withCredentials(S3Server.ACCESS_KEY, S3Server.SECRET_KEY, () -> {
+                z.cli("remote", "add", "team", "s3://team/imports", "--endpoint", server.endpoint()).ok();
+                z.cli("push", "shared", "--remote", "team").ok();
+                java.util.List<String> clone = new java.util.ArrayList<>(java.util.List.of("clone", "s3://team/imports",
+                        "--endpoint", server.endpoint()));
+                clone.addAll(teammate.listenArgs());
+                teammate.cli(clone.toArray(String[]::new)).ok();
+                teammate.cli("pageserver", "start").ok();
+                try (Connection c = DriverManager.getConnection(teammate.proxyUrl("branch%3Dshared").replace("/postgres?", "/shop?"));
+                     Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+                             "SELECT count(*) || ' ' || current_setting('server_version_num')::int / 10000 FROM orders")) {
+                    rs.next();
+                    assertThat(rs.getString(1)).isEqualTo("5000 15");
+                }
+            });
+        }
+    }
+
+    @Test
     void aSourceNewerThanTheClientToolsIsRefusedNamingWhatToInstall() throws Exception {
         // zenith's own PostgreSQL 18 as the source; the client tools here are Debian's 15
         Path bin = dev.zenith.postgres.PgDistribution.resolve(null, 18, msg -> { }).bin();
