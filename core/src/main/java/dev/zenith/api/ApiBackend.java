@@ -88,4 +88,7 @@ public interface ApiBackend {
 
     /** A database from elsewhere made a new root branch. */
     ImportResult importDatabase(Imports.Request request);
+
+    /** A followed branch stops receiving its source's WAL. */
+    void stopFollowing(BranchName branch);
 }

@@ -304,6 +304,10 @@ public final class ApiServer implements AutoCloseable {
                     return backend.pull(r.part(0), branchNames(req), req.credentials());
                 })
                 .add("POST", "/v1/gc", r -> backend.collectGarbage())
+                .add("POST", "/v1/branches/{name}/stop-following", r -> {
+                    backend.stopFollowing(BranchName.of(r.part(0)));
+                    return Map.of("name", r.part(0), "following", false);
+                })
                 .add("POST", "/v1/imports", r -> new Created(backend.importDatabase(importRequest(r.body(Requests.Import.class)))))
                 .add("POST", "/v1/shutdown", r -> {
                     Thread.ofVirtual().start(shutdown);
@@ -333,6 +337,8 @@ public final class ApiServer implements AutoCloseable {
         return new Imports.Request(Source.parse(req.source(), cwd), Optional.ofNullable(req.as()).map(BranchName::of),
                 Optional.ofNullable(req.pgVersion()), Boolean.TRUE.equals(req.logical()),
                 new DumpFilter(req.schemas(), req.tables(), req.excludeTableData(), Boolean.TRUE.equals(req.schemaOnly())),
+                Boolean.TRUE.equals(req.follow()) ? Optional.of(new Imports.Follow(Optional.ofNullable(req.slot())))
+                        : Optional.empty(),
                 req.environment() == null ? Map.of() : req.environment());
     }
 

@@ -157,4 +157,9 @@ public final class ComputesBackend implements ApiBackend {
     public ImportResult importDatabase(Imports.Request request) {
         return computes.imports().run(request);
     }
+
+    @Override
+    public void stopFollowing(BranchName branch) {
+        computes.stopFollowing(branch);
+    }
 }

@@ -9,6 +9,7 @@ import dev.zenith.TagName;
 import dev.zenith.model.BranchCreated;
 import dev.zenith.model.BranchDeleted;
 import dev.zenith.model.BranchInfo;
+import dev.zenith.model.FollowState;
 import dev.zenith.model.BranchReset;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -357,10 +358,21 @@ final class BranchCommand implements Callable<Integer> {
                     .append(root.ancestorLsn() == null ? "" : "  (grew from a deleted branch at " + root.ancestorLsn() + ")")
                     .append(root.importedFrom() == null ? "" : "  imported from " + root.importedFrom())
                     .append(root.pgVersion() == mainVersion || root.pgVersion() == 0 ? "" : "  PostgreSQL " + root.pgVersion())
+                    .append(root.following() == null ? "" : "\n   " + following(root.following()))
                     .append('\n');
             appendChildren(sb, branches, root, "");
         }
         return sb.toString();
+    }
+
+    /** {@code following: received up to 0/71005810, 0 bytes behind (caught up)}, or what stopped it. */
+    static String following(FollowState f) {
+        if (f.problem() != null) {
+            return "following, not receiving: " + f.problem();
+        }
+        String lag = f.lagBytes() < 0 ? "the source does not answer" : f.lagBytes() == 0 ? "caught up"
+                : Bytes.human(f.lagBytes()) + " behind" + (f.lagSeconds() > 0 ? ", for " + f.lagSeconds() + " s" : "");
+        return "following: received up to " + f.received() + " (" + lag + ")" + (f.slot() == null ? "" : ", slot " + f.slot());
     }
 
     /** Where the branch's WAL ends, its compute, the disk it uses (timeline storage + data directory), and its expiry or protection. */

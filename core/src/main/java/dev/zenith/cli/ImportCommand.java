@@ -44,9 +44,22 @@ final class ImportCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "SOURCE", description = "A libpq connection string (postgresql://... or host=... dbname=...),"
-            + " or a dump file or directory.")
+    @Parameters(paramLabel = "SOURCE", arity = "0..1", description = "A libpq connection string (postgresql://... or"
+            + " host=... dbname=...), or a dump file or directory.")
     String source;
+
+    @Option(names = "--follow", description = "Keep receiving the source's WAL after the copy (physical only): branch it"
+            + " at any moment since (zenith branch fix prod --at -10m). The branch itself takes no writes.")
+    boolean follow;
+
+    @Option(names = "--slot", paramLabel = "NAME", description = "With --follow: make a replication slot NAME on the source,"
+            + " which keeps its WAL until it is received, however long the laptop sleeps. A forgotten slot fills the"
+            + " source's disk: drop it there (pg_drop_replication_slot) when done.")
+    String slot;
+
+    @Option(names = "--stop-following", paramLabel = "BRANCH", description = "Stop receiving WAL into BRANCH; it keeps its"
+            + " history and takes writes again.")
+    String stopFollowing;
 
     @Option(names = "--as", paramLabel = "BRANCH", description = "The new branch's name (default: the database's, or the"
             + " dump file's without its extension).")
@@ -84,8 +97,26 @@ final class ImportCommand implements Callable<Integer> {
         }
         Path root = Main.repoRoot(spec);
         ApiClient api = ApiClient.forRepository(root);
+        if (stopFollowing != null) {
+            if (source != null || follow) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--stop-following takes only a branch");
+            }
+            api.post("/v1/branches/" + BranchName.requireSafeName(stopFollowing) + "/stop-following", Map.of(),
+                    new TypeReference<Map<String, Object>>() { });
+            out.println("branch " + stopFollowing + " no longer follows its source; it keeps what it received");
+            out.flush();
+            return 0;
+        }
+        if (source == null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "name what to import: a connection string"
+                    + " (postgresql://user@host:5432/db) or a dump");
+        }
+        if (slot != null && !follow) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--slot goes with --follow");
+        }
         Requests.Import body = new Requests.Import(source, Path.of("").toAbsolutePath().toString(), as, pgVersion,
-                logical ? Boolean.TRUE : null, schemas, tables, excludeTableData, schemaOnly ? Boolean.TRUE : null, libpqEnvironment());
+                logical ? Boolean.TRUE : null, schemas, tables, excludeTableData, schemaOnly ? Boolean.TRUE : null,
+                follow ? Boolean.TRUE : null, slot, libpqEnvironment());
         ImportResult made;
         try (InterruptNotice notice = InterruptNotice.saying(err, "the import goes on in the pageserver (zenith status shows"
                 + " it); it becomes a branch only when it is whole, and nothing of it is left if it fails")) {
@@ -102,7 +133,15 @@ final class ImportCommand implements Callable<Integer> {
                 out.println("logical because " + made.why());
             }
             ConnectionString c = ConnstrCommand.forBranch(Offline.open(root), BranchName.of(made.branch()));
-            out.println("connect: psql \"" + new ConnectionString(c.host(), c.port(), c.user(), made.database(), c.branch()).uri() + "\"");
+            if (made.following()) {
+                out.println("following: the source's WAL keeps arriving; branch it at any moment since, for example");
+                out.println("  zenith branch fix " + made.branch() + " --at -10m");
+                out.println("connect to a branch of it: psql \"" + new ConnectionString(c.host(), c.port(), made.user(),
+                        made.database(), BranchName.of("fix")).uri() + "\"");
+            } else {
+                out.println("connect: psql \"" + new ConnectionString(c.host(), c.port(), made.user(), made.database(),
+                        c.branch()).uri() + "\"");
+            }
         }
         out.flush();
         return 0;

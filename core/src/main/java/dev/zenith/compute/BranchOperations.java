@@ -1,12 +1,14 @@
 package dev.zenith.compute;
 
 import dev.zenith.BranchName;
+import dev.zenith.Lsn;
 import dev.zenith.ConnectionString;
 import dev.zenith.Expiry;
 import dev.zenith.RepositoryConfig;
 import dev.zenith.TagName;
 import dev.zenith.TimelineId;
 import dev.zenith.model.BranchInfo;
+import dev.zenith.model.FollowState;
 import dev.zenith.model.ComputeState;
 import dev.zenith.model.ComputeStatus;
 import dev.zenith.postgres.PgDistributions;
@@ -55,13 +57,16 @@ public final class BranchOperations {
     private final BranchComputes computes;
     private final SizeCache sizes = new SizeCache(Duration.ofSeconds(5));
     /** Branches with a missing timeline, logged once each. */
+    private final Followers followers;
     private final Set<TimelineId> reportedDangling = ConcurrentHashMap.newKeySet();
     /** Each root timeline's PostgreSQL major version, which never changes. */
     private final Map<TimelineId, Integer> rootVersions = new ConcurrentHashMap<>();
     /** Expired branches that could not be deleted and were logged; touched only by the expiry task. */
     private final Set<TimelineId> keptAfterExpiry = new HashSet<>();
 
-    BranchOperations(Repository repository, TimelineLocks locks, ArchiveLock archive, BranchPoints points, BranchComputes computes) {
+    BranchOperations(Repository repository, TimelineLocks locks, ArchiveLock archive, BranchPoints points, BranchComputes computes,
+                     Followers followers) {
+        this.followers = followers;
         this.repository = repository;
         this.locks = locks;
         this.archive = archive;
@@ -113,6 +118,9 @@ public final class BranchOperations {
             List<String> keptFor = new java.util.ArrayList<>(repository.children(timeline.id()).stream()
                     .map(t -> repository.branches().nameOf(t.id())).flatMap(Optional::stream).map(BranchName::value).toList());
             tagsOn(timeline).forEach(tag -> keptFor.add("tag " + tag));
+            if (followers.isFollowed(timeline.id())) {
+                followers.stop(timeline); // nothing may write into a timeline being deleted
+            }
             if (repository.isNeeded(timeline)) {
                 // the history they need may end in the running compute's pg_wal: a clean stop archives it
                 computes.pause(timeline);
@@ -213,13 +221,14 @@ public final class BranchOperations {
             TimelineMetadata md = t.metadata();
             ComputeStatus compute = computeOf.get(t.id());
             boolean running = compute != null && compute.state() == ComputeState.RUNNING;
+            Optional<FollowState> following = followers.state(t.id());
             return new BranchInfo(e.getKey(), t.id(), md.ancestor() == null ? null : names.get(md.ancestor()), md.ancestorLsn(),
-                    running ? compute.lsn() : md.lastLsn(), md.createdAt(),
+                    running ? compute.lsn() : following.map(f -> Lsn.parse(f.received())).orElse(md.lastLsn()), md.createdAt(),
                     compute == null ? null : compute.name(), compute == null ? ComputeState.NONE : compute.state(),
                     sizeOf.applyAsLong(t.dir()), compute == null ? 0 : sizeOf.applyAsLong(compute.dataDir()),
                     ConnectionString.of(config.proxyAddress(), config.proxyPort(), config.superuser(), e.getKey()).uri(),
                     md.expiresAt(), e.getKey().equals(BranchName.MAIN) || md.protectedSince() != null, pgVersionOf(t),
-                    md.importedFrom());
+                    md.importedFrom(), following.orElse(null));
         })).toList();
     }
 

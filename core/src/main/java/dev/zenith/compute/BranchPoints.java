@@ -39,11 +39,13 @@ final class BranchPoints {
     private final Repository repository;
     private final BranchComputes computes;
     private final ComputeSql sql;
+    private final Followers followers;
 
-    BranchPoints(Repository repository, BranchComputes computes, ComputeSql sql) {
+    BranchPoints(Repository repository, BranchComputes computes, ComputeSql sql, Followers followers) {
         this.repository = repository;
         this.computes = computes;
         this.sql = sql;
+        this.followers = followers;
     }
 
     /** Where {@code at} (null: the end of WAL) lies in a branch's history; {@code markName} names a restore point. */
@@ -72,10 +74,16 @@ final class BranchPoints {
 
     /** Where a branch's WAL stands now; a stopped compute is settled first so its end is known. */
     Head head(Timeline branch, String markName) {
+        if (followers.isFollowed(branch.id())) {
+            WalPoint end = followers.settle(branch);
+            return new Head(true, end.lsn(), end);
+        }
         Optional<BranchComputes.Running> running = computes.runningOrSettled(branch);
         if (running.isEmpty()) {
             WalPoint last = branch.metadata().last();
-            return new Head(branch.wal().hasHistory(), last.lsn(), last);
+            // WAL past its start is its own history: a promoted branch's, or a root that followed its source
+            boolean ownHistory = branch.wal().hasHistory() || last.lsn().compareTo(branch.startLsn()) > 0;
+            return new Head(ownHistory, last.lsn(), last);
         }
         ComputeNode node = running.get().node();
         Lsn end = sql.currentLsn(node, running.get().logFile());

@@ -48,14 +48,17 @@ final class ComputeSql implements AutoCloseable {
     private static final Duration WAKE_AFTER = Duration.ofMillis(50);
 
     private final InternalConnections internal;
+    /** Which superuser to log in as on a node: its branch's root's ({@link Superusers}). */
+    private final java.util.function.Function<ComputeNode, String> superuserOf;
 
-    ComputeSql(String superuser, String password) {
-        this.internal = new InternalConnections(superuser, password);
+    ComputeSql(java.util.function.Function<ComputeNode, String> superuserOf, String password) {
+        this.superuserOf = superuserOf;
+        this.internal = new InternalConnections(password);
     }
 
     /** A connection of the caller's own, to close when done (a base backup holds one for its duration). */
     Connection connect(ComputeNode node) throws SQLException {
-        return internal.open(node.port());
+        return internal.open(node.port(), superuserOf.apply(node));
     }
 
     Lsn currentLsn(ComputeNode node, Path logFile) {
@@ -70,7 +73,7 @@ final class ComputeSql implements AutoCloseable {
     /** The schema of a running compute's database, as {@code zenith diff} compares it. */
     SchemaSnapshot schema(ComputeNode node, Path logFile) {
         try {
-            return internal.with(node.port(), SchemaSnapshot::read);
+            return internal.with(node.port(), superuserOf.apply(node), SchemaSnapshot::read);
         } catch (SQLException e) {
             throw ZenithException.failed("cannot read the schema of compute " + node.name() + ": " + e.getMessage(), "see " + logFile);
         }
@@ -101,7 +104,7 @@ final class ComputeSql implements AutoCloseable {
      */
     SwitchedWal switchWal(ComputeNode node, Path logFile) {
         try {
-            return internal.with(node.port(), c -> {
+            return internal.with(node.port(), superuserOf.apply(node), c -> {
                 try (Statement s = c.createStatement();
                      ResultSet rs = s.executeQuery("SELECT lsn, pg_walfile_name(lsn) FROM pg_switch_wal() lsn")) {
                     rs.next();
@@ -145,7 +148,7 @@ final class ComputeSql implements AutoCloseable {
         String full = dev.zenith.storage.WalReader.ZENITH_RESTORE_POINT + child;
         String pointName = full.substring(0, Math.min(63, full.length()));
         try {
-            return internal.with(node.port(), c -> {
+            return internal.with(node.port(), superuserOf.apply(node), c -> {
                 c.setAutoCommit(false);
                 WalPoint point;
                 try (Statement s = c.createStatement()) {
@@ -277,7 +280,7 @@ final class ComputeSql implements AutoCloseable {
      */
     void ensureToolsRole(ComputeNode node, Path logFile) {
         try {
-            internal.with(node.port(), c -> {
+            internal.with(node.port(), superuserOf.apply(node), c -> {
                 // a query and a statement rather than a DO block, which loads PL/pgSQL into the backend on every start
                 try (Statement s = c.createStatement();
                      ResultSet rs = s.executeQuery("SELECT FROM pg_roles WHERE rolname = " + quote(TOOLS_ROLE))) {
@@ -295,7 +298,7 @@ final class ComputeSql implements AutoCloseable {
 
     /** Sets the password (SCRAM) of the superuser and of {@value #TOOLS_ROLE} on a compute trusting the daemon for now. */
     void setPassword(ComputeNode node, String password) throws SQLException {
-        internal.with(node.port(), c -> {
+        internal.with(node.port(), superuserOf.apply(node), c -> {
             try (Statement s = c.createStatement()) {
                 s.execute("SET password_encryption = 'scram-sha-256'");
                 s.execute("ALTER ROLE CURRENT_USER PASSWORD " + quote(password));
@@ -324,7 +327,7 @@ final class ComputeSql implements AutoCloseable {
     }
 
     private String value(ComputeNode node, String sql) throws SQLException {
-        return internal.with(node.port(), c -> {
+        return internal.with(node.port(), superuserOf.apply(node), c -> {
             try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
                 rs.next();
                 return rs.getString(1);

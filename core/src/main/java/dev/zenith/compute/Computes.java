@@ -55,6 +55,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     private final TagOperations tags;
     private final BranchSync sync;
     private final Imports imports;
+    private final Followers followers;
     private final StatusView status;
 
     public Computes(Repository repository, PgDistributions dists, OsUser user) {
@@ -62,7 +63,9 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         RepositoryConfig config = repository.config();
         Optional<String> password = config.passwordAuth() ? Optional.of(repository.requirePassword()) : Optional.empty();
         this.registry = new NodeRegistry(repository);
-        this.sql = new ComputeSql(config.superuser(), password.orElse(null));
+        this.followers = new Followers(repository);
+        Superusers superusers = new Superusers(repository);
+        this.sql = new ComputeSql(node -> superusers.of(node.timeline()), password.orElse(null));
         PostgresConfig postgresConfig = new PostgresConfig(user);
         FileCopies copies = CloneProbe.clones(repository.tmpDir()) ? FileCopies.CLONE : FileCopies.WRITE;
         this.dataDirs = new DataDirMaker(repository, user, copies, archive);
@@ -73,12 +76,12 @@ public final class Computes implements ComputeLeases, AutoCloseable {
                 states, admission, archive, operations, new PostgresConfig.WalSettings(copies, config.walCompression()));
         this.suspender = new Suspender(repository, registry, locks, leases, states, sql, lifecycle);
         BranchComputes branchComputes = new BranchComputes(registry, lifecycle, leases, locks);
-        BranchPoints points = new BranchPoints(repository, branchComputes, sql);
+        BranchPoints points = new BranchPoints(repository, branchComputes, sql, followers);
         this.readOnlyViews = new ReadOnlyViews(repository, registry, locks, points);
-        this.branches = new BranchOperations(repository, locks, archive, points, branchComputes);
+        this.branches = new BranchOperations(repository, locks, archive, points, branchComputes, followers);
         this.tags = new TagOperations(repository, locks, points);
         this.sync = new BranchSync(repository, locks, archive, branchComputes, sql, operations);
-        this.imports = new Imports(repository, dists, user, archive, operations);
+        this.imports = new Imports(repository, dists, user, archive, operations, followers);
         this.status = new StatusView(repository, registry, leases, states, sql, user.name());
     }
 
@@ -95,6 +98,22 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     /** Push and pull of this repository's branches. */
     public BranchSync sync() {
         return sync;
+    }
+
+    /** Starts receiving WAL for the branches that follow their sources: once, when the daemon starts. */
+    public void startFollowing() {
+        followers.startAll();
+    }
+
+    /** {@code zenith import --stop-following BRANCH}: the branch keeps what it received and takes writes again. */
+    public void stopFollowing(BranchName branch) {
+        locks.withBranch(repository, branch, "stopped following", timeline -> {
+            if (!followers.isFollowed(timeline.id())) {
+                throw ZenithException.conflict("branch " + branch + " follows no source", "zenith branch shows which do");
+            }
+            followers.stop(timeline);
+            return null;
+        });
     }
 
     /** Databases brought in from elsewhere as new root branches. */
@@ -151,6 +170,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
 
     /** Registers a node for a branch and makes its data directory from the repository ({@code zenith pg create}). */
     public ComputeStatus create(BranchName branch, String name, Integer port, String idleTimeout) {
+        refuseWritesIfFollowed(repository.requireBranch(branch).id());
         Timeline timeline = repository.requireBranch(branch);
         String timeout = idleTimeout == null ? null : IdleTimeout.parse(idleTimeout).toString();
         return locks.withLock(timeline.id(), () -> {
@@ -253,6 +273,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     /** Stops every running compute cleanly: {@code zenith pageserver stop}. */
     @Override
     public void close() {
+        followers.close();
         dataDirs.close();
         sql.close();
         forEachNode("stop", node -> lifecycle.shutDown(node, repository.timeline(node.timeline())));
@@ -266,6 +287,9 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     private void ensureRunning(ComputeNode node, StartedBy by) {
         if (states.of(node.name()).admitsClients() && registry.paths(node).isRunning()) {
             return;
+        }
+        if (!node.isReadOnly()) {
+            refuseWritesIfFollowed(node.timeline());
         }
         makeRoomFor(node);
         locks.withLock(node.timeline(), () -> {
@@ -295,6 +319,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     /** The branch's read-write node, created if it has none (a racing caller may create it first). */
     private ComputeNode nodeForBranch(BranchName branch) {
         Timeline timeline = repository.requireBranch(branch);
+        refuseWritesIfFollowed(timeline.id());
         return registry.readWriteNodeOf(timeline.id()).orElseGet(() -> {
             try {
                 return registry.require(create(branch, null, null, null).name());
@@ -302,6 +327,16 @@ public final class Computes implements ComputeLeases, AutoCloseable {
                 return registry.readWriteNodeOf(timeline.id()).orElseThrow(() -> e);
             }
         });
+    }
+
+    /** A followed branch's history is its source's: a compute writing on it would fork it. */
+    private void refuseWritesIfFollowed(dev.zenith.TimelineId timeline) {
+        if (followers.isFollowed(timeline)) {
+            String branch = repository.branches().nameOf(timeline).map(BranchName::value).orElse(timeline.value());
+            throw ZenithException.conflict("branch " + branch + " follows its source and takes no writes",
+                    "branch it (zenith branch NEW " + branch + ", or --at -10m for the past), or read its past"
+                            + " (options=branch=" + branch + "@-1m)");
+        }
     }
 
     /** Runs {@code work} on every node under its timeline's lock; a failure is logged and the next node goes on. */

@@ -71,7 +71,7 @@ final class DataDirMaker implements AutoCloseable {
         Path staging = repository.tmpDir().resolve("initdb");
         initdb(repository, new PgCtl(new PgDistributions(dist, msg -> { }), user), dist, user, staging);
         PgControl control = PgControl.read(staging);
-        repository.createRoot(BranchName.MAIN, staging, control.checkpoint(), null);
+        repository.createRoot(BranchName.MAIN, staging, control.checkpoint(), null, null, timeline -> { });
     }
 
     /**

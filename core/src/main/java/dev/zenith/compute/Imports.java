@@ -20,6 +20,9 @@ import dev.zenith.source.Source;
 import dev.zenith.source.SourceFacts;
 import dev.zenith.source.SourceServer;
 import dev.zenith.storage.FileTrees;
+import dev.zenith.storage.Following;
+import dev.zenith.storage.Timeline;
+import dev.zenith.storage.TimelineFiller;
 import dev.zenith.storage.Repository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,19 +61,26 @@ public final class Imports {
     private final OsUser user;
     private final ArchiveLock archive;
     private final Operations operations;
+    private final Followers followers;
 
-    Imports(Repository repository, PgDistributions dists, OsUser user, ArchiveLock archive, Operations operations) {
+    Imports(Repository repository, PgDistributions dists, OsUser user, ArchiveLock archive, Operations operations,
+            Followers followers) {
         this.repository = repository;
         this.dists = dists;
         this.pgCtl = new PgCtl(dists, user);
         this.user = user;
         this.archive = archive;
         this.operations = operations;
+        this.followers = followers;
     }
 
     /** What the user asked for: the method only as a wish, since a server may not allow a physical copy. */
     public record Request(Source source, Optional<BranchName> as, Optional<Integer> pgVersion, boolean logical,
-                          DumpFilter filter, Map<String, String> callerEnv) {
+                          DumpFilter filter, Optional<Follow> follow, Map<String, String> callerEnv) {
+    }
+
+    /** {@code --follow}: keep receiving the source's WAL after the copy, through a replication slot when named. */
+    public record Follow(Optional<String> slot) {
     }
 
     /** Imports {@code request.source()} as a new root branch. */
@@ -96,12 +106,15 @@ public final class Imports {
             op.phase("making the branch");
             long bytes = FileTrees.sizeOf(staging);
             String origin = request.source().shown() + " (" + made.method().name().toLowerCase(java.util.Locale.ROOT) + ")";
-            archive.whileUsing(() -> repository.createRoot(made.name(), staging, made.end(), origin));
+            Timeline root = archive.whileUsing(() -> repository.createRoot(made.name(), staging, made.end(), origin, made.superuser(),
+                    made.wal()));
+            request.follow().ifPresent(f -> followers.follow(root));
             long millis = (System.nanoTime() - started) / 1_000_000;
             log.info("imported {} as branch {} ({}, PostgreSQL {}, {} bytes, {} ms)", request.source().shown(), made.name(),
                     made.method(), made.pgVersion(), bytes, millis);
             return new ImportResult(made.name().value(), request.source().shown(), made.method(), made.why(), made.pgVersion(),
-                    made.database(), bytes, millis);
+                    made.database(), made.superuser() == null ? repository.config().superuser() : made.superuser(),
+                    request.follow().isPresent(), bytes, millis);
         } finally {
             FileTrees.deleteTree(staging);
             FileTrees.deleteTree(dumpDir);
@@ -109,7 +122,12 @@ public final class Imports {
     }
 
     /** A data directory made and stopped cleanly at {@code end}, to become branch {@code name}. */
-    private record Made(BranchName name, WalPoint end, ImportMethod method, String why, int pgVersion, String database) {
+    private record Made(BranchName name, WalPoint end, ImportMethod method, String why, int pgVersion, String database,
+                        String superuser, TimelineFiller wal) {
+
+        Made(BranchName name, WalPoint end, ImportMethod method, String why, int pgVersion, String database) {
+            this(name, end, method, why, pgVersion, database, null, timeline -> { });
+        }
     }
 
     private Made fromServer(Source.Server source, Request request, ClientRun run, Path staging, Path dumpDir, Operations.Tracker op) {
@@ -120,6 +138,14 @@ public final class Imports {
         BranchName name = nameFor(request, facts.database());
         String why = whyLogical(request, facts, server);
         Failpoints.reach("import-asked");
+        if (request.follow().isPresent()) {
+            if (why != null) {
+                throw ZenithException.badRequest("--follow needs a physical copy, and " + source.shown()
+                        + " would be imported logically: " + why, "give a role with REPLICATION that pg_hba.conf lets in"
+                        + " for replication, or import without --follow");
+            }
+            return followed(server, source, facts, name, dists.of(facts.major()), staging, request, op);
+        }
         if (why == null) {
             PgDistribution dist = dists.of(facts.major()); // fetched now if need be, before the copy
             return physical(server, facts, name, dist, staging, run, op);
@@ -175,22 +201,7 @@ public final class Imports {
         op.phase("copying", facts::clusterBytes, () -> FileTrees.sizeOf(staging));
         server.baseBackup(staging);
         Failpoints.reach("import-copied");
-        try {
-            for (String leftover : List.of("standby.signal", "recovery.signal", "postmaster.pid", "postmaster.opts",
-                    "backup_manifest")) {
-                Files.deleteIfExists(staging.resolve(leftover));
-            }
-            // the source's pg_hba.conf may name its own networks and methods; every compute start writes zenith's
-            Files.writeString(staging.resolve("pg_hba.conf"), "local all all trust\n");
-            if (!Files.exists(staging.resolve("pg_ident.conf"))) {
-                Files.writeString(staging.resolve("pg_ident.conf"), "");
-            }
-            DataDirMaker.includeZenithConf(staging);
-            user.ownTree(staging);
-            Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwx------"));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot prepare the copy in " + staging, e);
-        }
+        prepareCopy(staging);
         op.phase("recovering the copy");
         WalPoint end;
         try (StagedServer pg = startStaged(staging, StagedServer.Work.RECOVER, run.log())) {
@@ -207,6 +218,52 @@ public final class Imports {
         }
         trim(staging, end);
         return new Made(name, end, ImportMethod.PHYSICAL, null, dist.major(), facts.database());
+    }
+
+    /**
+     * Makes a copied data directory start here: no signal files or pid of the source's, a pg_hba.conf that
+     * lets zenith in (every compute start writes its own), the line that includes zenith.conf, owned by
+     * the Postgres OS user.
+     */
+    private void prepareCopy(Path staging) {
+        try {
+            for (String leftover : List.of("standby.signal", "recovery.signal", "postmaster.pid", "postmaster.opts",
+                    "backup_manifest")) {
+                Files.deleteIfExists(staging.resolve(leftover));
+            }
+            Files.writeString(staging.resolve("pg_hba.conf"), "local all all trust\n");
+            if (!Files.exists(staging.resolve("pg_ident.conf"))) {
+                Files.writeString(staging.resolve("pg_ident.conf"), "");
+            }
+            DataDirMaker.includeZenithConf(staging);
+            user.ownTree(staging);
+            Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwx------"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare the copy in " + staging, e);
+        }
+    }
+
+    /**
+     * A copy whose history goes on with the source's WAL: the base backup itself is the first image (it
+     * recovers from its {@code backup_label} wherever a branch of it starts), the WAL it came with is the
+     * timeline's archive, and the segment it ends in is where receiving resumes ({@link Followers}). The
+     * data is the source's untouched, so zenith logs in there as the source's superuser.
+     */
+    private Made followed(SourceServer server, Source.Server source, SourceFacts facts, BranchName name, PgDistribution dist,
+                          Path staging, Request request, Operations.Tracker op) {
+        op.phase("copying", facts::clusterBytes, () -> FileTrees.sizeOf(staging));
+        WalPoint end = server.baseBackupToFollow(staging, request.follow().get().slot());
+        Failpoints.reach("import-copied");
+        Path copiedWal = staging.resolve("pg_wal");
+        prepareCopy(staging);
+        Following following = new Following(source.conninfo(), request.callerEnv(), request.follow().get().slot().orElse(null),
+                java.time.Instant.now());
+        TimelineFiller wal = timelineDir -> {
+            Followers.takeCopiedWal(copiedWal, timelineDir.resolve("wal"), end);
+            user.ownTree(timelineDir.resolve("wal"));
+            following.writeInto(timelineDir);
+        };
+        return new Made(name, end, ImportMethod.PHYSICAL, null, dist.major(), facts.database(), facts.bootstrapSuperuser(), wal);
     }
 
     private Made logical(Source.Dump dump, ClientRun local, BranchName name, CompletableFuture<Void> cluster, Path staging,

@@ -28,22 +28,23 @@ final class InternalConnections implements AutoCloseable {
     /** zenith's own connections, which do not keep a compute awake. */
     static final String APPLICATION = "zenith-internal";
 
-    private final String user;
     private final String password;
     private final Map<Integer, Deque<Connection>> idle = new ConcurrentHashMap<>();
 
-    /** With {@code password} null, computes are expected to trust loopback connections. */
-    InternalConnections(String user, String password) {
-        this.user = user;
+    /**
+     * With {@code password} null, computes are expected to trust loopback connections. Each call names the
+     * superuser to log in as: a port's compute always has the same one.
+     */
+    InternalConnections(String password) {
         this.password = password;
     }
 
     /** Runs {@code work} on a connection to the compute on {@code port}; a connection broken by a restart is replaced once. */
-    <T> T with(int port, Work<T> work) throws SQLException {
+    <T> T with(int port, String user, Work<T> work) throws SQLException {
         Connection c = idle.computeIfAbsent(port, p -> new ConcurrentLinkedDeque<>()).pollFirst();
         boolean reused = c != null;
         if (c == null) {
-            c = open(port);
+            c = open(port, user);
         }
         try {
             T result = work.run(c);
@@ -61,14 +62,14 @@ final class InternalConnections implements AutoCloseable {
         } catch (SQLException e) {
             closeQuietly(c);
             if (reused && isConnectionFailure(e)) {
-                return with(port, work);
+                return with(port, user, work);
             }
             throw e;
         }
     }
 
     /** A connection of its own for the caller to close (waiting for a start, where the server is not up yet). */
-    Connection open(int port) throws SQLException {
+    Connection open(int port, String user) throws SQLException {
         Properties props = new Properties();
         props.setProperty("user", user);
         if (password != null) {

@@ -9,9 +9,11 @@ package dev.zenith.model;
  * @param why       why a server was imported logically (the role has no REPLICATION, ...); null otherwise
  * @param pgVersion the PostgreSQL major version the branch runs
  * @param database  the database to connect to for the imported data
+ * @param user      the role to connect as: the repository's superuser, or the source's for a followed copy
+ * @param following whether the branch keeps receiving the source's WAL
  * @param bytes     the size of the branch's data directory
  * @param millis    how long the import took
  */
 public record ImportResult(String branch, String source, ImportMethod method, String why, int pgVersion, String database,
-                           long bytes, long millis) {
+                           String user, boolean following, long bytes, long millis) {
 }

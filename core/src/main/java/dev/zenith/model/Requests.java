@@ -43,11 +43,12 @@ public final class Requests {
     /**
      * An import: {@code source} as typed (a connection string, or a dump's path relative to {@code cwd}),
      * and the caller's libpq variables ({@code PGPASSWORD}, {@code PGPASSFILE}, ...), used for this import
-     * only and never stored. The filters are pg_dump's and make the import logical.
+     * only and stored (owner-only) only for a branch that follows its source, which must reconnect. The
+     * filters are pg_dump's and make the import logical.
      */
     public record Import(String source, String cwd, String as, Integer pgVersion, Boolean logical,
                          java.util.List<String> schemas, java.util.List<String> tables,
-                         java.util.List<String> excludeTableData, Boolean schemaOnly,
+                         java.util.List<String> excludeTableData, Boolean schemaOnly, Boolean follow, String slot,
                          java.util.Map<String, String> environment) {
 
         /** Shown in logs: the environment (a password, perhaps) is left out. */

@@ -85,6 +85,7 @@ public final class PageServer implements AutoCloseable {
         Failpoints.watch(repository.root());
         this.computes = new Computes(repository, new PgDistributions(dist, msg -> log.info(msg)), user);
         ComputeMetrics.register(computes);
+        computes.startFollowing();
         StorageMetrics.register(repository);
         // Listeners first: a port in use stops the start before anything else happened.
         this.proxy = new ProxyServer(computes, config.proxyAddress(), config.proxyPort(),

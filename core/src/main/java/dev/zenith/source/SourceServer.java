@@ -48,6 +48,36 @@ public final class SourceServer {
                 "-c", "fast", "--no-manifest", "--no-sync"), "copying " + server.shown());
     }
 
+    /**
+     * As {@link #baseBackup}, for a copy whose history goes on with the source's WAL: the copy is kept as
+     * the base backup it is (its {@code backup_label}) and where its WAL ends is returned, read from the
+     * backup manifest. With {@code slot}, a physical replication slot of that name is made on the source
+     * first, so the source keeps its WAL until it is received.
+     */
+    public dev.zenith.WalPoint baseBackupToFollow(Path target, java.util.Optional<String> slot) {
+        List<String> args = new ArrayList<>(List.of("-w", "-d", server.conninfo(), "-D", target.toString(), "-X", "stream",
+                "-c", "fast", "--no-sync"));
+        slot.ifPresent(name -> args.addAll(List.of("--create-slot", "--slot=" + name)));
+        run.run("pg_basebackup", args, "copying " + server.shown());
+        Path manifest = target.resolve("backup_manifest");
+        try {
+            com.fasterxml.jackson.databind.JsonNode ranges = dev.zenith.Json.MAPPER.readTree(manifest.toFile()).path("WAL-Ranges");
+            com.fasterxml.jackson.databind.JsonNode last = ranges.get(ranges.size() - 1);
+            java.nio.file.Files.delete(manifest);
+            return new dev.zenith.WalPoint(dev.zenith.Lsn.parse(last.path("End-LSN").asText()), last.path("Timeline").asInt());
+        } catch (java.io.IOException | RuntimeException e) {
+            throw ZenithException.failed("cannot read where the copy's WAL ends from " + manifest + ": " + e.getMessage(),
+                    "see " + run.log());
+        }
+    }
+
+    /** The source's WAL flushed so far: what a follower has to have received to be caught up. */
+    public dev.zenith.Lsn flushedLsn() {
+        return dev.zenith.Lsn.parse(run.output("psql", List.of("-X", "-w", "-A", "-t", "-d", server.conninfo(), "-c",
+                "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_flush_lsn() END"),
+                "asking " + server.shown() + " where its WAL stands").strip());
+    }
+
     /** Dumps the database the connection string names into {@code target} (absent), pg_dump's directory format. */
     public void dump(Path target, DumpFilter filter, int jobs) {
         List<String> args = new ArrayList<>(List.of("-w", "-d", server.conninfo(), "-Fd", "-j", Integer.toString(jobs),

@@ -31,10 +31,22 @@ import java.util.function.Function;
  * <p>Postgres timeline ids ("tli") restart from the same numbers on every branch, so each ancestor
  * contributes only files of the tlis it had at the branch point; higher ones are its own later life.
  *
+ * <p>A point at the very end of the WAL there is, with no record at it to stop before (the end of what a
+ * followed source sent so far), is reached by cutting the WAL instead: {@code walEnd} says where, the
+ * restore view offers nothing after it, and recovery replays all it is given.
+ *
  * <p>A plan is fixed when a data directory is prepared from its image and saved beside it, so that
  * the first start replays exactly what fits that image, however late it comes.
  */
-public record RecoveryPlan(Image image, Optional<Lsn> stopBefore, List<WalSource> sources) {
+public record RecoveryPlan(Image image, Optional<Lsn> stopBefore, List<WalSource> sources, Optional<Lsn> walEnd) {
+
+    public RecoveryPlan {
+        walEnd = walEnd == null ? Optional.empty() : walEnd; // plans saved before walEnd existed
+    }
+
+    public RecoveryPlan(Image image, Optional<Lsn> stopBefore, List<WalSource> sources) {
+        this(image, stopBefore, sources, Optional.empty());
+    }
 
     /**
      * WAL of one timeline that a recovery may restore: files of Postgres timelines up to {@code maxTli},
@@ -62,7 +74,34 @@ public record RecoveryPlan(Image image, Optional<Lsn> stopBefore, List<WalSource
         Image image = newestImage(repository, timeline, chain);
         boolean promoted = timeline.wal().hasHistory();
         Lsn branchPoint = timeline.metadata().lastLsn();
-        return plan(image, promoted ? null : branchPoint, chain);
+        RecoveryPlan plan = plan(image, promoted ? null : branchPoint, chain);
+        if (plan.stopBefore().isPresent() && nothingAt(plan.stopBefore().get(), chain)) {
+            return new RecoveryPlan(plan.image(), Optional.empty(), plan.sources(), plan.stopBefore());
+        }
+        return plan;
+    }
+
+    /**
+     * Whether the WAL holding {@code point} ends there, so that no record at or after it could stop a
+     * recovery: its segment is a partial one (kept at a clean stop, or received from a source) whose
+     * valid WAL ends at or before the point.
+     */
+    private static boolean nothingAt(Lsn point, List<Link> chain) {
+        long segno = point.value() / WalFileName.SEGMENT_SIZE;
+        for (Link l : chain) {
+            WalArchive wal = l.timeline().wal();
+            if (wal.archived().keySet().stream().anyMatch(n -> !n.history() && n.segmentNumber() == segno)) {
+                return false;
+            }
+            Optional<Map.Entry<WalFileName, Path>> partial = wal.partial().entrySet().stream()
+                    .filter(e -> !e.getKey().history() && e.getKey().segmentNumber() == segno).findFirst();
+            if (partial.isPresent()) {
+                Lsn end = new WalReader(Map.of(partial.get().getKey(), partial.get().getValue()),
+                        TimelineHistory.none(partial.get().getKey().tli())).endOfValidWal(point);
+                return end.compareTo(point) <= 0;
+            }
+        }
+        return false;
     }
 
     /** The state of {@code timeline} at {@code point}: a read-only view of its past. */
@@ -149,6 +188,15 @@ public record RecoveryPlan(Image image, Optional<Lsn> stopBefore, List<WalSource
             Files.createDirectories(dir);
             for (Map.Entry<WalFileName, WalFile> e : files(repository, livePgWal).entrySet()) {
                 Path target = dir.resolve(e.getKey().toString());
+                if (walEnd.isPresent() && !e.getKey().history()) {
+                    long cut = walEnd.get().value() / WalFileName.SEGMENT_SIZE;
+                    if (e.getKey().segmentNumber() == cut) {
+                        copyCut(e.getValue().path(), target, walEnd.get().value() % WalFileName.SEGMENT_SIZE);
+                    }
+                    if (e.getKey().segmentNumber() >= cut) {
+                        continue;
+                    }
+                }
                 if (!e.getValue().live() || !copyLive(e.getValue().path(), target)) {
                     Optional<Path> archived = e.getValue().live()
                             ? archivedSince(repository.timeline(e.getValue().source()).wal(), e.getKey())
@@ -170,6 +218,18 @@ public record RecoveryPlan(Image image, Optional<Lsn> stopBefore, List<WalSource
      */
     private static Optional<Path> archivedSince(WalArchive wal, WalFileName name) {
         return Optional.ofNullable(wal.archived().get(name)).or(() -> Optional.ofNullable(wal.partial().get(name)));
+    }
+
+    /** Copies a segment with everything from {@code offset} on zeroed: where recovery finds the end of WAL. */
+    private static void copyCut(Path source, Path target, long offset) throws IOException {
+        Files.copy(source, target);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(target, java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer zeros = java.nio.ByteBuffer.allocate(64 * 1024);
+            for (long pos = offset; pos < ch.size(); pos += zeros.capacity()) {
+                zeros.clear().limit((int) Math.min(zeros.capacity(), ch.size() - pos));
+                ch.write(zeros, pos);
+            }
+        }
     }
 
     private static boolean copyLive(Path source, Path target) throws IOException {

@@ -139,15 +139,17 @@ public final class Repository {
     }
 
     /**
-     * Makes a root timeline, named {@code name}, from a cleanly shut down data directory: main's from
-     * initdb, or an imported database's ({@code importedFrom} says whence; null for main). Its history
-     * starts at the shutdown checkpoint {@code end}.
+     * Makes a root timeline, named {@code name}, from a data directory: main's, cleanly shut down by
+     * initdb, or an imported database's ({@code importedFrom} says whence; null for main), which may be a
+     * base backup that {@code filler} gives the WAL of, and whose superuser may not be the repository's
+     * ({@code superuser}; null: the repository's). Its history starts at {@code end}.
      */
-    public Timeline createRoot(BranchName name, Path stagedDataDir, WalPoint end, String importedFrom) {
+    public Timeline createRoot(BranchName name, Path stagedDataDir, WalPoint end, String importedFrom, String superuser,
+                               TimelineFiller filler) {
         requireNewBranchName(name);
         TimelineId id = TimelineId.generate();
         Timeline timeline = newTimeline(new TimelineMetadata(id, null, null, 0, Instant.now(), end.lsn(), end.tli(), null, null, null,
-                importedFrom));
+                importedFrom, superuser), filler);
         timeline.addImage(stagedDataDir, end);
         if (!branches.add(name, id)) {
             deleteTimeline(timeline);
@@ -347,10 +349,15 @@ public final class Repository {
     }
 
     private Timeline newTimeline(TimelineMetadata metadata) {
+        return newTimeline(metadata, staged -> { });
+    }
+
+    private Timeline newTimeline(TimelineMetadata metadata, TimelineFiller filler) {
         Path staged = root.resolve("tmp").resolve("timeline-" + metadata.id());
         Path target = root.resolve("timelines").resolve(metadata.id().value());
         try {
             Timeline.create(staged, metadata);
+            filler.fill(staged);
             AtomicFiles.moveDurably(staged, target);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create timeline " + target, e);

@@ -67,6 +67,16 @@ public final class Timeline {
         return dir;
     }
 
+    /** What this timeline follows, when it keeps receiving a source's WAL. */
+    public Optional<Following> following() {
+        return Following.read(dir);
+    }
+
+    /** Ends following: the WAL received so far stays this timeline's history. */
+    public void stopFollowing() {
+        Following.remove(dir);
+    }
+
     /** Remembers the end of WAL after a clean stop, so children can branch from it with no compute running. */
     public void recordCleanStop(WalPoint end) {
         update(metadata.withLast(end));

@@ -20,15 +20,18 @@ import java.time.Instant;
  * @param protectedSince since when delete and reset of this branch are refused, or null when they are not
  * @param importedFrom   for a root made by {@code zenith import}: the source (password left out) and how it
  *                       was copied; null for main's root and every branch
+ * @param superuser      for a root whose data has not the repository's superuser (a followed import: a copy
+ *                       of the source's, untouched), the superuser zenith logs in as there and in every branch
+ *                       of it; null: the repository's
  */
 public record TimelineMetadata(TimelineId id, TimelineId ancestor, Lsn ancestorLsn, int ancestorTli,
                                Instant createdAt, Lsn lastLsn, int lastTli, String retention, Instant expiresAt,
-                               Instant protectedSince, String importedFrom) {
+                               Instant protectedSince, String importedFrom, String superuser) {
 
     /** A new timeline branched from {@code ancestor} at {@code point}: its WAL ends there until its first start. */
     public static TimelineMetadata branch(TimelineId id, TimelineId ancestor, WalPoint point, String retention, Instant expiresAt) {
         return new TimelineMetadata(id, ancestor, point.lsn(), point.tli(), Instant.now(), point.lsn(), point.tli(), retention,
-                expiresAt, null, null);
+                expiresAt, null, null, null);
     }
 
     /** Where this timeline's WAL ends when no compute runs on it. */
@@ -43,26 +46,26 @@ public record TimelineMetadata(TimelineId id, TimelineId ancestor, Lsn ancestorL
     public TimelineMetadata asPushed(java.util.Optional<WalPoint> liveEnd) {
         WalPoint end = liveEnd.orElse(last());
         return new TimelineMetadata(id, ancestor, ancestorLsn, ancestorTli, createdAt, end.lsn(), end.tli(), retention, null, null,
-                importedFrom);
+                importedFrom, superuser);
     }
 
     TimelineMetadata withLast(WalPoint end) {
         return new TimelineMetadata(id, ancestor, ancestorLsn, ancestorTli, createdAt, end.lsn(), end.tli(), retention, expiresAt,
-                protectedSince, importedFrom);
+                protectedSince, importedFrom, superuser);
     }
 
     TimelineMetadata withRetention(String window) {
         return new TimelineMetadata(id, ancestor, ancestorLsn, ancestorTli, createdAt, lastLsn, lastTli, window, expiresAt,
-                protectedSince, importedFrom);
+                protectedSince, importedFrom, superuser);
     }
 
     TimelineMetadata withExpiry(Instant at) {
         return new TimelineMetadata(id, ancestor, ancestorLsn, ancestorTli, createdAt, lastLsn, lastTli, retention, at,
-                protectedSince, importedFrom);
+                protectedSince, importedFrom, superuser);
     }
 
     TimelineMetadata withProtection(Instant since) {
         return new TimelineMetadata(id, ancestor, ancestorLsn, ancestorTli, createdAt, lastLsn, lastTli, retention, expiresAt,
-                since, importedFrom);
+                since, importedFrom, superuser);
     }
 }

@@ -94,6 +94,35 @@ public final class WalArchive {
         }
     }
 
+    /**
+     * Keeps a copy of a segment still being received as this timeline's open segment in
+     * {@code wal-partial/}, replacing an older copy: what a branch made now recovers from.
+     */
+    public void capturePartial(Path receiving, WalFileName segment) {
+        try {
+            Files.createDirectories(partialDir);
+            copyAsArchiveOwner(receiving, partialDir.resolve(segment.toString()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot capture " + receiving + " into " + partialDir, e);
+        }
+    }
+
+    /** Gives files another process put into the archive (as another user) to the archive's owner, who recovers from them. */
+    public void adoptFiles() {
+        try (Stream<Path> files = Files.list(archiveDir)) {
+            Object uid = Files.getAttribute(archiveDir, "unix:uid");
+            Object gid = Files.getAttribute(archiveDir, "unix:gid");
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                if (!uid.equals(Files.getAttribute(f, "unix:uid"))) {
+                    Files.setAttribute(f, "unix:uid", uid);
+                    Files.setAttribute(f, "unix:gid", gid);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot adopt the files of " + archiveDir, e);
+        }
+    }
+
     public long sizeBytes() {
         return FileTrees.sizeOf(archiveDir) + FileTrees.sizeOf(partialDir);
     }

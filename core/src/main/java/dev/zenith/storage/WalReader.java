@@ -112,6 +112,35 @@ public final class WalReader {
         return false;
     }
 
+    /**
+     * Where the valid WAL ends, read from the segment holding {@code from} on: the end of the last record
+     * whose checksum holds, as recovery would find it. For WAL being received, whose open segment ends in
+     * zeros or in a record still being written.
+     */
+    public Lsn endOfValidWal(Lsn from) {
+        long segno = segmentOf(from.value());
+        if (!load(segno)) {
+            return from;
+        }
+        long end = from.value();
+        long pos = firstRecordIn(segno);
+        long prev = -1;
+        while (pos >= 0) {
+            long start = skipPageHeader(pos);
+            if (start < 0) {
+                break;
+            }
+            Record r = readRecord(start, prev);
+            if (r == null) {
+                break;
+            }
+            end = align(r.end());
+            prev = start;
+            pos = r.isSwitch() ? (segmentOf(start) + 1) * WalFileName.SEGMENT_SIZE : align(r.end());
+        }
+        return new Lsn(Math.max(end, from.value()));
+    }
+
     private record Record(long end, boolean isSwitch, Instant commitTime, int xid, boolean zenithRestorePoint) {
     }
 

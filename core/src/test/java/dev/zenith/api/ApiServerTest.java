@@ -222,6 +222,11 @@ class ApiServerTest {
         }
 
         @Override
+        public void stopFollowing(BranchName branch) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
         public List<OperationInfo> operations() {
             throw new IllegalStateException("a bug");
         }

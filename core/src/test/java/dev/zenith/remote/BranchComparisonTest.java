@@ -133,6 +133,6 @@ class BranchComparisonTest {
 
     private static TimelineMetadata withId(TimelineMetadata m, TimelineId id) {
         return new TimelineMetadata(id, m.ancestor(), m.ancestorLsn(), m.ancestorTli(), m.createdAt(), m.lastLsn(), m.lastTli(),
-                m.retention(), m.expiresAt(), m.protectedSince(), m.importedFrom());
+                m.retention(), m.expiresAt(), m.protectedSince(), m.importedFrom(), m.superuser());
     }
 }

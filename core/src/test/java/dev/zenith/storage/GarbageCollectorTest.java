@@ -24,7 +24,7 @@ class GarbageCollectorTest {
     /** main with a clean image at 0/1000028, another at 0/4000028, and WAL segments 1 to 5; retention 0s. */
     private Repository repository() {
         Repository repository = Repository.create(dir, Repositories.config(8, "0s"));
-        Timeline main = repository.createRoot(BranchName.MAIN, Repositories.staged(repository, "root"), new WalPoint(Lsn.parse("0/1000028"), 1), null);
+        Timeline main = repository.createRoot(BranchName.MAIN, Repositories.staged(repository, "root"), new WalPoint(Lsn.parse("0/1000028"), 1), null, null, t -> { });
         SEGMENTS.forEach(s -> Repositories.archive(main, s));
         Repositories.image(repository, main, "0/4000028", 1, null);
         return Repository.open(dir);

@@ -31,7 +31,7 @@ public final class Repositories {
     /** A repository whose main branch has a clean image at {@code lsn} on Postgres timeline 1. */
     public static Repository withRoot(Path dir, String lsn) {
         Repository repository = create(dir);
-        repository.createRoot(dev.zenith.BranchName.MAIN, staged(repository, "root"), new WalPoint(Lsn.parse(lsn), 1), null);
+        repository.createRoot(dev.zenith.BranchName.MAIN, staged(repository, "root"), new WalPoint(Lsn.parse(lsn), 1), null, null, t -> { });
         return repository;
     }
 
