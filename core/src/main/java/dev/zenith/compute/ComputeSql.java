@@ -50,8 +50,11 @@ final class ComputeSql implements AutoCloseable {
     private final InternalConnections internal;
     /** Which superuser to log in as on a node: its branch's root's ({@link Superusers}). */
     private final java.util.function.Function<ComputeNode, String> superuserOf;
+    /** The superuser initdb made for the user who ran {@code zenith init}, whom psql logs in as by default. */
+    private final String repositorySuperuser;
 
-    ComputeSql(java.util.function.Function<ComputeNode, String> superuserOf, String password) {
+    ComputeSql(String repositorySuperuser, java.util.function.Function<ComputeNode, String> superuserOf, String password) {
+        this.repositorySuperuser = repositorySuperuser;
         this.superuserOf = superuserOf;
         this.internal = new InternalConnections(password);
     }
@@ -275,17 +278,25 @@ final class ComputeSql implements AutoCloseable {
 
     /**
      * Makes sure the {@value #TOOLS_ROLE} superuser exists, which the Docker image, most tutorials and many
-     * tools connect as, beside the superuser initdb made for the OS user. Only a branch without it writes
-     * anything: on every other start the check is one read.
+     * tools connect as, beside the superuser initdb made for the OS user; and that one too, on a branch of a
+     * followed source, whose data has the source's roles only. Only a branch without them writes anything:
+     * on every other start the check is one read.
      */
     void ensureToolsRole(ComputeNode node, Path logFile) {
         try {
             internal.with(node.port(), superuserOf.apply(node), c -> {
-                // a query and a statement rather than a DO block, which loads PL/pgSQL into the backend on every start
+                // a query and statements rather than a DO block, which loads PL/pgSQL into the backend on every start
+                java.util.Set<String> wanted = new java.util.TreeSet<>(java.util.List.of(TOOLS_ROLE, repositorySuperuser));
                 try (Statement s = c.createStatement();
-                     ResultSet rs = s.executeQuery("SELECT FROM pg_roles WHERE rolname = " + quote(TOOLS_ROLE))) {
-                    if (!rs.next()) {
-                        s.execute("CREATE ROLE " + TOOLS_ROLE + " SUPERUSER LOGIN");
+                     ResultSet rs = s.executeQuery("SELECT rolname FROM pg_roles WHERE rolname IN (" + quote(TOOLS_ROLE) + ", "
+                             + quote(repositorySuperuser) + ")")) {
+                    while (rs.next()) {
+                        wanted.remove(rs.getString(1));
+                    }
+                }
+                try (Statement s = c.createStatement()) {
+                    for (String role : wanted) {
+                        s.execute("CREATE ROLE \"" + role.replace("\"", "\"\"") + "\" SUPERUSER LOGIN");
                     }
                 }
                 return null;

@@ -65,7 +65,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         this.registry = new NodeRegistry(repository);
         this.followers = new Followers(repository);
         Superusers superusers = new Superusers(repository);
-        this.sql = new ComputeSql(node -> superusers.of(node.timeline()), password.orElse(null));
+        this.sql = new ComputeSql(config.superuser(), node -> superusers.of(node.timeline()), password.orElse(null));
         PostgresConfig postgresConfig = new PostgresConfig(user);
         FileCopies copies = CloneProbe.clones(repository.tmpDir()) ? FileCopies.CLONE : FileCopies.WRITE;
         this.dataDirs = new DataDirMaker(repository, user, copies, archive);

@@ -109,9 +109,7 @@ final class DataDirMaker implements AutoCloseable {
                 () -> readyToRecover(stage(plan.image().dataDir(), "datadir-" + node.name(), op, "copying image")));
         Failpoints.reach("compute-staged");
         try {
-            Path planFile = staging.resolve(PLAN_FILE);
-            AtomicFiles.writeJson(planFile, plan);
-            user.own(planFile);
+            savePlan(staging, plan, user);
             FileTrees.deleteTree(paths.dataDir());
             AtomicFiles.moveDurably(staging, paths.dataDir());
         } catch (IOException e) {
@@ -159,6 +157,13 @@ final class DataDirMaker implements AutoCloseable {
      */
     static boolean isPromoted(Path dataDir) {
         return Files.exists(dataDir.resolve("global").resolve("pg_control")) && !isRecovering(dataDir);
+    }
+
+    /** Saves the plan a data directory recovers by beside it, owned by the Postgres user as the rest. */
+    static void savePlan(Path dataDir, RecoveryPlan plan, OsUser user) {
+        Path planFile = dataDir.resolve(PLAN_FILE);
+        AtomicFiles.writeJson(planFile, plan);
+        user.own(planFile);
     }
 
     /** The plan saved in a data directory that is still to recover (its signal file is there); null when none was saved. */

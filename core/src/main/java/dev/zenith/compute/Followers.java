@@ -173,7 +173,7 @@ public final class Followers implements AutoCloseable {
                     from = from.compareTo(segmentStart) > 0 ? from : segmentStart;
                 }
                 int tli = timeline.metadata().lastTli();
-                Lsn end = new WalReader(files, timeline.history(tli, Optional.empty())).endOfValidWal(from);
+                Lsn end = new WalReader(files, timeline.history(tli, Optional.empty())).endOfValidWal(from).orElse(from);
                 return new WalPoint(end.compareTo(timeline.metadata().lastLsn()) > 0 ? end : timeline.metadata().lastLsn(), tli);
             } catch (UncheckedIOException e) {
                 if (attempt >= 3) {
@@ -342,7 +342,8 @@ public final class Followers implements AutoCloseable {
                 from = from.compareTo(segmentStart) > 0 ? from : segmentStart;
             }
             try {
-                return new WalReader(files, timeline.history(timeline.metadata().lastTli(), Optional.empty())).endOfValidWal(from);
+                return new WalReader(files, timeline.history(timeline.metadata().lastTli(), Optional.empty())).endOfValidWal(from)
+                        .orElse(from);
             } catch (UncheckedIOException completedMeanwhile) {
                 return from;
             }

@@ -140,6 +140,13 @@ final class NodeLifecycle {
         }
         boolean recovering = DataDirMaker.isRecovering(dataDir);
         RecoveryPlan plan = recovering ? DataDirMaker.pendingPlan(dataDir) : null;
+        if (plan != null && !node.isReadOnly()) {
+            RecoveryPlan cut = plan.cutWhereWalEnds(repository, registry::livePgWal);
+            if (cut != plan) {
+                DataDirMaker.savePlan(dataDir, cut, user); // what the rest of the start, and a retried one, reads
+                plan = cut;
+            }
+        }
         boolean toTarget = plan != null && plan.stopBefore().isPresent();
         if (plan != null) {
             plan.writeRestoreView(repository, paths.restoreDir(), registry::livePgWal);

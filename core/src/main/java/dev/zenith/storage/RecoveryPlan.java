@@ -74,34 +74,35 @@ public record RecoveryPlan(Image image, Optional<Lsn> stopBefore, List<WalSource
         Image image = newestImage(repository, timeline, chain);
         boolean promoted = timeline.wal().hasHistory();
         Lsn branchPoint = timeline.metadata().lastLsn();
-        RecoveryPlan plan = plan(image, promoted ? null : branchPoint, chain);
-        if (plan.stopBefore().isPresent() && nothingAt(plan.stopBefore().get(), chain)) {
-            return new RecoveryPlan(plan.image(), Optional.empty(), plan.sources(), plan.stopBefore());
-        }
-        return plan;
+        return plan(image, promoted ? null : branchPoint, chain);
     }
 
     /**
-     * Whether the WAL holding {@code point} ends there, so that no record at or after it could stop a
-     * recovery: its segment is a partial one (kept at a clean stop, or received from a source) whose
-     * valid WAL ends at or before the point.
+     * This plan, or, when the WAL holding its stop ends there (no record at it to stop before: the end of
+     * what a followed source sent so far), the same recovery as a cut: the WAL offered ends at the stop,
+     * and recovery replays all of it. For a read-write start, which promotes at the end either way; read
+     * from the files the view would offer now, so a running parent's live WAL counts.
      */
-    private static boolean nothingAt(Lsn point, List<Link> chain) {
-        long segno = point.value() / WalFileName.SEGMENT_SIZE;
-        for (Link l : chain) {
-            WalArchive wal = l.timeline().wal();
-            if (wal.archived().keySet().stream().anyMatch(n -> !n.history() && n.segmentNumber() == segno)) {
-                return false;
-            }
-            Optional<Map.Entry<WalFileName, Path>> partial = wal.partial().entrySet().stream()
-                    .filter(e -> !e.getKey().history() && e.getKey().segmentNumber() == segno).findFirst();
-            if (partial.isPresent()) {
-                Lsn end = new WalReader(Map.of(partial.get().getKey(), partial.get().getValue()),
-                        TimelineHistory.none(partial.get().getKey().tli())).endOfValidWal(point);
-                return end.compareTo(point) <= 0;
-            }
+    public RecoveryPlan cutWhereWalEnds(Repository repository, Function<TimelineId, Optional<Path>> livePgWal) {
+        if (stopBefore.isEmpty() || walEnd.isPresent()) {
+            return this;
         }
-        return false;
+        Lsn point = stopBefore.get();
+        long segno = point.value() / WalFileName.SEGMENT_SIZE;
+        Optional<Map.Entry<WalFileName, WalFile>> holding = files(repository, livePgWal).entrySet().stream()
+                .filter(e -> !e.getKey().history() && e.getKey().segmentNumber() == segno).reduce((a, b) -> b);
+        if (holding.isEmpty()) {
+            return this;
+        }
+        WalFileName name = holding.get().getKey();
+        try {
+            Optional<Lsn> end = new WalReader(Map.of(name, holding.get().getValue().path()), TimelineHistory.none(name.tli()))
+                    .endOfValidWal(point);
+            return end.isPresent() && end.get().compareTo(point) <= 0
+                    ? new RecoveryPlan(image, Optional.empty(), sources, stopBefore) : this;
+        } catch (UncheckedIOException gone) {
+            return this; // a live segment recycled as we looked: its records go on, so the stop is there
+        }
     }
 
     /** The state of {@code timeline} at {@code point}: a read-only view of its past. */

@@ -115,12 +115,12 @@ public final class WalReader {
     /**
      * Where the valid WAL ends, read from the segment holding {@code from} on: the end of the last record
      * whose checksum holds, as recovery would find it. For WAL being received, whose open segment ends in
-     * zeros or in a record still being written.
+     * zeros or in a record still being written. Empty when that segment cannot be read whole.
      */
-    public Lsn endOfValidWal(Lsn from) {
+    public Optional<Lsn> endOfValidWal(Lsn from) {
         long segno = segmentOf(from.value());
         if (!load(segno)) {
-            return from;
+            return Optional.empty();
         }
         long end = from.value();
         long pos = firstRecordIn(segno);
@@ -138,7 +138,7 @@ public final class WalReader {
             prev = start;
             pos = r.isSwitch() ? (segmentOf(start) + 1) * WalFileName.SEGMENT_SIZE : align(r.end());
         }
-        return new Lsn(Math.max(end, from.value()));
+        return Optional.of(new Lsn(Math.max(end, from.value())));
     }
 
     private record Record(long end, boolean isSwitch, Instant commitTime, int xid, boolean zenithRestorePoint) {
