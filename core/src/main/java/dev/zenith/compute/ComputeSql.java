@@ -172,6 +172,26 @@ final class ComputeSql implements AutoCloseable {
     }
 
     /**
+     * Waits until a read-only view whose WAL was cut at {@code end} has replayed all of it: a standby with
+     * no target never pauses, it waits for more WAL at the cut.
+     */
+    void awaitReplayed(ComputeNode node, Lsn end, BooleanSupplier alive, Path logFile, Duration timeout) {
+        Deadline deadline = Deadline.in(timeout);
+        while (!deadline.passed()) {
+            if (!alive.getAsBoolean()) {
+                throw PgCtl.exitedWhileStarting(node.name(), logFile);
+            }
+            // Postgres says where the last record ended; the cut is that end rounded up to a record's alignment
+            if (replayed(node).filter(lsn -> ((lsn.value() + 7) & ~7L) >= end.value()).isPresent()) {
+                return;
+            }
+            Deadline.pause(READY_STEP);
+        }
+        throw ZenithException.failed("Postgres for " + node.name() + " did not replay up to " + end + " in "
+                + timeout.toMinutes() + " minutes", "see " + logFile);
+    }
+
+    /**
      * Waits until a just launched compute is {@code readiness}, asking every {@link #READY_STEP} (a refused
      * connection costs little): a hot standby accepts connections before recovery reaches its target,
      * and handing the compute out then would show old data. {@code alive} tells a Postgres that exited.

@@ -140,7 +140,7 @@ final class NodeLifecycle {
         }
         boolean recovering = DataDirMaker.isRecovering(dataDir);
         RecoveryPlan plan = recovering ? DataDirMaker.pendingPlan(dataDir) : null;
-        if (plan != null && !node.isReadOnly()) {
+        if (plan != null) {
             RecoveryPlan cut = plan.cutWhereWalEnds(repository, registry::livePgWal);
             if (cut != plan) {
                 DataDirMaker.savePlan(dataDir, cut, user); // what the rest of the start, and a retried one, reads
@@ -174,6 +174,8 @@ final class NodeLifecycle {
             passwordSwitch.ifPresent(s -> s.apply(node, paths));
         } else if (toTarget) {
             sql.awaitReady(node, ComputeSql.Readiness.PAUSED_AT_TARGET, postgres::isAlive, paths.logFile(), START_TIMEOUT);
+        } else if (plan != null && plan.walEnd().isPresent()) {
+            sql.awaitReplayed(node, plan.walEnd().get(), postgres::isAlive, paths.logFile(), START_TIMEOUT);
         } else {
             awaitAccepting(node, paths, postgres.toHandle());
         }

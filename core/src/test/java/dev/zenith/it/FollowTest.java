@@ -54,6 +54,9 @@ class FollowTest {
             writer.write(50);
             z.cli("branch", "then", "prod", "--at", then.toString()).ok();
             assertThat(count(z, "then")).isEqualTo(before);
+            // and read-only, at that moment and at the very end of what arrived
+            assertThat(count(z, "prod@" + then)).isEqualTo(before);
+            assertThat(count(z, "prod@" + Instant.now())).isEqualTo(before + 50);
 
             // the followed branch itself takes no writes
             try (Connection c = z.connectProxy("prod")) {
@@ -146,7 +149,11 @@ class FollowTest {
     }
 
     private static long value(Zenith z, String branch, String sql) throws SQLException {
-        try (Connection c = z.connectProxy(branch); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+        String options = "branch%3D" + java.net.URLEncoder.encode(branch, java.nio.charset.StandardCharsets.UTF_8);
+        // as the source's superuser: a read-only view of the followed branch has the source's roles only
+        String url = z.proxyUrl(options).replace("user=" + System.getProperty("user.name"), "user=postgres");
+        try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery(sql)) {
             rs.next();
             return rs.getLong(1);
         }
