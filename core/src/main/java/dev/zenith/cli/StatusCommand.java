@@ -2,6 +2,7 @@ package dev.zenith.cli;
 
 import dev.zenith.Json;
 import dev.zenith.RepositoryConfig;
+import dev.zenith.model.BranchInfo;
 import dev.zenith.model.ComputeStatus;
 import dev.zenith.model.OperationInfo;
 import dev.zenith.model.DaemonStatus;
@@ -66,6 +67,13 @@ final class StatusCommand implements Callable<Integer> {
             out.println("computes:    " + daemon.computes().size() + " running");
             for (ComputeStatus c : daemon.computes()) {
                 out.println("  " + c.name() + "  " + c.host() + ":" + c.port() + "  branch " + c.branch() + "  pid " + c.pid());
+            }
+            List<BranchInfo> followed = ApiClient.forRepository(root).get("/v1/branches",
+                    new com.fasterxml.jackson.core.type.TypeReference<List<BranchInfo>>() { }).stream()
+                    .filter(b -> b.following() != null).toList();
+            for (BranchInfo b : followed) {
+                out.println("follows:     " + b.name() + " <- " + b.following().source() + ", "
+                        + BranchCommand.following(b.following()).replaceFirst("^following: ", ""));
             }
             List<OperationInfo> operations = Progress.operations(ApiClient.forRepository(root));
             if (!operations.isEmpty()) {

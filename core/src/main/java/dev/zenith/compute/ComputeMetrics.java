@@ -62,6 +62,19 @@ public final class ComputeMetrics {
                     byState.forEach((state, n) -> callback.call(n, state.toString()));
                 })
                 .register();
+        GaugeWithCallback.builder()
+                .name("zenith_follow_lag_bytes")
+                .help("How far each followed branch's source has flushed WAL beyond what the branch received (-1: the source"
+                        + " does not answer)")
+                .labelNames("branch")
+                .callback(callback -> computes.following().forEach((branch, state) -> callback.call(state.lagBytes(), branch)))
+                .register();
+        GaugeWithCallback.builder()
+                .name("zenith_follow_lag_seconds")
+                .help("How long since each followed branch was last caught up with its source (0: it is now; -1: unknown)")
+                .labelNames("branch")
+                .callback(callback -> computes.following().forEach((branch, state) -> callback.call(state.lagSeconds(), branch)))
+                .register();
     }
 
     private ComputeMetrics() {

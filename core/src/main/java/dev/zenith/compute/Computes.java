@@ -105,6 +105,13 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         followers.startAll();
     }
 
+    /** How each branch that follows its source stands, by branch name. */
+    public java.util.Map<String, dev.zenith.model.FollowState> following() {
+        java.util.Map<String, dev.zenith.model.FollowState> states = new java.util.TreeMap<>();
+        repository.branches().all().forEach((name, id) -> followers.state(id).ifPresent(s -> states.put(name.value(), s)));
+        return states;
+    }
+
     /** {@code zenith import --stop-following BRANCH}: the branch keeps what it received and takes writes again. */
     public void stopFollowing(BranchName branch) {
         locks.withBranch(repository, branch, "stopped following", timeline -> {

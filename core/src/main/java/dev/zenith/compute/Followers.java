@@ -241,9 +241,12 @@ public final class Followers implements AutoCloseable {
                 long started = System.nanoTime();
                 try {
                     ClientTools tools = ClientTools.newest(following.environment());
+                    // Not --synchronous: an fsync per message cost the source a quarter of its pgbench tps on this
+                    // 2-core machine (docs/BENCHMARKS.md). Settling reads what was written, flushed or not; a crash
+                    // of the laptop loses only unflushed WAL of the open segment, which pg_receivewal fetches
+                    // again from the start of that segment, and settled points are in wal-partial/, written durably.
                     List<String> cmd = new java.util.ArrayList<>(List.of(tools.tool("pg_receivewal").toString(), "-w",
-                            "-d", following.conninfo(), "-D", timeline.wal().archiveDir().toString(), "--synchronous",
-                            "--no-loop", "-s", "1"));
+                            "-d", following.conninfo(), "-D", timeline.wal().archiveDir().toString(), "--no-loop", "-s", "1"));
                     if (following.slot() != null) {
                         cmd.addAll(List.of("-S", following.slot()));
                     }

@@ -246,7 +246,7 @@ function createRow(name) {
   facts.className = 'facts';
   for (const [label, key] of [['Last LSN', 'last-lsn'], ['Compute', 'compute'], ['Connections', 'connections'],
     ['Idle', 'idle'], ['Disk', 'disk'], ['Remote', 'remote'], ['Tags', 'tags'], ['Expires', 'expires'],
-    ['Protected', 'protected']]) {
+    ['Protected', 'protected'], ['Following', 'following']]) {
     const dt = document.createElement('dt');
     dt.textContent = label;
     const dd = document.createElement('dd');
@@ -277,6 +277,15 @@ function createRow(name) {
   return li;
 }
 
+/** How a branch that follows its source stands: received up to where, and how far behind. */
+function following(f) {
+  if (!f) return '–';
+  if (f.problem) return `not receiving: ${f.problem}`;
+  const lag = f.lagBytes < 0 ? 'the source does not answer' : f.lagBytes === 0 ? 'caught up'
+    : `${bytes(f.lagBytes)} behind${f.lagSeconds > 0 ? `, for ${seconds(f.lagSeconds)}` : ''}`;
+  return `${f.source}: received up to ${f.received} (${lag})`;
+}
+
 function updateRow(row, branch, depth, compute) {
   const name = branch.name;
   row.dataset.depth = String(depth);
@@ -287,7 +296,9 @@ function updateRow(row, branch, depth, compute) {
   stateEl.dataset.state = shown;
   $('.origin', row).textContent = branch.parent
     ? `from ${branch.parent} at ${branch.ancestorLsn}, ${time(branch.createdAt)}`
-    : `root, created ${time(branch.createdAt)}`;
+    : branch.importedFrom ? `imported from ${branch.importedFrom}, ${time(branch.createdAt)}`
+      : `root, created ${time(branch.createdAt)}`;
+  $('.following', row).textContent = following(branch.following);
   $('.last-lsn', row).textContent = branch.lastLsn;
   $('.compute', row).textContent = branch.compute
     ? `${branch.compute}${compute ? ` on port ${compute.port}` : ''}`
