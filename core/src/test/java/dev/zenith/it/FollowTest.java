@@ -85,6 +85,8 @@ class FollowTest {
             assertThat(prod.path("following").path("receiving").asBoolean()).isTrue();
             assertThat(prod.path("following").path("lagBytes").asLong()).isZero();
             assertThat(z.cli("branch").ok().out()).contains("following: received up to").contains("(caught up)");
+            assertThat(z.cli("status").ok().out()).contains("follows:     prod <- " + source.uri("postgres", "postgres"));
+            assertThat(z.api("GET", "/metrics", null).out()).contains("zenith_follow_lag_bytes{branch=\"prod\"} 0.0");
             Path followFile = z.repo().resolve("timelines").resolve(prod.path("timelineId").asText()).resolve("follow.json");
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(followFile))).isEqualTo("rw-------");
 
