@@ -19,7 +19,7 @@ import java.util.stream.Stream;
 
 /**
  * The PostgreSQL client tools of the user's system that an import drives ({@code psql}, {@code pg_dump},
- * {@code pg_restore}, {@code pg_basebackup}): zenith's own binaries are servers only. A dump or base
+ * {@code pg_restore}, {@code pg_basebackup}, {@code pg_receivewal}): zenith's own binaries are servers only. A dump or base
  * backup needs tools at least as new as the server they read, so the newest installation found is
  * taken: {@code $ZENITH_PG_TOOLS} when set, else the places packagers put them (Debian's and Ubuntu's
  * {@code /usr/lib/postgresql/N/bin}, the PGDG RPMs' {@code /usr/pgsql-N/bin}, Homebrew's libpq), else
@@ -30,7 +30,7 @@ public record ClientTools(Path bin, int major) {
     /** Where the tools' directory may be given explicitly. */
     public static final String ENV = "ZENITH_PG_TOOLS";
 
-    private static final List<String> NEEDED = List.of("psql", "pg_dump", "pg_restore", "pg_basebackup");
+    private static final List<String> NEEDED = List.of("psql", "pg_dump", "pg_restore", "pg_basebackup", "pg_receivewal");
     private static final Pattern VERSION = Pattern.compile("\\(PostgreSQL\\) (\\d+)");
 
     public Path tool(String name) {
