@@ -249,6 +249,23 @@ class ImportTest {
     }
 
     @Test
+    void aSourceOfAVersionZenithDoesNotRunIsImportedLogically() throws Exception {
+        try (SourcePostgres older = SourcePostgres.start(SourcePostgres.postgres14())) {
+            older.execute("postgres", "CREATE TABLE legacy AS SELECT g AS id FROM generate_series(1, 1234) g");
+            JsonNode result = Json.MAPPER.readTree(z.cli("import", older.uri("postgres", "postgres"), "--as", "legacy",
+                    "--json").ok().out());
+            assertThat(result.path("method").asText()).isEqualTo("LOGICAL");
+            assertThat(result.path("why").asText()).contains("runs PostgreSQL 14, which zenith does not run");
+            assertThat(result.path("pgVersion").asInt()).isEqualTo(18);
+            assertThat(query("legacy", "postgres", "SELECT count(*) FROM legacy")).isEqualTo("1234");
+
+            Zenith.Result follow = z.cli("import", older.uri("postgres", "postgres"), "--as", "legacy2", "--follow");
+            assertThat(follow.exit()).isEqualTo(2);
+            assertThat(follow.err()).contains("--follow needs a physical copy").contains("PostgreSQL 14");
+        }
+    }
+
+    @Test
     void aSourceNewerThanTheClientToolsIsRefusedNamingWhatToInstall() throws Exception {
         // zenith's own PostgreSQL 18 as the source; the client tools here are Debian's 15
         Path bin = dev.zenith.postgres.PgDistribution.resolve(null, 18, msg -> { }).bin();

@@ -13,6 +13,8 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * A PostgreSQL server outside zenith, as a user's production or staging is: initdb'd from {@code bin}
@@ -22,6 +24,51 @@ import java.util.List;
 final class SourcePostgres implements AutoCloseable {
 
     static final Path DEBIAN_15 = Path.of("/usr/lib/postgresql/15/bin");
+    /** zonky's PostgreSQL 14, which Maven copies into target/test-servers: a version zenith does not run. */
+    private static final Path POSTGRES_14_JAR = Path.of("target/test-servers/postgres-14.jar").toAbsolutePath();
+
+    /**
+     * The bin directory of PostgreSQL 14, unpacked once under /tmp, where the unprivileged user Postgres
+     * runs as (when the tests run as root) can reach it, as it may not reach a build directory.
+     */
+    static Path postgres14() throws IOException {
+        Path dir = Path.of("/tmp/zenith-test-postgres-14.25.0");
+        if (!Files.isExecutable(dir.resolve("bin/postgres"))) {
+            Path staging = Files.createTempDirectory(dir.getParent(), "zenith-test-postgres-14");
+            try (java.util.zip.ZipFile jar = new java.util.zip.ZipFile(POSTGRES_14_JAR.toFile());
+                 var tar = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(
+                         new org.apache.commons.compress.compressors.xz.XZCompressorInputStream(
+                                 jar.getInputStream(jar.stream().filter(e -> e.getName().endsWith(".txz")).findFirst()
+                                         .orElseThrow())))) {
+                org.apache.commons.compress.archivers.tar.TarArchiveEntry entry;
+                while ((entry = tar.getNextEntry()) != null) {
+                    Path out = staging.resolve(entry.getName()).normalize();
+                    if (entry.isDirectory()) {
+                        Files.createDirectories(out);
+                    } else if (entry.isSymbolicLink()) {
+                        Files.createDirectories(out.getParent());
+                        Files.createSymbolicLink(out, Path.of(entry.getLinkName()));
+                    } else {
+                        Files.createDirectories(out.getParent());
+                        Files.copy(tar, out);
+                        Files.setPosixFilePermissions(out, PosixFilePermissions.fromString(
+                                (entry.getMode() & 0100) != 0 ? "rwxr-xr-x" : "rw-r--r--"));
+                    }
+                }
+            }
+            try (Stream<Path> dirs = Files.walk(staging)) {
+                for (Path d : dirs.filter(Files::isDirectory).toList()) {
+                    Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
+                }
+            }
+            try {
+                Files.move(staging, dir);
+            } catch (java.nio.file.FileAlreadyExistsException unpackedMeanwhile) {
+                FileTrees.deleteTree(staging);
+            }
+        }
+        return dir.resolve("bin");
+    }
 
     private final Path bin;
     private final Path dir;
