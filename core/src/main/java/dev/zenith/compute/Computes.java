@@ -63,7 +63,6 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         RepositoryConfig config = repository.config();
         Optional<String> password = config.passwordAuth() ? Optional.of(repository.requirePassword()) : Optional.empty();
         this.registry = new NodeRegistry(repository);
-        this.followers = new Followers(repository);
         Superusers superusers = new Superusers(repository);
         this.sql = new ComputeSql(config.superuser(), node -> superusers.of(node.timeline()), password.orElse(null));
         PostgresConfig postgresConfig = new PostgresConfig(user);
@@ -71,9 +70,12 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         this.dataDirs = new DataDirMaker(repository, user, copies, archive);
         this.images = new Images(repository, registry, locks, sql, dataDirs, operations, user, archive, copies);
         this.admission = new Admission(config.maxComputes(), repository.root().resolve(Repository.CONFIG), registry, states, leases);
-        this.lifecycle = new NodeLifecycle(repository, new PgCtl(dists, user), user, registry, sql, postgresConfig,
+        PgCtl pgCtl = new PgCtl(dists, user);
+        PostgresConfig.WalSettings walSettings = new PostgresConfig.WalSettings(copies, config.walCompression());
+        this.followers = new Followers(repository, new FollowedImages(repository, locks, archive, dataDirs, pgCtl, user, walSettings));
+        this.lifecycle = new NodeLifecycle(repository, pgCtl, user, registry, sql, postgresConfig,
                 password.map(p -> new PasswordSwitch(sql, postgresConfig, config.superuser(), p)), dataDirs, images, leases,
-                states, admission, archive, operations, new PostgresConfig.WalSettings(copies, config.walCompression()));
+                states, admission, archive, operations, walSettings);
         this.suspender = new Suspender(repository, registry, locks, leases, states, sql, lifecycle);
         BranchComputes branchComputes = new BranchComputes(registry, lifecycle, leases, locks);
         BranchPoints points = new BranchPoints(repository, branchComputes, sql, followers);

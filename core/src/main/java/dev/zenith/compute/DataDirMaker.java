@@ -120,6 +120,11 @@ final class DataDirMaker implements AutoCloseable {
                 plan.image().lsn(), plan.stopBefore().map(l -> ", replay stops before " + l).orElse(""));
     }
 
+    /** A copy of {@code image} in {@code tmp/NAME}, ready to recover: where an image of a followed branch is made. */
+    Path stageForRecovery(Image image, String name) {
+        return readyToRecover(copyInto(image.dataDir(), name));
+    }
+
     /** Removes spare copies unused for a while, or of images that are gone. */
     void pruneSpares(Instant now) {
         spares.prune(now);
@@ -136,6 +141,7 @@ final class DataDirMaker implements AutoCloseable {
      */
     private Path readyToRecover(Path staging) {
         try {
+            Files.deleteIfExists(staging.resolve(Image.REPLAY_FROM)); // the image's own note, not the copy's
             Files.createFile(staging.resolve(SIGNAL_FILE));
             user.ownTree(staging);
             Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwx------"));

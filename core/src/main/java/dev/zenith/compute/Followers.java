@@ -58,10 +58,12 @@ public final class Followers implements AutoCloseable {
     private static final Duration LAG_EVERY = Duration.ofSeconds(2);
 
     private final Repository repository;
+    private final FollowedImages images;
     private final Map<TimelineId, Receiver> receivers = new ConcurrentHashMap<>();
 
-    Followers(Repository repository) {
+    Followers(Repository repository, FollowedImages images) {
         this.repository = repository;
+        this.images = images;
     }
 
     /** Starts receiving for every followed timeline: at the daemon's start. */
@@ -200,6 +202,7 @@ public final class Followers implements AutoCloseable {
         private volatile Process process;
         private volatile String problem;
         private Thread supervisor;
+        private Thread imageMaker;
         private FollowState lastState;
         private long lastStateNanos;
         private java.time.Instant caughtUpAt;
@@ -222,6 +225,24 @@ public final class Followers implements AutoCloseable {
             if (supervisor == null) {
                 endLeftover();
                 supervisor = Thread.ofVirtual().name("follow-" + timeline.id()).start(this::supervise);
+                imageMaker = Thread.ofVirtual().name("follow-images-" + timeline.id()).start(this::makeImages);
+            }
+        }
+
+        /** Checks every housekeeping interval whether a new image is due, and makes it. */
+        private void makeImages() {
+            Duration every = repository.config().housekeepingInterval().orElse(Duration.ofSeconds(30));
+            while (!closed) {
+                try {
+                    Thread.sleep(every); // a periodic task's pace, not a synchronization
+                    images.makeIfDue(timeline, Followers.this::settle, ClientTools.newest(following.environment()));
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    if (!closed) {
+                        log.warn("cannot make an image of followed timeline {}: {}", timeline.id(), e.getMessage());
+                    }
+                }
             }
         }
 
@@ -365,6 +386,14 @@ public final class Followers implements AutoCloseable {
             }
             if (supervisor != null) {
                 supervisor.interrupt();
+            }
+            if (imageMaker != null) {
+                imageMaker.interrupt();
+                try {
+                    imageMaker.join(); // an image half made is removed by the thread itself
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
             try {
                 Files.deleteIfExists(timeline.dir().resolve(PID_FILE));

@@ -101,6 +101,51 @@ class FollowTest {
     }
 
     @Test
+    void newImagesAsWalArrivesKeepABranchsReplayShort() throws Exception {
+        assumeDebian15();
+        try (Zenith z = Zenith.empty(); SourcePostgres source = SourcePostgres.start(SourcePostgres.DEBIAN_15)) {
+            z.init().ok();
+            z.configure(java.util.Map.of("imageWalThresholdMb", 16, "housekeepingInterval", "1s"));
+            z.cli("pageserver", "start").ok();
+            source.execute("postgres", "CREATE TABLE ledger (id bigint PRIMARY KEY, at timestamptz DEFAULT clock_timestamp())",
+                    "INSERT INTO ledger (id) SELECT g FROM generate_series(1, 1000) g");
+            z.cli("import", source.uri("postgres", "postgres"), "--as", "prod", "--follow").ok();
+            Path images = z.repo().resolve("timelines").resolve(branch(z, "prod").path("timelineId").asText()).resolve("images");
+            String baseBackup = imageLsn(images);
+            source.execute("postgres", "INSERT INTO ledger (id) SELECT g FROM generate_series(1001, 400000) g");
+            Zenith.waitFor(Duration.ofSeconds(120), () -> imageCount(images) >= 2, "an image of the followed branch");
+
+            source.execute("postgres", "INSERT INTO ledger (id) VALUES (400001)");
+            z.cli("branch", "recent", "prod").ok();
+            assertThat(count(z, "recent")).isEqualTo(400001);
+            java.util.regex.Matcher prepared = java.util.regex.Pattern.compile("prepared pg\\d+ for timeline "
+                    + branch(z, "recent").path("timelineId").asText() + " from image ([0-9A-F]+/[0-9A-F]+)").matcher(z.daemonLog());
+            assertThat(prepared.find()).isTrue();
+            assertThat(prepared.group(1)).as("the new image, not the base backup").isNotEqualTo(baseBackup);
+
+            // and a branch at a point before the new image still starts from the base backup
+            z.cli("branch", "old", "prod", "--at", "0/" + baseBackup.substring(2)).ok();
+            assertThat(count(z, "old")).isEqualTo(1000);
+        }
+    }
+
+    /** The LSN of the newest image in a timeline's images directory ({@code 0000000070000100-00000001}: 0/70000100). */
+    private static String imageLsn(Path images) throws java.io.IOException {
+        try (Stream<Path> dirs = Files.list(images)) {
+            String name = dirs.map(d -> d.getFileName().toString()).max(String::compareTo).orElseThrow();
+            return new dev.zenith.Lsn(Long.parseUnsignedLong(name.substring(0, 16), 16)).toString();
+        }
+    }
+
+    private static long imageCount(Path images) {
+        try (Stream<Path> dirs = Files.list(images)) {
+            return dirs.count();
+        } catch (java.io.IOException e) {
+            return 0;
+        }
+    }
+
+    @Test
     void aSourceThatRecycledWalNotReceivedYetIsReportedWithTheWayOut() throws Exception {
         assumeDebian15();
         try (Zenith z = Zenith.started(); SourcePostgres source = SourcePostgres.start(SourcePostgres.DEBIAN_15)) {
