@@ -309,15 +309,18 @@ public final class WalReader {
         if (file.isEmpty()) {
             return false;
         }
-        try {
-            segment = ByteBuffer.wrap(Files.readAllBytes(file.get())).order(ByteOrder.LITTLE_ENDIAN);
+        // mapped rather than read: a start checks the segment its branch point is in, and 16 MB on the heap per
+        // start grew the daemon's heap under a soak; WAL files are never truncated, so a mapping stays valid
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file.get(), java.nio.file.StandardOpenOption.READ)) {
+            if (ch.size() != WalFileName.SEGMENT_SIZE) {
+                return false;
+            }
+            segment = ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, WalFileName.SEGMENT_SIZE)
+                    .order(ByteOrder.LITTLE_ENDIAN);
         } catch (NoSuchFileException e) {
             return false;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file.get(), e);
-        }
-        if (segment.capacity() != WalFileName.SEGMENT_SIZE) {
-            return false;
         }
         loadedSegment = segno;
         return true;
