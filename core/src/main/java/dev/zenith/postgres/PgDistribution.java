@@ -193,7 +193,8 @@ public record PgDistribution(Path bin, String version, int major) {
         }
     }
 
-    private static void extract(TarArchiveInputStream tar, Path into) throws IOException {
+    /** Unpacks one of zonky's archives into {@code into}, its directories readable by the Postgres user. */
+    public static void extract(TarArchiveInputStream tar, Path into) throws IOException {
         TarArchiveEntry entry;
         while ((entry = tar.getNextEntry()) != null) {
             Path out = into.resolve(entry.getName()).normalize();

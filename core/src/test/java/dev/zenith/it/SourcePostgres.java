@@ -13,8 +13,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
-import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * A PostgreSQL server outside zenith, as a user's production or staging is: initdb'd from {@code bin}
@@ -40,26 +38,7 @@ final class SourcePostgres implements AutoCloseable {
                          new org.apache.commons.compress.compressors.xz.XZCompressorInputStream(
                                  jar.getInputStream(jar.stream().filter(e -> e.getName().endsWith(".txz")).findFirst()
                                          .orElseThrow())))) {
-                org.apache.commons.compress.archivers.tar.TarArchiveEntry entry;
-                while ((entry = tar.getNextEntry()) != null) {
-                    Path out = staging.resolve(entry.getName()).normalize();
-                    if (entry.isDirectory()) {
-                        Files.createDirectories(out);
-                    } else if (entry.isSymbolicLink()) {
-                        Files.createDirectories(out.getParent());
-                        Files.createSymbolicLink(out, Path.of(entry.getLinkName()));
-                    } else {
-                        Files.createDirectories(out.getParent());
-                        Files.copy(tar, out);
-                        Files.setPosixFilePermissions(out, PosixFilePermissions.fromString(
-                                (entry.getMode() & 0100) != 0 ? "rwxr-xr-x" : "rw-r--r--"));
-                    }
-                }
-            }
-            try (Stream<Path> dirs = Files.walk(staging)) {
-                for (Path d : dirs.filter(Files::isDirectory).toList()) {
-                    Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
-                }
+                dev.zenith.postgres.PgDistribution.extract(tar, staging);
             }
             try {
                 Files.move(staging, dir);
