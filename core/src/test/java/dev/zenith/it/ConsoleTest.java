@@ -157,10 +157,12 @@ class ConsoleTest {
                 button("feature", "copy").getAttribute("data-copied"));
         assertThat(copied).isEqualTo(text("feature", ".connection-string"));
 
-        // the CLI's refusals, word for word: a protected branch cannot be deleted
+        // the CLI's refusals, word for word: a branch protected while its delete dialog was open cannot be
+        // deleted (protected first, the console would disable its Delete button as soon as it heard of it)
+        button("feature", "delete").click();
+        waitFor(d -> d.findElement(By.id("confirm-ok")).isDisplayed());
         z.cli("branch", "protect", "feature").ok();
         String refusal = z.cli("branch", "delete", "feature").err();
-        button("feature", "delete").click();
         browser.findElement(By.id("confirm-ok")).click();
         WebElement error = browser.findElement(By.cssSelector("#confirm-form .error"));
         waitFor(d -> !error.getText().isBlank());
