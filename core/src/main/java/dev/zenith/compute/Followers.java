@@ -160,29 +160,48 @@ public final class Followers implements AutoCloseable {
     /** Copies the segment being received into wal-partial/ and returns where its valid WAL ends. */
     private WalPoint snapshot(Timeline timeline) {
         timeline.wal().adoptFiles();
-        Path archive = timeline.wal().archiveDir();
         for (int attempt = 0; ; attempt++) {
-            Optional<Path> receiving = newestPartial(archive);
             try {
-                Map<WalFileName, Path> files = new TreeMap<>(timeline.wal().archived());
-                Lsn from = timeline.metadata().lastLsn();
-                if (receiving.isPresent()) {
-                    String name = receiving.get().getFileName().toString();
-                    WalFileName segment = WalFileName.parse(name.substring(0, name.length() - PARTIAL.length())).orElseThrow();
-                    timeline.wal().capturePartial(receiving.get(), segment);
-                    files.put(segment, timeline.wal().partial().get(segment));
-                    Lsn segmentStart = new Lsn(segment.segmentNumber() * WalFileName.SEGMENT_SIZE);
-                    from = from.compareTo(segmentStart) > 0 ? from : segmentStart;
-                }
-                int tli = timeline.metadata().lastTli();
-                Lsn end = new WalReader(files, timeline.history(tli, Optional.empty())).endOfValidWal(from).orElse(from);
-                return new WalPoint(end.compareTo(timeline.metadata().lastLsn()) > 0 ? end : timeline.metadata().lastLsn(), tli);
+                Optional<WalFileName> open = receiving(timeline).map(r -> {
+                    timeline.wal().capturePartial(r.path(), r.segment());
+                    return r.segment();
+                });
+                Lsn end = endOfValidWal(timeline, open.map(segment -> new Receiving(segment, timeline.wal().partial().get(segment))));
+                return new WalPoint(end.compareTo(timeline.metadata().lastLsn()) > 0 ? end : timeline.metadata().lastLsn(),
+                        timeline.metadata().lastTli());
             } catch (UncheckedIOException e) {
                 if (attempt >= 3) {
                     throw e; // else pg_receivewal completed the segment as it was copied: look again
                 }
             }
         }
+    }
+
+    /** The segment pg_receivewal writes now ({@code NAME.partial} in the archive), if any. */
+    private record Receiving(WalFileName segment, Path path) {
+    }
+
+    private static Optional<Receiving> receiving(Timeline timeline) {
+        return newestPartial(timeline.wal().archiveDir()).map(p -> {
+            String name = p.getFileName().toString();
+            return new Receiving(WalFileName.parse(name.substring(0, name.length() - PARTIAL.length())).orElseThrow(), p);
+        });
+    }
+
+    /**
+     * Where the valid WAL of a followed timeline ends: its archive, with {@code open} (the segment being
+     * received, or a copy of it) read from its start, or from the timeline's last point when that is later.
+     */
+    private static Lsn endOfValidWal(Timeline timeline, Optional<Receiving> open) {
+        Map<WalFileName, Path> files = new TreeMap<>(timeline.wal().archived());
+        Lsn from = timeline.metadata().lastLsn();
+        if (open.isPresent()) {
+            files.put(open.get().segment(), open.get().path());
+            Lsn segmentStart = new Lsn(open.get().segment().segmentNumber() * WalFileName.SEGMENT_SIZE);
+            from = from.compareTo(segmentStart) > 0 ? from : segmentStart;
+        }
+        return new WalReader(files, timeline.history(timeline.metadata().lastTli(), Optional.empty())).endOfValidWal(from)
+                .orElse(from);
     }
 
     private static Optional<Path> newestPartial(Path archive) {
@@ -274,13 +293,7 @@ public final class Followers implements AutoCloseable {
                     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                             .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                             .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-                    pb.environment().keySet().removeIf(k -> k.startsWith("PG"));
-                    following.environment().forEach((k, v) -> {
-                        if (k.startsWith("PG")) {
-                            pb.environment().put(k, v);
-                        }
-                    });
-                    pb.environment().put("PGAPPNAME", "zenith-follow");
+                    ClientRun.useCallerEnvironment(pb.environment(), following.environment(), "zenith-follow");
                     Process p = pb.start();
                     process = p;
                     Files.writeString(timeline.dir().resolve(PID_FILE), Long.toString(p.pid()));
@@ -324,8 +337,7 @@ public final class Followers implements AutoCloseable {
         /** Where the source's flushed WAL stands now; empty when it does not answer (offline). */
         Optional<Lsn> sourceFlushed() {
             try {
-                ClientRun run = new ClientRun(ClientTools.newest(following.environment()), following.environment(),
-                        repository.logsDir().resolve("follow-" + timeline.id() + ".log"));
+                ClientRun run = new ClientRun(ClientTools.newest(following.environment()), following.environment(), logFile);
                 return Optional.of(new SourceServer(new Source.Server(following.conninfo()), run).flushedLsn());
             } catch (ZenithException unreachable) {
                 return Optional.empty();
@@ -355,21 +367,10 @@ public final class Followers implements AutoCloseable {
 
         /** The end of the valid WAL received so far, read where pg_receivewal writes it. */
         private Lsn receivedEnd() {
-            Map<WalFileName, Path> files = new TreeMap<>(timeline.wal().archived());
-            Lsn from = timeline.metadata().lastLsn();
-            Optional<Path> receiving = newestPartial(timeline.wal().archiveDir());
-            if (receiving.isPresent()) {
-                String name = receiving.get().getFileName().toString();
-                WalFileName segment = WalFileName.parse(name.substring(0, name.length() - PARTIAL.length())).orElseThrow();
-                files.put(segment, receiving.get());
-                Lsn segmentStart = new Lsn(segment.segmentNumber() * WalFileName.SEGMENT_SIZE);
-                from = from.compareTo(segmentStart) > 0 ? from : segmentStart;
-            }
             try {
-                return new WalReader(files, timeline.history(timeline.metadata().lastTli(), Optional.empty())).endOfValidWal(from)
-                        .orElse(from);
+                return endOfValidWal(timeline, receiving(timeline));
             } catch (UncheckedIOException completedMeanwhile) {
-                return from;
+                return timeline.metadata().lastLsn();
             }
         }
 

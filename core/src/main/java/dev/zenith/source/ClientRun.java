@@ -72,14 +72,7 @@ public final class ClientRun {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(stdout)
                 .redirectError(stderr.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        Map<String, String> env = pb.environment();
-        env.keySet().removeIf(k -> k.startsWith("PG"));
-        callerEnv.forEach((k, v) -> {
-            if (k.startsWith("PG")) {
-                env.put(k, v);
-            }
-        });
-        env.put("PGAPPNAME", "zenith-import");
+        useCallerEnvironment(pb.environment(), callerEnv, "zenith-import");
         try {
             Files.createDirectories(log.getParent());
             append(java.time.Instant.now() + " $ " + tool + " " + String.join(" ", args.stream().map(ClientRun::shown).toList())
@@ -116,6 +109,20 @@ public final class ClientRun {
         List<String> lines = said.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
         return lines.stream().filter(l -> l.contains("error:") || l.contains("FATAL:") || l.contains("ERROR:")).findFirst()
                 .orElse(lines.isEmpty() ? "(no message)" : lines.getLast());
+    }
+
+    /**
+     * Makes a tool's environment libpq-wise the caller's: the daemon's own {@code PG*} variables out, the
+     * caller's in, and {@code application_name} saying which part of zenith connects.
+     */
+    public static void useCallerEnvironment(Map<String, String> env, Map<String, String> callerEnv, String applicationName) {
+        env.keySet().removeIf(k -> k.startsWith("PG"));
+        callerEnv.forEach((k, v) -> {
+            if (k.startsWith("PG")) {
+                env.put(k, v);
+            }
+        });
+        env.put("PGAPPNAME", applicationName);
     }
 
     /** A connection string in the log has its password left out. */
