@@ -1,7 +1,5 @@
 package dev.zenith.it;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.zenith.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.postgresql.util.PSQLException;
@@ -113,11 +111,11 @@ class BranchManagementTest {
                     e -> assertThat(e.getSQLState()).isEqualTo("57P01"));
         }
         assertThat(rows("feature")).containsExactlyInAnyOrder("main-1", "main-2");
-        String backup = branchNames().stream().filter(n -> n.startsWith("feature_old_")).findFirst().orElseThrow();
+        String backup = z.branches().keySet().stream().filter(n -> n.startsWith("feature_old_")).findFirst().orElseThrow();
         assertThat(rows(backup)).containsExactlyInAnyOrder("main-1", "feature-1");
 
         z.cli("branch", "reset", "feature", "--no-backup").ok();
-        assertThat(branchNames().stream().filter(n -> n.startsWith("feature_old_"))).hasSize(1);
+        assertThat(z.branches().keySet().stream().filter(n -> n.startsWith("feature_old_"))).hasSize(1);
         assertThat(rows("feature")).containsExactlyInAnyOrder("main-1", "main-2");
         Zenith.Result resetMain = z.cli("branch", "reset", "main");
         assertThat(resetMain.exit()).isEqualTo(2);
@@ -133,14 +131,6 @@ class BranchManagementTest {
             }
         }
         return rows;
-    }
-
-    private static List<String> branchNames() throws Exception {
-        List<String> names = new ArrayList<>();
-        for (JsonNode b : Json.MAPPER.readTree(z.cli("branch", "--json").ok().out())) {
-            names.add(b.get("name").asText());
-        }
-        return names;
     }
 
     private static long count(Statement s, String sql) throws SQLException {

@@ -27,7 +27,9 @@ import java.sql.Statement;
 import java.util.concurrent.atomic.AtomicReference;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
@@ -151,7 +153,7 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
      * Runs a zenith command as its own process, as a user's shell would (for commands that hand the
      * terminal to another program, like {@code zenith psql}).
      */
-    public Result cliProcess(java.util.Map<String, String> env, String... args) throws IOException, InterruptedException {
+    public Result cliProcess(Map<String, String> env, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), Main.class.getName(), "--repo", repo.toString()));
         cmd.addAll(List.of(args));
@@ -183,7 +185,7 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
     }
 
     /** Changes settings in config.json (the daemon reads them at its next start). */
-    public void configure(java.util.Map<String, Object> settings) {
+    public void configure(Map<String, Object> settings) {
         try {
             var config = (com.fasterxml.jackson.databind.node.ObjectNode) dev.zenith.Json.MAPPER.readTree(repo.resolve("config.json").toFile());
             settings.forEach((k, v) -> config.set(k, dev.zenith.Json.MAPPER.valueToTree(v)));
@@ -326,6 +328,19 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
             List<JsonNode> nodes = new ArrayList<>();
             Json.MAPPER.readTree(cli("pg", "list", "--json").ok().out()).forEach(nodes::add);
             return nodes;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The branches as {@code zenith branch --json} lists them, each name with its timeline id. */
+    public Map<String, String> branches() {
+        try {
+            Map<String, String> branches = new LinkedHashMap<>();
+            for (JsonNode b : Json.MAPPER.readTree(cli("branch", "--json").ok().out())) {
+                branches.put(b.path("name").asText(), b.path("timelineId").asText());
+            }
+            return branches;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
