@@ -87,7 +87,8 @@ public final class AtomicFiles {
         fsyncDirectory(target.toAbsolutePath().getParent());
     }
 
-    static void fsyncDirectory(Path dir) {
+    /** Makes the entries of {@code dir} (files made, renamed or removed there) durable. */
+    public static void fsyncDirectory(Path dir) {
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
             ch.force(true);
         } catch (IOException ignored) {

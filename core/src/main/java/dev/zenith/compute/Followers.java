@@ -13,6 +13,7 @@ import dev.zenith.source.SourceServer;
 import dev.zenith.storage.Following;
 import dev.zenith.storage.Repository;
 import dev.zenith.storage.Timeline;
+import dev.zenith.storage.WalArchive;
 import dev.zenith.storage.WalFileName;
 import dev.zenith.storage.WalReader;
 import org.slf4j.Logger;
@@ -142,19 +143,13 @@ public final class Followers implements AutoCloseable {
     }
 
     /**
-     * Puts the WAL a base backup came with into a timeline's archive: complete segments as they are, the
-     * one holding the backup's end as {@code NAME.partial}, where pg_receivewal resumes.
+     * Makes pg_receivewal resume a timeline made from a base backup ({@link WalArchive#takeCopiedWal}) at
+     * the start of the segment holding the copy's end: that segment as {@code NAME.partial} in the
+     * archive, which pg_receivewal takes as the one it was writing. Without it, a copy whose WAL fits in
+     * one segment would have it start where the source writes now, leaving a gap.
      */
-    static void takeCopiedWal(Path pgWal, Path archiveDir, WalPoint end) throws IOException {
-        String open = WalFileName.segmentOf(end.tli(), end.lsn()).toString();
-        try (Stream<Path> files = Files.list(pgWal)) {
-            for (Path f : files.filter(Files::isRegularFile).toList()) {
-                String name = f.getFileName().toString();
-                if (WalFileName.parse(name).isPresent()) {
-                    Files.move(f, archiveDir.resolve(name.equals(open) ? name + PARTIAL : name), StandardCopyOption.ATOMIC_MOVE);
-                }
-            }
-        }
+    static void resumeAfterCopy(WalArchive wal, WalFileName openSegment) throws IOException {
+        Files.copy(wal.partial().get(openSegment), wal.archiveDir().resolve(openSegment + PARTIAL));
     }
 
     /** Copies the segment being received into wal-partial/ and returns where its valid WAL ends. */

@@ -24,6 +24,8 @@ import dev.zenith.storage.Following;
 import dev.zenith.storage.Timeline;
 import dev.zenith.storage.TimelineFiller;
 import dev.zenith.storage.Repository;
+import dev.zenith.storage.WalArchive;
+import dev.zenith.storage.WalFileName;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,6 +35,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -41,9 +44,9 @@ import java.util.concurrent.CompletionException;
 
 /**
  * {@code zenith import}: makes a new root branch from a database that lives elsewhere. A server that
- * takes a replication connection, of a major version zenith runs, is copied physically (a base backup,
- * which recovers once here and stops cleanly: every database, role and extension byte for byte, at the
- * source's own version); any other server, or one asked to, is dumped and restored into a fresh cluster
+ * takes a replication connection, of a major version zenith runs, is copied physically (a base backup
+ * kept as the branch's first image: every database, role and extension byte for byte, at the source's
+ * own version); any other server, or one asked to, is dumped and restored into a fresh cluster
  * (logical), as a dump file is. Everything is made under {@code tmp/} and becomes a branch only at the
  * end, so a failure, an interrupted import or a daemon killed midway leaves nothing (tmp/ is emptied at
  * every daemon start). No lock is held while copying: the new branch touches no other timeline until it
@@ -121,7 +124,7 @@ public final class Imports {
         }
     }
 
-    /** A data directory made and stopped cleanly at {@code end}, to become branch {@code name}. */
+    /** A data directory that stands at {@code end} (stopped cleanly, or a base backup ending there), to become branch {@code name}. */
     private record Made(BranchName name, WalPoint end, ImportMethod method, String why, int pgVersion, String database,
                         String superuser, TimelineFiller wal) {
 
@@ -144,11 +147,10 @@ public final class Imports {
                         + " would be imported logically: " + why, "give a role with REPLICATION that pg_hba.conf lets in"
                         + " for replication, or import without --follow");
             }
-            return followed(server, source, facts, name, dists.of(facts.major()), staging, request, op);
         }
         if (why == null) {
             PgDistribution dist = dists.of(facts.major()); // fetched now if need be, before the copy
-            return physical(server, facts, name, dist, staging, run, op);
+            return physical(server, source, facts, name, dist, staging, request, op);
         }
         log.info("importing {} logically: {}", source.shown(), why);
         CompletableFuture<Void> cluster = makeCluster(targetVersion(request), staging); // while the source is dumped
@@ -196,30 +198,6 @@ public final class Imports {
         return null;
     }
 
-    private Made physical(SourceServer server, SourceFacts facts, BranchName name, PgDistribution dist, Path staging,
-                          ClientRun run, Operations.Tracker op) {
-        op.phase("copying", facts::clusterBytes, () -> FileTrees.sizeOf(staging));
-        server.baseBackup(staging);
-        Failpoints.reach("import-copied");
-        prepareCopy(staging);
-        op.phase("recovering the copy");
-        WalPoint end;
-        try (StagedServer pg = startStaged(staging, StagedServer.Work.RECOVER, run.log())) {
-            // the daemon logs in as the repository's superuser, which the source may not have
-            ClientRun local = run.local();
-            String superuser = repository.config().superuser();
-            String admin = pg.conninfo(facts.bootstrapSuperuser(), "template1");
-            if (local.output("psql", List.of("-X", "-w", "-A", "-t", "-d", admin, "-c", "SELECT count(*) FROM pg_roles WHERE rolname = "
-                    + ComputeSql.quote(superuser)), "looking for role " + superuser).strip().equals("0")) {
-                local.run("psql", List.of("-X", "-w", "-v", "ON_ERROR_STOP=1", "-d", admin, "-c", "CREATE ROLE \""
-                        + superuser.replace("\"", "\"\"") + "\" SUPERUSER LOGIN"), "making role " + superuser);
-            }
-            end = pg.stopCleanly();
-        }
-        trim(staging, end);
-        return new Made(name, end, ImportMethod.PHYSICAL, null, dist.major(), facts.database());
-    }
-
     /**
      * Makes a copied data directory start here: no signal files or pid of the source's, a pg_hba.conf that
      * lets zenith in (every compute start writes its own), the line that includes zenith.conf, owned by
@@ -244,24 +222,33 @@ public final class Imports {
     }
 
     /**
-     * A copy whose history goes on with the source's WAL: the base backup itself is the first image (it
-     * recovers from its {@code backup_label} wherever a branch of it starts), the WAL it came with is the
-     * timeline's archive, and the segment it ends in is where receiving resumes ({@link Followers}). The
-     * data is the source's untouched, so zenith logs in there as the source's superuser.
+     * A physical copy: the base backup itself is the branch's first image, recovering from its
+     * {@code backup_label} wherever a branch of it starts, and the WAL it came with begins the timeline's
+     * history; with {@code --follow}, the source's WAL goes on arriving there ({@link Followers}). The
+     * data is the source's untouched, so zenith logs in as the source's superuser, and a compute's first
+     * start adds the repository's ({@link ComputeSql#ensureToolsRole}). Nothing recovers here: the import
+     * costs the copy and one sync of it.
      */
-    private Made followed(SourceServer server, Source.Server source, SourceFacts facts, BranchName name, PgDistribution dist,
+    private Made physical(SourceServer server, Source.Server source, SourceFacts facts, BranchName name, PgDistribution dist,
                           Path staging, Request request, Operations.Tracker op) {
         op.phase("copying", facts::clusterBytes, () -> FileTrees.sizeOf(staging));
-        WalPoint end = server.baseBackupToFollow(staging, request.follow().get().slot());
+        Optional<Follow> follow = request.follow();
+        WalPoint end = server.baseBackup(staging, follow.flatMap(Follow::slot));
         Failpoints.reach("import-copied");
-        Path copiedWal = staging.resolve("pg_wal");
         prepareCopy(staging);
-        Following following = new Following(source.conninfo(), request.callerEnv(), request.follow().get().slot().orElse(null),
-                java.time.Instant.now());
+        op.phase("writing to disk");
+        FileTrees.sync(staging);
+        Path copiedWal = staging.resolve("pg_wal");
+        WalFileName openSegment = WalFileName.segmentOf(end.tli(), end.lsn());
         TimelineFiller wal = timelineDir -> {
-            Followers.takeCopiedWal(copiedWal, timelineDir.resolve("wal"), end);
-            user.ownTree(timelineDir.resolve("wal"));
-            following.writeInto(timelineDir);
+            WalArchive archive = new WalArchive(timelineDir);
+            archive.takeCopiedWal(copiedWal, openSegment);
+            if (follow.isPresent()) {
+                Followers.resumeAfterCopy(archive, openSegment);
+                new Following(source.conninfo(), request.callerEnv(), follow.get().slot().orElse(null), Instant.now())
+                        .writeInto(timelineDir);
+            }
+            user.ownTree(archive.archiveDir()); // its files are the OS user's already (prepareCopy), the archive not yet
         };
         return new Made(name, end, ImportMethod.PHYSICAL, null, dist.major(), facts.database(), facts.bootstrapSuperuser(), wal);
     }

@@ -9,7 +9,7 @@ package dev.zenith.model;
  * @param why       why a server was imported logically (the role has no REPLICATION, ...); null otherwise
  * @param pgVersion the PostgreSQL major version the branch runs
  * @param database  the database to connect to for the imported data
- * @param user      the role to connect as: the repository's superuser, or the source's for a followed copy
+ * @param user      the role to connect as: the repository's superuser, or the source's for a physical copy (whose computes have both)
  * @param following whether the branch keeps receiving the source's WAL
  * @param bytes     the size of the branch's data directory
  * @param millis    how long the import took

@@ -1,10 +1,17 @@
 package dev.zenith.source;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.zenith.Json;
+import dev.zenith.Lsn;
+import dev.zenith.WalPoint;
 import dev.zenith.ZenithException;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /** A server an import reads from, through the user's client tools. */
 public final class SourceServer {
@@ -39,41 +46,33 @@ public final class SourceServer {
     }
 
     /**
-     * Copies the whole cluster into {@code target} (absent) with the WAL that makes it consistent. Without
-     * pg_basebackup's own fsync: the copy's first start recovers from {@code backup_label}, and Postgres
-     * syncs a data directory that was not shut down cleanly before it recovers, so every file is synced once.
+     * Copies the whole cluster into {@code target} (absent) with the WAL that makes it consistent, and
+     * returns where that WAL ends, read from the backup manifest (its file checksums are not asked for:
+     * nothing reads them). The copy is kept as the base backup it is, its {@code backup_label} telling a
+     * later start where recovery begins. Without pg_basebackup's own fsync, file by file: the caller
+     * syncs the copy's file system at once. With {@code slot}, a physical replication slot of that name
+     * is made on the source first, so the source keeps its WAL until a follower has received it.
      */
-    public void baseBackup(Path target) {
-        run.run("pg_basebackup", List.of("-w", "-d", server.conninfo(), "-D", target.toString(), "-X", "stream",
-                "-c", "fast", "--no-manifest", "--no-sync"), "copying " + server.shown());
-    }
-
-    /**
-     * As {@link #baseBackup}, for a copy whose history goes on with the source's WAL: the copy is kept as
-     * the base backup it is (its {@code backup_label}) and where its WAL ends is returned, read from the
-     * backup manifest. With {@code slot}, a physical replication slot of that name is made on the source
-     * first, so the source keeps its WAL until it is received.
-     */
-    public dev.zenith.WalPoint baseBackupToFollow(Path target, java.util.Optional<String> slot) {
+    public WalPoint baseBackup(Path target, Optional<String> slot) {
         List<String> args = new ArrayList<>(List.of("-w", "-d", server.conninfo(), "-D", target.toString(), "-X", "stream",
-                "-c", "fast", "--no-sync"));
+                "-c", "fast", "--manifest-checksums=NONE", "--no-sync"));
         slot.ifPresent(name -> args.addAll(List.of("--create-slot", "--slot=" + name)));
         run.run("pg_basebackup", args, "copying " + server.shown());
         Path manifest = target.resolve("backup_manifest");
         try {
-            com.fasterxml.jackson.databind.JsonNode ranges = dev.zenith.Json.MAPPER.readTree(manifest.toFile()).path("WAL-Ranges");
-            com.fasterxml.jackson.databind.JsonNode last = ranges.get(ranges.size() - 1);
-            java.nio.file.Files.delete(manifest);
-            return new dev.zenith.WalPoint(dev.zenith.Lsn.parse(last.path("End-LSN").asText()), last.path("Timeline").asInt());
-        } catch (java.io.IOException | RuntimeException e) {
+            JsonNode ranges = Json.MAPPER.readTree(manifest.toFile()).path("WAL-Ranges");
+            JsonNode last = ranges.get(ranges.size() - 1);
+            Files.delete(manifest);
+            return new WalPoint(Lsn.parse(last.path("End-LSN").asText()), last.path("Timeline").asInt());
+        } catch (IOException | RuntimeException e) {
             throw ZenithException.failed("cannot read where the copy's WAL ends from " + manifest + ": " + e.getMessage(),
                     "see " + run.log());
         }
     }
 
     /** The source's WAL flushed so far: what a follower has to have received to be caught up. */
-    public dev.zenith.Lsn flushedLsn() {
-        return dev.zenith.Lsn.parse(run.output("psql", List.of("-X", "-w", "-A", "-t", "-d", server.conninfo(), "-c",
+    public Lsn flushedLsn() {
+        return Lsn.parse(run.output("psql", List.of("-X", "-w", "-A", "-t", "-d", server.conninfo(), "-c",
                 "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_flush_lsn() END"),
                 "asking " + server.shown() + " where its WAL stands").strip());
     }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -24,7 +25,8 @@ public final class WalArchive {
     private final Path archiveDir;
     private final Path partialDir;
 
-    WalArchive(Path timelineDir) {
+    /** The WAL of the timeline in {@code timelineDir}, which may still be staged. */
+    public WalArchive(Path timelineDir) {
         this.archiveDir = timelineDir.resolve("wal");
         this.partialDir = timelineDir.resolve("wal-partial");
     }
@@ -77,6 +79,25 @@ public final class WalArchive {
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot capture WAL from " + pgWal + " into " + archiveDir, e);
+        }
+    }
+
+    /**
+     * Moves the WAL a base backup came with (the copy's {@code pg_wal}) into this timeline, which is
+     * still staged: complete segments to the archive, the one holding the copy's end, still open,
+     * to {@code wal-partial/}, as a clean stop leaves them. The files are expected on disk already (the
+     * copy was synced); the moves are made durable here.
+     */
+    public void takeCopiedWal(Path pgWal, WalFileName openSegment) {
+        try {
+            for (Map.Entry<WalFileName, Path> f : list(pgWal).entrySet()) {
+                Path target = (f.getKey().equals(openSegment) ? partialDir : archiveDir).resolve(f.getKey().toString());
+                Files.move(f.getValue(), target, StandardCopyOption.ATOMIC_MOVE);
+            }
+            AtomicFiles.fsyncDirectory(archiveDir);
+            AtomicFiles.fsyncDirectory(partialDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot take the WAL of " + pgWal + " into " + archiveDir, e);
         }
     }
 
