@@ -42,6 +42,7 @@ final class FollowedImages {
 
     private static final Logger log = LoggerFactory.getLogger(FollowedImages.class);
     private static final Duration RECOVERY_TIMEOUT = Duration.ofHours(2);
+    private static final Duration STALL_TIMEOUT = Duration.ofMinutes(1);
 
     private final Repository repository;
     private final TimelineLocks locks;
@@ -100,15 +101,20 @@ final class FollowedImages {
             user.own(repository.socketsDir());
             String superuser = Optional.ofNullable(timeline.metadata().superuser()).orElse(repository.config().superuser());
             PgControl stopped;
-            try (StagedServer pg = StagedServer.start(pgCtl, staging, StagedServer.Work.RECOVER, repository.socketsDir(), logFile,
+            try (StagedServer pg = StagedServer.start(pgCtl, staging, StagedServer.Work.AS_CONFIGURED, repository.socketsDir(), logFile,
                     RECOVERY_TIMEOUT)) {
                 ClientRun psql = new ClientRun(tools, Map.of(), logFile);
                 String conninfo = pg.conninfo(superuser, "template1");
-                Deadline deadline = Deadline.in(RECOVERY_TIMEOUT);
-                while (replayed(psql, conninfo).compareTo(end.lsn()) < 0) {
-                    if (deadline.passed()) {
-                        throw ZenithException.failed("the image of " + timeline.id() + " did not replay up to " + end.lsn(),
-                                "see " + logFile);
+                // a recovery that stops moving short of the end waits for WAL that will not come: said, not waited out
+                Lsn last = new Lsn(0);
+                Deadline stalled = Deadline.in(STALL_TIMEOUT);
+                for (Lsn at = replayed(psql, conninfo); at.compareTo(end.lsn()) < 0; at = replayed(psql, conninfo)) {
+                    if (at.compareTo(last) > 0) {
+                        last = at;
+                        stalled = Deadline.in(STALL_TIMEOUT);
+                    } else if (stalled.passed()) {
+                        throw ZenithException.failed("the image of " + timeline.id() + " stopped replaying at " + at + ", short of "
+                                + end.lsn(), "see " + logFile);
                     }
                     Deadline.pause(Duration.ofMillis(100));
                 }

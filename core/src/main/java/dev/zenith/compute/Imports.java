@@ -276,6 +276,10 @@ public final class Imports {
             restore.prepare(pg.conninfo(superuser, "postgres"), roles, database);
             restore.restore(dump, pg.conninfo(superuser, database), JOBS);
             Failpoints.reach("import-restored");
+            pg.stopCleanly();
+        }
+        op.phase("settling the cluster");
+        try (StagedServer pg = startStaged(staging, StagedServer.Work.AS_CONFIGURED, local.log())) {
             end = pg.stopCleanly();
         }
         trim(staging, end);

@@ -24,17 +24,22 @@ final class StagedServer implements AutoCloseable {
 
     /** What it is started for, and the settings that work wants. */
     enum Work {
-        /** A base backup's recovery: as the source configured it. */
-        RECOVER(Map.of()),
+        /**
+         * As the data directory's own configuration says: a followed base backup's recovery; a restored
+         * cluster's last start, which records that configuration's {@code wal_level} in pg_control.
+         */
+        AS_CONFIGURED(Map.of()),
         /**
          * A bulk restore, as pg_restore's documentation advises: no checkpoint before the end (which takes
-         * the whole load in one go) and no full-page images. A crash midway throws the staged directory
-         * away, so neither can cost data; the clean stop at the end writes and syncs everything. Not
-         * {@code wal_level = minimal}, which pg_control would keep: a compute recovering from the image
-         * as a standby refuses WAL "generated with wal_level=minimal".
+         * the whole load in one go), no full-page images, and {@code wal_level = minimal}, under which a
+         * table's COPY in the transaction that emptied it (pg_restore's parallel mode does that) and an
+         * index's build are synced at commit instead of written twice through WAL. A crash midway throws
+         * the staged directory away, so none of this can cost data. pg_control keeps the minimal level,
+         * which a compute recovering from the image as a standby refuses ("WAL was generated with
+         * wal_level=minimal"): the restored cluster is started once more {@link #AS_CONFIGURED}.
          */
         RESTORE(Map.of("max_wal_size", "64GB", "checkpoint_timeout", "1d", "full_page_writes", "off",
-                "synchronous_commit", "off", "maintenance_work_mem", "256MB"));
+                "synchronous_commit", "off", "maintenance_work_mem", "256MB", "wal_level", "minimal", "max_wal_senders", "0"));
 
         private final Map<String, String> settings;
 

@@ -113,7 +113,7 @@ class FollowTest {
             Path images = z.repo().resolve("timelines").resolve(branch(z, "prod").path("timelineId").asText()).resolve("images");
             String baseBackup = imageLsn(images);
             source.execute("postgres", "INSERT INTO ledger (id) SELECT g FROM generate_series(1001, 400000) g");
-            Zenith.waitFor(Duration.ofSeconds(120), () -> imageCount(images) >= 2, "an image of the followed branch");
+            z.awaitDaemon(Duration.ofSeconds(120), () -> imageCount(images) >= 2, "an image of the followed branch");
 
             source.execute("postgres", "INSERT INTO ledger (id) VALUES (400001)");
             z.cli("branch", "recent", "prod").ok();

@@ -107,6 +107,12 @@ class ImportTest {
         assertThat(query("app-view", "shop", "SELECT count(*) || ' ' || pg_get_userbyid(relowner) FROM orders, pg_class"
                 + " WHERE relname = 'orders' GROUP BY relowner")).as("rows and owner").isEqualTo("5000 app");
         assertThat(query("app-view", "shop", "SELECT has_table_privilege('app', 'audit', 'SELECT')")).isEqualTo("t");
+
+        // the restore ran at wal_level minimal: a view of the import's end recovers from its image as a standby,
+        // which Postgres refuses when the image's pg_control still says minimal
+        String importEnd = lastLsn("app-view");
+        execute("app-view", "shop", "DELETE FROM orders");
+        assertThat(query("app-view@" + importEnd, "shop", "SELECT count(*) FROM orders")).isEqualTo("5000");
     }
 
     @Test
@@ -286,6 +292,15 @@ class ImportTest {
         } catch (SQLException e) {
             return true;
         }
+    }
+
+    private static String lastLsn(String branch) throws Exception {
+        for (JsonNode b : Json.MAPPER.readTree(z.cli("branch", "--json").ok().out())) {
+            if (b.path("name").asText().equals(branch)) {
+                return b.path("lastLsn").asText();
+            }
+        }
+        throw new AssertionError("no branch " + branch);
     }
 
     private static boolean tmpIsEmpty() throws Exception {

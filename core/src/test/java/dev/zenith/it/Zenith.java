@@ -253,6 +253,28 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
     }
 
     /**
+     * As {@link #waitFor}, for a condition the daemon brings about by itself: a timeout says what its
+     * logs end with, since the repository is gone by the time anyone reads the report.
+     */
+    public void awaitDaemon(Duration timeout, BooleanSupplier condition, String what) {
+        try {
+            waitFor(timeout, condition, what);
+        } catch (AssertionError e) {
+            StringBuilder logs = new StringBuilder(e.getMessage());
+            try (Stream<Path> files = Files.list(repo.resolve("logs"))) {
+                for (Path log : files.sorted().toList()) {
+                    List<String> lines = Files.readAllLines(log);
+                    logs.append("\n--- ").append(log.getFileName()).append(", its last lines:\n")
+                            .append(String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size())));
+                }
+            } catch (IOException | UncheckedIOException ignored) {
+                // the report without them
+            }
+            throw new AssertionError(logs.toString(), e);
+        }
+    }
+
+    /**
      * Whether a thread of the daemon waits for a lock (not at a failpoint's sleep) with {@code frame} (a class
      * and method, e.g. {@code BranchOperations.delete}) on its stack, read from a dump of all its threads,
      * virtual ones (the API's) included.
