@@ -26,6 +26,7 @@ import dev.zenith.storage.TimelineFiller;
 import dev.zenith.storage.Repository;
 import dev.zenith.storage.WalArchive;
 import dev.zenith.storage.WalFileName;
+import dev.zenith.storage.Writeback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -233,11 +234,14 @@ public final class Imports {
                           Path staging, Request request, Operations.Tracker op) {
         op.phase("copying", facts::clusterBytes, () -> FileTrees.sizeOf(staging));
         Optional<Follow> follow = request.follow();
-        WalPoint end = server.baseBackup(staging, follow.flatMap(Follow::slot));
-        Failpoints.reach("import-copied");
-        prepareCopy(staging);
-        op.phase("writing to disk");
-        FileTrees.sync(staging);
+        WalPoint end;
+        try (Writeback writeback = Writeback.start(staging)) {
+            end = server.baseBackup(staging, follow.flatMap(Follow::slot));
+            Failpoints.reach("import-copied");
+            prepareCopy(staging);
+            op.phase("writing to disk");
+            writeback.finish();
+        }
         Path copiedWal = staging.resolve("pg_wal");
         WalFileName openSegment = WalFileName.segmentOf(end.tli(), end.lsn());
         TimelineFiller wal = timelineDir -> {

@@ -15,6 +15,8 @@ import java.nio.file.attribute.BasicFileAttributes;
 /** Whole directory trees: how much they hold, making them durable, and removing them. */
 public final class FileTrees {
 
+    static final boolean IS_LINUX = System.getProperty("os.name").startsWith("Linux");
+
     private FileTrees() {
     }
 
@@ -50,7 +52,7 @@ public final class FileTrees {
      * file by file.
      */
     public static void sync(Path tree) {
-        if (System.getProperty("os.name").startsWith("Linux") && syncFileSystem(tree)) {
+        if (IS_LINUX && syncFileSystem(tree)) {
             return;
         }
         try {
@@ -74,7 +76,8 @@ public final class FileTrees {
         }
     }
 
-    private static boolean syncFileSystem(Path tree) {
+    /** One syncfs() of the file system {@code tree} is on; false when it could not be made. */
+    static boolean syncFileSystem(Path tree) {
         try {
             Process sync = new ProcessBuilder("sync", "-f", tree.toString()).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
