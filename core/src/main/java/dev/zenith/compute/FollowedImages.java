@@ -101,7 +101,7 @@ final class FollowedImages {
             user.own(repository.socketsDir());
             String superuser = Optional.ofNullable(timeline.metadata().superuser()).orElse(repository.config().superuser());
             PgControl stopped;
-            try (StagedServer pg = StagedServer.start(pgCtl, staging, StagedServer.Work.AS_CONFIGURED, repository.socketsDir(), logFile,
+            try (StagedServer pg = StagedServer.start(pgCtl, staging, StagedServer.Work.FOLLOWED_IMAGE, repository.socketsDir(), logFile,
                     RECOVERY_TIMEOUT)) {
                 ClientRun psql = new ClientRun(tools, Map.of(), logFile);
                 String conninfo = pg.conninfo(superuser, "template1");

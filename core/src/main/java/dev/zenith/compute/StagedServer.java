@@ -16,19 +16,21 @@ import java.util.Map;
 
 /**
  * A Postgres zenith runs for itself on a data directory being made under {@code tmp/}, before it is
- * any branch's: an imported base backup finishing its recovery, a fresh cluster a dump is restored
- * into. It listens on a Unix socket only and archives nothing; {@link #stopCleanly} ends it with the
+ * an image: a fresh cluster a dump is restored into, a followed branch's newest image recovering to
+ * make the next. It listens on a Unix socket only and archives nothing; {@link #stopCleanly} ends it with the
  * shutdown checkpoint an image starts from, and {@link #close} ends it at once if that did not happen.
  */
 final class StagedServer implements AutoCloseable {
 
     /** What it is started for, and the settings that work wants. */
     enum Work {
+        /** A restored cluster's last start, as its own configuration says, which records that configuration's {@code wal_level} in pg_control. */
+        AS_CONFIGURED(Map.of(), PgCtl.Priority.FOREGROUND),
         /**
-         * As the data directory's own configuration says: a followed base backup's recovery; a restored
-         * cluster's last start, which records that configuration's {@code wal_level} in pg_control.
+         * A followed branch's new image: the newest one recovering as configured for it, in the
+         * background, as nobody waits for it and the source may run on this very machine.
          */
-        AS_CONFIGURED(Map.of()),
+        FOLLOWED_IMAGE(Map.of(), PgCtl.Priority.BACKGROUND),
         /**
          * A bulk restore, as pg_restore's documentation advises: no checkpoint before the end (which takes
          * the whole load in one go), no full-page images, and {@code wal_level = minimal}, under which a
@@ -39,12 +41,15 @@ final class StagedServer implements AutoCloseable {
          * wal_level=minimal"): the restored cluster is started once more {@link #AS_CONFIGURED}.
          */
         RESTORE(Map.of("max_wal_size", "64GB", "checkpoint_timeout", "1d", "full_page_writes", "off",
-                "synchronous_commit", "off", "maintenance_work_mem", "256MB", "wal_level", "minimal", "max_wal_senders", "0"));
+                "synchronous_commit", "off", "maintenance_work_mem", "256MB", "wal_level", "minimal", "max_wal_senders", "0"),
+                PgCtl.Priority.FOREGROUND);
 
         private final Map<String, String> settings;
+        private final PgCtl.Priority priority;
 
-        Work(Map<String, String> settings) {
+        Work(Map<String, String> settings, PgCtl.Priority priority) {
             this.settings = settings;
+            this.priority = priority;
         }
     }
 
@@ -71,7 +76,7 @@ final class StagedServer implements AutoCloseable {
     static StagedServer start(PgCtl pgCtl, Path dataDir, Work work, Path socketDir, Path log, Duration timeout) {
         int port = unusedPortNumber();
         StagedServer server = new StagedServer(pgCtl, dataDir, socketDir, port, log,
-                pgCtl.launchPrivately(dataDir, socketDir, port, work.settings, log));
+                pgCtl.launchPrivately(dataDir, socketDir, port, work.settings, work.priority, log));
         try {
             server.awaitReady(timeout);
             return server;

@@ -45,7 +45,15 @@ public final class PgCtl {
      * 100 ms steps, most of a resume's time; the caller watches the process and the server instead.
      */
     public Process launch(Path dataDir, Path log) {
-        return launch(dataDir, log, List.of());
+        return launch(dataDir, log, List.of(), Priority.FOREGROUND);
+    }
+
+    /** How a server zenith runs for itself shares the machine with the user's work. */
+    public enum Priority {
+        /** Someone waits for it: an import, a restore. */
+        FOREGROUND,
+        /** Housekeeping nobody waits for (a followed branch's image): it yields the CPU to everything else (nice 10). */
+        BACKGROUND
     }
 
     /**
@@ -53,7 +61,7 @@ public final class PgCtl {
      * which win over the configuration files: for a server zenith runs for itself, reachable only
      * through its socket in {@code socketDir}, never archiving, with {@code extra} settings for its work.
      */
-    public Process launchPrivately(Path dataDir, Path socketDir, int port, Map<String, String> extra, Path log) {
+    public Process launchPrivately(Path dataDir, Path socketDir, int port, Map<String, String> extra, Priority priority, Path log) {
         List<String> settings = new ArrayList<>(List.of("-c", "listen_addresses=", "-c", "unix_socket_directories=" + socketDir,
                 "-c", "port=" + port, "-c", "archive_mode=off", "-c", "hot_standby=on"));
         if (PgDistribution.isLinux()) {
@@ -62,11 +70,14 @@ public final class PgCtl {
             settings.addAll(List.of("-c", "recovery_init_sync_method=syncfs"));
         }
         extra.forEach((name, value) -> settings.addAll(List.of("-c", name + "=" + value)));
-        return launch(dataDir, log, settings);
+        return launch(dataDir, log, settings, priority);
     }
 
-    private Process launch(Path dataDir, Path log, List<String> settings) {
+    private Process launch(Path dataDir, Path log, List<String> settings, Priority priority) {
         List<String> cmd = new ArrayList<>();
+        if (priority == Priority.BACKGROUND) {
+            cmd.addAll(List.of("nice", "-n", "10"));
+        }
         if (PgDistribution.isLinux()) {
             cmd.add("setsid");
         }
