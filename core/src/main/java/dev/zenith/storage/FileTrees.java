@@ -1,5 +1,7 @@
 package dev.zenith.storage;
 
+import dev.zenith.AtomicFiles;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -52,8 +54,13 @@ public final class FileTrees {
      * file by file.
      */
     public static void sync(Path tree) {
-        if (IS_LINUX && syncFileSystem(tree)) {
-            return;
+        try {
+            if (IS_LINUX && syncFileSystem(tree)) {
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while syncing " + tree, e);
         }
         try {
             Files.walkFileTree(tree, new SimpleFileVisitor<>() {
@@ -66,8 +73,8 @@ public final class FileTrees {
                 }
 
                 @Override
-                public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                    force(dir);
+                public FileVisitResult postVisitDirectory(Path dir, IOException exc) {
+                    AtomicFiles.fsyncDirectory(dir);
                     return FileVisitResult.CONTINUE;
                 }
             });
@@ -76,22 +83,22 @@ public final class FileTrees {
         }
     }
 
-    /** One syncfs() of the file system {@code tree} is on; false when it could not be made. */
-    static boolean syncFileSystem(Path tree) {
+    /**
+     * One syncfs() of the file system {@code tree} is on; false when it could not be made. Interrupted, it
+     * stops waiting (the sync goes on by itself): a {@link Writeback} ends that way.
+     */
+    static boolean syncFileSystem(Path tree) throws InterruptedException {
         try {
             Process sync = new ProcessBuilder("sync", "-f", tree.toString()).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             return sync.waitFor() == 0;
         } catch (IOException e) {
             return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while syncing " + tree, e);
         }
     }
 
-    private static void force(Path path) throws IOException {
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+    private static void force(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             ch.force(true);
         }
     }
