@@ -14,13 +14,35 @@ class UsageErrorsTest {
     private record Run(int exit, String err) {
     }
 
-    private static Run run(String... args) {
-        CommandLine cmd = Main.commandLine();
+    private record Output(int exit, String out, String err) {
+    }
+
+    /** Runs {@code args} as {@code zenith} does: with the model of only the command they name. */
+    private static Output output(String... args) {
+        CommandLine cmd = Main.commandLine(args);
+        StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        cmd.setOut(new PrintWriter(new StringWriter()));
+        cmd.setOut(new PrintWriter(out));
         cmd.setErr(new PrintWriter(err));
         int exit = cmd.execute(args);
-        return new Run(exit, err.toString());
+        return new Output(exit, out.toString(), err.toString());
+    }
+
+    private static Run run(String... args) {
+        Output o = output(args);
+        return new Run(o.exit(), o.err());
+    }
+
+    @Test
+    void theCommandsThatNameEveryOtherStillSeeThemAll() {
+        Output help = output("help");
+        assertThat(help.exit()).isZero();
+        assertThat(help.out()).contains("  import ").contains("  branch ").contains("  completion ");
+        assertThat(output("--repo", "/nonexistent/zenith", "help", "import").out()).contains("Usage: zenith import");
+        assertThat(output("completion", "bash").out()).contains("import").contains("branch").contains("tag");
+        assertThat(run("--repo", "/nonexistent/zenith", "imprt").err()).contains("Did you mean: zenith import");
+        assertThat(run("--repo=/nonexistent/zenith", "import", "--bogus").err()).startsWith("zenith: Unknown option: '--bogus'")
+                .contains("see: zenith import --help");
     }
 
     @Test

@@ -143,7 +143,7 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
     public int cli(java.io.Writer out, java.io.Writer err, String... args) {
         List<String> all = new ArrayList<>(List.of("--repo", repo.toString()));
         all.addAll(List.of(args));
-        CommandLine cmd = Main.commandLine();
+        CommandLine cmd = Main.commandLine(all.toArray(String[]::new));
         cmd.setOut(new PrintWriter(out, true));
         cmd.setErr(new PrintWriter(err, true));
         return cmd.execute(all.toArray(String[]::new));
