@@ -37,6 +37,10 @@ class PostgresConfigTest {
                 "unix_socket_directories = '/repo/sockets'\n", "fsync = on\n", "wal_recycle = off\n", "archive_mode = on\n",
                 "archive_library = 'basic_archive'\n", "basic_archive.archive_directory = '/repo/timelines/t1/wal'\n");
         assertThat(conf).doesNotContain("restore_command", "recovery_target");
+        if (dev.zenith.postgres.PgDistribution.isLinux()) {
+            // a start after a crash or from a copied image syncs its file system once, not file by file
+            assertThat(conf).contains("recovery_init_sync_method = syncfs\n");
+        }
     }
 
     @Test
