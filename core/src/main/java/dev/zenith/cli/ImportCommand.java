@@ -29,9 +29,10 @@ import java.util.concurrent.Callable;
         description = {"Make a new branch from a PostgreSQL server or a dump. A server that takes a replication",
                 "connection and runs PostgreSQL 15 to 18 is copied physically (pg_basebackup): every database, role and",
                 "extension, at its own version. Any other server, or with --logical, is dumped with pg_dump and restored",
-                "into a fresh cluster of the repository's version (or --pg-version). A dump (pg_dump's custom, directory",
-                "or tar format, or plain SQL) is restored the same way. The branch is a root of its own: branch it, tag",
-                "it, travel in its history, push it as any other. Uses the PostgreSQL client tools installed here",
+                "into a fresh cluster of the source's version when zenith runs it, else the repository's (or --pg-version).",
+                "A dump (pg_dump's custom, directory or tar format, or plain SQL) is restored the same way, into the",
+                "repository's version. The branch is a root of its own: branch it, tag it, travel in its history, push",
+                "it as any other. Uses the PostgreSQL client tools installed here",
                 "($ZENITH_PG_TOOLS names their directory), at least as new as the source. The password comes from",
                 "PGPASSWORD, ~/.pgpass ($PGPASSFILE) or the connection string, and is never stored.",
                 "",
@@ -69,7 +70,7 @@ final class ImportCommand implements Callable<Integer> {
     boolean logical;
 
     @Option(names = "--pg-version", paramLabel = "N", description = "The PostgreSQL major version of a logically imported"
-            + " branch (default: the repository's).")
+            + " branch (default: the source server's when zenith runs it, else the repository's).")
     Integer pgVersion;
 
     @Option(names = "--schema", paramLabel = "PATTERN", description = "Only these schemas (pg_dump --schema; logical).")

@@ -104,7 +104,7 @@ public final class Imports {
                 case Source.Dump dump -> {
                     BranchName name = nameFor(request, stem(dump.path()));
                     yield logical(dump, new ClientRun(tools, request.callerEnv(), logFile).local(), name,
-                            makeCluster(targetVersion(request), staging), staging, op, null);
+                            makeCluster(request.pgVersion().orElse(dists.own().major()), staging), staging, op, null);
                 }
             };
             op.phase("making the branch");
@@ -154,7 +154,7 @@ public final class Imports {
             return physical(server, source, facts, name, dist, staging, request, op);
         }
         log.info("importing {} logically: {}", source.shown(), why);
-        CompletableFuture<Void> cluster = makeCluster(targetVersion(request), staging); // while the source is dumped
+        CompletableFuture<Void> cluster = makeCluster(logicalVersion(request, facts), staging); // while the source is dumped
         op.phase("dumping", facts::databaseBytes, () -> FileTrees.sizeOf(dumpDir));
         try {
             server.dump(dumpDir, request.filter(), JOBS);
@@ -304,8 +304,13 @@ public final class Imports {
         }
     }
 
-    private int targetVersion(Request request) {
-        return request.pgVersion().orElse(dists.own().major());
+    /**
+     * The version a server's dump is restored into: the one asked for, else the source's own when zenith runs
+     * it (the branch then behaves as production does, as a physical copy would), else the repository's.
+     */
+    private int logicalVersion(Request request, SourceFacts facts) {
+        return request.pgVersion().orElseGet(
+                () -> RepositoryConfig.PG_VERSIONS.contains(facts.major()) ? facts.major() : dists.own().major());
     }
 
     /** The branch's name: the one asked for, else the source's (its database, a dump's file name). */

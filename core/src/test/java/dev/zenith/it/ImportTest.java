@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * {@code zenith import} from a real server outside zenith (Debian's PostgreSQL 15, which .ci/run installs,
  * with its client tools) into a repository whose main runs zenith's PostgreSQL 18: a physical copy runs at
- * the source's version, a logical one at the repository's; dumps of every format; refusals that leave nothing.
+ * the source's version, and so does a logical one unless told; a dump file at the repository's; dumps of every
+ * format; refusals that leave nothing.
  */
 class ImportTest {
 
@@ -97,13 +98,14 @@ class ImportTest {
     }
 
     @Test
-    void aRoleWithoutReplicationIsImportedLogicallyIntoTheRepositoryVersion() throws Exception {
+    void aRoleWithoutReplicationIsImportedLogicallyIntoTheSourcesVersion() throws Exception {
         Zenith.Result imported = z.cli("import", source.uri("app", "shop"), "--as", "app-view", "--json").ok();
         JsonNode result = Json.MAPPER.readTree(imported.out());
         assertThat(result.path("method").asText()).isEqualTo("LOGICAL");
         assertThat(result.path("why").asText()).contains("role app has no REPLICATION");
-        assertThat(result.path("pgVersion").asInt()).isEqualTo(18);
+        assertThat(result.path("pgVersion").asInt()).isEqualTo(15);
         assertThat(result.path("database").asText()).isEqualTo("shop");
+        assertThat(query("app-view", "shop", "SELECT current_setting('server_version_num')::int / 10000")).isEqualTo("15");
         assertThat(query("app-view", "shop", "SELECT count(*) || ' ' || pg_get_userbyid(relowner) FROM orders, pg_class"
                 + " WHERE relname = 'orders' GROUP BY relowner")).as("rows and owner").isEqualTo("5000 app");
         assertThat(query("app-view", "shop", "SELECT has_table_privilege('app', 'audit', 'SELECT')")).isEqualTo("t");
@@ -120,7 +122,8 @@ class ImportTest {
         z.cli("import", source.uri("postgres", "shop"), "--as", "no-audit", "--exclude-table-data", "audit").ok();
         assertThat(query("no-audit", "shop", "SELECT (SELECT count(*) FROM orders) || ' ' || (SELECT count(*) FROM audit)"))
                 .isEqualTo("5000 0");
-        z.cli("import", source.uri("postgres", "shop"), "--as", "schema", "--schema-only").ok();
+        Zenith.Result schema = z.cli("import", source.uri("postgres", "shop"), "--as", "schema", "--schema-only", "--pg-version", "18").ok();
+        assertThat(schema.out()).as("--pg-version over the source's").contains("(logical, PostgreSQL 18");
         assertThat(query("schema", "shop", "SELECT count(*) FROM orders")).isEqualTo("0");
     }
 
