@@ -21,11 +21,14 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * A PostgreSQL installation: the bundled binaries from Maven Central (zonky's
@@ -61,6 +64,28 @@ public record PgDistribution(Path bin, String version, int major) {
             return bundled(progress);
         }
         return fetched(PostgresDownloads.release(major), progress);
+    }
+
+    /**
+     * A server of {@code major} that the system's packages installed (Debian's and Ubuntu's
+     * {@code /usr/lib/postgresql/N/bin}, the PGDG RPMs' {@code /usr/pgsql-N/bin}, Homebrew's
+     * {@code postgresql@N}) with the {@code basic_archive} module computes may archive through. Empty when
+     * there is none.
+     */
+    public static Optional<PgDistribution> installed(int major) {
+        for (Path bin : List.of(Path.of("/usr/lib/postgresql/" + major + "/bin"), Path.of("/usr/pgsql-" + major + "/bin"),
+                Path.of("/opt/homebrew/opt/postgresql@" + major + "/bin"), Path.of("/usr/local/opt/postgresql@" + major + "/bin"))) {
+            boolean complete = Stream.of("initdb", "pg_ctl", "postgres").allMatch(t -> Files.isExecutable(bin.resolve(t)))
+                    && Stream.of("lib/basic_archive.so", "lib/postgresql/basic_archive.so", "lib/postgresql/basic_archive.dylib")
+                    .anyMatch(module -> Files.isRegularFile(bin.resolveSibling(module)));
+            if (complete) {
+                PgDistribution dist = probe(bin);
+                if (dist.major() == major) {
+                    return Optional.of(dist);
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     public static PgDistribution system(Path bin) {

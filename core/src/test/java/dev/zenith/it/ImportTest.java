@@ -50,7 +50,14 @@ class ImportTest {
                 "INSERT INTO audit SELECT now(), 'secret ' || g FROM generate_series(1, 100) g",
                 "ALTER TABLE orders OWNER TO app", "GRANT SELECT ON audit TO app");
         source.execute("other", "CREATE TABLE notes AS SELECT 'kept' AS note");
+        if (POSTGIS) {
+            source.execute("postgres", "CREATE DATABASE geo");
+            source.execute("geo", "CREATE EXTENSION postgis", "CREATE TABLE places AS SELECT ST_MakePoint(13.4, 52.5) AS at");
+        }
     }
+
+    /** Debian's PostGIS for its PostgreSQL 15, which .ci/run installs: an extension the copy must run too. */
+    private static final boolean POSTGIS = Files.exists(Path.of("/usr/share/postgresql/15/extension/postgis.control"));
 
     @AfterAll
     static void stopSource() throws Exception {
@@ -69,6 +76,11 @@ class ImportTest {
                 + " || ' ' || pg_get_userbyid(relowner) FROM orders, pg_class WHERE relname = 'orders' GROUP BY relowner"))
                 .as("rows, major version and owner").isEqualTo("5000 15 app");
         assertThat(query("prod", "other", "SELECT note FROM notes")).as("every database comes along").isEqualTo("kept");
+        // the copy runs the source's server as this machine installed it, not zenith's own build of 15
+        assertThat(query("prod", "shop", "SELECT version()")).contains("Debian");
+        if (POSTGIS) {
+            assertThat(query("prod", "geo", "SELECT ST_AsText(at) FROM places")).as("its extensions work").isEqualTo("POINT(13.4 52.5)");
+        }
         assertThat(query("main", "postgres", "SELECT current_setting('server_version_num')::int / 10000"))
                 .as("main still runs the repository's version").isEqualTo("18");
 
