@@ -3,7 +3,8 @@
 #   physical: zenith import of the whole cluster vs pg_basebackup -D of it (the baseline), then the first
 #             query on the imported branch (its first start recovers the copy);
 #   logical:  zenith import --logical vs pg_dump -Fd -j2 + pg_restore -j2 into a plain PostgreSQL (a new
-#             database of the source's own server); both, with their baselines, ROUNDS times in turn;
+#             database of a plain PostgreSQL of the source's version, its data on the repository's disk);
+#             both, with their baselines, ROUNDS times in turn;
 #   follow:   pgbench -c4 -T 20 on the source, alone and then while zenith import --follow receives its WAL:
 #             the source's tps both times, and the follower's lag as the source measures it
 #             (pg_stat_replication.write_lag: pg_receivewal reports what it wrote every second, and syncs at segment ends; sampled every 0.5 s: median and p99);
@@ -26,6 +27,7 @@ as_pg=(); if [ "$(id -u)" = 0 ]; then chown postgres "$SRC"; as_pg=(runuser -u p
 SRC_PORT=$(free_port)
 stop_all() {
   "${as_pg[@]}" "$SOURCE_BIN/pg_ctl" -D "$SRC/data" -m immediate stop >/dev/null 2>&1 || true
+  [ -n "${PLAIN:-}" ] && "${as_pg[@]}" "$SOURCE_BIN/pg_ctl" -D "$PLAIN" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$SRC"; stop_repo; cleanup_loops
 }
 trap stop_all EXIT
@@ -39,6 +41,13 @@ psql "$SOURCE" -qc "CHECKPOINT"
 size=$(psql "$SOURCE" -Atc "SELECT pg_size_pretty(sum(pg_database_size(oid))) FROM pg_database")
 echo "source: pgbench scale $SCALE, $size"
 
+# The logical baseline restores into a plain PostgreSQL of the source's version with its data on the
+# repository's disk (as pg_basebackup -D writes there for the physical one): a fresh cluster, default settings.
+PLAIN="$BENCH_TMP/plain"; PLAIN_PORT=$(free_port)
+mkdir -p "$PLAIN"; [ "$(id -u)" = 0 ] && chown postgres "$PLAIN"
+"${as_pg[@]}" "$SOURCE_BIN/initdb" -D "$PLAIN" -U postgres --auth=trust --no-locale -E UTF8 >/dev/null
+"${as_pg[@]}" "$SOURCE_BIN/pg_ctl" -D "$PLAIN" -l "$SRC/plain.log" -w \
+  -o "-p $PLAIN_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$SRC" start >/dev/null
 # Each import and its baseline run in turn, ROUNDS times (default 3), and the medians are compared: on this
 # kind of machine two runs of the same pg_basebackup a minute apart differ by more than the goal's margin.
 ROUNDS=${ROUNDS:-3}
@@ -60,10 +69,10 @@ for round in $(seq "$ROUNDS"); do
 
   t=$(now_ns)
   pg_dump -d "$SOURCE" -Fd -j2 -f "$BENCH_TMP/dump"
-  psql "$SOURCE" -qc "CREATE DATABASE restored"
-  pg_restore -j2 -d "postgresql://postgres@127.0.0.1:$SRC_PORT/restored" "$BENCH_TMP/dump"
+  psql "postgresql://postgres@127.0.0.1:$PLAIN_PORT/postgres" -qc "CREATE DATABASE restored"
+  pg_restore -j2 -d "postgresql://postgres@127.0.0.1:$PLAIN_PORT/restored" "$BENCH_TMP/dump"
   dump+=("$(ms_since "$t")")
-  rm -rf "$BENCH_TMP/dump"; psql "$SOURCE" -qc "DROP DATABASE restored"
+  rm -rf "$BENCH_TMP/dump"; psql "postgresql://postgres@127.0.0.1:$PLAIN_PORT/postgres" -qc "DROP DATABASE restored"
   t=$(now_ns); z import "$SOURCE" --as "logical-$round" --logical >/dev/null; logi+=("$(ms_since "$t")")
   echo "logical, round $round: pg_dump + pg_restore ${dump[-1]} ms, zenith import --logical ${logi[-1]} ms"
   z branch delete "logical-$round" >/dev/null
@@ -108,7 +117,7 @@ append_results "zenith import, pgbench scale $SCALE ($size), source PostgreSQL f
 | physical import, median of $ROUNDS (each: ${phys[*]}) | $phys_ms ms | pg_basebackup -D (${base[*]}): $base_ms ms | $(ratio "$phys_ms" "$base_ms") (at most 1.1) |
 | physical import: the pageserver's part (its reported millis: without the CLI's start; ${phys_daemon[*]}) | $phys_daemon_ms ms | pg_basebackup -D: $base_ms ms | $(ratio "$phys_daemon_ms" "$base_ms") |
 | physical import: first query on the branch (its first start recovers the copy) | $phys_first_ms ms | | |
-| logical import into the source's version, median of $ROUNDS (each: ${logi[*]}) | $logi_ms ms | pg_dump -Fd -j2 + pg_restore -j2 (${dump[*]}): $dump_ms ms | $(ratio "$logi_ms" "$dump_ms") (at most 1.1) |
+| logical import into the source's version, median of $ROUNDS (each: ${logi[*]}) | $logi_ms ms | pg_dump -Fd -j2 + pg_restore -j2 into a plain PostgreSQL on the same disk (${dump[*]}): $dump_ms ms | $(ratio "$logi_ms" "$dump_ms") (at most 1.1) |
 | follow under pgbench -c4 -T 20: the source's tps | $followed_tps | alone (mean of a run before and one after): $alone_tps | $(ratio "$followed_tps" "$alone_tps") (at least 0.95) |
 | follow: write lag on the source (pg_stat_replication.write_lag), median / p99 | $lag_median s / $lag_p99 s | | (under 1 s / under 3 s) |
 | first query on a branch of the followed branch at -10s (SELECT 1: its start), repository on $(df -T "$BENCH_TMP" | awk 'NR==2 {print $2}') | $first_ms ms | | (under 2 s) |
