@@ -41,6 +41,9 @@ public interface ApiBackend {
 
     BranchCreated createBranch(BranchName name, BranchName parent, PointInTime at, String retention, String expires);
 
+    /** A new root with {@code parent}'s schema, roles and extensions at {@code at} (null: now) and no rows. */
+    BranchCreated createSchemaOnlyBranch(BranchName name, BranchName parent, PointInTime at);
+
     BranchDeleted deleteBranch(BranchName name);
 
     void renameBranch(BranchName from, BranchName to);

@@ -13,6 +13,7 @@ import dev.zenith.Json;
 import dev.zenith.PointInTime;
 import dev.zenith.ZenithException;
 import dev.zenith.model.ApiError;
+import dev.zenith.model.BranchData;
 import dev.zenith.model.ComputeState;
 import dev.zenith.model.ComputeStatus;
 import dev.zenith.model.ConsoleState;
@@ -238,6 +239,13 @@ public final class ApiServer implements AutoCloseable {
                     Requests.CreateBranch req = r.body(Requests.CreateBranch.class);
                     BranchName parent = req.parent() == null ? BranchName.MAIN : BranchName.of(req.parent());
                     PointInTime at = req.at() == null ? null : PointInTime.parse(req.at(), Instant.now());
+                    if (req.data() == BranchData.SCHEMA_ONLY) {
+                        if (req.retention() != null || req.expires() != null) {
+                            throw ZenithException.badRequest("a schema-only branch is a new root and takes no retention or"
+                                    + " expiry when made", "set them afterwards: zenith branch retention / zenith branch expire");
+                        }
+                        return new Created(backend.createSchemaOnlyBranch(BranchName.of(req.name()), parent, at));
+                    }
                     return new Created(backend.createBranch(BranchName.of(req.name()), parent, at, req.retention(),
                             req.expires()));
                 })

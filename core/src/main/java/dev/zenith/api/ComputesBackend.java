@@ -49,6 +49,11 @@ public final class ComputesBackend implements ApiBackend {
     }
 
     @Override
+    public BranchCreated createSchemaOnlyBranch(BranchName name, BranchName parent, PointInTime at) {
+        return computes.derivedRoots().schemaOnly(name, parent, at);
+    }
+
+    @Override
     public BranchDeleted deleteBranch(BranchName name) {
         return computes.branches().delete(name);
     }

@@ -7,6 +7,7 @@ import dev.zenith.Json;
 import dev.zenith.PointInTime;
 import dev.zenith.TagName;
 import dev.zenith.model.BranchCreated;
+import dev.zenith.model.BranchData;
 import dev.zenith.model.BranchDeleted;
 import dev.zenith.model.BranchInfo;
 import dev.zenith.model.FollowState;
@@ -71,6 +72,10 @@ final class BranchCommand implements Callable<Integer> {
             description = "With --git: set DATABASE_URL in this dotenv file (.env) to the branch's connection string.")
     Path envFile;
 
+    @Option(names = "--schema-only", description = {"A new root with PARENT's schema, roles and extensions and no rows",
+            "(sequences at their start), nothing of its history before: safe to hand around."})
+    boolean schemaOnly;
+
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
 
@@ -99,7 +104,7 @@ final class BranchCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
-        return create(api, out, name, parent, at, retention, expires, json);
+        return create(api, out, spec.commandLine().getErr(), name, parent, at, retention, expires, dataOf(schemaOnly), json);
     }
 
     /** What zenith-junit makes for a test: a {@code test-} name and an expiry as a safety net. */
@@ -125,8 +130,12 @@ final class BranchCommand implements Callable<Integer> {
         return 0;
     }
 
-    static int create(ApiClient api, PrintWriter out, BranchName name, BranchName parent, String at, String retention,
-                      String expires, boolean json) throws IOException {
+    private static BranchData dataOf(boolean schemaOnly) {
+        return schemaOnly ? BranchData.SCHEMA_ONLY : BranchData.HISTORY;
+    }
+
+    static int create(ApiClient api, PrintWriter out, PrintWriter err, BranchName name, BranchName parent, String at,
+                      String retention, String expires, BranchData data, boolean json) throws IOException {
         Map<String, String> body = new java.util.HashMap<>(
                 Map.of("name", name.value(), "parent", (parent == null ? BranchName.MAIN : parent).value()));
         if (at != null) {
@@ -140,6 +149,17 @@ final class BranchCommand implements Callable<Integer> {
         if (expires != null) {
             Expiry.parse(expires, java.time.Instant.now());
             body.put("expires", expires);
+        }
+        if (data == BranchData.SCHEMA_ONLY) {
+            body.put("data", data.name());
+            // a copy recovers and is emptied: seconds to minutes, with its progress from the daemon's operations
+            BranchCreated made = Progress.around(api, err,
+                    op -> op.kind().equals("branch") && name.value().equals(op.branch()),
+                    () -> api.postWaiting("/v1/branches", body, new TypeReference<BranchCreated>() { }));
+            out.println(json ? Json.MAPPER.writeValueAsString(made)
+                    : "made " + name + " of the schema of " + made.parent() + " at " + made.lsn() + ": a new root, no rows");
+            out.flush();
+            return 0;
         }
         BranchCreated point = api.post("/v1/branches", body, new TypeReference<>() { });
         out.println(json ? Json.MAPPER.writeValueAsString(point)
@@ -169,13 +189,16 @@ final class BranchCommand implements Callable<Integer> {
         @Option(names = "--expires", paramLabel = "DURATION|TIME", description = "Delete the branch after this long or at this time.")
         String expires;
 
+        @Option(names = "--schema-only", description = "A new root with PARENT's schema, roles and extensions and no rows.")
+        boolean schemaOnly;
+
         @Option(names = "--json", description = "Print JSON.")
         boolean json;
 
         @Override
         public Integer call() throws IOException {
-            return create(ApiClient.forRepository(Main.repoRoot(spec)), spec.commandLine().getOut(), name, parent, at,
-                    retention, expires, json);
+            return create(ApiClient.forRepository(Main.repoRoot(spec)), spec.commandLine().getOut(), spec.commandLine().getErr(),
+                    name, parent, at, retention, expires, dataOf(schemaOnly), json);
         }
     }
 

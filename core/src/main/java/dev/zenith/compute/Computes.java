@@ -55,6 +55,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     private final TagOperations tags;
     private final BranchSync sync;
     private final Imports imports;
+    private final DerivedRoots derivedRoots;
     private final Followers followers;
     private final StatusView status;
 
@@ -84,6 +85,8 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         this.tags = new TagOperations(repository, locks, points);
         this.sync = new BranchSync(repository, locks, archive, branchComputes, sql, operations);
         this.imports = new Imports(repository, dists, user, archive, operations, followers);
+        this.derivedRoots = new DerivedRoots(repository, locks, archive, points, dataDirs, pgCtl, user, walSettings, superusers,
+                operations, registry::livePgWal);
         this.status = new StatusView(repository, registry, leases, states, sql, user.name());
     }
 
@@ -123,6 +126,11 @@ public final class Computes implements ComputeLeases, AutoCloseable {
             followers.stop(timeline);
             return null;
         });
+    }
+
+    /** Branches that are new roots made of another branch's data: schema-only. */
+    public DerivedRoots derivedRoots() {
+        return derivedRoots;
     }
 
     /** Databases brought in from elsewhere as new root branches. */

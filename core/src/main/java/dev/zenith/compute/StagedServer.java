@@ -40,6 +40,11 @@ final class StagedServer implements AutoCloseable {
          * which a compute recovering from the image as a standby refuses ("WAL was generated with
          * wal_level=minimal"): the restored cluster is started once more {@link #AS_CONFIGURED}.
          */
+        /**
+         * A branch's copy recovering to its point, then emptied (or masked) in place to become a new root:
+         * no autovacuum, which would only write the rows about to go into WAL once more.
+         */
+        DERIVED_ROOT(Map.of("autovacuum", "off"), PgCtl.Priority.FOREGROUND),
         RESTORE(Map.of("max_wal_size", "64GB", "checkpoint_timeout", "1d", "full_page_writes", "off",
                 "synchronous_commit", "off", "maintenance_work_mem", "256MB", "wal_level", "minimal", "max_wal_senders", "0"),
                 PgCtl.Priority.FOREGROUND);

@@ -3,7 +3,8 @@ package dev.zenith.model;
 /** The bodies the API accepts; absent fields are null. */
 public final class Requests {
 
-    public record CreateBranch(String name, String parent, String at, String retention, String expires) {
+    /** {@code data}: {@link BranchData}, {@code HISTORY} when absent. */
+    public record CreateBranch(String name, String parent, String at, String retention, String expires, BranchData data) {
     }
 
     /** {@code 2h}, {@code 2026-12-01T00:00Z} or {@code never}. */

@@ -190,6 +190,11 @@ class ApiServerTest {
         }
 
         @Override
+        public BranchCreated createSchemaOnlyBranch(BranchName name, BranchName parent, PointInTime at) {
+            return createBranch(name, parent, at, null, null);
+        }
+
+        @Override
         public BranchDeleted deleteBranch(BranchName name) {
             if (branches.remove(name.value()) == null) {
                 throw ZenithException.notFound("branch \"" + name + "\" does not exist", "zenith branch");

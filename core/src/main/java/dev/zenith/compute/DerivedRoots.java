@@ -1,0 +1,228 @@
+package dev.zenith.compute;
+
+import dev.zenith.AtomicFiles;
+import dev.zenith.BranchName;
+import dev.zenith.Deadline;
+import dev.zenith.Lsn;
+import dev.zenith.PointInTime;
+import dev.zenith.TimelineId;
+import dev.zenith.WalPoint;
+import dev.zenith.ZenithException;
+import dev.zenith.model.BranchCreated;
+import dev.zenith.postgres.OsUser;
+import dev.zenith.postgres.PgCtl;
+import dev.zenith.source.ClientRun;
+import dev.zenith.source.ClientTools;
+import dev.zenith.storage.FileTrees;
+import dev.zenith.storage.RecoveryPlan;
+import dev.zenith.storage.Repository;
+import dev.zenith.storage.Timeline;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Branches that are new roots made of a branch's data, with its history left behind: {@code zenith branch
+ * NAME PARENT --schema-only}. The parent's newest image is copied and recovered privately to the point, as
+ * a compute of a branch there would be, then promoted, emptied of rows and stopped cleanly; the stopped
+ * copy is the new root's first image, so no time travel, tag or view can reach what it was before.
+ *
+ * <p>Why in place rather than {@code pg_dump --schema-only} into a fresh cluster: it needs no client tools
+ * as new as the server (a repository of PostgreSQL 18 on a system whose packages have 15 still works), and
+ * every role, extension and setting is the parent's as it is. What it must then make sure of is that no
+ * row survives in a file: TRUNCATE gives every table new, empty files and the old ones are removed at the
+ * checkpoint, statistics and large objects are deleted and their catalogs rewritten, and the WAL the new
+ * root keeps begins after a segment switch, past every record of the old rows.
+ *
+ * <p>Locks: the parent's branch lock only while its point is settled (as a branch is made); the archive's
+ * shared lock while the copy recovers, so a collection never removes the WAL it reads.
+ */
+public final class DerivedRoots {
+
+    private static final Logger log = LoggerFactory.getLogger(DerivedRoots.class);
+    private static final Duration RECOVERY_TIMEOUT = Duration.ofHours(2);
+    private static final Duration STEP = Duration.ofMillis(20);
+
+    /**
+     * Empties a database of its rows, keeping what an extension put in its own tables (PostGIS's
+     * spatial_ref_sys), as {@code pg_dump --schema-only} and a restore would: one TRUNCATE of every table
+     * (foreign keys among them allow it), materialized views unpopulated, sequences back at their start,
+     * prepared transactions rolled back, large objects unlinked, statistics (their most common values are
+     * rows' values) deleted.
+     */
+    private static final String EMPTY_DATABASE = """
+            DO $zenith$
+            DECLARE
+              tables text;
+              r record;
+            BEGIN
+              SELECT string_agg(c.oid::regclass::text, ', ') INTO tables FROM pg_class c
+                WHERE c.relkind IN ('r', 'p') AND c.relpersistence <> 't' AND c.relnamespace NOT IN
+                  ('pg_catalog'::regnamespace, 'information_schema'::regnamespace, 'pg_toast'::regnamespace)
+                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                  AND d.deptype = 'e');
+              IF tables IS NOT NULL THEN
+                EXECUTE 'TRUNCATE ' || tables;
+              END IF;
+              FOR r IN SELECT c.oid::regclass AS view FROM pg_class c WHERE c.relkind = 'm' AND c.relispopulated
+                  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                    AND d.deptype = 'e') LOOP
+                EXECUTE format('REFRESH MATERIALIZED VIEW %s WITH NO DATA', r.view);
+              END LOOP;
+              PERFORM setval(s.seqrelid, s.seqstart, false) FROM pg_sequence s
+                WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid
+                  AND d.deptype = 'e');
+              PERFORM lo_unlink(oid) FROM pg_largeobject_metadata;
+              DELETE FROM pg_statistic;
+              DELETE FROM pg_statistic_ext_data;
+            END
+            $zenith$""";
+
+    /** The catalogs whose deleted rows held values: rewritten, so the old pages are gone from their files. */
+    private static final List<String> REWRITTEN = List.of("pg_statistic", "pg_statistic_ext_data", "pg_largeobject",
+            "pg_largeobject_metadata");
+
+    private final Repository repository;
+    private final TimelineLocks locks;
+    private final ArchiveLock archive;
+    private final BranchPoints points;
+    private final DataDirMaker dataDirs;
+    private final PgCtl pgCtl;
+    private final OsUser user;
+    private final PostgresConfig.WalSettings wal;
+    private final Superusers superusers;
+    private final Operations operations;
+    private final Function<TimelineId, Optional<Path>> livePgWal;
+
+    DerivedRoots(Repository repository, TimelineLocks locks, ArchiveLock archive, BranchPoints points, DataDirMaker dataDirs,
+                 PgCtl pgCtl, OsUser user, PostgresConfig.WalSettings wal, Superusers superusers, Operations operations,
+                 Function<TimelineId, Optional<Path>> livePgWal) {
+        this.repository = repository;
+        this.locks = locks;
+        this.archive = archive;
+        this.points = points;
+        this.dataDirs = dataDirs;
+        this.pgCtl = pgCtl;
+        this.user = user;
+        this.wal = wal;
+        this.superusers = superusers;
+        this.operations = operations;
+        this.livePgWal = livePgWal;
+    }
+
+    /** Makes branch {@code name}: {@code parentName}'s schema, roles and extensions at {@code at} (null: now), no rows. */
+    public BranchCreated schemaOnly(BranchName name, BranchName parentName, PointInTime at) {
+        repository.requireNewBranchName(name);
+        ClientTools tools = ClientTools.newest(System.getenv());
+        record Source(Timeline timeline, WalPoint point) {
+        }
+        Source source = locks.withBranch(repository, parentName, "copied",
+                parent -> new Source(parent, points.resolve(parent, parentName, name.value(), at)));
+        String superuser = superusers.of(source.timeline().id());
+        Path staging = repository.tmpDir().resolve("derive-" + name);
+        Path restore = repository.tmpDir().resolve("restore-derive-" + name);
+        Path logFile = repository.logsDir().resolve("derive-" + name + ".log");
+        try (Operations.Tracker op = operations.begin("branch", null, name)) {
+            op.phase("copying the image");
+            WalPoint end = archive.whileUsing(() -> {
+                RecoveryPlan plan = RecoveryPlan.at(repository, source.timeline(), source.point()).cutWhereWalEnds(repository, livePgWal);
+                dataDirs.stageForRecovery(plan.image(), staging.getFileName().toString());
+                plan.writeRestoreView(repository, restore, livePgWal);
+                user.ownTree(restore);
+                // its port and socket are the private start's own, given on the command line over these
+                Path conf = staging.resolve(PostgresConfig.FILE);
+                AtomicFiles.write(conf, PostgresConfig.zenithConf(5432, repository.socketsDir(), new ComputeMode.ReadOnly(source.point()),
+                        source.timeline().wal().archiveDir(), plan, restore, wal).getBytes(StandardCharsets.UTF_8));
+                user.own(conf);
+                user.own(repository.socketsDir());
+                op.phase("recovering");
+                try (StagedServer pg = StagedServer.start(pgCtl, staging, StagedServer.Work.DERIVED_ROOT, repository.socketsDir(),
+                        logFile, RECOVERY_TIMEOUT)) {
+                    ClientRun psql = new ClientRun(tools, Map.of(), logFile);
+                    promote(psql, pg.conninfo(superuser, "template1"), source.point().lsn(), logFile);
+                    op.phase("emptying");
+                    for (String database : databases(psql, pg.conninfo(superuser, "template1"))) {
+                        String conninfo = pg.conninfo(superuser, database);
+                        sql(psql, conninfo, EMPTY_DATABASE, "emptying " + database);
+                        for (String catalog : REWRITTEN) {
+                            sql(psql, conninfo, "VACUUM FULL " + catalog, "rewriting " + catalog + " in " + database);
+                        }
+                    }
+                    // the records of the old rows stay behind in the segments before this switch, which the image drops
+                    sql(psql, pg.conninfo(superuser, "template1"), "SELECT pg_switch_wal()", "switching WAL segments");
+                    sql(psql, pg.conninfo(superuser, "template1"), "CHECKPOINT", "a checkpoint");
+                    return pg.stopCleanly();
+                }
+            });
+            for (String leftover : List.of(DataDirMaker.SIGNAL_FILE, DataDirMaker.PLAN_FILE, "backup_label.old")) {
+                Files.deleteIfExists(staging.resolve(leftover));
+            }
+            // counters, and pg_stat_statements' query texts, which may quote the rows
+            for (String statsDir : List.of("pg_stat", "pg_stat_tmp")) {
+                FileTrees.deleteTree(staging.resolve(statsDir));
+                Files.createDirectories(staging.resolve(statsDir));
+                user.own(staging.resolve(statsDir));
+            }
+            DataDirMaker.trimToImage(staging, end);
+            op.phase("making the branch");
+            Timeline root = archive.whileUsing(() -> repository.createRoot(name, staging, end,
+                    "the schema of " + parentName + " at " + source.point().lsn(), superuser, timeline -> { }));
+            log.info("branch {} ({}) made of the schema of {} at {}", name, root.id(), parentName, source.point().lsn());
+            return new BranchCreated(name, root.id(), parentName, source.point().lsn());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot make branch " + name + " of the schema of " + parentName, e);
+        } finally {
+            FileTrees.deleteTree(staging);
+            FileTrees.deleteTree(restore);
+        }
+    }
+
+    /**
+     * Ends the private recovery once it reached {@code point}: paused there, or, when the point is where the
+     * parent's WAL ends (a cut, with no record after it to stop before), replayed up to it. A promotion
+     * then, so the copy takes writes.
+     */
+    private static void promote(ClientRun psql, String conninfo, Lsn point, Path logFile) {
+        Deadline deadline = Deadline.in(RECOVERY_TIMEOUT);
+        while (true) {
+            List<String> state = List.of(sqlOutput(psql, conninfo,
+                    "SELECT pg_get_wal_replay_pause_state(), pg_last_wal_replay_lsn()").split("\\|", -1));
+            // the end of the last record replayed, rounded up to the alignment the point has
+            boolean reached = state.get(0).equals("paused")
+                    || !state.get(1).isEmpty() && ((Lsn.parse(state.get(1)).value() + 7) & ~7L) >= point.value();
+            if (reached) {
+                break;
+            }
+            if (deadline.passed()) {
+                throw ZenithException.failed("the copy did not reach " + point + " in " + RECOVERY_TIMEOUT.toHours() + " hours",
+                        "see " + logFile);
+            }
+            Deadline.pause(STEP);
+        }
+        sql(psql, conninfo, "SELECT pg_promote(true, 300)", "promoting the copy");
+    }
+
+    /** Every database a connection may reach: template0 has no rows of anyone's. */
+    private static List<String> databases(ClientRun psql, String conninfo) {
+        return sqlOutput(psql, conninfo, "SELECT datname FROM pg_database WHERE datallowconn ORDER BY datname").lines()
+                .map(String::strip).filter(d -> !d.isEmpty()).toList();
+    }
+
+    private static void sql(ClientRun psql, String conninfo, String sql, String what) {
+        psql.run("psql", List.of("-X", "-w", "-q", "-v", "ON_ERROR_STOP=1", "-d", conninfo, "-c", sql), what);
+    }
+
+    private static String sqlOutput(ClientRun psql, String conninfo, String sql) {
+        return psql.output("psql", List.of("-X", "-w", "-A", "-t", "-d", conninfo, "-c", sql), "asking the copy").strip();
+    }
+}
