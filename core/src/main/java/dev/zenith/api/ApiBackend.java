@@ -2,6 +2,7 @@ package dev.zenith.api;
 
 import dev.zenith.BranchName;
 import dev.zenith.BranchPoint;
+import dev.zenith.MaskRules;
 import dev.zenith.PointInTime;
 import dev.zenith.TagName;
 import dev.zenith.compute.BranchOperations.Backup;
@@ -43,6 +44,9 @@ public interface ApiBackend {
 
     /** A new root with {@code parent}'s schema, roles and extensions at {@code at} (null: now) and no rows. */
     BranchCreated createSchemaOnlyBranch(BranchName name, BranchName parent, PointInTime at);
+
+    /** A new root with {@code parent}'s data at {@code at} (null: now), the columns {@code rules} name masked. */
+    BranchCreated createMaskedBranch(BranchName name, BranchName parent, PointInTime at, MaskRules rules);
 
     BranchDeleted deleteBranch(BranchName name);
 

@@ -11,6 +11,7 @@ import dev.zenith.BranchPoint;
 import dev.zenith.TagName;
 import dev.zenith.Json;
 import dev.zenith.PointInTime;
+import dev.zenith.MaskRules;
 import dev.zenith.ZenithException;
 import dev.zenith.model.ApiError;
 import dev.zenith.model.BranchData;
@@ -239,12 +240,23 @@ public final class ApiServer implements AutoCloseable {
                     Requests.CreateBranch req = r.body(Requests.CreateBranch.class);
                     BranchName parent = req.parent() == null ? BranchName.MAIN : BranchName.of(req.parent());
                     PointInTime at = req.at() == null ? null : PointInTime.parse(req.at(), Instant.now());
-                    if (req.data() == BranchData.SCHEMA_ONLY) {
-                        if (req.retention() != null || req.expires() != null) {
-                            throw ZenithException.badRequest("a schema-only branch is a new root and takes no retention or"
-                                    + " expiry when made", "set them afterwards: zenith branch retention / zenith branch expire");
+                    BranchData data = req.data() == null ? BranchData.HISTORY : req.data();
+                    if (data != BranchData.HISTORY && (req.retention() != null || req.expires() != null)) {
+                        throw ZenithException.badRequest("a " + (data == BranchData.MASKED ? "masked" : "schema-only")
+                                + " branch is a new root and takes no retention or expiry when made",
+                                "set them afterwards: zenith branch retention / zenith branch expire");
+                    }
+                    if ((data == BranchData.MASKED) != (req.mask() != null)) {
+                        throw ZenithException.badRequest("mask goes with data MASKED, and MASKED needs mask (the rules)", null);
+                    }
+                    switch (data) {
+                        case SCHEMA_ONLY -> {
+                            return new Created(backend.createSchemaOnlyBranch(BranchName.of(req.name()), parent, at));
                         }
-                        return new Created(backend.createSchemaOnlyBranch(BranchName.of(req.name()), parent, at));
+                        case MASKED -> {
+                            return new Created(backend.createMaskedBranch(BranchName.of(req.name()), parent, at, maskRules(req.mask())));
+                        }
+                        case HISTORY -> { }
                     }
                     return new Created(backend.createBranch(BranchName.of(req.name()), parent, at, req.retention(),
                             req.expires()));
@@ -321,6 +333,15 @@ public final class ApiServer implements AutoCloseable {
                     Thread.ofVirtual().start(shutdown);
                     return Map.of("status", "stopping");
                 });
+    }
+
+    /** Masking rules as the request carries them (the YAML the user wrote): a malformed one is a bad request. */
+    private static MaskRules maskRules(String text) {
+        try {
+            return MaskRules.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw ZenithException.badRequest(e.getMessage(), "fix the rules file");
+        }
     }
 
     private Object branch(BranchName name) {

@@ -1,6 +1,7 @@
 package dev.zenith.api;
 
 import dev.zenith.BranchName;
+import dev.zenith.MaskRules;
 import dev.zenith.BranchPoint;
 import dev.zenith.PointInTime;
 import dev.zenith.TagName;
@@ -51,6 +52,11 @@ public final class ComputesBackend implements ApiBackend {
     @Override
     public BranchCreated createSchemaOnlyBranch(BranchName name, BranchName parent, PointInTime at) {
         return computes.derivedRoots().schemaOnly(name, parent, at);
+    }
+
+    @Override
+    public BranchCreated createMaskedBranch(BranchName name, BranchName parent, PointInTime at, MaskRules rules) {
+        return computes.derivedRoots().masked(name, parent, at, rules);
     }
 
     @Override

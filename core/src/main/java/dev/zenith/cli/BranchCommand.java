@@ -6,6 +6,7 @@ import dev.zenith.Expiry;
 import dev.zenith.Json;
 import dev.zenith.PointInTime;
 import dev.zenith.TagName;
+import dev.zenith.MaskRules;
 import dev.zenith.model.BranchCreated;
 import dev.zenith.model.BranchData;
 import dev.zenith.model.BranchDeleted;
@@ -76,6 +77,10 @@ final class BranchCommand implements Callable<Integer> {
             "(sequences at their start), nothing of its history before: safe to hand around."})
     boolean schemaOnly;
 
+    @Option(names = "--mask", paramLabel = "RULES.yaml", description = {"A new root with PARENT's data, the columns the rules",
+            "name masked (database: table: column: rule; see the README), nothing of its history before."})
+    Path mask;
+
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
 
@@ -104,7 +109,7 @@ final class BranchCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
-        return create(api, out, spec.commandLine().getErr(), name, parent, at, retention, expires, dataOf(schemaOnly), json);
+        return create(api, out, spec.commandLine().getErr(), name, parent, at, retention, expires, Content.of(schemaOnly, mask), json);
     }
 
     /** What zenith-junit makes for a test: a {@code test-} name and an expiry as a safety net. */
@@ -130,12 +135,31 @@ final class BranchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static BranchData dataOf(boolean schemaOnly) {
-        return schemaOnly ? BranchData.SCHEMA_ONLY : BranchData.HISTORY;
+    /** What a new branch holds, and for a masked one the rules' text, read and checked before anything is asked. */
+    record Content(BranchData data, String maskRules) {
+
+        static Content of(boolean schemaOnly, Path mask) {
+            if (schemaOnly && mask != null) {
+                throw new IllegalArgumentException("--schema-only and --mask each make a new root: give one");
+            }
+            if (mask == null) {
+                return new Content(schemaOnly ? BranchData.SCHEMA_ONLY : BranchData.HISTORY, null);
+            }
+            String text;
+            try {
+                text = java.nio.file.Files.readString(mask);
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new IllegalArgumentException("the masking rules " + mask + " do not exist");
+            } catch (IOException e) {
+                throw new IllegalArgumentException("cannot read the masking rules " + mask + ": " + e);
+            }
+            MaskRules.parse(text);
+            return new Content(BranchData.MASKED, text);
+        }
     }
 
     static int create(ApiClient api, PrintWriter out, PrintWriter err, BranchName name, BranchName parent, String at,
-                      String retention, String expires, BranchData data, boolean json) throws IOException {
+                      String retention, String expires, Content content, boolean json) throws IOException {
         Map<String, String> body = new java.util.HashMap<>(
                 Map.of("name", name.value(), "parent", (parent == null ? BranchName.MAIN : parent).value()));
         if (at != null) {
@@ -150,14 +174,18 @@ final class BranchCommand implements Callable<Integer> {
             Expiry.parse(expires, java.time.Instant.now());
             body.put("expires", expires);
         }
-        if (data == BranchData.SCHEMA_ONLY) {
-            body.put("data", data.name());
-            // a copy recovers and is emptied: seconds to minutes, with its progress from the daemon's operations
+        if (content.data() != BranchData.HISTORY) {
+            body.put("data", content.data().name());
+            if (content.maskRules() != null) {
+                body.put("mask", content.maskRules());
+            }
+            // a copy recovers and is emptied or masked: seconds to minutes, with its progress from the daemon's operations
             BranchCreated made = Progress.around(api, err,
                     op -> op.kind().equals("branch") && name.value().equals(op.branch()),
                     () -> api.postWaiting("/v1/branches", body, new TypeReference<BranchCreated>() { }));
-            out.println(json ? Json.MAPPER.writeValueAsString(made)
-                    : "made " + name + " of the schema of " + made.parent() + " at " + made.lsn() + ": a new root, no rows");
+            out.println(json ? Json.MAPPER.writeValueAsString(made) : content.data() == BranchData.SCHEMA_ONLY
+                    ? "made " + name + " of the schema of " + made.parent() + " at " + made.lsn() + ": a new root, no rows"
+                    : "made " + name + " of " + made.parent() + " at " + made.lsn() + ", masked: a new root, nothing before it");
             out.flush();
             return 0;
         }
@@ -192,13 +220,16 @@ final class BranchCommand implements Callable<Integer> {
         @Option(names = "--schema-only", description = "A new root with PARENT's schema, roles and extensions and no rows.")
         boolean schemaOnly;
 
+        @Option(names = "--mask", paramLabel = "RULES.yaml", description = "A new root with PARENT's data, masked by the rules.")
+        Path mask;
+
         @Option(names = "--json", description = "Print JSON.")
         boolean json;
 
         @Override
         public Integer call() throws IOException {
             return create(ApiClient.forRepository(Main.repoRoot(spec)), spec.commandLine().getOut(), spec.commandLine().getErr(),
-                    name, parent, at, retention, expires, dataOf(schemaOnly), json);
+                    name, parent, at, retention, expires, Content.of(schemaOnly, mask), json);
         }
     }
 

@@ -4,6 +4,7 @@ import dev.zenith.AtomicFiles;
 import dev.zenith.BranchName;
 import dev.zenith.Deadline;
 import dev.zenith.Lsn;
+import dev.zenith.MaskRules;
 import dev.zenith.PointInTime;
 import dev.zenith.TimelineId;
 import dev.zenith.WalPoint;
@@ -25,7 +26,11 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -33,16 +38,18 @@ import java.util.function.Function;
 
 /**
  * Branches that are new roots made of a branch's data, with its history left behind: {@code zenith branch
- * NAME PARENT --schema-only}. The parent's newest image is copied and recovered privately to the point, as
- * a compute of a branch there would be, then promoted, emptied of rows and stopped cleanly; the stopped
- * copy is the new root's first image, so no time travel, tag or view can reach what it was before.
+ * NAME PARENT --schema-only} and {@code --mask RULES}. The parent's newest image is copied and recovered
+ * privately to the point, as a compute of a branch there would be, then promoted, emptied of rows or
+ * masked, and stopped cleanly; the stopped copy is the new root's first image, so no time travel, tag or
+ * view can reach what it was before.
  *
  * <p>Why in place rather than {@code pg_dump --schema-only} into a fresh cluster: it needs no client tools
  * as new as the server (a repository of PostgreSQL 18 on a system whose packages have 15 still works), and
  * every role, extension and setting is the parent's as it is. What it must then make sure of is that no
- * row survives in a file: TRUNCATE gives every table new, empty files and the old ones are removed at the
- * checkpoint, statistics and large objects are deleted and their catalogs rewritten, and the WAL the new
- * root keeps begins after a segment switch, past every record of the old rows.
+ * old value survives in a file: TRUNCATE, or an UPDATE then VACUUM FULL, gives every table it touches new
+ * files and the old ones are removed at the checkpoint, statistics (and for schema-only, large objects)
+ * are deleted and their catalogs rewritten, and the WAL the new root keeps begins after a segment switch,
+ * past every record of the old values.
  *
  * <p>Locks: the parent's branch lock only while its point is settled (as a branch is made); the archive's
  * shared lock while the copy recovers, so a collection never removes the WAL it reads.
@@ -91,6 +98,26 @@ public final class DerivedRoots {
     /** The catalogs whose deleted rows held values: rewritten, so the old pages are gone from their files. */
     private static final List<String> REWRITTEN = List.of("pg_statistic", "pg_statistic_ext_data", "pg_largeobject",
             "pg_largeobject_metadata");
+    private static final List<String> STATISTICS = List.of("pg_statistic", "pg_statistic_ext_data");
+
+    /** Materialized views computed again from the masked tables (a refresh writes new files, the old go). */
+    private static final String REFRESH_VIEWS = """
+            DO $zenith$
+            DECLARE r record;
+            BEGIN
+              FOR r IN SELECT c.oid::regclass AS view FROM pg_class c WHERE c.relkind = 'm' AND c.relispopulated
+                  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                    AND d.deptype = 'e') LOOP
+                EXECUTE format('REFRESH MATERIALIZED VIEW %s', r.view);
+              END LOOP;
+            END
+            $zenith$""";
+
+    /** Statistics hold rows' values (most common values, histograms): gone, and made again by the next ANALYZE. */
+    private static final String FORGET_STATISTICS = "DELETE FROM pg_statistic; DELETE FROM pg_statistic_ext_data";
+
+    /** The file in the repository holding the key masking hashes are made with. */
+    static final String MASK_KEY = "mask.key";
 
     private final Repository repository;
     private final TimelineLocks locks;
@@ -122,6 +149,69 @@ public final class DerivedRoots {
 
     /** Makes branch {@code name}: {@code parentName}'s schema, roles and extensions at {@code at} (null: now), no rows. */
     public BranchCreated schemaOnly(BranchName name, BranchName parentName, PointInTime at) {
+        return derive(name, parentName, at, "the schema of " + parentName, (psql, pg, superuser) -> {
+            for (String database : databases(psql, pg.conninfo(superuser, "template1"))) {
+                String conninfo = pg.conninfo(superuser, database);
+                sql(psql, conninfo, EMPTY_DATABASE, "emptying " + database);
+                rewrite(psql, conninfo, database, REWRITTEN);
+            }
+        });
+    }
+
+    /**
+     * Makes branch {@code name}: {@code parentName} at {@code at} (null: now) with the columns {@code rules} name
+     * masked. Every rule is checked against the copy's catalogs before anything is written: a wrong one
+     * refuses the whole branch, and nothing is made.
+     */
+    public BranchCreated masked(BranchName name, BranchName parentName, PointInTime at, MaskRules rules) {
+        String key = maskKey();
+        return derive(name, parentName, at, parentName + ", masked", (psql, pg, superuser) -> {
+            List<String> existing = databases(psql, pg.conninfo(superuser, "template1"));
+            List<String> problems = new ArrayList<>();
+            Map<String, Map<String, Masking.TableInfo>> found = new LinkedHashMap<>();
+            for (String database : rules.databases()) {
+                if (!existing.contains(database)) {
+                    problems.add("database " + database + " does not exist in " + parentName + " (it has " + String.join(", ", existing) + ")");
+                    continue;
+                }
+                rules.tablesOf(database).forEach((table, columns) -> {
+                    MaskRules.Column first = columns.getFirst();
+                    Optional<Masking.TableInfo> info = Masking.parseTable(sqlOutput(psql, pg.conninfo(superuser, database),
+                            Masking.tableQuery(first.schema(), first.table())));
+                    problems.addAll(Masking.problems(table, info, columns));
+                    info.ifPresent(i -> found.computeIfAbsent(database, d -> new LinkedHashMap<>()).put(table, i));
+                });
+            }
+            if (!problems.isEmpty()) {
+                throw ZenithException.badRequest("the masking rules do not fit " + parentName + ": " + String.join("; ", problems),
+                        "fix the rules; nothing was made");
+            }
+            for (String database : rules.databases()) {
+                String conninfo = pg.conninfo(superuser, database);
+                rules.tablesOf(database).forEach((table, columns) -> {
+                    MaskRules.Column first = columns.getFirst();
+                    sql(psql, conninfo, Masking.update(first.schema(), first.table(), found.get(database).get(table), columns, key),
+                            "masking " + table + " in " + database);
+                    // the old row versions, their TOAST and index entries go with the table's old files
+                    sql(psql, conninfo, "VACUUM FULL " + Masking.identifier(first.schema()) + "." + Masking.identifier(first.table()),
+                            "rewriting " + table + " in " + database);
+                });
+            }
+            for (String database : existing) {
+                String conninfo = pg.conninfo(superuser, database);
+                sql(psql, conninfo, REFRESH_VIEWS, "refreshing the materialized views of " + database);
+                sql(psql, conninfo, FORGET_STATISTICS, "deleting the statistics of " + database);
+                rewrite(psql, conninfo, database, STATISTICS);
+            }
+        });
+    }
+
+    /** What is done to the promoted copy, connected as {@code superuser}. */
+    private interface Work {
+        void on(ClientRun psql, StagedServer pg, String superuser);
+    }
+
+    private BranchCreated derive(BranchName name, BranchName parentName, PointInTime at, String what, Work work) {
         repository.requireNewBranchName(name);
         ClientTools tools = ClientTools.newest(System.getenv());
         record Source(Timeline timeline, WalPoint point) {
@@ -150,14 +240,8 @@ public final class DerivedRoots {
                         logFile, RECOVERY_TIMEOUT)) {
                     ClientRun psql = new ClientRun(tools, Map.of(), logFile);
                     promote(psql, pg.conninfo(superuser, "template1"), source.point().lsn(), logFile);
-                    op.phase("emptying");
-                    for (String database : databases(psql, pg.conninfo(superuser, "template1"))) {
-                        String conninfo = pg.conninfo(superuser, database);
-                        sql(psql, conninfo, EMPTY_DATABASE, "emptying " + database);
-                        for (String catalog : REWRITTEN) {
-                            sql(psql, conninfo, "VACUUM FULL " + catalog, "rewriting " + catalog + " in " + database);
-                        }
-                    }
+                    op.phase("rewriting");
+                    work.on(psql, pg, superuser);
                     // the records of the old rows stay behind in the segments before this switch, which the image drops
                     sql(psql, pg.conninfo(superuser, "template1"), "SELECT pg_switch_wal()", "switching WAL segments");
                     sql(psql, pg.conninfo(superuser, "template1"), "CHECKPOINT", "a checkpoint");
@@ -175,12 +259,12 @@ public final class DerivedRoots {
             }
             DataDirMaker.trimToImage(staging, end);
             op.phase("making the branch");
-            Timeline root = archive.whileUsing(() -> repository.createRoot(name, staging, end,
-                    "the schema of " + parentName + " at " + source.point().lsn(), superuser, timeline -> { }));
-            log.info("branch {} ({}) made of the schema of {} at {}", name, root.id(), parentName, source.point().lsn());
+            String origin = what + " at " + source.point().lsn();
+            Timeline root = archive.whileUsing(() -> repository.createRoot(name, staging, end, origin, superuser, timeline -> { }));
+            log.info("branch {} ({}) made of {}", name, root.id(), origin);
             return new BranchCreated(name, root.id(), parentName, source.point().lsn());
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot make branch " + name + " of the schema of " + parentName, e);
+            throw new UncheckedIOException("cannot make branch " + name + " of " + what, e);
         } finally {
             FileTrees.deleteTree(staging);
             FileTrees.deleteTree(restore);
@@ -210,6 +294,31 @@ public final class DerivedRoots {
             Deadline.pause(STEP);
         }
         sql(psql, conninfo, "SELECT pg_promote(true, 300)", "promoting the copy");
+    }
+
+    /** Deletes rows of {@code catalogs} for good: a rewrite leaves no old tuple in a page. */
+    private static void rewrite(ClientRun psql, String conninfo, String database, List<String> catalogs) {
+        for (String catalog : catalogs) {
+            sql(psql, conninfo, "VACUUM FULL " + catalog, "rewriting " + catalog + " in " + database);
+        }
+    }
+
+    /**
+     * The repository's secret that keys masking hashes, made on first use (owner-only): stable, so a branch
+     * masked again gives the same values, and secret, so a hash cannot be matched against guesses.
+     */
+    private String maskKey() {
+        Path file = repository.root().resolve(MASK_KEY);
+        try {
+            if (!Files.exists(file)) {
+                byte[] random = new byte[32];
+                new SecureRandom().nextBytes(random);
+                AtomicFiles.writePrivate(file, HexFormat.of().formatHex(random).getBytes(StandardCharsets.US_ASCII));
+            }
+            return Files.readString(file, StandardCharsets.US_ASCII).strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the masking key " + file, e);
+        }
     }
 
     /** Every database a connection may reach: template0 has no rows of anyone's. */

@@ -8,5 +8,7 @@ public enum BranchData {
      * The parent's schema, roles and extensions at the point, no rows, sequences at their start: a new
      * root, so nothing before it (the parent's rows) can be reached from it.
      */
-    SCHEMA_ONLY
+    SCHEMA_ONLY,
+    /** The parent's data at the point with columns masked by rules: a new root, as schema-only ones. */
+    MASKED
 }

@@ -3,8 +3,9 @@ package dev.zenith.model;
 /** The bodies the API accepts; absent fields are null. */
 public final class Requests {
 
-    /** {@code data}: {@link BranchData}, {@code HISTORY} when absent. */
-    public record CreateBranch(String name, String parent, String at, String retention, String expires, BranchData data) {
+    /** {@code data}: {@link BranchData}, {@code HISTORY} when absent; {@code mask}: the rules' YAML, with {@code MASKED}. */
+    public record CreateBranch(String name, String parent, String at, String retention, String expires, BranchData data,
+                               String mask) {
     }
 
     /** {@code 2h}, {@code 2026-12-01T00:00Z} or {@code never}. */

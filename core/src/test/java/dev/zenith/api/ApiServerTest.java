@@ -195,6 +195,11 @@ class ApiServerTest {
         }
 
         @Override
+        public BranchCreated createMaskedBranch(BranchName name, BranchName parent, PointInTime at, dev.zenith.MaskRules rules) {
+            return createBranch(name, parent, at, null, null);
+        }
+
+        @Override
         public BranchDeleted deleteBranch(BranchName name) {
             if (branches.remove(name.value()) == null) {
                 throw ZenithException.notFound("branch \"" + name + "\" does not exist", "zenith branch");

@@ -4,10 +4,6 @@ import dev.zenith.BranchName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -15,7 +11,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -54,7 +49,7 @@ class SchemaOnlyBranchTest {
             s.execute("CHECKPOINT");
         }
         List<Path> mainDataDirs = dataDirsOf("main");
-        assertThat(filesHolding(mainDataDirs)).as("the search finds the rows where they are").isNotEmpty();
+        assertThat(FilesHolding.of(mainDataDirs, CANARY)).as("the search finds the rows where they are").isNotEmpty();
 
         Zenith.Result made = z.cli("branch", "safe", "main", "--schema-only").ok();
         assertThat(made.out()).contains("made safe of the schema of main").contains("a new root, no rows");
@@ -78,7 +73,7 @@ class SchemaOnlyBranchTest {
         Path safeFiles = z.repository().requireBranch(new BranchName("safe")).dir();
         List<Path> safe = new ArrayList<>(dataDirsOf("safe"));
         safe.add(safeFiles);
-        assertThat(filesHolding(safe)).as("no file of the new branch holds a byte of them").isEmpty();
+        assertThat(FilesHolding.of(safe, CANARY)).as("no file of the new branch holds a byte of them").isEmpty();
 
         // a new root: nothing before it, so no point of it reaches the parent's rows
         Zenith.Result before = z.cli("branch", "peek", "safe", "--at", "0/1000000");
@@ -103,40 +98,5 @@ class SchemaOnlyBranchTest {
 
     private static List<Path> dataDirsOf(String branch) {
         return z.computesOf(branch).stream().map(n -> z.repo().resolve("pgdatadirs").resolve(n.get("name").asText())).toList();
-    }
-
-    /** The files under {@code roots} whose bytes contain the canary. */
-    private static List<Path> filesHolding(List<Path> roots) {
-        byte[] canary = CANARY.getBytes(StandardCharsets.US_ASCII);
-        List<Path> holding = new ArrayList<>();
-        for (Path root : roots) {
-            try (Stream<Path> files = Files.walk(root)) {
-                files.filter(Files::isRegularFile).filter(f -> contains(read(f), canary)).forEach(holding::add);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-        return holding;
-    }
-
-    private static byte[] read(Path file) {
-        try {
-            return Files.readAllBytes(file);
-        } catch (IOException e) {
-            return new byte[0]; // removed while walking (a segment archived, a temporary file)
-        }
-    }
-
-    private static boolean contains(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= haystack.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return true;
-        }
-        return false;
     }
 }
