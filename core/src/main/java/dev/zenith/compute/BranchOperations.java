@@ -54,6 +54,7 @@ public final class BranchOperations {
     private final TimelineLocks locks;
     private final ArchiveLock archive;
     private final BranchPoints points;
+    private final DerivedRoots derivedRoots;
     private final BranchComputes computes;
     private final SizeCache sizes = new SizeCache(Duration.ofSeconds(5));
     /** Branches with a missing timeline, logged once each. */
@@ -65,8 +66,9 @@ public final class BranchOperations {
     private final Set<TimelineId> keptAfterExpiry = new HashSet<>();
 
     BranchOperations(Repository repository, TimelineLocks locks, ArchiveLock archive, BranchPoints points, BranchComputes computes,
-                     Followers followers) {
+                     Followers followers, DerivedRoots derivedRoots) {
         this.followers = followers;
+        this.derivedRoots = derivedRoots;
         this.repository = repository;
         this.locks = locks;
         this.archive = archive;
@@ -267,6 +269,11 @@ public final class BranchOperations {
      * backup branch unless discarded. A compute that was running is started again on the new state.
      */
     public BranchReset reset(BranchName name, Backup backup, Optional<TagName> to) {
+        Optional<DerivedRoots.Recipe> recipe = to.isPresent() ? Optional.empty()
+                : repository.branch(name).flatMap(derivedRoots::recipeOf);
+        if (recipe.isPresent()) {
+            return remake(name, backup, recipe.get());
+        }
         if (name.equals(BranchName.MAIN) && to.isEmpty()) {
             throw ZenithException.badRequest("main has no parent to reset to");
         }
@@ -296,6 +303,32 @@ public final class BranchOperations {
                     backupName == null ? "" : ", old state kept as " + backupName);
             return new BranchReset(name, from, mark.lsn(), backupName);
         });
+    }
+
+    /**
+     * Resets a derived root (schema-only, masked): made again by its recipe from its parent's latest state,
+     * the copy made before the branch's lock is taken, then put in place as a reset puts a branch's.
+     */
+    private BranchReset remake(BranchName name, Backup backup, DerivedRoots.Recipe recipe) {
+        requireUnprotected(name, repository.requireBranch(name), "reset");
+        if (repository.branches().get(recipe.parent()).isEmpty()) {
+            throw ZenithException.conflict("branch \"" + name + "\" was made of " + recipe.parent() + ", which was deleted",
+                    "make a new one of another branch: zenith branch NAME PARENT " + (recipe.mask() == null ? "--schema-only" : "--mask RULES"));
+        }
+        return derivedRoots.remake(name, recipe, staged -> locks.withBranch(repository, name, "reset", old -> {
+            requireUnprotected(name, old, "reset");
+            BranchName backupName = backup == Backup.KEEP ? backupName(name) : null;
+            BranchComputes.Paused paused = computes.pause(old);
+            if (backupName == null) {
+                computes.discardViews(old.id());
+            }
+            Timeline fresh = archive.whileUsing(() -> repository.resetRoot(name, staged.dataDir(), staged.end(), staged.origin(),
+                    staged.superuser(), staged::fill, backupName));
+            paused.dropData(fresh);
+            paused.resume(fresh);
+            log.info("branch {} made again of {}{}", name, staged.origin(), backupName == null ? "" : ", old state kept as " + backupName);
+            return new BranchReset(name, recipe.parent(), staged.point(), backupName);
+        }));
     }
 
     /** The names of the tags pointing into {@code timeline}. */

@@ -81,12 +81,12 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         BranchComputes branchComputes = new BranchComputes(registry, lifecycle, leases, locks);
         BranchPoints points = new BranchPoints(repository, branchComputes, sql, followers);
         this.readOnlyViews = new ReadOnlyViews(repository, registry, locks, points);
-        this.branches = new BranchOperations(repository, locks, archive, points, branchComputes, followers);
+        this.derivedRoots = new DerivedRoots(repository, locks, archive, points, dataDirs, pgCtl, user, walSettings, superusers,
+                operations, registry::livePgWal);
+        this.branches = new BranchOperations(repository, locks, archive, points, branchComputes, followers, derivedRoots);
         this.tags = new TagOperations(repository, locks, points);
         this.sync = new BranchSync(repository, locks, archive, branchComputes, sql, operations);
         this.imports = new Imports(repository, dists, user, archive, operations, followers);
-        this.derivedRoots = new DerivedRoots(repository, locks, archive, points, dataDirs, pgCtl, user, walSettings, superusers,
-                operations, registry::livePgWal);
         this.status = new StatusView(repository, registry, leases, states, sql, user.name());
     }
 

@@ -10,6 +10,7 @@ import dev.zenith.TimelineId;
 import dev.zenith.WalPoint;
 import dev.zenith.ZenithException;
 import dev.zenith.model.BranchCreated;
+import dev.zenith.model.BranchData;
 import dev.zenith.postgres.OsUser;
 import dev.zenith.postgres.PgCtl;
 import dev.zenith.source.ClientRun;
@@ -147,15 +148,23 @@ public final class DerivedRoots {
         this.livePgWal = livePgWal;
     }
 
+    /**
+     * How a derived root is made, kept in its timeline ({@value #RECIPE}) so {@code zenith branch reset} makes it
+     * again from its parent's latest state: the parent's name, what is kept, and the masking rules' text.
+     */
+    public record Recipe(BranchName parent, BranchData data, String mask) {
+
+        String what() {
+            return data == BranchData.SCHEMA_ONLY ? "the schema of " + parent : parent + ", masked";
+        }
+    }
+
+    /** The file in a derived root's timeline that holds its {@link Recipe}. */
+    static final String RECIPE = "derived.json";
+
     /** Makes branch {@code name}: {@code parentName}'s schema, roles and extensions at {@code at} (null: now), no rows. */
     public BranchCreated schemaOnly(BranchName name, BranchName parentName, PointInTime at) {
-        return derive(name, parentName, at, "the schema of " + parentName, (psql, pg, superuser) -> {
-            for (String database : databases(psql, pg.conninfo(superuser, "template1"))) {
-                String conninfo = pg.conninfo(superuser, database);
-                sql(psql, conninfo, EMPTY_DATABASE, "emptying " + database);
-                rewrite(psql, conninfo, database, REWRITTEN);
-            }
-        });
+        return create(name, new Recipe(parentName, BranchData.SCHEMA_ONLY, null), at);
     }
 
     /**
@@ -164,8 +173,72 @@ public final class DerivedRoots {
      * refuses the whole branch, and nothing is made.
      */
     public BranchCreated masked(BranchName name, BranchName parentName, PointInTime at, MaskRules rules) {
+        return create(name, new Recipe(parentName, BranchData.MASKED, rules.text()), at);
+    }
+
+    /** How {@code timeline} was derived, when it is a derived root. */
+    Optional<Recipe> recipeOf(Timeline timeline) {
+        Path file = timeline.dir().resolve(RECIPE);
+        return Files.exists(file) ? Optional.of(AtomicFiles.readJson(file, Recipe.class)) : Optional.empty();
+    }
+
+    /**
+     * A derived root made again by {@code recipe} from its parent's latest state, for {@code finish} to put in
+     * place of the old one (under the branch's lock, which is not held while the copy is made).
+     */
+    <T> T remake(BranchName name, Recipe recipe, java.util.function.Function<Staged, T> finish) {
+        try (Staged staged = make(name, recipe, null)) {
+            return finish.apply(staged);
+        }
+    }
+
+    private BranchCreated create(BranchName name, Recipe recipe, PointInTime at) {
+        repository.requireNewBranchName(name);
+        try (Staged staged = make(name, recipe, at)) {
+            Timeline root = archive.whileUsing(() -> repository.createRoot(name, staged.dataDir(), staged.end(), staged.origin(),
+                    staged.superuser(), staged::fill));
+            log.info("branch {} ({}) made of {}", name, root.id(), staged.origin());
+            return new BranchCreated(name, root.id(), recipe.parent(), staged.point());
+        }
+    }
+
+    /**
+     * A derived root's first image, made and waiting in {@code tmp/} to become a timeline: {@link #fill}
+     * writes the recipe into it; closing removes what is left.
+     */
+    record Staged(Path dataDir, Path restore, WalPoint end, Lsn point, String origin, String superuser, Recipe recipe)
+            implements AutoCloseable {
+
+        void fill(Path timelineDir) {
+            AtomicFiles.writeJson(timelineDir.resolve(RECIPE), recipe);
+        }
+
+        @Override
+        public void close() {
+            FileTrees.deleteTree(dataDir);
+            FileTrees.deleteTree(restore);
+        }
+    }
+
+    private Work work(Recipe recipe) {
+        return switch (recipe.data()) {
+            case SCHEMA_ONLY -> DerivedRoots::empty;
+            case MASKED -> masking(recipe.parent(), MaskRules.parse(recipe.mask()));
+            case HISTORY -> throw new IllegalArgumentException("a branch of the history is not derived");
+        };
+    }
+
+    private static void empty(ClientRun psql, StagedServer pg, String superuser) {
+        for (String database : databases(psql, pg.conninfo(superuser, "template1"))) {
+            String conninfo = pg.conninfo(superuser, database);
+            sql(psql, conninfo, EMPTY_DATABASE, "emptying " + database);
+            rewrite(psql, conninfo, database, REWRITTEN);
+        }
+    }
+
+    private Work masking(BranchName parentName, MaskRules rules) {
         String key = maskKey();
-        return derive(name, parentName, at, parentName + ", masked", (psql, pg, superuser) -> {
+        return (psql, pg, superuser) -> {
             List<String> existing = databases(psql, pg.conninfo(superuser, "template1"));
             List<String> problems = new ArrayList<>();
             Map<String, Map<String, Masking.TableInfo>> found = new LinkedHashMap<>();
@@ -203,7 +276,7 @@ public final class DerivedRoots {
                 sql(psql, conninfo, FORGET_STATISTICS, "deleting the statistics of " + database);
                 rewrite(psql, conninfo, database, STATISTICS);
             }
-        });
+        };
     }
 
     /** What is done to the promoted copy, connected as {@code superuser}. */
@@ -211,8 +284,10 @@ public final class DerivedRoots {
         void on(ClientRun psql, StagedServer pg, String superuser);
     }
 
-    private BranchCreated derive(BranchName name, BranchName parentName, PointInTime at, String what, Work work) {
-        repository.requireNewBranchName(name);
+    /** Copies, recovers, promotes and rewrites {@code recipe}'s parent at {@code at} into a stopped data directory. */
+    private Staged make(BranchName name, Recipe recipe, PointInTime at) {
+        BranchName parentName = recipe.parent();
+        Work work = work(recipe);
         ClientTools tools = ClientTools.newest(System.getenv());
         record Source(Timeline timeline, WalPoint point) {
         }
@@ -259,15 +334,15 @@ public final class DerivedRoots {
             }
             DataDirMaker.trimToImage(staging, end);
             op.phase("making the branch");
-            String origin = what + " at " + source.point().lsn();
-            Timeline root = archive.whileUsing(() -> repository.createRoot(name, staging, end, origin, superuser, timeline -> { }));
-            log.info("branch {} ({}) made of {}", name, root.id(), origin);
-            return new BranchCreated(name, root.id(), parentName, source.point().lsn());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot make branch " + name + " of " + what, e);
-        } finally {
+            return new Staged(staging, restore, end, source.point().lsn(), recipe.what() + " at " + source.point().lsn(), superuser,
+                    recipe);
+        } catch (IOException | RuntimeException e) {
             FileTrees.deleteTree(staging);
             FileTrees.deleteTree(restore);
+            if (e instanceof IOException io) {
+                throw new UncheckedIOException("cannot make branch " + name + " of " + recipe.what(), io);
+            }
+            throw (RuntimeException) e;
         }
     }
 

@@ -268,6 +268,30 @@ public final class Repository {
         return fresh;
     }
 
+    /**
+     * Puts a new root, made from a data directory as {@link #createRoot} makes one, in place of branch {@code name}'s
+     * timeline (a derived root made again); the old one stays as branch {@code backup} when given, else goes
+     * unless something needs it. The branch keeps its retention and expiry.
+     */
+    public Timeline resetRoot(BranchName name, Path stagedDataDir, WalPoint end, String origin, String superuser,
+                              TimelineFiller filler, BranchName backup) {
+        Timeline old = requireBranch(name);
+        if (backup != null) {
+            requireNewBranchName(backup);
+        }
+        Timeline fresh = newTimeline(new TimelineMetadata(TimelineId.generate(), null, null, 0, Instant.now(), end.lsn(), end.tli(),
+                old.metadata().retention(), old.metadata().expiresAt(), null, origin, superuser), filler);
+        fresh.addImage(stagedDataDir, end);
+        if (!branches.repoint(name, fresh.id(), backup, old.id())) {
+            deleteTimeline(fresh);
+            throw ZenithException.conflict("branch \"" + name + "\" changed while it was being reset", "try again");
+        }
+        if (backup == null) {
+            deleteTimelineUnlessNeeded(old);
+        }
+        return fresh;
+    }
+
     /** Sets a branch's own retention window; null goes back to the repository's. */
     public void setRetention(BranchName name, String window) {
         if (window != null) {

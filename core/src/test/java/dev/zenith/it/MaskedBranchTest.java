@@ -79,6 +79,19 @@ class MaskedBranchTest {
         assertThat(query("safe2", "SELECT email FROM customers WHERE id = 1")).isEqualTo(query("safe", "SELECT email FROM customers WHERE id = 1"));
 
         assertThat(z.cli("branch", "peek", "safe", "--at", "0/1000000").exit()).as("nothing before the masking").isNotZero();
+
+        // reset makes it again, by the same rules, of the parent's latest state
+        try (Connection c = z.connectProxy("main"); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO customers VALUES (301, '" + CANARY + "-301@corp.example', 'Late Person', '999-99-9999',"
+                    + " date '2000-01-01', 'x', 'DE')");
+        }
+        assertThat(z.cli("branch", "reset", "safe", "--no-backup").ok().out()).contains("reset branch safe to main");
+        assertThat(query("safe", "SELECT count(*) || ' ' || (SELECT ssn FROM customers WHERE id = 301)"
+                + " || ' ' || (SELECT email FROM customers WHERE id = 1) FROM customers"))
+                .isEqualTo("301 *******9999 " + query("safe2", "SELECT email FROM customers WHERE id = 1"));
+        List<Path> reset = new ArrayList<>(dataDirsOf("safe"));
+        reset.add(z.repository().requireBranch(new BranchName("safe")).dir());
+        assertThat(FilesHolding.of(reset, CANARY)).as("made again, masked again").isEmpty();
     }
 
     @Test

@@ -79,6 +79,14 @@ class SchemaOnlyBranchTest {
         Zenith.Result before = z.cli("branch", "peek", "safe", "--at", "0/1000000");
         assertThat(before.exit()).isNotZero();
         assertThat(z.cli("branch").ok().out()).contains("safe [").contains("the schema of main at");
+
+        // reset makes it again of the parent's latest schema
+        try (Connection c = z.connectProxy("main"); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE later AS SELECT '" + CANARY + "' AS v");
+        }
+        assertThat(z.cli("branch", "reset", "safe").ok().out()).contains("its previous state is branch safe_old_");
+        assertThat(query("safe", "SELECT count(*) FROM later")).isEqualTo("0");
+        assertThat(query("safe", "SELECT count(*) FROM people")).as("its own rows went with the old state").isEqualTo("0");
     }
 
     @Test
