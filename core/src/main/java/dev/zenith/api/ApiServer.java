@@ -362,12 +362,17 @@ public final class ApiServer implements AutoCloseable {
             throw ZenithException.badRequest("--pg-version " + req.pgVersion() + " is not one zenith runs: use one of "
                     + RepositoryConfig.PG_VERSIONS);
         }
+        if (req.mask() != null && Boolean.TRUE.equals(req.follow())) {
+            throw ZenithException.badRequest("--mask and --follow do not go together: a followed branch is its source's own WAL,"
+                    + " which cannot be masked", "import with --follow, then make masked branches of it: zenith branch NAME BRANCH --mask RULES");
+        }
         Path cwd = Path.of(req.cwd() == null ? "/" : req.cwd());
         return new Imports.Request(Source.parse(req.source(), cwd), Optional.ofNullable(req.as()).map(BranchName::of),
                 Optional.ofNullable(req.pgVersion()), Boolean.TRUE.equals(req.logical()),
                 new DumpFilter(req.schemas(), req.tables(), req.excludeTableData(), Boolean.TRUE.equals(req.schemaOnly())),
                 Boolean.TRUE.equals(req.follow()) ? Optional.of(new Imports.Follow(Optional.ofNullable(req.slot())))
                         : Optional.empty(),
+                Optional.ofNullable(req.mask()).map(ApiServer::maskRules),
                 req.environment() == null ? Map.of() : req.environment());
     }
 

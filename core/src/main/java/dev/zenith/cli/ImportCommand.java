@@ -86,6 +86,10 @@ final class ImportCommand implements Callable<Integer> {
     @Option(names = "--schema-only", description = "Definitions without rows (logical).")
     boolean schemaOnly;
 
+    @Option(names = "--mask", paramLabel = "RULES.yaml", description = "Mask the columns the rules name before the copy"
+            + " becomes a branch (see zenith branch --mask); none of its history before the masking is kept.")
+    Path mask;
+
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
 
@@ -117,7 +121,8 @@ final class ImportCommand implements Callable<Integer> {
         }
         Requests.Import body = new Requests.Import(source, Path.of("").toAbsolutePath().toString(), as, pgVersion,
                 logical ? Boolean.TRUE : null, schemas, tables, excludeTableData, schemaOnly ? Boolean.TRUE : null,
-                follow ? Boolean.TRUE : null, slot, libpqEnvironment());
+                follow ? Boolean.TRUE : null, slot, libpqEnvironment(),
+                mask == null ? null : BranchCommand.Content.of(false, mask).maskRules());
         ImportResult made;
         try (InterruptNotice notice = InterruptNotice.saying(err, "the import goes on in the pageserver (zenith status shows"
                 + " it); it becomes a branch only when it is whole, and nothing of it is left if it fails")) {
@@ -128,7 +133,7 @@ final class ImportCommand implements Callable<Integer> {
             out.println(Json.MAPPER.writeValueAsString(made));
         } else {
             out.println("imported " + made.source() + " as branch " + made.branch() + " (" + made.method().name().toLowerCase(Locale.ROOT)
-                    + ", PostgreSQL " + made.pgVersion() + ", " + Bytes.human(made.bytes()) + ", "
+                    + (made.masked() ? ", masked" : "") + ", PostgreSQL " + made.pgVersion() + ", " + Bytes.human(made.bytes()) + ", "
                     + String.format(Locale.ROOT, "%.1f s", made.millis() / 1000.0) + ")");
             if (made.method() == ImportMethod.LOGICAL && made.why() != null) {
                 out.println("logical because " + made.why());

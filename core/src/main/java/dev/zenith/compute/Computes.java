@@ -86,7 +86,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         this.branches = new BranchOperations(repository, locks, archive, points, branchComputes, followers, derivedRoots);
         this.tags = new TagOperations(repository, locks, points);
         this.sync = new BranchSync(repository, locks, archive, branchComputes, sql, operations);
-        this.imports = new Imports(repository, dists, user, archive, operations, followers);
+        this.imports = new Imports(repository, dists, user, archive, operations, followers, derivedRoots);
         this.status = new StatusView(repository, registry, leases, states, sql, user.name());
     }
 

@@ -236,7 +236,7 @@ public final class DerivedRoots {
         }
     }
 
-    private Work masking(BranchName parentName, MaskRules rules) {
+    private Work masking(Object parentName, MaskRules rules) {
         String key = maskKey();
         return (psql, pg, superuser) -> {
             List<String> existing = databases(psql, pg.conninfo(superuser, "template1"));
@@ -316,23 +316,10 @@ public final class DerivedRoots {
                     ClientRun psql = new ClientRun(tools, Map.of(), logFile);
                     promote(psql, pg.conninfo(superuser, "template1"), source.point().lsn(), logFile);
                     op.phase("rewriting");
-                    work.on(psql, pg, superuser);
-                    // the records of the old rows stay behind in the segments before this switch, which the image drops
-                    sql(psql, pg.conninfo(superuser, "template1"), "SELECT pg_switch_wal()", "switching WAL segments");
-                    sql(psql, pg.conninfo(superuser, "template1"), "CHECKPOINT", "a checkpoint");
-                    return pg.stopCleanly();
+                    return rewriteAndStop(pg, psql, superuser, work);
                 }
             });
-            for (String leftover : List.of(DataDirMaker.SIGNAL_FILE, DataDirMaker.PLAN_FILE, "backup_label.old")) {
-                Files.deleteIfExists(staging.resolve(leftover));
-            }
-            // counters, and pg_stat_statements' query texts, which may quote the rows
-            for (String statsDir : List.of("pg_stat", "pg_stat_tmp")) {
-                FileTrees.deleteTree(staging.resolve(statsDir));
-                Files.createDirectories(staging.resolve(statsDir));
-                user.own(staging.resolve(statsDir));
-            }
-            DataDirMaker.trimToImage(staging, end);
+            leaveNothingOld(staging, end);
             op.phase("making the branch");
             return new Staged(staging, restore, end, source.point().lsn(), recipe.what() + " at " + source.point().lsn(), superuser,
                     recipe);
@@ -344,6 +331,52 @@ public final class DerivedRoots {
             }
             throw (RuntimeException) e;
         }
+    }
+
+    /**
+     * Masks an imported copy in {@code tmp/} before it becomes a branch ({@code zenith import --mask}): a
+     * restored cluster, or a base backup (its start recovers the WAL it holds and ends recovery, as a
+     * server restored from a backup does). Returns where the stopped copy stands; its pg_wal then holds
+     * only the segment after the switch, so none of the imported WAL may be kept with it.
+     */
+    WalPoint maskInPlace(Path staging, MaskRules rules, String superuser, String source, ClientTools tools, Path logFile) {
+        user.own(repository.socketsDir());
+        WalPoint end;
+        try (StagedServer pg = StagedServer.start(pgCtl, staging, StagedServer.Work.DERIVED_ROOT, repository.socketsDir(), logFile,
+                RECOVERY_TIMEOUT)) {
+            end = rewriteAndStop(pg, new ClientRun(tools, Map.of(), logFile), superuser, masking(source, rules));
+        }
+        try {
+            leaveNothingOld(staging, end);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot finish the masked copy in " + staging, e);
+        }
+        return end;
+    }
+
+    /**
+     * Does {@code work}, then cuts the WAL: the records of the old values stay behind in the segments before
+     * the switch, which the image does not keep.
+     */
+    private static WalPoint rewriteAndStop(StagedServer pg, ClientRun psql, String superuser, Work work) {
+        work.on(psql, pg, superuser);
+        sql(psql, pg.conninfo(superuser, "template1"), "SELECT pg_switch_wal()", "switching WAL segments");
+        sql(psql, pg.conninfo(superuser, "template1"), "CHECKPOINT", "a checkpoint");
+        return pg.stopCleanly();
+    }
+
+    /** Leaves in a rewritten, stopped copy what an image keeps, and nothing that held old values. */
+    private void leaveNothingOld(Path staging, WalPoint end) throws IOException {
+        for (String leftover : List.of(DataDirMaker.SIGNAL_FILE, DataDirMaker.PLAN_FILE, "backup_label.old")) {
+            Files.deleteIfExists(staging.resolve(leftover));
+        }
+        // counters, and pg_stat_statements' query texts, which may quote the rows
+        for (String statsDir : List.of("pg_stat", "pg_stat_tmp")) {
+            FileTrees.deleteTree(staging.resolve(statsDir));
+            Files.createDirectories(staging.resolve(statsDir));
+            user.own(staging.resolve(statsDir));
+        }
+        DataDirMaker.trimToImage(staging, end);
     }
 
     /**

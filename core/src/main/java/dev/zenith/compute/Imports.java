@@ -1,6 +1,7 @@
 package dev.zenith.compute;
 
 import dev.zenith.BranchName;
+import dev.zenith.MaskRules;
 import dev.zenith.Failpoints;
 import dev.zenith.RepositoryConfig;
 import dev.zenith.TimelineId;
@@ -65,10 +66,12 @@ public final class Imports {
     private final OsUser user;
     private final ArchiveLock archive;
     private final Operations operations;
+    private final DerivedRoots derivedRoots;
     private final Followers followers;
 
     Imports(Repository repository, PgDistributions dists, OsUser user, ArchiveLock archive, Operations operations,
-            Followers followers) {
+            Followers followers, DerivedRoots derivedRoots) {
+        this.derivedRoots = derivedRoots;
         this.repository = repository;
         this.dists = dists;
         this.pgCtl = new PgCtl(dists, user);
@@ -80,7 +83,7 @@ public final class Imports {
 
     /** What the user asked for: the method only as a wish, since a server may not allow a physical copy. */
     public record Request(Source source, Optional<BranchName> as, Optional<Integer> pgVersion, boolean logical,
-                          DumpFilter filter, Optional<Follow> follow, Map<String, String> callerEnv) {
+                          DumpFilter filter, Optional<Follow> follow, Optional<MaskRules> mask, Map<String, String> callerEnv) {
     }
 
     /** {@code --follow}: keep receiving the source's WAL after the copy, through a replication slot when named. */
@@ -98,7 +101,7 @@ public final class Imports {
         Path dumpDir = repository.tmpDir().resolve("import-" + id + ".dump");
         BranchName pending = request.as().orElse(null);
         try (Operations.Tracker op = operations.begin("import", null, pending)) {
-            Made made = switch (request.source()) {
+            Made copied = switch (request.source()) {
                 case Source.Server server -> fromServer(server, request, new ClientRun(tools, request.callerEnv(), logFile),
                         staging, dumpDir, op);
                 case Source.Dump dump -> {
@@ -107,9 +110,11 @@ public final class Imports {
                             makeCluster(request.pgVersion().orElse(dists.own().major()), staging), staging, op, null);
                 }
             };
+            Made made = request.mask().isEmpty() ? copied : masked(copied, request.mask().get(), request, staging, tools, logFile, op);
+            String method = made.method().name().toLowerCase(java.util.Locale.ROOT) + (request.mask().isPresent() ? ", masked" : "");
             op.phase("making the branch");
             long bytes = FileTrees.sizeOf(staging);
-            String origin = request.source().shown() + " (" + made.method().name().toLowerCase(java.util.Locale.ROOT) + ")";
+            String origin = request.source().shown() + " (" + method + ")";
             Timeline root = archive.whileUsing(() -> repository.createRoot(made.name(), staging, made.end(), origin, made.superuser(),
                     made.wal()));
             request.follow().ifPresent(f -> followers.follow(root));
@@ -118,11 +123,24 @@ public final class Imports {
                     made.method(), made.pgVersion(), bytes, millis);
             return new ImportResult(made.name().value(), request.source().shown(), made.method(), made.why(), made.pgVersion(),
                     made.database(), made.superuser() == null ? repository.config().superuser() : made.superuser(),
-                    request.follow().isPresent(), bytes, millis);
+                    request.follow().isPresent(), request.mask().isPresent(), bytes, millis);
         } finally {
             FileTrees.deleteTree(staging);
             FileTrees.deleteTree(dumpDir);
         }
+    }
+
+    /**
+     * The copy masked in place before it is a branch: started privately, masked, stopped at a new end. The
+     * copy's own WAL held the values before masking, so none of it is kept with the branch.
+     */
+    private Made masked(Made copied, MaskRules rules, Request request, Path staging, ClientTools tools, Path logFile,
+                        Operations.Tracker op) {
+        op.phase("masking");
+        String superuser = copied.superuser() == null ? repository.config().superuser() : copied.superuser();
+        WalPoint end = derivedRoots.maskInPlace(staging, rules, superuser, request.source().shown(), tools, logFile);
+        return new Made(copied.name(), end, copied.method(), copied.why(), copied.pgVersion(), copied.database(), copied.superuser(),
+                timelineDir -> { });
     }
 
     /** A data directory that stands at {@code end} (stopped cleanly, or a base backup ending there), to become branch {@code name}. */

@@ -51,7 +51,7 @@ public final class Requests {
     public record Import(String source, String cwd, String as, Integer pgVersion, Boolean logical,
                          java.util.List<String> schemas, java.util.List<String> tables,
                          java.util.List<String> excludeTableData, Boolean schemaOnly, Boolean follow, String slot,
-                         java.util.Map<String, String> environment) {
+                         java.util.Map<String, String> environment, String mask) {
 
         /** Shown in logs: the environment (a password, perhaps) is left out. */
         @Override

@@ -14,6 +14,8 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -127,6 +129,37 @@ class ImportTest {
         String importEnd = lastLsn("app-view");
         execute("app-view", "shop", "DELETE FROM orders");
         assertThat(query("app-view@" + importEnd, "shop", "SELECT count(*) FROM orders")).isEqualTo("5000");
+    }
+
+    @Test
+    void anImportMaskedOnTheWayKeepsNoByteOfTheMaskedValues() throws Exception {
+        Path rules = Files.writeString(z.dir().resolve("import-rules.yaml"), """
+                shop:
+                  audit:
+                    what: {value: redacted}
+                  orders:
+                    item: hash
+                """);
+        for (String method : List.of("physical", "logical")) {
+            List<String> args = new ArrayList<>(List.of("import", source.uri("postgres", "shop"), "--as", "masked-" + method,
+                    "--mask", rules.toString()));
+            if (method.equals("logical")) {
+                args.add("--logical");
+            }
+            Zenith.Result imported = z.cli(args.toArray(String[]::new)).ok();
+            assertThat(imported.out()).contains("(" + method + ", masked");
+            assertThat(query("masked-" + method, "shop", "SELECT count(DISTINCT what) || ' ' || min(what) || ' ' || (SELECT count(*)"
+                    + " FROM orders WHERE item LIKE 'item %') || ' ' || (SELECT count(DISTINCT item) FROM orders) FROM audit"))
+                    .as(method).isEqualTo("1 redacted 0 5000");
+            List<Path> files = new ArrayList<>(z.computesOf("masked-" + method).stream()
+                    .map(n -> z.repo().resolve("pgdatadirs").resolve(n.get("name").asText())).toList());
+            files.add(z.repository().requireBranch(new dev.zenith.BranchName("masked-" + method)).dir());
+            // 'secret 17' is in the source's audit table, and nowhere in what the masked import made
+            assertThat(FilesHolding.of(files, "secret 17")).as(method).isEmpty();
+        }
+        Zenith.Result followed = z.cli("import", source.uri("postgres", "shop"), "--as", "nope", "--mask", rules.toString(), "--follow");
+        assertThat(followed.exit()).isEqualTo(2);
+        assertThat(followed.err()).contains("--mask and --follow do not go together");
     }
 
     @Test
