@@ -380,19 +380,23 @@ public final class DerivedRoots {
     }
 
     /**
-     * Ends the private recovery once it reached {@code point}: paused there, or, when the point is where the
-     * parent's WAL ends (a cut, with no record after it to stop before), replayed up to it. A promotion
-     * then, so the copy takes writes.
+     * Ends the private recovery once it reached {@code point}, so the copy takes writes: paused there, it is
+     * resumed, which ends recovery at a paused target (a promotion request would wait up to a second for
+     * the paused loop to look); when the point is where the parent's WAL ends (a cut, with no record after
+     * it to stop before), it is promoted once it replayed up to it.
      */
     private static void promote(ClientRun psql, String conninfo, Lsn point, Path logFile) {
         Deadline deadline = Deadline.in(RECOVERY_TIMEOUT);
         while (true) {
             List<String> state = List.of(sqlOutput(psql, conninfo,
                     "SELECT pg_get_wal_replay_pause_state(), pg_last_wal_replay_lsn()").split("\\|", -1));
+            if (state.get(0).equals("paused")) {
+                sql(psql, conninfo, "SELECT pg_wal_replay_resume()", "ending the copy's recovery");
+                break;
+            }
             // the end of the last record replayed, rounded up to the alignment the point has
-            boolean reached = state.get(0).equals("paused")
-                    || !state.get(1).isEmpty() && ((Lsn.parse(state.get(1)).value() + 7) & ~7L) >= point.value();
-            if (reached) {
+            if (!state.get(1).isEmpty() && ((Lsn.parse(state.get(1)).value() + 7) & ~7L) >= point.value()) {
+                sql(psql, conninfo, "SELECT pg_promote(true, 300)", "promoting the copy");
                 break;
             }
             if (deadline.passed()) {
@@ -401,7 +405,12 @@ public final class DerivedRoots {
             }
             Deadline.pause(STEP);
         }
-        sql(psql, conninfo, "SELECT pg_promote(true, 300)", "promoting the copy");
+        while ("t".equals(sqlOutput(psql, conninfo, "SELECT pg_is_in_recovery()"))) {
+            if (deadline.passed()) {
+                throw ZenithException.failed("the copy did not end its recovery", "see " + logFile);
+            }
+            Deadline.pause(STEP);
+        }
     }
 
     /** Deletes rows of {@code catalogs} for good: a rewrite leaves no old tuple in a page. */

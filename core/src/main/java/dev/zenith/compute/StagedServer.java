@@ -42,9 +42,11 @@ final class StagedServer implements AutoCloseable {
          */
         /**
          * A branch's copy recovering to its point, then emptied (or masked) in place to become a new root:
-         * no autovacuum, which would only write the rows about to go into WAL once more.
+         * no autovacuum (it would only rewrite what is about to go), and the bulk settings of a restore that
+         * keep wal_level (a standby needs replica): a crash throws the copy away, so none can cost data.
          */
-        DERIVED_ROOT(Map.of("autovacuum", "off"), PgCtl.Priority.FOREGROUND),
+        DERIVED_ROOT(Map.of("autovacuum", "off", "max_wal_size", "64GB", "checkpoint_timeout", "1d", "full_page_writes", "off",
+                "synchronous_commit", "off", "maintenance_work_mem", "256MB", "wal_compression", "off"), PgCtl.Priority.FOREGROUND),
         RESTORE(Map.of("max_wal_size", "64GB", "checkpoint_timeout", "1d", "full_page_writes", "off",
                 "synchronous_commit", "off", "maintenance_work_mem", "256MB", "wal_level", "minimal", "max_wal_senders", "0"),
                 PgCtl.Priority.FOREGROUND);
