@@ -13,7 +13,7 @@ need psql pg_dump
 MILLIONS=${1:-5}
 ROUNDS=${ROUNDS:-3}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
-if [ "$(id -u)" = 0 ] && [ "${BENCH_FS:-xfs}" = xfs ] && make_loop_fs xfs 16000; then
+if [ "$(id -u)" = 0 ] && [ "${BENCH_FS:-xfs}" = xfs ] && make_loop_fs xfs 30000; then
   BENCH_PARENT="$LOOP_DIR"
 fi
 start_repo --pg-bin "$PG_BIN"
@@ -21,6 +21,8 @@ as_pg=(); if [ "$(id -u)" = 0 ]; then as_pg=(runuser -u postgres --); fi
 PLAIN="$BENCH_TMP/plain"; PLAIN_SOCK=$(mktemp -d /tmp/zenith-bench-plain.XXXXXX); PLAIN_PORT=$(free_port)
 mkdir -p "$PLAIN"; [ "$(id -u)" = 0 ] && chown postgres "$PLAIN" "$PLAIN_SOCK"
 stop_all() {
+  # KEEP_LOGS=DIR keeps the repository's logs (the derivations' psql runs, the computes') for a look after
+  [ -n "${KEEP_LOGS:-}" ] && rm -rf "$KEEP_LOGS" && cp -r "$REPO/logs" "$KEEP_LOGS"
   "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$PLAIN" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$PLAIN_SOCK"; stop_repo; cleanup_loops
 }

@@ -43,9 +43,11 @@ final class StagedServer implements AutoCloseable {
         /**
          * A branch's copy recovering to its point, then emptied (or masked) in place to become a new root:
          * no autovacuum (it would only rewrite what is about to go), and the bulk settings of a restore that
-         * keep wal_level (a standby needs replica): a crash throws the copy away, so none can cost data.
+         * keep wal_level (a standby needs replica): a crash throws the copy away, so none can cost data. Unlike a
+         * restore, checkpoints still come every 2 GB of WAL: none of it is kept, and masking a large table
+         * would otherwise hold all of its UPDATE's WAL on the laptop's disk at once.
          */
-        DERIVED_ROOT(Map.of("autovacuum", "off", "max_wal_size", "64GB", "checkpoint_timeout", "1d", "full_page_writes", "off",
+        DERIVED_ROOT(Map.of("autovacuum", "off", "max_wal_size", "2GB", "checkpoint_timeout", "1d", "full_page_writes", "off",
                 "synchronous_commit", "off", "maintenance_work_mem", "256MB", "wal_compression", "off"), PgCtl.Priority.FOREGROUND),
         RESTORE(Map.of("max_wal_size", "64GB", "checkpoint_timeout", "1d", "full_page_writes", "off",
                 "synchronous_commit", "off", "maintenance_work_mem", "256MB", "wal_level", "minimal", "max_wal_senders", "0"),

@@ -7,8 +7,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,7 +42,7 @@ class MaskedBranchTest {
             s.execute("ANALYZE");
             s.execute("CHECKPOINT");
         }
-        assertThat(FilesHolding.of(dataDirsOf("main"), CANARY)).as("the search finds them in the parent").isNotEmpty();
+        assertThat(FilesHolding.of(z.dataDirsOf("main"), CANARY)).as("the search finds them in the parent").isNotEmpty();
 
         Path rules = Files.writeString(z.dir().resolve("rules.yaml"), """
                 postgres:
@@ -60,23 +58,23 @@ class MaskedBranchTest {
         Zenith.Result made = z.cli("branch", "safe", "main", "--mask", rules.toString()).ok();
         assertThat(made.out()).contains("made safe of main at").contains("masked: a new root");
 
-        assertThat(query("safe", "SELECT count(*) || ' ' || count(DISTINCT email) || ' ' || count(bio) FROM customers"))
+        assertThat(z.queryText("safe", "SELECT count(*) || ' ' || count(DISTINCT email) || ' ' || count(bio) FROM customers"))
                 .as("rows kept, hashes unique, nulls").isEqualTo("300 300 0");
-        assertThat(query("safe", "SELECT count(*) FROM orders o JOIN customers c ON c.email = o.customer_email"))
+        assertThat(z.queryText("safe", "SELECT count(*) FROM orders o JOIN customers c ON c.email = o.customer_email"))
                 .as("a hash is the same in every table: joins hold").isEqualTo("900");
-        assertThat(query("safe", "SELECT ssn || ' ' || (name <> 'Real Person 70') || ' ' || country FROM customers WHERE id = 70"))
+        assertThat(z.queryText("safe", "SELECT ssn || ' ' || (name <> 'Real Person 70') || ' ' || country FROM customers WHERE id = 70"))
                 .as("keep_last, name, an unmasked column").isEqualTo("*******0070 true DE");
-        assertThat(query("safe", "SELECT bool_and(abs(born - (date '1980-01-01' + id)) <= 30) AND bool_or(born <> date '1980-01-01' + id)"
+        assertThat(z.queryText("safe", "SELECT bool_and(abs(born - (date '1980-01-01' + id)) <= 30) AND bool_or(born <> date '1980-01-01' + id)"
                 + " FROM customers")).as("dates moved, by at most 30 days").isEqualTo("t");
-        assertThat(query("safe", "SELECT count(*) FROM emails WHERE email LIKE '%" + CANARY + "%'")).as("views refreshed").isEqualTo("0");
+        assertThat(z.queryText("safe", "SELECT count(*) FROM emails WHERE email LIKE '%" + CANARY + "%'")).as("views refreshed").isEqualTo("0");
 
-        List<Path> safe = new ArrayList<>(dataDirsOf("safe"));
+        List<Path> safe = new ArrayList<>(z.dataDirsOf("safe"));
         safe.add(z.repository().requireBranch(new BranchName("safe")).dir());
         assertThat(FilesHolding.of(safe, CANARY)).as("no file of the masked branch holds a masked value").isEmpty();
 
         // the same rules give the same values: a second masked branch joins with the first
         z.cli("branch", "safe2", "main", "--mask", rules.toString()).ok();
-        assertThat(query("safe2", "SELECT email FROM customers WHERE id = 1")).isEqualTo(query("safe", "SELECT email FROM customers WHERE id = 1"));
+        assertThat(z.queryText("safe2", "SELECT email FROM customers WHERE id = 1")).isEqualTo(z.queryText("safe", "SELECT email FROM customers WHERE id = 1"));
 
         assertThat(z.cli("branch", "peek", "safe", "--at", "0/1000000").exit()).as("nothing before the masking").isNotZero();
 
@@ -86,10 +84,10 @@ class MaskedBranchTest {
                     + " date '2000-01-01', 'x', 'DE')");
         }
         assertThat(z.cli("branch", "reset", "safe", "--no-backup").ok().out()).contains("reset branch safe to main");
-        assertThat(query("safe", "SELECT count(*) || ' ' || (SELECT ssn FROM customers WHERE id = 301)"
+        assertThat(z.queryText("safe", "SELECT count(*) || ' ' || (SELECT ssn FROM customers WHERE id = 301)"
                 + " || ' ' || (SELECT email FROM customers WHERE id = 1) FROM customers"))
-                .isEqualTo("301 *******9999 " + query("safe2", "SELECT email FROM customers WHERE id = 1"));
-        List<Path> reset = new ArrayList<>(dataDirsOf("safe"));
+                .isEqualTo("301 *******9999 " + z.queryText("safe2", "SELECT email FROM customers WHERE id = 1"));
+        List<Path> reset = new ArrayList<>(z.dataDirsOf("safe"));
         reset.add(z.repository().requireBranch(new BranchName("safe")).dir());
         assertThat(FilesHolding.of(reset, CANARY)).as("made again, masked again").isEmpty();
     }
@@ -123,16 +121,5 @@ class MaskedBranchTest {
         try (var tmp = Files.list(z.repo().resolve("tmp"))) {
             assertThat(tmp.toList()).as("no copy left behind").isEmpty();
         }
-    }
-
-    private static String query(String branch, String sql) throws SQLException {
-        try (Connection c = z.connectProxy(branch); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getString(1);
-        }
-    }
-
-    private static List<Path> dataDirsOf(String branch) {
-        return z.computesOf(branch).stream().map(n -> z.repo().resolve("pgdatadirs").resolve(n.get("name").asText())).toList();
     }
 }

@@ -6,8 +6,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,30 +46,30 @@ class SchemaOnlyBranchTest {
             s.execute("ANALYZE"); // the most common values: the canary in pg_statistic
             s.execute("CHECKPOINT");
         }
-        List<Path> mainDataDirs = dataDirsOf("main");
+        List<Path> mainDataDirs = z.dataDirsOf("main");
         assertThat(FilesHolding.of(mainDataDirs, CANARY)).as("the search finds the rows where they are").isNotEmpty();
 
         Zenith.Result made = z.cli("branch", "safe", "main", "--schema-only").ok();
         assertThat(made.out()).contains("made safe of the schema of main").contains("a new root, no rows");
 
-        assertThat(query("safe", "SELECT (SELECT count(*) FROM people) || ' ' || (SELECT count(*) FROM orders)"
+        assertThat(z.queryText("safe", "SELECT (SELECT count(*) FROM people) || ' ' || (SELECT count(*) FROM orders)"
                 + " || ' ' || (SELECT count(*) FROM pg_largeobject_metadata) || ' ' || (SELECT count(*) FROM pg_stats"
                 + " WHERE tablename = 'people')")).as("rows, large objects, statistics").isEqualTo("0 0 0 0");
-        assertThat(query("safe", "SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'people'"))
+        assertThat(z.queryText("safe", "SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'people'"))
                 .isEqualTo("people_email_key,people_email_trgm,people_pkey");
-        assertThat(query("safe", "SELECT string_agg(contype::text, '' ORDER BY contype) FROM pg_constraint"
+        assertThat(z.queryText("safe", "SELECT string_agg(contype::text, '' ORDER BY contype) FROM pg_constraint"
                 + " WHERE conrelid IN ('people'::regclass, 'orders'::regclass) AND contype <> 'n'")).as("check, foreign key, primary keys, unique")
                 .isEqualTo("cfppu");
-        assertThat(query("safe", "SELECT has_table_privilege('reader', 'people', 'SELECT') || ' '"
+        assertThat(z.queryText("safe", "SELECT has_table_privilege('reader', 'people', 'SELECT') || ' '"
                 + " || (SELECT extversion IS NOT NULL FROM pg_extension WHERE extname = 'pg_trgm')"))
                 .as("roles, grants and extensions").isEqualTo("true true");
-        assertThat(query("safe", "SELECT relispopulated FROM pg_class WHERE relname = 'emails'")).isEqualTo("f");
-        assertThat(query("safe", "INSERT INTO people (email) VALUES ('new@example.com') RETURNING id"))
+        assertThat(z.queryText("safe", "SELECT relispopulated FROM pg_class WHERE relname = 'emails'")).isEqualTo("f");
+        assertThat(z.queryText("safe", "INSERT INTO people (email) VALUES ('new@example.com') RETURNING id"))
                 .as("identities start over").isEqualTo("1");
-        assertThat(query("safe", "INSERT INTO orders (person) VALUES (1) RETURNING id")).as("sequences start over").isEqualTo("1");
+        assertThat(z.queryText("safe", "INSERT INTO orders (person) VALUES (1) RETURNING id")).as("sequences start over").isEqualTo("1");
 
         Path safeFiles = z.repository().requireBranch(new BranchName("safe")).dir();
-        List<Path> safe = new ArrayList<>(dataDirsOf("safe"));
+        List<Path> safe = new ArrayList<>(z.dataDirsOf("safe"));
         safe.add(safeFiles);
         assertThat(FilesHolding.of(safe, CANARY)).as("no file of the new branch holds a byte of them").isEmpty();
 
@@ -85,8 +83,8 @@ class SchemaOnlyBranchTest {
             s.execute("CREATE TABLE later AS SELECT '" + CANARY + "' AS v");
         }
         assertThat(z.cli("branch", "reset", "safe").ok().out()).contains("its previous state is branch safe_old_");
-        assertThat(query("safe", "SELECT count(*) FROM later")).isEqualTo("0");
-        assertThat(query("safe", "SELECT count(*) FROM people")).as("its own rows went with the old state").isEqualTo("0");
+        assertThat(z.queryText("safe", "SELECT count(*) FROM later")).isEqualTo("0");
+        assertThat(z.queryText("safe", "SELECT count(*) FROM people")).as("its own rows went with the old state").isEqualTo("0");
     }
 
     @Test
@@ -95,16 +93,5 @@ class SchemaOnlyBranchTest {
         assertThat(refused.exit()).isEqualTo(2);
         assertThat(refused.err()).contains("a schema-only branch is a new root").contains("zenith branch expire");
         assertThat(z.branches()).doesNotContainKey("keep");
-    }
-
-    private static String query(String branch, String sql) throws SQLException {
-        try (Connection c = z.connectProxy(branch); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getString(1);
-        }
-    }
-
-    private static List<Path> dataDirsOf(String branch) {
-        return z.computesOf(branch).stream().map(n -> z.repo().resolve("pgdatadirs").resolve(n.get("name").asText())).toList();
     }
 }

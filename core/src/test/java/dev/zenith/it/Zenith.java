@@ -379,6 +379,19 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
         return computes().stream().filter(n -> n.path("branch").asText().equals(branch)).toList();
     }
 
+    /** The data directories of the computes serving a branch. */
+    public List<Path> dataDirsOf(String branch) {
+        return computesOf(branch).stream().map(n -> repo().resolve("pgdatadirs").resolve(n.get("name").asText())).toList();
+    }
+
+    /** The first column of the first row {@code sql} answers on a branch, through the proxy. */
+    public String queryText(String branch, String sql) throws SQLException {
+        try (Connection c = connectProxy(branch); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
     public Connection connect(int port) throws SQLException {
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres?user="
                 + System.getProperty("user.name") + "&connectTimeout=10&socketTimeout=120");
