@@ -142,20 +142,23 @@ final class BranchCommand implements Callable<Integer> {
             if (schemaOnly && mask != null) {
                 throw new IllegalArgumentException("--schema-only and --mask each make a new root: give one");
             }
-            if (mask == null) {
-                return new Content(schemaOnly ? BranchData.SCHEMA_ONLY : BranchData.HISTORY, null);
-            }
-            String text;
-            try {
-                text = java.nio.file.Files.readString(mask);
-            } catch (java.nio.file.NoSuchFileException e) {
-                throw new IllegalArgumentException("the masking rules " + mask + " do not exist");
-            } catch (IOException e) {
-                throw new IllegalArgumentException("cannot read the masking rules " + mask + ": " + e);
-            }
-            MaskRules.parse(text);
-            return new Content(BranchData.MASKED, text);
+            return mask == null ? new Content(schemaOnly ? BranchData.SCHEMA_ONLY : BranchData.HISTORY, null)
+                    : new Content(BranchData.MASKED, BranchCommand.maskRules(mask));
         }
+    }
+
+    /** The text of the masking rules in {@code file}, refused as a usage error when it is missing or malformed. */
+    static String maskRules(Path file) {
+        String text;
+        try {
+            text = java.nio.file.Files.readString(file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IllegalArgumentException("the masking rules " + file + " do not exist");
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read the masking rules " + file + ": " + e);
+        }
+        MaskRules.parse(text);
+        return text;
     }
 
     static int create(ApiClient api, PrintWriter out, PrintWriter err, BranchName name, BranchName parent, String at,

@@ -122,7 +122,7 @@ final class ImportCommand implements Callable<Integer> {
         Requests.Import body = new Requests.Import(source, Path.of("").toAbsolutePath().toString(), as, pgVersion,
                 logical ? Boolean.TRUE : null, schemas, tables, excludeTableData, schemaOnly ? Boolean.TRUE : null,
                 follow ? Boolean.TRUE : null, slot, libpqEnvironment(),
-                mask == null ? null : BranchCommand.Content.of(false, mask).maskRules());
+                mask == null ? null : BranchCommand.maskRules(mask));
         ImportResult made;
         try (InterruptNotice notice = InterruptNotice.saying(err, "the import goes on in the pageserver (zenith status shows"
                 + " it); it becomes a branch only when it is whole, and nothing of it is left if it fails")) {

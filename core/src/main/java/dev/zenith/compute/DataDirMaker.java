@@ -8,6 +8,7 @@ import dev.zenith.postgres.PgDistributions;
 import dev.zenith.AtomicFiles;
 import dev.zenith.BranchName;
 import dev.zenith.Failpoints;
+import dev.zenith.TimelineId;
 import dev.zenith.WalPoint;
 import dev.zenith.ZenithException;
 import dev.zenith.storage.FileTrees;
@@ -20,6 +21,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -28,6 +30,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * Makes data directories from the repository, the twin of {@link ImageMaker}: a compute's, as a copy of
@@ -120,9 +123,23 @@ final class DataDirMaker implements AutoCloseable {
                 plan.image().lsn(), plan.stopBefore().map(l -> ", replay stops before " + l).orElse(""));
     }
 
-    /** A copy of {@code image} in {@code tmp/NAME}, ready to recover: where an image of a followed branch is made. */
-    Path stageForRecovery(Image image, String name) {
-        return readyToRecover(copyInto(image.dataDir(), name));
+    /**
+     * A copy of {@code plan}'s image in {@code tmp/NAME}, set to recover privately by {@code plan} up to {@code to}
+     * as a read-only view of it would ({@code restore} gets its WAL, from {@code archiveDir} and {@code livePgWal}):
+     * where an image of a followed branch and a derived root are made.
+     */
+    Path stageForPrivateRecovery(RecoveryPlan plan, WalPoint to, Path archiveDir, String name, Path restore,
+                                 Function<TimelineId, Optional<Path>> livePgWal, PostgresConfig.WalSettings wal) {
+        Path staging = readyToRecover(copyInto(plan.image().dataDir(), name));
+        plan.writeRestoreView(repository, restore, livePgWal);
+        user.ownTree(restore);
+        // its port and socket are the private start's own, given on the command line over these
+        Path conf = staging.resolve(PostgresConfig.FILE);
+        AtomicFiles.write(conf, PostgresConfig.zenithConf(5432, repository.socketsDir(), new ComputeMode.ReadOnly(to), archiveDir,
+                plan, restore, wal).getBytes(StandardCharsets.UTF_8));
+        user.own(conf);
+        user.own(repository.socketsDir());
+        return staging;
     }
 
     /** Removes spare copies unused for a while, or of images that are gone. */

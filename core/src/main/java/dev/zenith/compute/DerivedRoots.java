@@ -61,60 +61,53 @@ public final class DerivedRoots {
     private static final Duration RECOVERY_TIMEOUT = Duration.ofHours(2);
     private static final Duration STEP = Duration.ofMillis(20);
 
+    /** SQL: relation {@code oid} is not an extension's own (PostGIS's spatial_ref_sys is, and keeps its rows). */
+    private static final String NOT_AN_EXTENSIONS = "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass"
+            + " AND d.objid = %s AND d.deptype = 'e')";
+
     /**
-     * Empties a database of its rows, keeping what an extension put in its own tables (PostGIS's
-     * spatial_ref_sys), as {@code pg_dump --schema-only} and a restore would: one TRUNCATE of every table
-     * (foreign keys among them allow it), materialized views unpopulated, sequences back at their start,
-     * prepared transactions rolled back, large objects unlinked, statistics (their most common values are
-     * rows' values) deleted.
+     * Empties a database of its rows, as {@code pg_dump --schema-only} and a restore would: one TRUNCATE of
+     * every table (foreign keys among them allow it), sequences back at their start, large objects unlinked.
      */
     private static final String EMPTY_DATABASE = """
             DO $zenith$
-            DECLARE
-              tables text;
-              r record;
+            DECLARE tables text;
             BEGIN
               SELECT string_agg(c.oid::regclass::text, ', ') INTO tables FROM pg_class c
                 WHERE c.relkind IN ('r', 'p') AND c.relpersistence <> 't' AND c.relnamespace NOT IN
                   ('pg_catalog'::regnamespace, 'information_schema'::regnamespace, 'pg_toast'::regnamespace)
-                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
-                  AND d.deptype = 'e');
+                AND %s;
               IF tables IS NOT NULL THEN
                 EXECUTE 'TRUNCATE ' || tables;
               END IF;
-              FOR r IN SELECT c.oid::regclass AS view FROM pg_class c WHERE c.relkind = 'm' AND c.relispopulated
-                  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
-                    AND d.deptype = 'e') LOOP
-                EXECUTE format('REFRESH MATERIALIZED VIEW %s WITH NO DATA', r.view);
-              END LOOP;
-              PERFORM setval(s.seqrelid, s.seqstart, false) FROM pg_sequence s
-                WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid
-                  AND d.deptype = 'e');
+              PERFORM setval(s.seqrelid, s.seqstart, false) FROM pg_sequence s WHERE %s;
               PERFORM lo_unlink(oid) FROM pg_largeobject_metadata;
-              DELETE FROM pg_statistic;
-              DELETE FROM pg_statistic_ext_data;
             END
-            $zenith$""";
+            $zenith$""".formatted(NOT_AN_EXTENSIONS.formatted("c.oid"), NOT_AN_EXTENSIONS.formatted("s.seqrelid"));
 
     /** The catalogs whose deleted rows held values: rewritten, so the old pages are gone from their files. */
     private static final List<String> REWRITTEN = List.of("pg_statistic", "pg_statistic_ext_data", "pg_largeobject",
             "pg_largeobject_metadata");
     private static final List<String> STATISTICS = List.of("pg_statistic", "pg_statistic_ext_data");
 
-    /** Materialized views computed again from the masked tables (a refresh writes new files, the old go). */
-    private static final String REFRESH_VIEWS = """
-            DO $zenith$
-            DECLARE r record;
-            BEGIN
-              FOR r IN SELECT c.oid::regclass AS view FROM pg_class c WHERE c.relkind = 'm' AND c.relispopulated
-                  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
-                    AND d.deptype = 'e') LOOP
-                EXECUTE format('REFRESH MATERIALIZED VIEW %s', r.view);
-              END LOOP;
-            END
-            $zenith$""";
+    /** Refreshes every populated materialized view with {@code how} (a refresh writes new files, the old go). */
+    private static String refreshViews(String how) {
+        return """
+                DO $zenith$
+                DECLARE r record;
+                BEGIN
+                  FOR r IN SELECT c.oid::regclass AS view FROM pg_class c WHERE c.relkind = 'm' AND c.relispopulated AND %s LOOP
+                    EXECUTE format('REFRESH MATERIALIZED VIEW %%s%s', r.view);
+                  END LOOP;
+                END
+                $zenith$""".formatted(NOT_AN_EXTENSIONS.formatted("c.oid"), how);
+    }
 
-    /** Statistics hold rows' values (most common values, histograms): gone, and made again by the next ANALYZE. */
+    /** Schema-only: views emptied. */
+    private static final String UNPOPULATE_VIEWS = refreshViews(" WITH NO DATA");
+    /** Masked: views computed again from the masked tables. */
+    private static final String REFRESH_VIEWS = refreshViews("");
+
     private static final String FORGET_STATISTICS = "DELETE FROM pg_statistic; DELETE FROM pg_statistic_ext_data";
 
     /** The file in the repository holding the key masking hashes are made with. */
@@ -186,7 +179,7 @@ public final class DerivedRoots {
      * A derived root made again by {@code recipe} from its parent's latest state, for {@code finish} to put in
      * place of the old one (under the branch's lock, which is not held while the copy is made).
      */
-    <T> T remake(BranchName name, Recipe recipe, java.util.function.Function<Staged, T> finish) {
+    <T> T remake(BranchName name, Recipe recipe, Function<Staged, T> finish) {
         try (Staged staged = make(name, recipe, null)) {
             return finish.apply(staged);
         }
@@ -223,7 +216,7 @@ public final class DerivedRoots {
     private Work work(Recipe recipe) {
         return switch (recipe.data()) {
             case SCHEMA_ONLY -> DerivedRoots::empty;
-            case MASKED -> masking(recipe.parent(), MaskRules.parse(recipe.mask()));
+            case MASKED -> masking(recipe.parent().value(), MaskRules.parse(recipe.mask()));
             case HISTORY -> throw new IllegalArgumentException("a branch of the history is not derived");
         };
     }
@@ -232,11 +225,12 @@ public final class DerivedRoots {
         for (String database : databases(psql, pg.conninfo(superuser, "template1"))) {
             String conninfo = pg.conninfo(superuser, database);
             sql(psql, conninfo, EMPTY_DATABASE, "emptying " + database);
-            rewrite(psql, conninfo, database, REWRITTEN);
+            forgetValues(psql, conninfo, database, UNPOPULATE_VIEWS, REWRITTEN);
         }
     }
 
-    private Work masking(Object parentName, MaskRules rules) {
+    /** {@code parentName}: what the copy is of, as an error names it (a branch, an import's source). */
+    private Work masking(String parentName, MaskRules rules) {
         String key = maskKey();
         return (psql, pg, superuser) -> {
             List<String> existing = databases(psql, pg.conninfo(superuser, "template1"));
@@ -271,10 +265,7 @@ public final class DerivedRoots {
                 });
             }
             for (String database : existing) {
-                String conninfo = pg.conninfo(superuser, database);
-                sql(psql, conninfo, REFRESH_VIEWS, "refreshing the materialized views of " + database);
-                sql(psql, conninfo, FORGET_STATISTICS, "deleting the statistics of " + database);
-                rewrite(psql, conninfo, database, STATISTICS);
+                forgetValues(psql, pg.conninfo(superuser, database), database, REFRESH_VIEWS, STATISTICS);
             }
         };
     }
@@ -301,15 +292,8 @@ public final class DerivedRoots {
             op.phase("copying the image");
             WalPoint end = archive.whileUsing(() -> {
                 RecoveryPlan plan = RecoveryPlan.at(repository, source.timeline(), source.point()).cutWhereWalEnds(repository, livePgWal);
-                dataDirs.stageForRecovery(plan.image(), staging.getFileName().toString());
-                plan.writeRestoreView(repository, restore, livePgWal);
-                user.ownTree(restore);
-                // its port and socket are the private start's own, given on the command line over these
-                Path conf = staging.resolve(PostgresConfig.FILE);
-                AtomicFiles.write(conf, PostgresConfig.zenithConf(5432, repository.socketsDir(), new ComputeMode.ReadOnly(source.point()),
-                        source.timeline().wal().archiveDir(), plan, restore, wal).getBytes(StandardCharsets.UTF_8));
-                user.own(conf);
-                user.own(repository.socketsDir());
+                dataDirs.stageForPrivateRecovery(plan, source.point(), source.timeline().wal().archiveDir(),
+                        staging.getFileName().toString(), restore, livePgWal, wal);
                 op.phase("recovering");
                 try (StagedServer pg = StagedServer.start(pgCtl, staging, StagedServer.Work.DERIVED_ROOT, repository.socketsDir(),
                         logFile, RECOVERY_TIMEOUT)) {
@@ -323,13 +307,10 @@ public final class DerivedRoots {
             op.phase("making the branch");
             return new Staged(staging, restore, end, source.point().lsn(), recipe.what() + " at " + source.point().lsn(), superuser,
                     recipe);
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             FileTrees.deleteTree(staging);
             FileTrees.deleteTree(restore);
-            if (e instanceof IOException io) {
-                throw new UncheckedIOException("cannot make branch " + name + " of " + recipe.what(), io);
-            }
-            throw (RuntimeException) e;
+            throw e;
         }
     }
 
@@ -346,11 +327,7 @@ public final class DerivedRoots {
                 RECOVERY_TIMEOUT)) {
             end = rewriteAndStop(pg, new ClientRun(tools, Map.of(), logFile), superuser, masking(source, rules));
         }
-        try {
-            leaveNothingOld(staging, end);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot finish the masked copy in " + staging, e);
-        }
+        leaveNothingOld(staging, end);
         return end;
     }
 
@@ -366,17 +343,21 @@ public final class DerivedRoots {
     }
 
     /** Leaves in a rewritten, stopped copy what an image keeps, and nothing that held old values. */
-    private void leaveNothingOld(Path staging, WalPoint end) throws IOException {
-        for (String leftover : List.of(DataDirMaker.SIGNAL_FILE, DataDirMaker.PLAN_FILE, "backup_label.old")) {
-            Files.deleteIfExists(staging.resolve(leftover));
+    private void leaveNothingOld(Path staging, WalPoint end) {
+        try {
+            for (String leftover : List.of(DataDirMaker.SIGNAL_FILE, DataDirMaker.PLAN_FILE, "backup_label.old")) {
+                Files.deleteIfExists(staging.resolve(leftover));
+            }
+            // counters, and pg_stat_statements' query texts, which may quote the rows
+            for (String statsDir : List.of("pg_stat", "pg_stat_tmp")) {
+                FileTrees.deleteTree(staging.resolve(statsDir));
+                Files.createDirectories(staging.resolve(statsDir));
+                user.own(staging.resolve(statsDir));
+            }
+            DataDirMaker.trimToImage(staging, end);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot finish the rewritten copy in " + staging, e);
         }
-        // counters, and pg_stat_statements' query texts, which may quote the rows
-        for (String statsDir : List.of("pg_stat", "pg_stat_tmp")) {
-            FileTrees.deleteTree(staging.resolve(statsDir));
-            Files.createDirectories(staging.resolve(statsDir));
-            user.own(staging.resolve(statsDir));
-        }
-        DataDirMaker.trimToImage(staging, end);
     }
 
     /**
@@ -413,8 +394,14 @@ public final class DerivedRoots {
         }
     }
 
-    /** Deletes rows of {@code catalogs} for good: a rewrite leaves no old tuple in a page. */
-    private static void rewrite(ClientRun psql, String conninfo, String database, List<String> catalogs) {
+    /**
+     * What holds rows' values outside the tables, gone from a database: its materialized views done {@code views}'s
+     * way, its statistics (most common values, histograms; the next ANALYZE makes them again) deleted, and
+     * {@code catalogs} rewritten so no deleted tuple stays in a page.
+     */
+    private static void forgetValues(ClientRun psql, String conninfo, String database, String views, List<String> catalogs) {
+        sql(psql, conninfo, views, "the materialized views of " + database);
+        sql(psql, conninfo, FORGET_STATISTICS, "deleting the statistics of " + database);
         for (String catalog : catalogs) {
             sql(psql, conninfo, "VACUUM FULL " + catalog, "rewriting " + catalog + " in " + database);
         }

@@ -87,18 +87,12 @@ final class FollowedImages {
     private void make(Timeline timeline, WalPoint end, ClientTools tools) {
         RecoveryPlan plan = RecoveryPlan.latest(repository, timeline).cutWhereWalEnds(repository, id -> Optional.empty());
         String name = "follow-" + timeline.id();
-        Path staging = dataDirs.stageForRecovery(plan.image(), "image-" + name);
+        Path staging = repository.tmpDir().resolve("image-" + name);
         Path restore = repository.tmpDir().resolve("restore-" + name);
         Path logFile = repository.logsDir().resolve("follow-" + timeline.id() + ".log");
         try {
-            plan.writeRestoreView(repository, restore, id -> Optional.empty());
-            user.ownTree(restore);
-            Path conf = staging.resolve(PostgresConfig.FILE);
-            // its port and socket are the private start's own, given on the command line over these
-            Files.writeString(conf, PostgresConfig.zenithConf(5432, repository.socketsDir(), new ComputeMode.ReadOnly(end),
-                    timeline.wal().archiveDir(), plan, restore, wal));
-            user.own(conf);
-            user.own(repository.socketsDir());
+            dataDirs.stageForPrivateRecovery(plan, end, timeline.wal().archiveDir(), staging.getFileName().toString(), restore,
+                    id -> Optional.empty(), wal);
             String superuser = Optional.ofNullable(timeline.metadata().superuser()).orElse(repository.config().superuser());
             PgControl stopped;
             try (StagedServer pg = StagedServer.start(pgCtl, staging, StagedServer.Work.FOLLOWED_IMAGE, repository.socketsDir(), logFile,
