@@ -47,13 +47,17 @@ import java.util.stream.Collectors;
  *                        unless {@code pgBin} says otherwise)
  * @param maxLogMb        the size at which a log (the daemon's, each compute's) rolls over to {@code .1}; three
  *                        older generations are kept, so each log takes at most four times this (10)
+ * @param proxyHttpOrigins origins of web pages allowed to call the proxy's SQL over HTTP and WebSocket
+ *                        endpoints ({@code "http://localhost:3000"}, or {@code "*"}); none by default, so a
+ *                        page in the user's browser cannot reach a branch
  */
 public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, String osUser, String superuser,
                                int proxyPort, String proxyAddress, List<String> proxySocketDirs,
                                IdleTimeout idleTimeout, int maxComputes, Interval proxyStartupTimeout,
                                IdleTimeout readOnlyIdleTimeout, Interval retention,
                                int imageWalThresholdMb, int imageAtStopMb, Interval gcInterval, Interval housekeepingInterval,
-                               boolean proxyTls, AuthMode auth, WalCompression walCompression, int pgVersion, int maxLogMb) {
+                               boolean proxyTls, AuthMode auth, WalCompression walCompression, int pgVersion, int maxLogMb,
+                               List<String> proxyHttpOrigins) {
 
     /**
      * Reads {@code config.json}, where a setting added by a later zenith is missing from an older file:
@@ -130,6 +134,13 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
         if (maxLogMb < 0) {
             throw new IllegalArgumentException("invalid maxLogMb " + maxLogMb + ": use a size in MiB, 1 or more");
         }
+        proxyHttpOrigins = proxyHttpOrigins == null ? List.of() : List.copyOf(proxyHttpOrigins);
+        for (String origin : proxyHttpOrigins) {
+            if (!origin.equals("*") && !origin.matches("https?://[^/\\s]+")) {
+                throw new IllegalArgumentException("invalid origin \"" + origin + "\" in proxyHttpOrigins: write it as a browser sends it,"
+                        + " scheme and host without a path (\"http://localhost:3000\"), or \"*\" for any");
+            }
+        }
     }
 
     /** Every setting at its default. */
@@ -162,6 +173,7 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
         b.walCompression = walCompression;
         b.pgVersion = pgVersion;
         b.maxLogMb = maxLogMb;
+        b.proxyHttpOrigins = proxyHttpOrigins;
         return b;
     }
 
@@ -217,6 +229,7 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
         private WalCompression walCompression;
         private int pgVersion;
         private int maxLogMb;
+        private List<String> proxyHttpOrigins;
 
         private Builder() {
         }
@@ -306,7 +319,7 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
             return new RepositoryConfig(apiPort, computePortBase, pgBin, osUser, superuser, proxyPort, proxyAddress,
                     proxySocketDirs, idleTimeout, maxComputes, proxyStartupTimeout, readOnlyIdleTimeout, retention,
                     imageWalThresholdMb, imageAtStopMb, gcInterval, housekeepingInterval, proxyTls, auth, walCompression,
-                    pgVersion, maxLogMb);
+                    pgVersion, maxLogMb, proxyHttpOrigins);
         }
     }
 }

@@ -27,7 +27,22 @@ public interface ComputeLeases {
         /** The compute's Unix socket: the shortest way in, and no TCP on the relay path. */
         Path socket();
 
+        /**
+         * Ends the claim, but counts the client's backend as parked: kept open by the proxy's pool for a
+         * later request, it does not keep the compute from suspending (which ends it). Close the parking
+         * when the backend is taken up again (under a new lease) or closed.
+         */
+        Parking park();
+
         /** Ends the claim (at disconnect); idempotent. May let the idle timeout run. */
+        @Override
+        void close();
+    }
+
+    /** A backend the proxy keeps for later; see {@link Lease#park()}. */
+    interface Parking extends AutoCloseable {
+
+        /** Uncounts the parked backend; idempotent. */
         @Override
         void close();
     }

@@ -3,6 +3,7 @@ package dev.zenith.compute;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -22,6 +23,8 @@ final class Leases {
     /** What the idle check knows of one compute's clients. */
     static final class Activity {
         private final AtomicInteger leases = new AtomicInteger();
+        /** Backends the proxy's pool keeps open between requests: not clients (see {@link ComputeLeases.Lease#park()}). */
+        private final AtomicInteger parked = new AtomicInteger();
         private volatile long lastActiveNanos = System.nanoTime();
         private volatile int clientBackends;
 
@@ -38,8 +41,17 @@ final class Leases {
             return Math.max(leases.get(), clientBackends);
         }
 
-        void sawClients(int backends) {
-            clientBackends = Math.max(backends, 0);
+        /**
+         * The backends counted on the compute that are clients: all but those parked by the proxy. Parked
+         * ones are counted before they leave their lease and uncounted after the next one is taken, so this
+         * errs towards a client, never towards suspending under one. Negative when the count failed.
+         */
+        int clientsAmong(int backends) {
+            return backends < 0 ? -1 : Math.max(backends - parked.get(), 0);
+        }
+
+        void sawClients(int clients) {
+            clientBackends = Math.max(clients, 0);
         }
 
         void touch() {
@@ -109,6 +121,18 @@ final class Leases {
         @Override
         public Path socket() {
             return socket;
+        }
+
+        @Override
+        public ComputeLeases.Parking park() {
+            activity.parked.incrementAndGet();
+            close();
+            AtomicBoolean ended = new AtomicBoolean();
+            return () -> {
+                if (ended.compareAndSet(false, true)) {
+                    activity.parked.decrementAndGet();
+                }
+            };
         }
 
         @Override

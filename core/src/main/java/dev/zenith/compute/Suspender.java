@@ -45,9 +45,9 @@ final class Suspender {
                 continue;
             }
             Leases.Activity a = leases.of(node.name());
-            int backends = sql.clientBackends(node);
-            a.sawClients(backends);
-            if (a.leases() > 0 || backends != 0) {
+            int clients = a.clientsAmong(sql.clientBackends(node));
+            a.sawClients(clients);
+            if (a.leases() > 0 || clients != 0) {
                 a.touch();
                 continue;
             }
@@ -65,7 +65,8 @@ final class Suspender {
             if (current == null || !states.change(current.name(), NodeState.RUNNING, NodeState.STOPPING)) {
                 return false;
             }
-            if (leases.of(current.name()).leases() > 0 || sql.clientBackends(current) != 0) {
+            Leases.Activity a = leases.of(current.name());
+            if (a.leases() > 0 || a.clientsAmong(sql.clientBackends(current)) != 0) {
                 states.require(current.name(), NodeState.STOPPING, NodeState.RUNNING);
                 return false;
             }

@@ -91,7 +91,7 @@ public final class PageServer implements AutoCloseable {
         this.proxy = new ProxyServer(computes, config.proxyAddress(), config.proxyPort(),
                 config.proxySocketDirs().stream().map(Path::of).toList(),
                 config.proxyStartupDeadline(),
-                config.proxyTls() ? repository.root().resolve("tls") : null);
+                config.proxyTls() ? repository.root().resolve("tls") : null, config.proxyHttpOrigins());
         try {
             this.idleCheck = new BackgroundTasks.Task("idle-check", () -> {
                 computes.suspendIdle(idleTimeout);

@@ -6,54 +6,56 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Cancel keys: each client gets a process id and secret key of the proxy's own, mapped to the
- * compute's real ones, so a {@code CancelRequest} reaches the right backend and a client never learns
- * another's key. Protocol 3.2 (PostgreSQL 18) keys are variable length; the proxy's key has the
- * length of the compute's.
+ * Cancel keys: each client is told its backend's real process id, so {@code pg_backend_pid()},
+ * {@code PQbackendPID}, a {@code NotificationResponse}'s pid and {@code pg_terminate_backend} all name
+ * the same process, and a secret of the proxy's own, so a client never learns the compute's key. Every
+ * compute runs on this host, so live backends' pids are unique across them and route a
+ * {@code CancelRequest}; the secret must match for it to be forwarded. Protocol 3.2 (PostgreSQL 18) keys
+ * are variable length; the proxy's secret has the length of the compute's.
  *
- * <p>Thread-safety: lock-free; the keys given out are a concurrent map, each entry immutable.
+ * <p>Thread-safety: lock-free; the keys given out are a concurrent map by pid, each entry immutable.
  */
 final class CancelKeys {
 
+    /** Where a backend runs, and the key its compute gave it. */
     record Target(Path socket, int pid, byte[] key) {
     }
 
+    /** What the client is told: the backend's pid and the proxy's secret for it. */
     record Issued(int pid, byte[] key) {
-        String id() {
-            return pid + ":" + HexFormat.of().formatHex(key);
-        }
+    }
+
+    private record Entry(byte[] secret, Target target) {
     }
 
     private final SecureRandom random = new SecureRandom();
-    private final Map<String, Target> targets = new ConcurrentHashMap<>();
+    private final Map<Integer, Entry> byPid = new ConcurrentHashMap<>();
 
     Issued issue(Target target) {
-        while (true) {
-            byte[] key = new byte[target.key().length];
-            random.nextBytes(key);
-            Issued issued = new Issued(random.nextInt() & 0x7fffffff, key);
-            if (targets.putIfAbsent(issued.id(), target) == null) {
-                return issued;
-            }
-        }
+        byte[] secret = new byte[target.key().length];
+        random.nextBytes(secret);
+        byPid.put(target.pid(), new Entry(secret, target));
+        return new Issued(target.pid(), secret);
     }
 
+    /** Forgets a session's key at its end, unless a newer backend of the same pid has taken its place. */
     void forget(Issued issued) {
-        targets.remove(issued.id());
+        byPid.computeIfPresent(issued.pid(), (pid, entry) -> entry.secret() == issued.key() ? null : entry);
     }
 
-    /** Forwards a cancel to the compute; unknown keys are ignored, as Postgres ignores them. */
+    /** Forwards a cancel to the compute; unknown pids and wrong secrets are ignored, as Postgres ignores them. */
     void cancel(int pid, byte[] key) throws IOException {
-        Target target = targets.get(new Issued(pid, key).id());
-        if (target == null) {
+        Entry entry = byPid.get(pid);
+        if (entry == null || !MessageDigest.isEqual(entry.secret(), key)) {
             return;
         }
+        Target target = entry.target();
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(UnixDomainSocketAddress.of(target.socket()));
             ByteBuffer packet = ByteBuffer.allocate(12 + target.key().length)

@@ -50,15 +50,18 @@ final class ClientConnection implements Runnable {
     private final ComputeLeases computes;
     private final CancelKeys cancelKeys;
     private final RelayLoop relayLoop;
+    private final HttpFrontDoor http;
     private final Duration startupTimeout;
+    /** Set once the socket belongs to someone else (HTTP) or is closed, so it is closed at most once and only by its owner. */
     private final AtomicBoolean closed = new AtomicBoolean();
     /** The cancel key given to the client for its backend, forgotten when the session ends. */
     private CancelKeys.Issued issued;
     private volatile boolean startupReceived;
 
     ClientConnection(Endpoint client, javax.net.ssl.SSLContext tls, ComputeLeases computes, CancelKeys cancelKeys,
-                     RelayLoop relayLoop, Duration startupTimeout) {
+                     RelayLoop relayLoop, HttpFrontDoor http, Duration startupTimeout) {
         this.relayLoop = relayLoop;
+        this.http = http;
         this.client = client;
         this.tls = tls;
         this.computes = computes;
@@ -91,8 +94,10 @@ final class ClientConnection implements Runnable {
     }
 
     /**
-     * Reads startup-phase packets until a startup message; null when the client only wanted to cancel.
-     * A first byte of 0x16 is a TLS ClientHello (direct TLS), which no packet length can start with.
+     * Reads startup-phase packets until a startup message; null when the client only wanted to cancel, or
+     * is an HTTP client handed to the {@link HttpFrontDoor}. A first byte of 0x16 is a TLS ClientHello
+     * (direct TLS), a capital letter an HTTP method (POST, GET, OPTIONS); a startup packet's length can
+     * begin with neither, its first byte being 0 (Postgres allows 10,000 bytes at most).
      */
     private StartupMessage negotiate() throws IOException, Wire.ProtocolException {
         PushbackInputStream first = new PushbackInputStream(client.in(), 1);
@@ -101,6 +106,11 @@ final class ClientConnection implements Runnable {
             throw Wire.ProtocolException.unframed("the connection closed before a startup packet arrived");
         }
         DataInputStream in;
+        if (firstByte >= 'A' && firstByte <= 'Z' && client.plainChannel() != null && client.canStartTls()
+                && closed.compareAndSet(false, true)) {
+            http.adopt(client.plainChannel(), new byte[] {(byte) firstByte});
+            return null;
+        }
         if (firstByte == TLS_HANDSHAKE && tls != null && client.canStartTls()) {
             Endpoint direct = client.startDirectTls(tls, new byte[] {(byte) firstByte});
             if (direct == null) {

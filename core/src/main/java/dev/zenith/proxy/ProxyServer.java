@@ -38,6 +38,7 @@ public final class ProxyServer implements AutoCloseable {
     private final javax.net.ssl.SSLContext tls;
     private final ServerSocketChannel tcp;
     private final RelayLoop relayLoop = new RelayLoop();
+    private final HttpFrontDoor http;
     private final List<ServerSocketChannel> unix = new ArrayList<>();
     private final List<Path> socketFiles = new ArrayList<>();
     private final List<String> addresses = new ArrayList<>();
@@ -48,15 +49,17 @@ public final class ProxyServer implements AutoCloseable {
      * there (made on first use), so {@code sslmode=require} works; without, SSLRequest is answered 'N'.
      */
     public ProxyServer(ComputeLeases computes, String address, int port, List<Path> socketDirs, Duration startupTimeout,
-                       Path tlsDir) {
+                       Path tlsDir, List<String> httpOrigins) {
         ProxyMetrics.init();
         this.computes = computes;
         this.startupTimeout = startupTimeout;
         this.tls = tlsDir == null ? null : TlsContext.forRepository(tlsDir);
+        this.http = new HttpFrontDoor(computes, cancelKeys, new HttpFrontDoor.OriginPolicy(List.copyOf(httpOrigins)), startupTimeout);
         try {
             tcp = ServerSocketChannel.open();
         } catch (IOException e) {
             relayLoop.close();
+            http.close();
             throw ZenithException.failed("the proxy cannot open a socket: " + e.getMessage(), "see the pageserver log");
         }
         try {
@@ -152,7 +155,7 @@ public final class ProxyServer implements AutoCloseable {
 
     private void handle(SocketChannel socket, boolean isTcp) {
         try {
-            new ClientConnection(Endpoint.of(socket, isTcp), tls, computes, cancelKeys, relayLoop, startupTimeout).run();
+            new ClientConnection(Endpoint.of(socket, isTcp), tls, computes, cancelKeys, relayLoop, http, startupTimeout).run();
         } catch (IOException e) {
             log.debug("client connection failed: {}", e.getMessage());
             try {
@@ -172,6 +175,7 @@ public final class ProxyServer implements AutoCloseable {
     public void close() {
         closed = true;
         relayLoop.close();
+        http.close();
         try {
             if (tcp != null) {
                 tcp.close();

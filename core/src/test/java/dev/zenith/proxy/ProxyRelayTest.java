@@ -62,7 +62,7 @@ class ProxyRelayTest {
         try (ServerSocket probe = new ServerSocket(0)) {
             port = probe.getLocalPort();
         }
-        proxy = new ProxyServer(leases, "127.0.0.1", port, List.of(), Duration.ofSeconds(1), null);
+        proxy = new ProxyServer(leases, "127.0.0.1", port, List.of(), Duration.ofSeconds(1), null, List.of());
         proxy.start();
     }
 
@@ -106,15 +106,25 @@ class ProxyRelayTest {
     }
 
     @Test
-    void aCancelRequestWithTheProxysKeyReachesTheComputeWithItsOwn() throws Exception {
+    void aClientSeesItsBackendsRealPidAndACancelWithTheProxysSecretReachesTheComputeWithItsKey() throws Exception {
         try (Socket client = connect()) {
             DataOutputStream out = new DataOutputStream(client.getOutputStream());
             out.write(startup(Map.of("user", "ann", "database", "app")));
             out.flush();
             byte[][] key = new byte[1][];
             readUntilReady(new DataInputStream(client.getInputStream()), key);
+            assertThat(java.nio.ByteBuffer.wrap(key[0]).getInt()).as("the backend's own pid").isEqualTo(ScriptedCompute.PID);
             assertThat(Arrays.copyOfRange(key[0], 4, key[0].length)).as("the proxy's key, not the compute's")
                     .isNotEqualTo(ScriptedCompute.KEY);
+            try (Socket wrong = connect()) {
+                DataOutputStream c = new DataOutputStream(wrong.getOutputStream());
+                c.writeInt(16);
+                c.writeInt(80877102);
+                c.writeInt(ScriptedCompute.PID);
+                c.write(ScriptedCompute.KEY);
+                c.flush();
+                assertThat(wrong.getInputStream().read()).as("the proxy closes after a cancel request").isEqualTo(-1);
+            }
             try (Socket cancel = connect()) {
                 DataOutputStream c = new DataOutputStream(cancel.getOutputStream());
                 c.writeInt(8 + key[0].length);
@@ -124,6 +134,7 @@ class ProxyRelayTest {
             }
             byte[] received = compute.cancels.poll(10, TimeUnit.SECONDS);
             assertThat(received).as("the compute's own pid and key").isEqualTo(ScriptedCompute.cancelPacket());
+            assertThat(compute.cancels).as("the cancel with the compute's own key (not the proxy's secret) was dropped").isEmpty();
         }
     }
 
@@ -234,6 +245,12 @@ class ProxyRelayTest {
                 @Override
                 public Path socket() {
                     return socket;
+                }
+
+                @Override
+                public Parking park() {
+                    close();
+                    return () -> { };
                 }
 
                 @Override
