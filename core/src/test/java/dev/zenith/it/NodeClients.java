@@ -13,8 +13,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * node-postgres (the npm {@code pg} package, pinned in src/test/node), installed from the npm registry
- * into target/ once per run and driven by the scripts beside it. Without Node.js the tests that need it
+ * node-postgres (the npm {@code pg} package), Neon's serverless driver, {@code ws} and Drizzle, pinned in
+ * src/test/node, installed from the npm registry into target/ once (again when the lock file changes) and
+ * driven by the scripts beside it. Without Node.js the tests that need it
  * are skipped, except in CI, where a machine has Node.js and a skip would hide a failure.
  */
 final class NodeClients {
@@ -35,7 +36,9 @@ final class NodeClients {
         } else {
             assertThat(node).as("CI needs Node.js and npm for the node-postgres tests").isTrue();
         }
-        if (Files.isDirectory(INSTALLED.resolve("node_modules/pg"))) {
+        Path lock = INSTALLED.resolve("package-lock.json");
+        if (Files.isDirectory(INSTALLED.resolve("node_modules")) && Files.exists(lock)
+                && Files.mismatch(lock, SOURCES.resolve("package-lock.json")) == -1) {
             return;
         }
         Files.createDirectories(INSTALLED);

@@ -177,6 +177,20 @@ class ProxyTest {
     }
 
     @Test
+    void aClientIsToldItsBackendsRealPid() throws Exception {
+        try (Connection c = z.connectProxy("main"); Statement s = c.createStatement()) {
+            int pid = Integer.parseInt(value(s, "SELECT pg_backend_pid()"));
+            assertThat(c.unwrap(org.postgresql.PGConnection.class).getBackendPID()).isEqualTo(pid);
+            try (Connection other = z.connectProxy("main"); Statement o = other.createStatement()) {
+                int told = other.unwrap(org.postgresql.PGConnection.class).getBackendPID();
+                SQLException ended = org.junit.jupiter.api.Assertions.assertThrows(SQLException.class,
+                        () -> value(o, "SELECT pg_terminate_backend(" + told + ")"));
+                assertThat(ended.getSQLState()).as("a session ends itself by the pid it was told").isEqualTo("57P01");
+            }
+        }
+    }
+
+    @Test
     void protocol32CancelKeysAreVariableLengthAndMapped() throws Exception {
         z.start("main");
         try (RawClient raw = RawClient.connect(z.proxyPort())) {
