@@ -36,6 +36,19 @@ public record ConnectionString(String host, int port, String user, String databa
                 + "', options: '-c branch=" + branch.value() + "' })";
     }
 
+    /**
+     * Neon's serverless driver ({@code @neondatabase/serverless}): the settings that send {@code neon()}'s
+     * HTTP queries and {@code Pool}'s WebSocket to the proxy, and the connection string the app keeps.
+     * {@code tls}: the proxy offers TLS, so https and wss work too (the certificate is self-signed).
+     */
+    public String neon(boolean tls) {
+        String scheme = tls ? "https" : "http";
+        return "neonConfig.fetchEndpoint = () => '" + scheme + "://" + uriHost() + ":" + port + "/sql';\n"
+                + "neonConfig.wsProxy = () => '" + uriHost() + ":" + port + "/v2';\n"
+                + "neonConfig.useSecureWebSocket = " + tls + ";\n"
+                + "DATABASE_URL=" + uri();
+    }
+
     private String uriHost() {
         return host.contains(":") ? "[" + host + "]" : host;
     }

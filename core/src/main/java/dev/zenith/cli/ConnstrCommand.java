@@ -19,10 +19,10 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "connstr", mixinStandardHelpOptions = true,
-        description = "Print how to connect to a branch through the proxy: for psql, JDBC and node-postgres.")
+        description = "Print how to connect to a branch through the proxy: for psql, JDBC, node-postgres and Neon's serverless driver.")
 final class ConnstrCommand implements Callable<Integer> {
 
-    enum Format { all, uri, psql, jdbc, node }
+    enum Format { all, uri, psql, jdbc, node, neon }
 
     @Spec
     CommandSpec spec;
@@ -34,7 +34,7 @@ final class ConnstrCommand implements Callable<Integer> {
     boolean git;
 
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "all",
-            description = "Only one form, for scripts: uri, psql, jdbc or node (default: all, labelled).")
+            description = "Only one form, for scripts: uri, psql, jdbc, node or neon (default: all, labelled).")
     Format format;
 
     @Option(names = "--json", description = "Print JSON.")
@@ -44,12 +44,15 @@ final class ConnstrCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         BranchName target = target(spec, branch, git); // first: it may make the branch
-        ConnectionString c = forBranch(Offline.open(Main.repoRoot(spec)), target);
+        Offline repository = Offline.open(Main.repoRoot(spec));
+        ConnectionString c = forBranch(repository, target);
+        boolean proxyTls = repository.config().proxyTls();
         Map<String, String> forms = new LinkedHashMap<>();
         forms.put("uri", c.uri());
         forms.put("psql", "psql \"" + c.uri() + "\"");
         forms.put("jdbc", c.jdbc());
         forms.put("node", c.nodePostgres());
+        forms.put("neon", c.neon(proxyTls));
         if (json) {
             out.println(Json.MAPPER.writeValueAsString(forms));
         } else if (format != Format.all) {
@@ -59,6 +62,7 @@ final class ConnstrCommand implements Callable<Integer> {
             out.println("JDBC:          " + forms.get("jdbc"));
             out.println("node-postgres: " + forms.get("node"));
             out.println("URI:           " + forms.get("uri"));
+            out.println("Neon driver:   " + forms.get("neon").replace("\n", "\n               "));
         }
         out.flush();
         return 0;

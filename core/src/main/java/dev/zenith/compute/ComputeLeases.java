@@ -42,6 +42,13 @@ public interface ComputeLeases {
     /** A backend the proxy keeps for later; see {@link Lease#park()}. */
     interface Parking extends AutoCloseable {
 
+        /**
+         * The compute leased again for the parked backend, without resolving its branch or starting
+         * anything (a request's fast path): empty when the compute no longer admits clients, having
+         * stopped or begun to. Ends the parking either way.
+         */
+        java.util.Optional<Lease> resume();
+
         /** Uncounts the parked backend; idempotent. */
         @Override
         void close();

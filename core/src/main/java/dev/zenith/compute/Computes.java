@@ -41,8 +41,8 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     private final NodeRegistry registry;
     private final TimelineLocks locks = new TimelineLocks();
     private final ArchiveLock archive = new ArchiveLock();
-    private final Leases leases = new Leases();
     private final NodeStates states = new NodeStates();
+    private final Leases leases = new Leases(node -> states.of(node).admitsClients());
     private final Operations operations = new Operations();
     private final ComputeSql sql;
     private final DataDirMaker dataDirs;

@@ -2,9 +2,11 @@ package dev.zenith.compute;
 
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 
 /**
  * Who holds which compute, as HikariCP's ConcurrentBag tracks who holds which connection: the proxy's
@@ -60,7 +62,13 @@ final class Leases {
     }
 
     private final Map<String, Activity> activity = new ConcurrentHashMap<>();
+    private final Predicate<String> admitsClients;
     private volatile Runnable lastLeaseClosed = () -> { };
+
+    /** {@code admitsClients}: whether a compute, by name, is running for clients now (its {@link NodeState}). */
+    Leases(Predicate<String> admitsClients) {
+        this.admitsClients = admitsClients;
+    }
 
     Activity of(String node) {
         return activity.computeIfAbsent(node, n -> new Activity());
@@ -101,6 +109,43 @@ final class Leases {
         activity.remove(node);
     }
 
+    /**
+     * A parked backend. Resuming follows the protocol above: the lease is counted before the state is
+     * read, so a suspend either sees it or is seen.
+     */
+    private final class Parking implements ComputeLeases.Parking {
+        private final String compute;
+        private final Path socket;
+        private final Activity activity;
+        private final AtomicBoolean ended = new AtomicBoolean();
+
+        private Parking(String compute, Path socket, Activity activity) {
+            this.compute = compute;
+            this.socket = socket;
+            this.activity = activity;
+        }
+
+        @Override
+        public Optional<ComputeLeases.Lease> resume() {
+            activity.leases.incrementAndGet();
+            close();
+            if (admitsClients.test(compute)) {
+                return Optional.of(new Lease(compute, socket, activity));
+            }
+            if (activity.leases.decrementAndGet() == 0) {
+                lastLeaseClosed.run();
+            }
+            return Optional.empty();
+        }
+
+        @Override
+        public void close() {
+            if (ended.compareAndSet(false, true)) {
+                activity.parked.decrementAndGet();
+            }
+        }
+    }
+
     private final class Lease implements ComputeLeases.Lease {
         private final String compute;
         private final Path socket;
@@ -127,12 +172,7 @@ final class Leases {
         public ComputeLeases.Parking park() {
             activity.parked.incrementAndGet();
             close();
-            AtomicBoolean ended = new AtomicBoolean();
-            return () -> {
-                if (ended.compareAndSet(false, true)) {
-                    activity.parked.decrementAndGet();
-                }
-            };
+            return new Parking(compute, socket, activity);
         }
 
         @Override

@@ -60,11 +60,8 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
         FullHttpRequest headersOnly = request.replace(Unpooled.EMPTY_BUFFER);
         ctx.channel().config().setAutoRead(false);
         try {
-            blocking.execute(() -> {
-                SqlOverHttp.Reply reply = sql.handle(name -> headersOnly.headers().get(name), body);
-                FullHttpResponse response = json(reply);
-                respond(ctx, headersOnly, response);
-            });
+            blocking.execute(() -> sql.handle(name -> headersOnly.headers().get(name), body,
+                    reply -> respond(ctx, headersOnly, json(reply))));
         } catch (RejectedExecutionException e) {
             respond(ctx, headersOnly, error(503, "53300", "the proxy is busy with too many HTTP requests", "try again"));
         }

@@ -21,11 +21,12 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Sessions on computes kept open between SQL-over-HTTP requests, so a query does not fork a backend: one
- * pool per compute, startup parameters and password, at most {@link #SIZE} sessions each. A session is
- * reset ({@code DISCARD ALL}) before it goes back; one left inside a transaction, or broken, is closed.
- * An idle session is parked ({@link ComputeLeases.Lease#park()}): it does not keep its compute from
- * suspending, and one whose compute stopped meanwhile is found dead and replaced when next taken.
- * Sessions idle for {@link #IDLE_LIMIT} are closed by a sweep.
+ * pool per target (a branch, or a read-only view's compute), startup parameters and password, at most
+ * {@link #SIZE} sessions each. A session is reset ({@code DISCARD ALL}) before it goes back; one left
+ * inside a transaction, or broken, is closed. An idle session is parked ({@link ComputeLeases.Lease#park()}):
+ * it does not keep its compute from suspending. Taking it resumes its lease without resolving the branch
+ * again (most of a request's cost otherwise); one whose compute stopped meanwhile is found dead and
+ * replaced. Sessions idle for {@link #IDLE_LIMIT} are closed by a sweep.
  *
  * <p>Thread-safety: {@code lock} guards the map of idle sessions; the semaphores bound each key's sessions
  * without it; a session taken out belongs to one request's thread until it is given back.
@@ -37,14 +38,24 @@ final class SessionPool implements AutoCloseable {
     static final int SIZE = 20;
     private static final Duration IDLE_LIMIT = Duration.ofMinutes(5);
 
-    /** Which sessions may serve a request: same compute, same login, same startup parameters. */
-    record Key(String compute, StartupMessage startup, String password) {
+    /** Which sessions may serve a request: same target, same login, same startup parameters. */
+    record Key(String target, StartupMessage startup, String password) {
     }
 
-    /** Opens a session when the pool has none idle. */
+    /** A session and the lease on its compute, for one request. */
+    record Borrowed(ComputeSession session, ComputeLeases.Lease lease) {
+    }
+
+    /** Leases the target's compute (starting it when needed) when no parked session can be resumed. */
+    @FunctionalInterface
+    interface Leaser {
+        ComputeLeases.Lease lease() throws ServerError;
+    }
+
+    /** Opens a session on the leased compute. */
     @FunctionalInterface
     interface Opener {
-        ComputeSession open() throws IOException, ServerError;
+        ComputeSession open(ComputeLeases.Lease lease) throws IOException, ServerError;
     }
 
     private record Idle(ComputeSession session, ComputeLeases.Parking parking, long since) {
@@ -63,27 +74,33 @@ final class SessionPool implements AutoCloseable {
     }
 
     /**
-     * A session for {@code key}, idle or newly opened, while the caller holds a lease on its compute.
-     * Waits for one of the key's {@link #SIZE} sessions to come back when all are in use.
+     * A session for {@code key} under a lease: a parked one resumed, or one newly opened on a compute
+     * {@code leaser} leases. Waits for one of the key's {@link #SIZE} sessions to come back when all are in use.
      */
-    ComputeSession take(Key key, Opener opener) throws IOException, ServerError, InterruptedException {
+    Borrowed take(Key key, Leaser leaser, Opener opener) throws IOException, ServerError, InterruptedException {
         Semaphore semaphore = permits.computeIfAbsent(key, k -> new Semaphore(SIZE));
         if (!semaphore.tryAcquire(wait.toMillis(), TimeUnit.MILLISECONDS)) {
-            throw ServerError.of("53300", "all " + SIZE + " pooled sessions of compute " + key.compute()
+            throw ServerError.of("53300", "all " + SIZE + " pooled sessions of " + key.target()
                     + " for user \"" + key.startup().parameters().get("user") + "\" stayed busy for " + wait.toSeconds() + " s",
                     "send fewer queries at once, or shorter ones");
         }
         try {
-            while (true) {
-                Idle found = pollIdle(key);
-                if (found == null) {
-                    return opener.open();
-                }
-                found.parking().close();
-                if (found.session().isAlive()) {
-                    return found.session();
+            for (Idle found = pollIdle(key); found != null; found = pollIdle(key)) {
+                ComputeLeases.Lease lease = found.parking().resume().orElse(null);
+                if (lease != null && found.session().isAlive()) {
+                    return new Borrowed(found.session(), lease);
                 }
                 found.session().close();
+                if (lease != null) {
+                    lease.close();
+                }
+            }
+            ComputeLeases.Lease lease = leaser.lease();
+            try {
+                return new Borrowed(opener.open(lease), lease);
+            } catch (IOException | ServerError | RuntimeException e) {
+                lease.close();
+                throw e;
             }
         } catch (IOException | ServerError | RuntimeException e) {
             semaphore.release();
@@ -92,17 +109,19 @@ final class SessionPool implements AutoCloseable {
     }
 
     /**
-     * Takes back a session after its request: reset and parked under {@code lease} (which this ends) when
-     * it is idle outside a transaction, else closed.
+     * Takes back a session after its request (and after its answer was sent, since the reset costs a round
+     * trip): reset and parked under its lease (which this ends) when idle outside a transaction, else closed.
      */
-    void giveBack(Key key, ComputeSession session, ComputeLeases.Lease lease) {
+    void giveBack(Key key, Borrowed borrowed) {
+        ComputeSession session = borrowed.session();
+        ComputeLeases.Lease lease = borrowed.lease();
         try {
             boolean reusable = session.transactionStatus() == 'I';
             if (reusable) {
                 try {
                     session.execute("DISCARD ALL");
                 } catch (IOException | ServerError e) {
-                    log.debug("a pooled session of {} cannot be reset: {}", key.compute(), e.getMessage());
+                    log.debug("a pooled session of {} cannot be reset: {}", key.target(), e.getMessage());
                     reusable = false;
                 }
             }
@@ -124,9 +143,9 @@ final class SessionPool implements AutoCloseable {
     }
 
     /** Closes a session that must not serve again (its request broke it), ending the lease. */
-    void discard(Key key, ComputeSession session, ComputeLeases.Lease lease) {
-        session.close();
-        lease.close();
+    void discard(Key key, Borrowed borrowed) {
+        borrowed.session().close();
+        borrowed.lease().close();
         permits.get(key).release();
     }
 

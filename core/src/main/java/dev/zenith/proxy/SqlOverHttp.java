@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -51,22 +52,35 @@ final class SqlOverHttp {
         this.pool = pool;
     }
 
-    /** Answers one request; {@code header} looks a request header up by name (null when absent). */
-    Reply handle(Function<String, String> header, byte[] body) {
+    /** An answer, and what to do once it was sent: give the session back. */
+    private record Answer(Reply reply, Runnable release) {
+    }
+
+    /**
+     * Answers one request through {@code respond}, then puts its session back (the reset's round trip comes
+     * after the answer is on its way). {@code header} looks a request header up by name (null when absent).
+     */
+    void handle(Function<String, String> header, byte[] body, Consumer<Reply> respond) {
+        Answer answer;
         try {
-            return run(header, body);
+            answer = run(header, body);
         } catch (ServerError e) {
-            return error(e);
+            answer = new Answer(error(e), () -> { });
         } catch (SessionBroken e) {
-            return error(ServerError.of("08006", "the connection to the compute broke: " + e.getMessage(),
-                    "see the compute's log with zenith pg list and .zenith/logs"), 500);
+            answer = new Answer(error(ServerError.of("08006", "the connection to the compute broke: " + e.getMessage(),
+                    "see the compute's log with zenith pg list and .zenith/logs"), 500), () -> { });
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return error(ServerError.of("57P01", "the proxy is shutting down", null), 500);
+            answer = new Answer(error(ServerError.of("57P01", "the proxy is shutting down", null), 500), () -> { });
+        }
+        try {
+            respond.accept(answer.reply());
+        } finally {
+            answer.release().run();
         }
     }
 
-    private Reply run(Function<String, String> header, byte[] body) throws ServerError, SessionBroken, InterruptedException {
+    private Answer run(Function<String, String> header, byte[] body) throws ServerError, SessionBroken, InterruptedException {
         NeonConnectionString target = NeonConnectionString.parse(header.apply("Neon-Connection-String"));
         boolean raw = "true".equals(header.apply("Neon-Raw-Text-Output"));
         boolean arrayMode = "true".equals(header.apply("Neon-Array-Mode"));
@@ -99,23 +113,34 @@ final class SqlOverHttp {
         } catch (StartupMessage.Unroutable e) {
             throw ServerError.of(e.sqlState(), e.getMessage(), e.hint());
         }
-        ComputeLeases.Lease lease = lease(route);
-        SessionPool.Key key = new SessionPool.Key(lease.compute(), route.forward(), target.password());
-        ComputeSession session;
+        SessionPool.Key key;
+        SessionPool.Borrowed borrowed;
         try {
-            session = pool.take(key, () -> ComputeSession.open(lease.socket(), route.forward(), target.password()));
-        } catch (java.io.IOException e) {
-            lease.close();
+            if (route.at() == null) {
+                key = new SessionPool.Key("branch " + route.branch(), route.forward(), target.password());
+                borrowed = pool.take(key, () -> lease(route), lease -> ComputeSession.open(lease.socket(), route.forward(), target.password()));
+            } else {
+                // a past point resolves to a read-only view only now (main@-10m moves): leased first, pooled by its compute
+                ComputeLeases.Lease view = lease(route);
+                key = new SessionPool.Key("compute " + view.compute(), route.forward(), target.password());
+                try {
+                    borrowed = pool.take(key, () -> view, lease -> ComputeSession.open(lease.socket(), route.forward(), target.password()));
+                } catch (IOException | ServerError | InterruptedException | RuntimeException e) {
+                    view.close();
+                    throw e;
+                }
+                if (borrowed.lease() != view) {
+                    view.close(); // a parked session on the same view was resumed under a lease of its own
+                }
+            }
+        } catch (IOException e) {
             throw new SessionBroken(e);
-        } catch (ServerError | InterruptedException | RuntimeException e) {
-            lease.close();
-            throw e;
         }
-        boolean healthy = false;
+        SessionPool.Key taken = key;
+        SessionPool.Borrowed session = borrowed;
         try {
-            byte[] json = batch ? runBatch(session, statements, raw, arrayMode, isolation, readOnly, deferrable)
-                    : runOne(session, statements.getFirst(), raw, arrayMode);
-            healthy = true;
+            byte[] json = batch ? runBatch(session.session(), statements, raw, arrayMode, isolation, readOnly, deferrable)
+                    : runOne(session.session(), statements.getFirst(), raw, arrayMode);
             Map<String, String> headers = new LinkedHashMap<>();
             if (batch) {
                 if (readOnly) {
@@ -128,21 +153,19 @@ final class SqlOverHttp {
                     headers.put("Neon-Batch-Isolation-Level", header.apply("Neon-Batch-Isolation-Level"));
                 }
             }
-            return new Reply(200, json, headers);
+            return new Answer(new Reply(200, json, headers), () -> pool.giveBack(taken, session));
         } catch (ServerError e) {
-            healthy = true; // Postgres answered; the session is ready again (ReadyForQuery came)
-            throw e;
+            // Postgres answered and the session is ready again (ReadyForQuery came)
+            return new Answer(error(e), () -> pool.giveBack(taken, session));
         } catch (ComputeSession.TooLarge e) {
-            healthy = true;
-            return error(ServerError.of("54000", e.getMessage(), "select fewer rows, or page through them with LIMIT"), 507);
-        } catch (IOException e) {
-            throw new SessionBroken(e);
-        } finally {
-            if (healthy) {
-                pool.giveBack(key, session, lease);
-            } else {
-                pool.discard(key, session, lease);
+            return new Answer(error(ServerError.of("54000", e.getMessage(), "select fewer rows, or page through them with LIMIT"), 507),
+                    () -> pool.giveBack(taken, session));
+        } catch (IOException | RuntimeException e) {
+            pool.discard(taken, session);
+            if (e instanceof IOException io) {
+                throw new SessionBroken(io);
             }
+            throw (RuntimeException) e;
         }
     }
 

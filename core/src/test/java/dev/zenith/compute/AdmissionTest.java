@@ -123,6 +123,6 @@ class AdmissionTest {
             Timeline t = repository.createBranch(new BranchName("b" + i), main, new WalPoint(Lsn.parse("0/1000028"), 1), null, null);
             nodes.add(registry.register(t, new BranchName("b" + i), null, null, null));
         }
-        return new Admission(max, dir.resolve("config.json"), registry, states, new Leases());
+        return new Admission(max, dir.resolve("config.json"), registry, states, new Leases(node -> states.of(node).admitsClients()));
     }
 }

@@ -84,6 +84,18 @@ class NeonDriverTest {
     }
 
     @Test
+    void theLinesConnstrPrintsForNeonWorkAsPasted() throws Exception {
+        NodeClients.assumeInstalled();
+        z.cli("branch", "pasted", "main").ok();
+        String lines = z.cli("connstr", "pasted", "--format", "neon").ok().out().trim();
+        assertThat(lines).contains(":" + z.proxyPort() + "/sql").contains("branch%3Dpasted");
+        NodeClients.Result r = NodeClients.node("connstr-neon.js", lines);
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo("{\"two\":2,\"four\":4}");
+        assertThat(state("pasted")).as("the printed string reached the branch").isEqualTo("running");
+    }
+
+    @Test
     void sequentialQueriesShareOnePooledBackend() throws Exception {
         z.cli("branch", "pooled", "main").ok();
         post("pooled", "{\"query\":\"SELECT 1\"}");

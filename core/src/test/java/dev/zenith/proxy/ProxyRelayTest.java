@@ -250,7 +250,16 @@ class ProxyRelayTest {
                 @Override
                 public Parking park() {
                     close();
-                    return () -> { };
+                    return new Parking() {
+                        @Override
+                        public java.util.Optional<Lease> resume() {
+                            return java.util.Optional.empty();
+                        }
+
+                        @Override
+                        public void close() {
+                        }
+                    };
                 }
 
                 @Override
