@@ -1,10 +1,11 @@
 // Neon's serverless driver over HTTP (neon()) through zenith's proxy, beside node-postgres over TCP
 // through the same proxy for the same queries. Prints what each saw as JSON.
-// Usage: node neon-http.js PORT USER PASSWORD BRANCH   (PASSWORD may be "" in trust mode)
+// Usage: [ZENITH_TLS=1] node neon-http.js PORT USER PASSWORD BRANCH   (PASSWORD may be "" in trust mode)
 const { neon, neonConfig } = require('@neondatabase/serverless');
 const pg = require('pg');
 const [port, user, password, branch] = process.argv.slice(2);
-neonConfig.fetchEndpoint = () => `http://127.0.0.1:${port}/sql`;
+const tls = process.env.ZENITH_TLS === '1'; // https and wss to a proxy with TLS (its certificate is self-signed)
+neonConfig.fetchEndpoint = () => `${tls ? 'https' : 'http'}://127.0.0.1:${port}/sql`;
 const auth = password ? `${encodeURIComponent(user)}:${encodeURIComponent(password)}` : encodeURIComponent(user);
 const url = `postgresql://${auth}@localhost:${port}/postgres?options=${encodeURIComponent('branch=' + branch)}`;
 
@@ -13,7 +14,7 @@ const caught = (p) => p.then(() => null, (e) => ({ name: e.constructor.name, cod
 (async () => {
   const sql = neon(url);
   const tcp = new pg.Client({ host: '127.0.0.1', port: Number(port), user, password: password || undefined,
-    database: 'postgres', options: `branch=${branch}` });
+    database: 'postgres', options: `branch=${branch}`, ssl: tls ? { rejectUnauthorized: false } : undefined });
   await tcp.connect();
   const typed = 'SELECT $1::int8 AS big, $2::numeric AS num, $3::json AS doc, $4::bytea AS bin, $5::timestamptz AS ts,'
     + ' $6::int[] AS ints, $7::text[] AS texts, $8::text AS nothing, $9::bool AS yes, $10::float8 AS f, $11::text AS s';

@@ -1,7 +1,7 @@
 // Neon's serverless driver over WebSocket (Pool and Client) through zenith's proxy: an interactive
 // transaction, prepared statements, LISTEN/NOTIFY with the sender's real pid, a cancel, Drizzle on both
 // transports. Prints what it saw as JSON.
-// Usage: node neon-ws.js PORT USER PASSWORD BRANCH
+// Usage: [ZENITH_TLS=1] node neon-ws.js PORT USER PASSWORD BRANCH
 const { neon, neonConfig, Pool, Client } = require('@neondatabase/serverless');
 const ws = require('ws');
 const { drizzle: drizzleHttp } = require('drizzle-orm/neon-http');
@@ -9,9 +9,10 @@ const { drizzle: drizzleWs } = require('drizzle-orm/neon-serverless');
 const { pgTable, serial, text, integer } = require('drizzle-orm/pg-core');
 const { eq, sql: dsql } = require('drizzle-orm');
 const [port, user, password, branch] = process.argv.slice(2);
-neonConfig.fetchEndpoint = () => `http://127.0.0.1:${port}/sql`;
+const tls = process.env.ZENITH_TLS === '1'; // https and wss to a proxy with TLS (its certificate is self-signed)
+neonConfig.fetchEndpoint = () => `${tls ? 'https' : 'http'}://127.0.0.1:${port}/sql`;
 neonConfig.wsProxy = () => `127.0.0.1:${port}/v2`;
-neonConfig.useSecureWebSocket = false;
+neonConfig.useSecureWebSocket = tls;
 neonConfig.webSocketConstructor = ws;
 const auth = password ? `${encodeURIComponent(user)}:${encodeURIComponent(password)}` : encodeURIComponent(user);
 const url = `postgresql://${auth}@localhost:${port}/postgres?options=${encodeURIComponent('branch=' + branch)}`;

@@ -39,13 +39,20 @@ public record ConnectionString(String host, int port, String user, String databa
     /**
      * Neon's serverless driver ({@code @neondatabase/serverless}): the settings that send {@code neon()}'s
      * HTTP queries and {@code Pool}'s WebSocket to the proxy, and the connection string the app keeps.
-     * {@code tls}: the proxy offers TLS, so https and wss work too (the certificate is self-signed).
      */
-    public String neon(boolean tls) {
-        String scheme = tls ? "https" : "http";
+    public String neon() {
+        return neon("http", false);
+    }
+
+    /** {@link #neon()} for a proxy that offers TLS: https and wss (its certificate is self-signed). */
+    public String neonOverTls() {
+        return neon("https", true);
+    }
+
+    private String neon(String scheme, boolean secureWebSocket) {
         return "neonConfig.fetchEndpoint = () => '" + scheme + "://" + uriHost() + ":" + port + "/sql';\n"
                 + "neonConfig.wsProxy = () => '" + uriHost() + ":" + port + "/v2';\n"
-                + "neonConfig.useSecureWebSocket = " + tls + ";\n"
+                + "neonConfig.useSecureWebSocket = " + secureWebSocket + ";\n"
                 + "DATABASE_URL=" + uri();
     }
 

@@ -46,13 +46,12 @@ final class ConnstrCommand implements Callable<Integer> {
         BranchName target = target(spec, branch, git); // first: it may make the branch
         Offline repository = Offline.open(Main.repoRoot(spec));
         ConnectionString c = forBranch(repository, target);
-        boolean proxyTls = repository.config().proxyTls();
         Map<String, String> forms = new LinkedHashMap<>();
         forms.put("uri", c.uri());
         forms.put("psql", "psql \"" + c.uri() + "\"");
         forms.put("jdbc", c.jdbc());
         forms.put("node", c.nodePostgres());
-        forms.put("neon", c.neon(proxyTls));
+        forms.put("neon", repository.config().proxyTls() ? c.neonOverTls() : c.neon());
         if (json) {
             out.println(Json.MAPPER.writeValueAsString(forms));
         } else if (format != Format.all) {

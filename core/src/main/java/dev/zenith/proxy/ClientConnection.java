@@ -96,8 +96,9 @@ final class ClientConnection implements Runnable {
     /**
      * Reads startup-phase packets until a startup message; null when the client only wanted to cancel, or
      * is an HTTP client handed to the {@link HttpFrontDoor}. A first byte of 0x16 is a TLS ClientHello
-     * (direct TLS), a capital letter an HTTP method (POST, GET, OPTIONS); a startup packet's length can
-     * begin with neither, its first byte being 0 (Postgres allows 10,000 bytes at most).
+     * (direct TLS: Postgres when it names ALPN {@code postgresql}, else https or wss), a capital letter
+     * an HTTP method (POST, GET, OPTIONS); a startup packet's length can begin with neither, its first
+     * byte being 0 (Postgres allows 10,000 bytes at most).
      */
     private StartupMessage negotiate() throws IOException, Wire.ProtocolException {
         PushbackInputStream first = new PushbackInputStream(client.in(), 1);
@@ -108,11 +109,16 @@ final class ClientConnection implements Runnable {
         DataInputStream in;
         if (firstByte >= 'A' && firstByte <= 'Z' && client.plainChannel() != null && client.canStartTls()
                 && closed.compareAndSet(false, true)) {
-            http.adopt(client.plainChannel(), new byte[] {(byte) firstByte});
+            http.adopt(client.plainChannel(), new byte[] {(byte) firstByte}, null);
             return null;
         }
         if (firstByte == TLS_HANDSHAKE && tls != null && client.canStartTls()) {
-            Endpoint direct = client.startDirectTls(tls, new byte[] {(byte) firstByte});
+            ClientHello hello = ClientHello.read(new DataInputStream(first));
+            if (!hello.offers(Endpoint.ALPN_POSTGRESQL) && closed.compareAndSet(false, true)) {
+                http.adopt(client.plainChannel(), hello.record(), tls); // https and wss: Postgres's direct TLS names its ALPN
+                return null;
+            }
+            Endpoint direct = client.startDirectTls(tls, hello.record());
             if (direct == null) {
                 throw Wire.ProtocolException.unframed("direct TLS without ALPN \"" + Endpoint.ALPN_POSTGRESQL + "\"");
             }

@@ -18,6 +18,11 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.netty.handler.ssl.SslHandler;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
@@ -60,13 +65,24 @@ final class HttpFrontDoor implements AutoCloseable {
         this.sql = new SqlOverHttp(computes, pool);
     }
 
-    /** Serves {@code socket} from here on; {@code consumed} are the bytes the proxy read to tell HTTP from Postgres. */
-    void adopt(SocketChannel socket, byte[] consumed) throws IOException {
+    /**
+     * Serves {@code socket} from here on; {@code consumed} are the bytes the proxy read to tell HTTP from
+     * Postgres. With {@code tls}, they began a TLS handshake (https, wss) which Netty finishes.
+     */
+    void adopt(SocketChannel socket, byte[] consumed, SSLContext tls) throws IOException {
         NioSocketChannel channel = new NioSocketChannel(socket);
         channel.pipeline().addLast(new ChannelInitializer<NioSocketChannel>() {
             @Override
             protected void initChannel(NioSocketChannel ch) {
                 ch.pipeline().addLast(new Replay(consumed));
+                if (tls != null) {
+                    SSLEngine engine = tls.createSSLEngine();
+                    engine.setUseClientMode(false);
+                    SSLParameters parameters = engine.getSSLParameters();
+                    parameters.setApplicationProtocols(new String[] {"http/1.1"});
+                    engine.setSSLParameters(parameters);
+                    ch.pipeline().addLast(new SslHandler(engine));
+                }
                 ch.pipeline().addLast(new HttpServerCodec());
                 ch.pipeline().addLast(new Aggregator());
                 ch.pipeline().addLast(new HttpRoutes.OriginCheck(origins));
@@ -74,7 +90,7 @@ final class HttpFrontDoor implements AutoCloseable {
                         .websocketPath("/v2").checkStartsWith(true).maxFramePayloadLength(MAX_FRAME)
                         .handshakeTimeoutMillis(startupTimeout.toMillis()).build()));
                 ch.pipeline().addLast(new HttpRoutes(sql, blocking,
-                        () -> new WebSocketTunnel(computes, cancelKeys, blocking, startupTimeout)));
+                        () -> new WebSocketTunnel(computes, cancelKeys, blocking, startupTimeout), startupTimeout));
             }
         });
         loops.register(channel).addListener(f -> {
@@ -97,6 +113,7 @@ final class HttpFrontDoor implements AutoCloseable {
         public void channelActive(ChannelHandlerContext ctx) {
             ctx.fireChannelActive();
             ctx.fireChannelRead(Unpooled.wrappedBuffer(consumed));
+            ctx.fireChannelReadComplete(); // TLS flushes its handshake answer then
             ctx.pipeline().remove(this);
         }
     }

@@ -17,7 +17,10 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.ReferenceCountUtil;
 
+import java.time.Duration;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
 
@@ -25,22 +28,60 @@ import java.util.function.Supplier;
  * The HTTP requests of one connection: {@code POST /sql} runs on the blocking pool, one request at a time
  * per connection (reading pauses until the answer is written, so pipelined requests keep their order);
  * {@code OPTIONS} answers a browser's preflight; a finished {@code /v2} handshake hands the connection to
- * a {@link WebSocketTunnel}; anything else is a JSON 404.
+ * a {@link WebSocketTunnel}; anything else is a JSON 404. A connection that brings no whole request within
+ * {@code idleTimeout} (the proxy's startup timeout), at first or after an answer, is closed, as a
+ * Postgres client that sends no startup packet is: a keep-alive client reconnects, a stray one goes.
+ *
+ * <p>Threads: Netty calls it on the connection's event loop; the answer is written from the blocking pool,
+ * and the idle timer is armed again from the write's completion, back on the event loop.
  */
 final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
+
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(HttpRoutes.class);
 
     private final SqlOverHttp sql;
     private final Executor blocking;
     private final Supplier<WebSocketTunnel> tunnels;
+    private final Duration idleTimeout;
+    private ScheduledFuture<?> idle;
 
-    HttpRoutes(SqlOverHttp sql, Executor blocking, Supplier<WebSocketTunnel> tunnels) {
+    HttpRoutes(SqlOverHttp sql, Executor blocking, Supplier<WebSocketTunnel> tunnels, Duration idleTimeout) {
         this.sql = sql;
         this.blocking = blocking;
         this.tunnels = tunnels;
+        this.idleTimeout = idleTimeout;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        awaitRequest(ctx);
+    }
+
+    /** Closes the connection unless a whole request arrives within the idle timeout. */
+    private void awaitRequest(ChannelHandlerContext ctx) {
+        idle = ctx.executor().schedule(() -> {
+            log.debug("no HTTP request within {} s: closing the connection", idleTimeout.toSeconds());
+            ctx.close();
+        }, idleTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (idle != null) {
+            idle.cancel(false);
+        }
+        super.channelRead(ctx, msg);
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        if (request.decoderResult().isFailure()) {
+            FullHttpResponse refused = error(400, "08P01", "not an HTTP request: " + request.decoderResult().cause().getMessage(),
+                    "Postgres clients using direct TLS must name ALPN \"postgresql\"; HTTP clients must send HTTP/1.1");
+            refused.headers().set(HttpHeaderNames.CONNECTION, "close");
+            ctx.writeAndFlush(refused).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
         String path = request.uri();
         int query = path.indexOf('?');
         if (query >= 0) {
@@ -70,14 +111,21 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
         if (event instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
+            idle.cancel(false);
             ctx.pipeline().replace(this, "tunnel", tunnels.get());
             return;
         }
         super.userEventTriggered(ctx, event);
     }
 
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.info("HTTP connection ended: {}", cause.toString());
+        ctx.close();
+    }
+
     /** Writes the answer, then reads the connection's next request, or closes it when it asked for that. */
-    private static void respond(ChannelHandlerContext ctx, FullHttpRequest request, FullHttpResponse response) {
+    private void respond(ChannelHandlerContext ctx, FullHttpRequest request, FullHttpResponse response) {
         boolean keepAlive = HttpUtil.isKeepAlive(request);
         HttpUtil.setKeepAlive(response, keepAlive);
         String origin = request.headers().get(HttpHeaderNames.ORIGIN);
@@ -86,6 +134,7 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
             response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, allow);
         }
         ctx.writeAndFlush(response).addListener(keepAlive ? (ChannelFutureListener) f -> {
+            awaitRequest(ctx);
             f.channel().config().setAutoRead(true);
             f.channel().read();
         } : ChannelFutureListener.CLOSE);

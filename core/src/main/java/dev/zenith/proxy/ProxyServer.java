@@ -24,8 +24,9 @@ import java.util.List;
 /**
  * The Postgres front door: TCP on {@code address:port} and Unix sockets {@code .s.PGSQL.<port>} in the
  * configured directories, so {@code psql "dbname=postgres port=5432 options=branch=x"} works with or
- * without a host. A thread per connection for its startup,
- * then one {@link RelayLoop} for every established plain session. Either every listener binds, or none stays open.
+ * without a host. A thread per connection for its startup, then one {@link RelayLoop} for every
+ * established plain session; HTTP clients on the TCP port (Neon's serverless driver) go to the
+ * {@link HttpFrontDoor}. Either every listener binds, or none stays open.
  */
 public final class ProxyServer implements AutoCloseable {
 

@@ -96,6 +96,29 @@ class NeonDriverTest {
     }
 
     @Test
+    void httpsAndWssUnderTlsOnTheSamePortBesidePostgresDirectTls() throws Exception {
+        NodeClients.assumeInstalled();
+        try (Zenith secure = Zenith.empty()) {
+            secure.init("--tls").ok();
+            secure.cli("pageserver", "start").ok();
+            Map<String, String> selfSigned = Map.of("NODE_TLS_REJECT_UNAUTHORIZED", "0", "NODE_NO_WARNINGS", "1");
+            String lines = secure.cli("connstr", "--format", "neon").ok().out().trim();
+            assertThat(lines).contains("'https://127.0.0.1:" + secure.proxyPort() + "/sql'").contains("useSecureWebSocket = true");
+            NodeClients.Result pasted = NodeClients.node(selfSigned, "connstr-neon.js", lines);
+            assertThat(pasted.exit()).as(pasted.err()).isZero();
+            assertThat(pasted.out()).isEqualTo("{\"two\":2,\"four\":4}");
+            Map<String, String> tls = new java.util.HashMap<>(selfSigned);
+            tls.put("ZENITH_TLS", "1");
+            NodeClients.Result overTls = NodeClients.node(tls, "neon-ws.js", secure.proxyPort(), USER, "", "main");
+            assertThat(overTls.exit()).as(overTls.err()).isZero();
+            assertThat(Json.MAPPER.readTree(overTls.out()).get("cancelled").asText()).isEqualTo("57014");
+            Psql.Result direct = Psql.run("host=127.0.0.1 port=" + secure.proxyPort() + " user=" + USER
+                    + " dbname=postgres sslmode=require", Map.of(), "SELECT 'postgres over tls'");
+            assertThat(direct.out()).as(direct.err()).isEqualTo("postgres over tls");
+        }
+    }
+
+    @Test
     void sequentialQueriesShareOnePooledBackend() throws Exception {
         z.cli("branch", "pooled", "main").ok();
         post("pooled", "{\"query\":\"SELECT 1\"}");

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -51,17 +52,27 @@ final class NodeClients {
 
     /** Runs {@code script} (in src/test/node) with node and {@code args}. */
     static Result node(String script, Object... args) throws IOException, InterruptedException {
+        return node(Map.of(), script, args);
+    }
+
+    /** Runs {@code script} with {@code env} added to node's environment. */
+    static Result node(Map<String, String> env, String script, Object... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("node", SOURCES.resolve(script).toString()));
         for (Object a : args) {
             cmd.add(String.valueOf(a));
         }
-        return run(INSTALLED, 120, cmd.toArray(String[]::new));
+        return run(INSTALLED, 120, env, cmd.toArray(String[]::new));
     }
 
     private static Result run(Path dir, int timeoutSeconds, String... cmd) throws IOException, InterruptedException {
+        return run(dir, timeoutSeconds, Map.of(), cmd);
+    }
+
+    private static Result run(Path dir, int timeoutSeconds, Map<String, String> env, String... cmd) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
         pb.environment().put("NODE_PATH", INSTALLED.resolve("node_modules").toString());
         pb.environment().keySet().removeIf(k -> k.startsWith("PG"));
+        pb.environment().putAll(env);
         Path out = Files.createTempFile("node-out", ".txt");
         Path err = Files.createTempFile("node-err", ".txt");
         try {
