@@ -1,5 +1,5 @@
 // Neon's serverless driver over WebSocket (Pool and Client) through zenith's proxy: an interactive
-// transaction, prepared statements, LISTEN/NOTIFY with the sender's real pid, a cancel, Drizzle on both
+// transaction, prepared statements, COPY FROM STDIN, LISTEN/NOTIFY with the sender's real pid, a cancel, Drizzle on both
 // transports. Prints what it saw as JSON.
 // Usage: [ZENITH_TLS=1] node neon-ws.js PORT USER PASSWORD BRANCH
 const { neon, neonConfig, Pool, Client } = require('@neondatabase/serverless');
@@ -8,6 +8,9 @@ const { drizzle: drizzleHttp } = require('drizzle-orm/neon-http');
 const { drizzle: drizzleWs } = require('drizzle-orm/neon-serverless');
 const { pgTable, serial, text, integer } = require('drizzle-orm/pg-core');
 const { eq, sql: dsql } = require('drizzle-orm');
+const { from: copyFrom } = require('pg-copy-streams');
+const { Readable } = require('stream');
+const { pipeline } = require('stream/promises');
 const [port, user, password, branch] = process.argv.slice(2);
 const tls = process.env.ZENITH_TLS === '1'; // https and wss to a proxy with TLS (its certificate is self-signed)
 neonConfig.fetchEndpoint = () => `${tls ? 'https' : 'http'}://127.0.0.1:${port}/sql`;
@@ -28,6 +31,10 @@ const url = `postgresql://${auth}@localhost:${port}/postgres?options=${encodeURI
   const inside = (await client.query('SELECT count(*)::int AS n FROM neon_ws_t')).rows[0].n;
   const outsideDuring = (await pool.query('SELECT count(*)::int AS n FROM neon_ws_t')).rows[0].n;
   await client.query('COMMIT');
+  await client.query('CREATE TEMP TABLE copied (id int, v text)');
+  await pipeline(Readable.from(Array.from({ length: 1000 }, (_, i) => `${i}\tv${i}\n`)),
+    client.query(copyFrom('COPY copied FROM STDIN')));
+  const copied = (await client.query('SELECT count(*)::int AS n, sum(id)::int AS s FROM copied')).rows[0];
   const pidSeen = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
   const processID = client.processID;
   client.release();
@@ -68,6 +75,6 @@ const url = `postgresql://${auth}@localhost:${port}/postgres?options=${encodeURI
   await sender.end();
   await victim.end();
   await pool.end();
-  console.log(JSON.stringify({ inside, outsideDuring, pidSeen, processID, payload: n.payload,
+  console.log(JSON.stringify({ inside, outsideDuring, copied, pidSeen, processID, payload: n.payload,
     notifierPid: n.processId, senderPid: sender.processID, cancelled, overHttp, overWs }));
 })().catch((e) => { console.error(e.stack || e); if (e.code) console.error('code', e.code); process.exit(1); });

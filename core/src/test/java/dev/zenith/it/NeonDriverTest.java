@@ -73,6 +73,7 @@ class NeonDriverTest {
         JsonNode seen = Json.MAPPER.readTree(r.out());
         assertThat(seen.get("inside").asInt()).as("rows inside the open transaction").isEqualTo(2);
         assertThat(seen.get("outsideDuring").asInt()).as("another session before COMMIT").isZero();
+        assertThat(seen.get("copied").toString()).as("COPY FROM STDIN of 1,000 rows").isEqualTo("{\"n\":1000,\"s\":499500}");
         assertThat(seen.get("processID").asInt()).as("the client's backend pid is the backend's")
                 .isEqualTo(seen.get("pidSeen").asInt());
         assertThat(seen.get("payload").asText()).isEqualTo("over a websocket");
