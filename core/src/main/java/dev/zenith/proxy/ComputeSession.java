@@ -53,6 +53,9 @@ final class ComputeSession implements Closeable {
         }
     }
 
+    /** What makes a session as good as new for its next user: settings, prepared statements, temp tables, locks, LISTENs. */
+    private static final String RESET = "DISCARD ALL";
+
     private final SocketChannel channel;
     private final DataInputStream in;
     private final BufferedOutputStream out;
@@ -62,6 +65,8 @@ final class ComputeSession implements Closeable {
     private byte[] key = new byte[0];
     /** The transaction status of the last {@code ReadyForQuery}: 'I' idle, 'T' in a transaction, 'E' failed. */
     private int status = 'I';
+    /** A reset went out behind the last statement and its answer is still to be read. */
+    private boolean resetSent;
 
     private ComputeSession(SocketChannel channel) {
         this.channel = channel;
@@ -203,6 +208,44 @@ final class ComputeSession implements Closeable {
      * read and dropped, and {@link TooLarge} thrown once the session is ready again.
      */
     Result query(String sql, List<String> params, long maxBytes) throws IOException, ServerError, TooLarge {
+        writeStatement(sql, params);
+        out.flush();
+        return readResult(maxBytes);
+    }
+
+    /**
+     * {@link #query}, with the session's reset ({@code DISCARD ALL}) sent right behind the statement, so
+     * the backend resets while the answer is on its way; {@link #reset()} collects it.
+     */
+    Result queryThenReset(String sql, List<String> params, long maxBytes) throws IOException, ServerError, TooLarge {
+        writeStatement(sql, params);
+        write('Q', cString(RESET));
+        resetSent = true;
+        out.flush();
+        return readResult(maxBytes);
+    }
+
+    /**
+     * Readies the session for its next user: {@code DISCARD ALL}, unless it was sent behind the last
+     * statement already. True when the session is clean: reset, and outside any transaction (a reset
+     * inside one fails, so a session left in a transaction is never handed on).
+     */
+    boolean reset() throws IOException {
+        if (!resetSent) {
+            send('Q', cString(RESET));
+        }
+        resetSent = false;
+        try {
+            readResult(Long.MAX_VALUE);
+            return status == 'I';
+        } catch (ServerError e) {
+            return false;
+        } catch (TooLarge e) {
+            throw new IllegalStateException("no limit was set", e);
+        }
+    }
+
+    private void writeStatement(String sql, List<String> params) throws IOException {
         ByteArrayOutputStream parse = new ByteArrayOutputStream();
         parse.writeBytes(cString(""));
         parse.writeBytes(cString(sql));
@@ -227,11 +270,9 @@ final class ComputeSession implements Closeable {
         write('D', new byte[] {'P', 0});
         write('E', new byte[] {0, 0, 0, 0, 0});
         write('S', new byte[0]);
-        out.flush();
-        return readResult(maxBytes);
     }
 
-    /** Runs {@code sql} (no parameters, no rows wanted: BEGIN, COMMIT, DISCARD ALL) by the simple protocol. */
+    /** Runs {@code sql} (no parameters, no rows wanted: BEGIN, COMMIT) by the simple protocol. */
     void execute(String sql) throws IOException, ServerError {
         send('Q', cString(sql));
         try {

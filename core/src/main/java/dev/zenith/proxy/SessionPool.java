@@ -116,14 +116,12 @@ final class SessionPool implements AutoCloseable {
         ComputeSession session = borrowed.session();
         ComputeLeases.Lease lease = borrowed.lease();
         try {
-            boolean reusable = session.transactionStatus() == 'I';
-            if (reusable) {
-                try {
-                    session.execute("DISCARD ALL");
-                } catch (IOException | ServerError e) {
-                    log.debug("a pooled session of {} cannot be reset: {}", key.target(), e.getMessage());
-                    reusable = false;
-                }
+            boolean reusable;
+            try {
+                reusable = session.reset();
+            } catch (IOException e) {
+                log.debug("a pooled session of {} cannot be reset: {}", key.target(), e.getMessage());
+                reusable = false;
             }
             if (reusable) {
                 ComputeLeases.Parking parking = lease.park();

@@ -215,7 +215,7 @@ final class SqlOverHttp {
 
     private static byte[] runOne(ComputeSession session, Statement s, boolean raw, boolean arrayMode)
             throws IOException, ServerError, ComputeSession.TooLarge {
-        ComputeSession.Result result = session.query(s.query(), s.params(), MAX_RESPONSE_BYTES);
+        ComputeSession.Result result = session.queryThenReset(s.query(), s.params(), MAX_RESPONSE_BYTES);
         return write(g -> writeResult(g, result, raw, s.arrayMode() == null ? arrayMode : s.arrayMode()));
     }
 
