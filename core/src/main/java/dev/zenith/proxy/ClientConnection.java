@@ -1,6 +1,5 @@
 package dev.zenith.proxy;
 
-import dev.zenith.ZenithException;
 import dev.zenith.compute.ComputeLeases;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import org.slf4j.Logger;
@@ -164,14 +163,9 @@ final class ClientConnection implements Runnable {
         }
         ComputeLeases.Lease lease;
         try {
-            lease = route.at() == null ? computes.lease(route.branch()) : computes.leaseReadOnly(route.branch(), route.at());
-        } catch (ZenithException e) {
-            fail(sqlState(e), e.getMessage(), e.hint());
-            return;
-        } catch (RuntimeException e) {
-            log.error("cannot start a compute for branch {}", route.branch(), e);
-            fail("58000", "cannot start a compute for branch \"" + route.branch() + "\": " + e.getMessage(),
-                    "see the pageserver log");
+            lease = route.lease(computes);
+        } catch (ServerError e) {
+            fail(e.sqlState(), e.getMessage(), e.field('H'));
             return;
         }
         try (lease) {
@@ -375,15 +369,5 @@ final class ClientConnection implements Runnable {
                 // nothing left to release
             }
         }
-    }
-
-    static String sqlState(ZenithException e) {
-        return switch (e.kind()) {
-            case NOT_FOUND -> "3D000";
-            case BAD_REQUEST -> "22023";
-            case LIMIT -> "53300";
-            case CONFLICT -> "55000";
-            case FAILED -> "58000";
-        };
     }
 }

@@ -120,7 +120,7 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        log.info("HTTP connection ended: {}", cause.toString());
+        log.debug("HTTP connection ended: {}", cause.toString());
         ctx.close();
     }
 

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.zenith.Json;
-import dev.zenith.ZenithException;
 import dev.zenith.compute.ComputeLeases;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -111,17 +110,17 @@ final class SqlOverHttp {
         try {
             route = target.startup().route(Instant.now());
         } catch (StartupMessage.Unroutable e) {
-            throw ServerError.of(e.sqlState(), e.getMessage(), e.hint());
+            throw e.asError();
         }
         SessionPool.Key key;
         SessionPool.Borrowed borrowed;
         try {
             if (route.at() == null) {
                 key = new SessionPool.Key("branch " + route.branch(), route.forward(), target.password());
-                borrowed = pool.take(key, () -> lease(route), lease -> ComputeSession.open(lease.socket(), route.forward(), target.password()));
+                borrowed = pool.take(key, () -> route.lease(computes), lease -> ComputeSession.open(lease.socket(), route.forward(), target.password()));
             } else {
                 // a past point resolves to a read-only view only now (main@-10m moves): leased first, pooled by its compute
-                ComputeLeases.Lease view = lease(route);
+                ComputeLeases.Lease view = route.lease(computes);
                 key = new SessionPool.Key("compute " + view.compute(), route.forward(), target.password());
                 try {
                     borrowed = pool.take(key, () -> view, lease -> ComputeSession.open(lease.socket(), route.forward(), target.password()));
@@ -166,18 +165,6 @@ final class SqlOverHttp {
                 throw new SessionBroken(io);
             }
             throw (RuntimeException) e;
-        }
-    }
-
-    private ComputeLeases.Lease lease(StartupMessage.Route route) throws ServerError {
-        try {
-            return route.at() == null ? computes.lease(route.branch()) : computes.leaseReadOnly(route.branch(), route.at());
-        } catch (ZenithException e) {
-            throw ServerError.of(ClientConnection.sqlState(e), e.getMessage(), e.hint());
-        } catch (RuntimeException e) {
-            log.error("cannot start a compute for branch {}", route.branch(), e);
-            throw ServerError.of("58000", "cannot start a compute for branch \"" + route.branch() + "\": " + e.getMessage(),
-                    "see the pageserver log");
         }
     }
 

@@ -2,6 +2,10 @@ package dev.zenith.proxy;
 
 import dev.zenith.BranchName;
 import dev.zenith.PointInTime;
+import dev.zenith.ZenithException;
+import dev.zenith.compute.ComputeLeases;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -69,6 +73,36 @@ record StartupMessage(int protocol, Map<String, String> parameters) {
      * state), and the message to forward, with the branch taken out.
      */
     record Route(BranchName branch, PointInTime at, StartupMessage forward) {
+
+        private static final Logger log = LoggerFactory.getLogger(Route.class);
+
+        /**
+         * A lease on where this route leads: the branch's compute (made and started when needed) or the
+         * read-only view of its past. A refusal is a {@link ServerError} with the SQLSTATE every client
+         * path reports: 3D000 no such branch, 22023 a bad request, 53300 the limit, 55000 a conflict,
+         * 58000 a compute that failed (the hint names its log).
+         */
+        ComputeLeases.Lease lease(ComputeLeases computes) throws ServerError {
+            try {
+                return at == null ? computes.lease(branch) : computes.leaseReadOnly(branch, at);
+            } catch (ZenithException e) {
+                throw ServerError.of(sqlState(e), e.getMessage(), e.hint());
+            } catch (RuntimeException e) {
+                log.error("cannot start a compute for branch {}", branch, e);
+                throw ServerError.of("58000", "cannot start a compute for branch \"" + branch + "\": " + e.getMessage(),
+                        "see the pageserver log");
+            }
+        }
+
+        private static String sqlState(ZenithException e) {
+            return switch (e.kind()) {
+                case NOT_FOUND -> "3D000";
+                case BAD_REQUEST -> "22023";
+                case LIMIT -> "53300";
+                case CONFLICT -> "55000";
+                case FAILED -> "58000";
+            };
+        }
     }
 
     /** A branch the client named that leads nowhere: answered with {@code sqlState} before any compute is touched. */
@@ -88,6 +122,11 @@ record StartupMessage(int protocol, Map<String, String> parameters) {
 
         String hint() {
             return hint;
+        }
+
+        /** The same refusal as an error any client path reports. */
+        ServerError asError() {
+            return ServerError.of(sqlState, getMessage(), hint);
         }
     }
 

@@ -1,6 +1,5 @@
 package dev.zenith.proxy;
 
-import dev.zenith.ZenithException;
 import dev.zenith.compute.ComputeLeases;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -16,8 +15,6 @@ import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.ByteArrayInputStream;
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -166,22 +163,16 @@ final class WebSocketTunnel extends ChannelInboundHandlerAdapter {
 
     /** Leases the branch's compute and logs in there, on the blocking pool; finishes on the event loop. */
     private void login(ChannelHandlerContext ctx, String password) {
+        ComputeLeases.Lease held;
         StartupMessage.Route route;
         try {
             route = startup.route(Instant.now());
+            held = route.lease(computes);
         } catch (StartupMessage.Unroutable e) {
             fail(ctx, e.sqlState(), e.getMessage(), e.hint());
             return;
-        }
-        ComputeLeases.Lease held;
-        try {
-            held = route.at() == null ? computes.lease(route.branch()) : computes.leaseReadOnly(route.branch(), route.at());
-        } catch (ZenithException e) {
-            fail(ctx, ClientConnection.sqlState(e), e.getMessage(), e.hint());
-            return;
-        } catch (RuntimeException e) {
-            log.error("cannot start a compute for branch {}", route.branch(), e);
-            fail(ctx, "58000", "cannot start a compute for branch \"" + route.branch() + "\": " + e.getMessage(), "see the pageserver log");
+        } catch (ServerError e) {
+            fail(ctx, e.sqlState(), e.getMessage(), e.field('H'));
             return;
         }
         ComputeSession session;
