@@ -13,7 +13,7 @@ PORT=$(compute_port main)
 measure() {  # measure KEY LABEL
   local server=() cli=() i t code
   for i in $(seq "$ROUNDS"); do
-    code=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -X POST "127.0.0.1:$API_PORT/v1/branches" \
+    code=$(curl -s "${API_AUTH[@]}" -o /dev/null -w '%{http_code} %{time_total}' -X POST "127.0.0.1:$API_PORT/v1/branches" \
       -d "{\"name\":\"s_$1_$i\",\"parent\":\"main\"}")
     [ "${code%% *}" = 201 ] || { echo "bench: branch creation failed: $code" >&2; exit 1; }
     server+=("$(echo "${code#* }" | awk '{printf "%.1f", $1 * 1000}')")

@@ -12,7 +12,7 @@ seen_after() {  # seen_after NEEDLE CHANGE...
   local needle="$1"; shift
   local fifo="$BENCH_TMP/events"
   rm -f "$fifo"; mkfifo "$fifo"
-  curl -sN "127.0.0.1:$API_PORT/v1/events" > "$fifo" &
+  curl -sN "${API_AUTH[@]}" "127.0.0.1:$API_PORT/v1/events" > "$fifo" &
   local curl_pid=$!
   exec 3< "$fifo"
   local line
@@ -32,7 +32,7 @@ seen_after() {  # seen_after NEEDLE CHANGE...
 
 created=(); connected=()
 for i in $(seq "$ROUNDS"); do
-  created+=("$(seen_after "\"name\":\"live_$i\"" curl -s -X POST "127.0.0.1:$API_PORT/v1/branches" -d "{\"name\":\"live_$i\",\"parent\":\"main\"}")")
+  created+=("$(seen_after "\"name\":\"live_$i\"" curl -s "${API_AUTH[@]}" -X POST "127.0.0.1:$API_PORT/v1/branches" -d "{\"name\":\"live_$i\",\"parent\":\"main\"}")")
   # a client connects to live_i's running compute: the console counts it
   z pg start "live_$i" >/dev/null
   connected+=("$(seen_after "\"branch\":\"live_$i\"[^}]*\"state\":\"running\",[^}]*\"connections\":1" \

@@ -27,7 +27,8 @@ median() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'; }
 
 # A repository in a fresh directory that the Postgres OS user can enter, with the pageserver running.
-# Sets BENCH_TMP, REPO, API_PORT, PROXY_PORT; stops everything on exit. BENCH_PARENT picks the
+# Sets BENCH_TMP, REPO, API_PORT, PROXY_PORT and API_AUTH (curl's header with the API token); stops
+# everything on exit. BENCH_PARENT picks the
 # directory (and so the file system) it is made in; /tmp by default.
 start_repo() {
   BENCH_TMP=$(mktemp -d "${BENCH_PARENT:-/tmp}/zenith-bench.XXXXXX")
@@ -39,6 +40,7 @@ start_repo() {
     --proxy-socket-dir "$BENCH_TMP" --compute-port-base $(( 20000 + RANDOM % 20000 )) "$@" >/dev/null
   trap stop_repo EXIT
   "$ZENITH" --repo "$REPO" pageserver start >/dev/null
+  API_AUTH=(-H "Authorization: Bearer $(cat "$REPO/api-token")")
 }
 
 stop_repo() {

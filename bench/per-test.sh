@@ -27,9 +27,9 @@ measure() (
   t_all=$(now_ns)
   for i in $(seq "$TESTS"); do
     t=$(now_ns)
-    curl -sf -X POST "$api" -d "{\"name\": \"t$i\", \"parent\": \"main\", \"expires\": \"1h\"}" >/dev/null
+    curl -sf "${API_AUTH[@]}" -X POST "$api" -d "{\"name\": \"t$i\", \"parent\": \"main\", \"expires\": \"1h\"}" >/dev/null
     rows=$(proxy_psql "t$i" "$QUERY")
-    curl -sf -X DELETE "$api/t$i" >/dev/null
+    curl -sf "${API_AUTH[@]}" -X DELETE "$api/t$i" >/dev/null
     zenith_ms+=("$(ms_since "$t")")
     [ "$rows" = 1 ] || { echo "bench: test $i saw $rows history rows, not 1: branches are not isolated" >&2; exit 1; }
   done

@@ -50,6 +50,8 @@ import java.util.stream.Collectors;
  * @param proxyHttpOrigins origins of web pages allowed to call the proxy's SQL over HTTP and WebSocket
  *                        endpoints ({@code "http://localhost:3000"}, or {@code "*"}); none by default, so a
  *                        page in the user's browser cannot reach a branch
+ * @param metricsPublic   serve {@code /metrics} to anyone on this machine (a Prometheus without the API
+ *                        token); off by default, since branch names are in them
  */
 public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, String osUser, String superuser,
                                int proxyPort, String proxyAddress, List<String> proxySocketDirs,
@@ -57,7 +59,7 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
                                IdleTimeout readOnlyIdleTimeout, Interval retention,
                                int imageWalThresholdMb, int imageAtStopMb, Interval gcInterval, Interval housekeepingInterval,
                                boolean proxyTls, AuthMode auth, WalCompression walCompression, int pgVersion, int maxLogMb,
-                               List<String> proxyHttpOrigins) {
+                               List<String> proxyHttpOrigins, boolean metricsPublic) {
 
     /**
      * Reads {@code config.json}, where a setting added by a later zenith is missing from an older file:
@@ -174,6 +176,7 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
         b.pgVersion = pgVersion;
         b.maxLogMb = maxLogMb;
         b.proxyHttpOrigins = proxyHttpOrigins;
+        b.metricsPublic = metricsPublic;
         return b;
     }
 
@@ -230,6 +233,7 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
         private int pgVersion;
         private int maxLogMb;
         private List<String> proxyHttpOrigins;
+        private boolean metricsPublic;
 
         private Builder() {
         }
@@ -319,7 +323,7 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
             return new RepositoryConfig(apiPort, computePortBase, pgBin, osUser, superuser, proxyPort, proxyAddress,
                     proxySocketDirs, idleTimeout, maxComputes, proxyStartupTimeout, readOnlyIdleTimeout, retention,
                     imageWalThresholdMb, imageAtStopMb, gcInterval, housekeepingInterval, proxyTls, auth, walCompression,
-                    pgVersion, maxLogMb, proxyHttpOrigins);
+                    pgVersion, maxLogMb, proxyHttpOrigins, metricsPublic);
         }
     }
 }

@@ -63,12 +63,15 @@ public final class ApiServer implements AutoCloseable {
     private final ApiBackend backend;
     private final Runnable shutdown;
     private final EventFeed feed;
-    private final Routes routes = routes();
+    private final Owner owner;
+    private final Routes routes = routes(this);
 
-    public ApiServer(InetSocketAddress address, DaemonFacts daemon, ApiBackend backend, Runnable shutdown) {
+    /** {@code apiToken}: what every request must carry to prove it comes from the repository's owner. */
+    public ApiServer(InetSocketAddress address, DaemonFacts daemon, ApiBackend backend, Runnable shutdown, String apiToken) {
         this.daemon = daemon;
         this.backend = backend;
         this.shutdown = shutdown;
+        this.owner = new Owner(apiToken);
         try {
             this.server = HttpServer.create(address, 64);
         } catch (BindException e) {
@@ -87,6 +90,11 @@ public final class ApiServer implements AutoCloseable {
         server.start();
     }
 
+    /** Every route as {@code METHOD /path/{part}}, for the tests that must cover each. */
+    public static List<String> endpoints() {
+        return routes(null).endpoints();
+    }
+
     @Override
     public void close() {
         feed.close();
@@ -97,6 +105,15 @@ public final class ApiServer implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         try {
             checkCaller(exchange);
+            String path = exchange.getRequestURI().getPath();
+            if (path.equals(LOGIN)) {
+                logIn(exchange);
+                return;
+            }
+            if (!(path.equals("/metrics") && daemon.config().metricsPublic()) && !owner.proves(exchange)) {
+                refuseStranger(exchange, path);
+                return;
+            }
             if (serveStream(exchange)) {
                 return;
             }
@@ -139,6 +156,53 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private record Created(Object body) {
+    }
+
+    /** Where {@code zenith console}'s link leads: a one-time code in, a session cookie out. */
+    static final String LOGIN = "/console/login";
+
+    /**
+     * Trades the one-time code of {@code zenith console}'s link for a session cookie and sends the browser
+     * on to the console, so the code leaves the address bar at once and the history keeps a used one.
+     */
+    private void logIn(HttpExchange exchange) throws IOException {
+        String query = exchange.getRequestURI().getRawQuery();
+        String code = query != null && query.startsWith("code=") ? query.substring("code=".length()) : null;
+        Optional<String> session = exchange.getRequestMethod().equals("GET") ? owner.redeem(code) : Optional.empty();
+        if (session.isEmpty()) {
+            log.warn("refused a console login with {} code", code == null ? "no" : "an unknown or used");
+            page(exchange, 401, "This link is used, expired or wrong. Run <code>zenith console</code> for a new one.");
+            return;
+        }
+        exchange.getResponseHeaders().add("Set-Cookie", Owner.setCookie(session.get()));
+        exchange.getResponseHeaders().set("Location", "/");
+        exchange.getResponseHeaders().set("Cache-Control", "no-store");
+        exchange.sendResponseHeaders(303, -1);
+    }
+
+    /**
+     * A request that does not prove it comes from the repository's owner: 401 and nothing read or changed.
+     * A browser asking for the console gets a page saying how to open it; everyone else the API's JSON.
+     */
+    private void refuseStranger(HttpExchange exchange, String path) throws IOException {
+        log.warn("refused {} {}: no valid API token or console session", exchange.getRequestMethod(), BranchName.printable(path));
+        if (path.equals("/") || path.equals("/index.html")) {
+            page(exchange, 401, "The console opens for the repository's owner only: run <code>zenith console</code> and follow its link.");
+            return;
+        }
+        exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"zenith\"");
+        respond(exchange, 401, new ApiError("this request does not come from the repository's owner: it carries no valid API token"
+                + " (.zenith/" + dev.zenith.storage.Repository.API_TOKEN + ") or console session",
+                "use the zenith command as the user who made the repository (an older zenith does not send the token: "
+                        + "zenith --version), or open the console with zenith console"));
+    }
+
+    private static void page(HttpExchange exchange, int status, String html) throws IOException {
+        byte[] body = ("<!doctype html><meta charset=utf-8><title>zenith</title><p>" + html + "</p>").getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+        exchange.getResponseHeaders().set("Cache-Control", "no-store");
+        exchange.sendResponseHeaders(status, body.length);
+        exchange.getResponseBody().write(body);
     }
 
     private static final class ForbiddenCaller extends Exception {
@@ -229,13 +293,17 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
-    /** Every endpoint; docs/API.md describes them. */
-    private Routes routes() {
+    /**
+     * Every endpoint; docs/API.md describes them. Static, with the server as a parameter, so the table can
+     * be listed without a server ({@link #endpoints()}): building it runs no handler.
+     */
+    private static Routes routes(ApiServer api) {
         return new Routes()
-                .add("GET", "/v1/status", r -> status())
-                .add("GET", "/v1/console", r -> consoleState())
-                .add("GET", "/v1/branches", r -> backend.branches(backend.computes(), DiskUse.NOW))
-                .add("GET", "/v1/operations", r -> backend.operations())
+                .add("GET", "/v1/status", r -> api.status())
+                .add("GET", "/v1/console", r -> api.consoleState())
+                .add("POST", "/v1/console/codes", r -> new Created(Map.of("url", "http://127.0.0.1:" + api.port() + LOGIN + "?code=" + api.owner.newCode())))
+                .add("GET", "/v1/branches", r -> api.backend.branches(api.backend.computes(), DiskUse.NOW))
+                .add("GET", "/v1/operations", r -> api.backend.operations())
                 .add("POST", "/v1/branches", r -> {
                     Requests.CreateBranch req = r.body(Requests.CreateBranch.class);
                     BranchName parent = req.parent() == null ? BranchName.MAIN : BranchName.of(req.parent());
@@ -251,86 +319,86 @@ public final class ApiServer implements AutoCloseable {
                     }
                     switch (data) {
                         case SCHEMA_ONLY -> {
-                            return new Created(backend.createSchemaOnlyBranch(BranchName.of(req.name()), parent, at));
+                            return new Created(api.backend.createSchemaOnlyBranch(BranchName.of(req.name()), parent, at));
                         }
                         case MASKED -> {
-                            return new Created(backend.createMaskedBranch(BranchName.of(req.name()), parent, at, maskRules(req.mask())));
+                            return new Created(api.backend.createMaskedBranch(BranchName.of(req.name()), parent, at, maskRules(req.mask())));
                         }
                         case HISTORY -> { }
                     }
-                    return new Created(backend.createBranch(BranchName.of(req.name()), parent, at, req.retention(),
+                    return new Created(api.backend.createBranch(BranchName.of(req.name()), parent, at, req.retention(),
                             req.expires()));
                 })
-                .add("GET", "/v1/branches/{name}", r -> branch(BranchName.of(r.part(0))))
-                .add("DELETE", "/v1/branches/{name}", r -> backend.deleteBranch(BranchName.of(r.part(0))))
+                .add("GET", "/v1/branches/{name}", r -> api.branch(BranchName.of(r.part(0))))
+                .add("DELETE", "/v1/branches/{name}", r -> api.backend.deleteBranch(BranchName.of(r.part(0))))
                 .add("POST", "/v1/branches/{name}/rename", r -> {
                     BranchName from = BranchName.of(r.part(0));
                     BranchName to = BranchName.of(r.body(Requests.RenameBranch.class).to());
-                    backend.renameBranch(from, to);
+                    api.backend.renameBranch(from, to);
                     return Map.of("name", to.value(), "from", from.value());
                 })
                 .add("POST", "/v1/branches/{name}/reset", r -> {
                     Requests.ResetBranch req = r.body(Requests.ResetBranch.class);
-                    return backend.resetBranch(BranchName.of(r.part(0)), req.backup() == null || req.backup()
+                    return api.backend.resetBranch(BranchName.of(r.part(0)), req.backup() == null || req.backup()
                                     ? BranchOperations.Backup.KEEP : BranchOperations.Backup.DISCARD,
                             Optional.ofNullable(req.to()).map(TagName::of));
                 })
                 .add("POST", "/v1/branches/{name}/retention", r -> {
                     String window = r.body(Requests.SetRetention.class).retention();
-                    backend.setRetention(BranchName.of(r.part(0)), window);
+                    api.backend.setRetention(BranchName.of(r.part(0)), window);
                     return Map.of("name", r.part(0), "retention", window == null ? "default" : window);
                 })
                 .add("POST", "/v1/branches/{name}/expire", r -> {
-                    Instant at = backend.expire(BranchName.of(r.part(0)), r.body(Requests.ExpireBranch.class).expires());
+                    Instant at = api.backend.expire(BranchName.of(r.part(0)), r.body(Requests.ExpireBranch.class).expires());
                     return Map.of("name", r.part(0), "expiresAt", at == null ? "never" : at.toString());
                 })
-                .add("POST", "/v1/branches/{name}/protect", r -> protect(r.part(0), BranchOperations.Protection.PROTECTED))
-                .add("POST", "/v1/branches/{name}/unprotect", r -> protect(r.part(0), BranchOperations.Protection.UNPROTECTED))
-                .add("GET", "/v1/tags", r -> backend.tags())
+                .add("POST", "/v1/branches/{name}/protect", r -> api.protect(r.part(0), BranchOperations.Protection.PROTECTED))
+                .add("POST", "/v1/branches/{name}/unprotect", r -> api.protect(r.part(0), BranchOperations.Protection.UNPROTECTED))
+                .add("GET", "/v1/tags", r -> api.backend.tags())
                 .add("POST", "/v1/tags", r -> {
                     Requests.CreateTag req = r.body(Requests.CreateTag.class);
                     PointInTime at = req.at() == null ? null : PointInTime.parse(req.at(), Instant.now());
-                    return new Created(backend.createTag(TagName.of(req.name()), BranchName.of(req.branch()), at));
+                    return new Created(api.backend.createTag(TagName.of(req.name()), BranchName.of(req.branch()), at));
                 })
-                .add("DELETE", "/v1/tags/{name}", r -> backend.deleteTag(TagName.of(r.part(0))))
+                .add("DELETE", "/v1/tags/{name}", r -> api.backend.deleteTag(TagName.of(r.part(0))))
                 .add("POST", "/v1/diff", r -> {
                     Requests.Diff req = r.body(Requests.Diff.class);
                     Instant now = Instant.now();
-                    return backend.diff(BranchPoint.parse(req.from(), now), BranchPoint.parse(req.to(), now));
+                    return api.backend.diff(BranchPoint.parse(req.from(), now), BranchPoint.parse(req.to(), now));
                 })
-                .add("GET", "/v1/computes", r -> backend.computes())
+                .add("GET", "/v1/computes", r -> api.backend.computes())
                 .add("POST", "/v1/computes", r -> {
                     Requests.CreateCompute req = r.body(Requests.CreateCompute.class);
-                    return new Created(backend.createCompute(BranchName.of(req.branch()), req.name(), req.port(), req.idleTimeout()));
+                    return new Created(api.backend.createCompute(BranchName.of(req.branch()), req.name(), req.port(), req.idleTimeout()));
                 })
                 .add("POST", "/v1/computes/{name}/start", r -> {
                     Requests.StartCompute req = r.body(Requests.StartCompute.class);
-                    return req.at() == null ? backend.startCompute(r.part(0), req.idleTimeout())
-                            : backend.startReadOnly(BranchName.of(r.part(0)), PointInTime.parse(req.at(), Instant.now()));
+                    return req.at() == null ? api.backend.startCompute(r.part(0), req.idleTimeout())
+                            : api.backend.startReadOnly(BranchName.of(r.part(0)), PointInTime.parse(req.at(), Instant.now()));
                 })
                 .add("POST", "/v1/computes/{name}/stop", r -> {
                     Requests.StopCompute req = r.body(Requests.StopCompute.class);
                     boolean destroy = req != null && Boolean.TRUE.equals(req.destroy());
                     boolean suspend = req != null && Boolean.TRUE.equals(req.suspend());
-                    return backend.stopCompute(r.part(0), destroy ? StopMode.DESTROY : suspend ? StopMode.SUSPEND : StopMode.STOP);
+                    return api.backend.stopCompute(r.part(0), destroy ? StopMode.DESTROY : suspend ? StopMode.SUSPEND : StopMode.STOP);
                 })
-                .add("POST", "/v1/remotes/state", r -> backend.remoteStates(r.body(Requests.Transfer.class).credentials()))
+                .add("POST", "/v1/remotes/state", r -> api.backend.remoteStates(r.body(Requests.Transfer.class).credentials()))
                 .add("POST", "/v1/remotes/{name}/push", r -> {
                     Requests.Transfer req = r.body(Requests.Transfer.class);
-                    return backend.push(r.part(0), branchNames(req), req.credentials());
+                    return api.backend.push(r.part(0), branchNames(req), req.credentials());
                 })
                 .add("POST", "/v1/remotes/{name}/pull", r -> {
                     Requests.Transfer req = r.body(Requests.Transfer.class);
-                    return backend.pull(r.part(0), branchNames(req), req.credentials());
+                    return api.backend.pull(r.part(0), branchNames(req), req.credentials());
                 })
-                .add("POST", "/v1/gc", r -> backend.collectGarbage())
+                .add("POST", "/v1/gc", r -> api.backend.collectGarbage())
                 .add("POST", "/v1/branches/{name}/stop-following", r -> {
-                    backend.stopFollowing(BranchName.of(r.part(0)));
+                    api.backend.stopFollowing(BranchName.of(r.part(0)));
                     return Map.of("name", r.part(0), "following", false);
                 })
-                .add("POST", "/v1/imports", r -> new Created(backend.importDatabase(importRequest(r.body(Requests.Import.class)))))
+                .add("POST", "/v1/imports", r -> new Created(api.backend.importDatabase(importRequest(r.body(Requests.Import.class)))))
                 .add("POST", "/v1/shutdown", r -> {
-                    Thread.ofVirtual().start(shutdown);
+                    Thread.ofVirtual().start(api.shutdown);
                     return Map.of("status", "stopping");
                 });
     }

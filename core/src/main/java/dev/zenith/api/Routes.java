@@ -28,7 +28,7 @@ final class Routes {
         Object handle(Request request) throws IOException;
     }
 
-    private record Route(String method, Pattern path, Handler handler) {
+    private record Route(String method, String template, Pattern path, Handler handler) {
     }
 
     /** Reads a request's body; the server's, so the limits on its size live in one place. */
@@ -39,8 +39,13 @@ final class Routes {
     private final List<Route> routes = new ArrayList<>();
 
     Routes add(String method, String template, Handler handler) {
-        routes.add(new Route(method, Pattern.compile(template.replaceAll("\\{[a-z]+}", "([^/]+)")), handler));
+        routes.add(new Route(method, template, Pattern.compile(template.replaceAll("\\{[a-z]+}", "([^/]+)")), handler));
         return this;
+    }
+
+    /** The table as {@code METHOD /path/{part}}, in order. */
+    List<String> endpoints() {
+        return routes.stream().map(r -> r.method() + " " + r.template()).toList();
     }
 
     Object dispatch(String method, String path, BodyReader body) throws IOException {

@@ -6,6 +6,7 @@ import dev.zenith.Json;
 import dev.zenith.ZenithException;
 import dev.zenith.model.DaemonStatus;
 import dev.zenith.pageserver.Offline;
+import dev.zenith.storage.Repository;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,6 +14,7 @@ import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.HttpURLConnection;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -27,13 +29,16 @@ final class ApiClient {
     private static final int READ_TIMEOUT_MS = 15 * 60_000;
 
     private final String base;
+    /** The repository's API token, which the daemon asks of every request; null in a repository older than tokens. */
+    private final String token;
 
-    private ApiClient(int port) {
+    private ApiClient(int port, Path root) {
         this.base = "http://127.0.0.1:" + port;
+        this.token = Files.exists(root.resolve(Repository.API_TOKEN)) ? Repository.apiToken(root) : null;
     }
 
     static ApiClient forRepository(Path root) {
-        return new ApiClient(Offline.open(root).config().apiPort());
+        return new ApiClient(Offline.open(root).config().apiPort(), root);
     }
 
     /** The running daemon's status, or empty when no pageserver runs on the repository. */
@@ -42,7 +47,7 @@ final class ApiClient {
         if (repository.daemonPid().isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(new ApiClient(repository.config().apiPort()).get("/v1/status", new TypeReference<>() { }));
+        return Optional.of(new ApiClient(repository.config().apiPort(), root).get("/v1/status", new TypeReference<>() { }));
     }
 
     <T> T get(String path, TypeReference<T> type) {
@@ -78,6 +83,9 @@ final class ApiClient {
         c.setRequestMethod(method);
         c.setConnectTimeout(CONNECT_TIMEOUT_MS);
         c.setReadTimeout(readTimeout);
+        if (token != null) {
+            c.setRequestProperty("Authorization", "Bearer " + token);
+        }
         return c;
     }
 

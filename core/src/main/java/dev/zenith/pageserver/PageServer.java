@@ -102,7 +102,8 @@ public final class PageServer implements AutoCloseable {
             this.api = new ApiServer(new InetSocketAddress("127.0.0.1", config.apiPort()),
                     new DaemonFacts(repository.root(), repository.root().resolve(Repository.CONFIG),
                             repository.daemonLog(), config, proxy.addresses(), dist.bin(),
-                            dist.version(), user.name(), idleChecks::get), new ComputesBackend(computes), this::close);
+                            dist.version(), user.name(), idleChecks::get), new ComputesBackend(computes), this::close,
+                    Repository.apiToken(repository.root()));
         } catch (RuntimeException e) {
             proxy.close();
             throw e;

@@ -118,7 +118,12 @@ final class HttpFrontDoor implements AutoCloseable {
         }
     }
 
-    /** Requests up to Neon's 10 MiB; a larger one is told so in JSON, as every other error. */
+    /**
+     * Requests up to Neon's 10 MiB; a larger one is told so in JSON, as every other error. The answer goes
+     * out while the client may still be sending: the proxy then stops writing but reads (and drops) the
+     * rest until the client closes, since closing with unread bytes would reset the connection and lose
+     * the answer.
+     */
     private static final class Aggregator extends HttpObjectAggregator {
         Aggregator() {
             super(SqlOverHttp.MAX_REQUEST_BYTES);
@@ -129,7 +134,7 @@ final class HttpFrontDoor implements AutoCloseable {
             FullHttpResponse response = HttpRoutes.json(SqlOverHttp.error(ServerError.of("54000",
                     "the request is larger than " + SqlOverHttp.MAX_REQUEST_BYTES + " bytes", "send fewer or smaller statements"), 413));
             response.headers().set("Connection", "close");
-            ctx.writeAndFlush(response).addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+            ctx.writeAndFlush(response).addListener(f -> ((NioSocketChannel) ctx.channel()).shutdownOutput());
         }
     }
 

@@ -43,6 +43,8 @@ public final class Repository {
     public static final String CONFIG = "config.json";
     /** The Postgres superuser's password when {@code auth} is {@code password}; owner-only. */
     public static final String PASSWORD = "password";
+    /** The secret every request to the daemon's API carries (0600): only the repository's owner can read it. */
+    public static final String API_TOKEN = "api-token";
 
     private final Path root;
     private final RepositoryConfig config;
@@ -87,8 +89,33 @@ public final class Repository {
                     "check that the directory is writable");
         }
         AtomicFiles.writeJson(root.resolve(CONFIG), config);
+        makeApiToken(root);
         RepositoryFormat.write(root, RepositoryFormat.CURRENT);
         return new Repository(root, config);
+    }
+
+    /** Writes a new API token: 32 random bytes, readable by the owner alone from its first byte. */
+    static void makeApiToken(Path root) {
+        byte[] secret = new byte[32];
+        new java.security.SecureRandom().nextBytes(secret);
+        AtomicFiles.writePrivate(root.resolve(API_TOKEN), (java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(secret) + "\n")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** The API token of the repository in {@code root}; a missing one is a damaged repository, said with how to mend it. */
+    public static String apiToken(Path root) {
+        Path file = root.resolve(API_TOKEN);
+        try {
+            return Files.readString(file).strip();
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw ZenithException.failed(file + " is missing: the API cannot tell its owner from anyone else",
+                    "stop the pageserver (kill its pid in " + root.resolve("pageserver.pid") + ") and start it again: a start makes one");
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw ZenithException.failed("cannot read " + file + ": only the repository's owner may drive its pageserver",
+                    "run zenith as the user who ran zenith init");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
     }
 
     public Path root() {

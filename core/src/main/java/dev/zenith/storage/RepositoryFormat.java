@@ -32,7 +32,7 @@ import java.util.stream.Stream;
 public final class RepositoryFormat {
 
     /** The format this zenith writes. */
-    public static final int CURRENT = 3;
+    public static final int CURRENT = 4;
     static final String FILE = "format";
 
     /** One step from format {@link #from} to the next. Must give the same result when run again. */
@@ -44,7 +44,7 @@ public final class RepositoryFormat {
         void apply(Path root) throws IOException;
     }
 
-    private static final List<Step> STEPS = List.of(new RecordPgVersion(), new TagsExpiryAndProtection());
+    private static final List<Step> STEPS = List.of(new RecordPgVersion(), new TagsExpiryAndProtection(), new MakeApiToken());
 
     private final int current;
     private final List<Step> steps;
@@ -226,6 +226,26 @@ public final class RepositoryFormat {
         @Override
         public void apply(Path root) {
             // nothing to rewrite: see the class comment
+        }
+    }
+
+    /** Format 4: the API takes requests from the repository's owner only, proven by a token in {@code api-token}. */
+    static final class MakeApiToken implements Step {
+        @Override
+        public int from() {
+            return 3;
+        }
+
+        @Override
+        public String what() {
+            return "an API token, so only the repository's owner drives its pageserver";
+        }
+
+        @Override
+        public void apply(Path root) {
+            if (!Files.exists(root.resolve(Repository.API_TOKEN))) {
+                Repository.makeApiToken(root);
+            }
         }
     }
 }

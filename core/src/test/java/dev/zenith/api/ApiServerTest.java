@@ -58,6 +58,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ApiServerTest {
 
     private static final HttpClient http = HttpClient.newHttpClient();
+    private static final String TOKEN = "the-owners-token";
 
     private final FakeBackend backend = new FakeBackend();
     private final CountDownLatch shutdown = new CountDownLatch(1);
@@ -72,7 +73,7 @@ class ApiServerTest {
         RepositoryConfig config = RepositoryConfig.defaults().apiPort(port).superuser("ann").build();
         DaemonFacts facts = new DaemonFacts(Path.of("/repo"), Path.of("/repo/config.json"), Path.of("/repo/logs/pageserver.log"),
                 config, List.of("127.0.0.1:5432"), Path.of("/usr/lib/postgresql/18/bin"), "18.1", "nobody", () -> 7);
-        server = new ApiServer(new InetSocketAddress("127.0.0.1", port), facts, backend, shutdown::countDown);
+        server = new ApiServer(new InetSocketAddress("127.0.0.1", port), facts, backend, shutdown::countDown, TOKEN);
         server.start();
     }
 
@@ -92,6 +93,21 @@ class ApiServerTest {
         HttpResponse<String> deleted = send("DELETE", "/v1/branches/feature", null);
         assertThat(deleted.statusCode()).isEqualTo(200);
         assertThat(json(deleted).path("name").asText()).isEqualTo("feature");
+        assertThat(backend.branches).doesNotContainKey("feature");
+    }
+
+    @Test
+    void aRequestWithoutTheOwnersTokenIs401AndChangesNothing() throws Exception {
+        for (String token : new String[] {null, "a-guess", TOKEN + "x"}) {
+            HttpRequest.Builder r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/branches"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"feature\", \"parent\": \"main\"}"));
+            if (token != null) {
+                r.header("Authorization", "Bearer " + token);
+            }
+            HttpResponse<String> refused = http.send(r.build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(refused.statusCode()).as(String.valueOf(token)).isEqualTo(401);
+            assertThat(json(refused).path("hint").asText()).contains("zenith console");
+        }
         assertThat(backend.branches).doesNotContainKey("feature");
     }
 
@@ -167,7 +183,7 @@ class ApiServerTest {
     }
 
     private HttpRequest.Builder request(String method, String path, String body) {
-        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).header("Authorization", "Bearer " + TOKEN)
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
     }
 

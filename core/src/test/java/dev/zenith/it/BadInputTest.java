@@ -31,8 +31,15 @@ class BadInputTest {
     record Answer(int status, String body) {
     }
 
-    /** One HTTP/1.1 request as given; the answer's status and body. */
+    /** One HTTP/1.1 request as given, as the repository's owner (with the API token); the answer's status and body. */
     static Answer http(String method, String path, String host, List<String> headers, byte[] body) throws IOException {
+        List<String> owner = new java.util.ArrayList<>(headers);
+        owner.add("Authorization: Bearer " + z.apiToken());
+        return anonymous(method, path, host, owner, body);
+    }
+
+    /** One HTTP/1.1 request exactly as given, with no token. */
+    static Answer anonymous(String method, String path, String host, List<String> headers, byte[] body) throws IOException {
         try (Socket s = new Socket("127.0.0.1", z.apiPort())) {
             s.setSoTimeout(30_000);
             StringBuilder head = new StringBuilder(method + " " + path + " HTTP/1.1\r\n");

@@ -146,7 +146,7 @@ class ConcurrencyTest {
 
     private static HttpResponse<String> api(HttpClient http, Zenith z, String method, String path, String body) {
         try {
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + z.apiPort() + path))
+            HttpRequest.Builder b = z.authorized(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + z.apiPort() + path)))
                     .timeout(Duration.ofSeconds(120))
                     .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
             return http.send(b.build(), HttpResponse.BodyHandlers.ofString());

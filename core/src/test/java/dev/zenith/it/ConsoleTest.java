@@ -86,7 +86,7 @@ class ConsoleTest {
         // as a user who allowed the page to use the clipboard, so the test can read what Copy put there
         browser.executeCdpCommand("Browser.grantPermissions", Map.of("origin", console,
                 "permissions", java.util.List.of("clipboardReadWrite", "clipboardSanitizedWrite")));
-        browser.get(console + "/");
+        browser.get(z.consoleLink()); // logs in, then lands on the console
         WebElement main = row("main");
         assertThat(main.findElement(By.cssSelector(".origin")).getText()).startsWith("root");
         waitFor(ExpectedConditions.attributeToBe(By.id("live"), "data-ok", "true"));
@@ -205,7 +205,7 @@ class ConsoleTest {
         Map<String, Object> noStream = browser.executeCdpCommand("Page.addScriptToEvaluateOnNewDocument",
                 Map.of("source", "window.EventSource = class { addEventListener() {} };"));
         try {
-            browser.get("http://127.0.0.1:" + z.apiPort() + "/");
+            browser.get(z.consoleLink()); // logs in, then lands on the console
             row(made.get(made.size() - 1));
             assertThat(browser.findElement(By.id("live")).getText()).as("no stream connected").isNotEqualTo("live");
             assertThat(browser.findElements(By.cssSelector("#branches > li"))).hasSize(100);
@@ -227,7 +227,7 @@ class ConsoleTest {
 
     @Test
     void invalidNamesAreRefusedInTheDialogAndNothingIsMade() {
-        browser.get("http://127.0.0.1:" + z.apiPort() + "/");
+        browser.get(z.consoleLink()); // logs in, then lands on the console
         row("main");
         var before = Map.copyOf(z.repository().branches().all());
         browser.findElement(By.id("new-branch")).click();
@@ -250,7 +250,7 @@ class ConsoleTest {
     void theConsoleCannotBeFramedAndItsStreamRefusesOtherOrigins() throws Exception {
         java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
         String base = "http://127.0.0.1:" + z.apiPort();
-        var page = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/")).build(),
+        var page = http.send(z.authorized(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/"))).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.headers().firstValue("Content-Security-Policy")).hasValueSatisfying(
@@ -279,7 +279,7 @@ class ConsoleTest {
         try (Connection c = z.connectProxy("migrating"); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE added_here (id int)");
         }
-        browser.get("http://127.0.0.1:" + z.apiPort() + "/");
+        browser.get(z.consoleLink()); // logs in, then lands on the console
         row("migrating");
         waitFor(d -> text("migrating", ".tags").startsWith("console-tag @0/"));
         assertThat(text("migrating", ".expires")).isNotEqualTo("never");

@@ -65,7 +65,7 @@ class ObservabilityTest {
 
     @Test
     void metricsAreServedInPrometheusTextFormat() throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + z.apiPort() + "/metrics"))
+        HttpResponse<String> r = http.send(z.authorized(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + z.apiPort() + "/metrics")))
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
@@ -180,7 +180,7 @@ class ObservabilityTest {
     /** The scrape as series (name and labels, as written) to value. */
     private static Map<String, Double> scrape() {
         try {
-            String body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + z.apiPort() + "/metrics")).build(),
+            String body = http.send(z.authorized(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + z.apiPort() + "/metrics"))).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
             Map<String, Double> series = new HashMap<>();
             body.lines().filter(l -> !l.startsWith("#") && !l.isBlank()).forEach(l -> {

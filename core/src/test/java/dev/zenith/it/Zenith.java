@@ -229,9 +229,9 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
     /** Asks the daemon's HTTP API; returns the status code and body. */
     public Result api(String method, String path, String body) {
         try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
-            var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + apiPort + path))
+            var request = authorized(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + apiPort + path))
                     .timeout(Duration.ofSeconds(300)).method(method, body == null ? java.net.http.HttpRequest.BodyPublishers.noBody()
-                            : java.net.http.HttpRequest.BodyPublishers.ofString(body)).build();
+                            : java.net.http.HttpRequest.BodyPublishers.ofString(body))).build();
             var response = http.send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
             return new Result(response.statusCode(), response.body(), "");
         } catch (IOException e) {
@@ -240,6 +240,21 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted asking " + path);
         }
+    }
+
+    /** The repository's API token, which the daemon asks of every request (the tests run as its owner). */
+    public String apiToken() {
+        return dev.zenith.storage.Repository.apiToken(repo);
+    }
+
+    /** {@code request} as the repository's owner sends it: with the API token. */
+    public java.net.http.HttpRequest.Builder authorized(java.net.http.HttpRequest.Builder request) {
+        return request.header("Authorization", "Bearer " + apiToken());
+    }
+
+    /** A link from {@code zenith console} that logs a browser in to the console once. */
+    public String consoleLink() {
+        return cli("console").ok().out().trim();
     }
 
     /** The daemon's log so far. */

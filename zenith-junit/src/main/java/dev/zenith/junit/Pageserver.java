@@ -81,7 +81,7 @@ final class Pageserver implements AutoCloseable {
 
     boolean isUp() {
         try {
-            return http.send(HttpRequest.newBuilder(api.resolve("/v1/status")).timeout(Duration.ofSeconds(5)).build(),
+            return http.send(authorized(HttpRequest.newBuilder(api.resolve("/v1/status")).timeout(Duration.ofSeconds(5))).build(),
                     HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
         } catch (IOException notListening) {
             return false;
@@ -99,6 +99,15 @@ final class Pageserver implements AutoCloseable {
         }
     }
 
+    /**
+     * The request with the repository's API token, which the pageserver asks of every caller; the tests run
+     * as the repository's owner, the only one who can read it.
+     */
+    private HttpRequest.Builder authorized(HttpRequest.Builder request) {
+        Path token = repository.resolve("api-token");
+        return Files.exists(token) ? request.header("Authorization", "Bearer " + read(token).strip()) : request;
+    }
+
     private String send(String method, String path, String body) {
         HttpRequest.Builder request = HttpRequest.newBuilder(api.resolve(path)).timeout(REQUEST_TIMEOUT)
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
@@ -106,7 +115,7 @@ final class Pageserver implements AutoCloseable {
             request.header("Content-Type", "application/json");
         }
         try {
-            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = http.send(authorized(request).build(), HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() >= 300) {
                 String error = FlatJson.string(response.body(), "error").orElse(response.body());
                 String hint = FlatJson.string(response.body(), "hint").map(h -> ": " + h).orElse("");
