@@ -53,10 +53,23 @@ final class ComputeSql implements AutoCloseable {
     /** The superuser initdb made for the user who ran {@code zenith init}, whom psql logs in as by default. */
     private final String repositorySuperuser;
 
-    ComputeSql(String repositorySuperuser, java.util.function.Function<ComputeNode, String> superuserOf, String password) {
+    ComputeSql(String repositorySuperuser, java.util.function.Function<ComputeNode, String> superuserOf, Path socketsDir, String password) {
         this.repositorySuperuser = repositorySuperuser;
         this.superuserOf = superuserOf;
-        this.internal = new InternalConnections(password);
+        this.internal = new InternalConnections(socketsDir, password);
+    }
+
+    /** Whether the compute lets its superuser in without a password: it must not, once a start is done in password mode. */
+    boolean admitsWithoutPassword(ComputeNode node) throws SQLException {
+        try (Connection probe = internal.open(node.port(), superuserOf.apply(node), null)) {
+            return true;
+        } catch (SQLException e) {
+            // 08004: pgjdbc was asked for a password it does not have
+            if ("08004".equals(e.getSQLState()) || "28P01".equals(e.getSQLState())) {
+                return false;
+            }
+            throw e;
+        }
     }
 
     /** A connection of the caller's own, to close when done (a base backup holds one for its duration). */

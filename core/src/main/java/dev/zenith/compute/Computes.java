@@ -65,7 +65,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         Optional<String> password = config.passwordAuth() ? Optional.of(repository.requirePassword()) : Optional.empty();
         this.registry = new NodeRegistry(repository);
         Superusers superusers = new Superusers(repository);
-        this.sql = new ComputeSql(config.superuser(), node -> superusers.of(node.timeline()), password.orElse(null));
+        this.sql = new ComputeSql(config.superuser(), node -> superusers.of(node.timeline()), repository.socketsDir(), password.orElse(null));
         PostgresConfig postgresConfig = new PostgresConfig(user);
         FileCopies copies = CloneProbe.clones(repository.tmpDir()) ? FileCopies.CLONE : FileCopies.WRITE;
         this.dataDirs = new DataDirMaker(repository, user, copies, archive);
@@ -75,7 +75,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         PostgresConfig.WalSettings walSettings = new PostgresConfig.WalSettings(copies, config.walCompression());
         this.followers = new Followers(repository, new FollowedImages(repository, locks, archive, dataDirs, pgCtl, user, walSettings));
         this.lifecycle = new NodeLifecycle(repository, pgCtl, user, registry, sql, postgresConfig,
-                password.map(p -> new PasswordSwitch(sql, postgresConfig, config.superuser(), p)), dataDirs, images, leases,
+                password.map(p -> new PasswordSwitch(sql, postgresConfig, p)), dataDirs, images, leases,
                 states, admission, archive, operations, walSettings);
         this.suspender = new Suspender(repository, registry, locks, leases, states, sql, lifecycle);
         BranchComputes branchComputes = new BranchComputes(registry, lifecycle, leases, locks);

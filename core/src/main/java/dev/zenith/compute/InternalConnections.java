@@ -1,5 +1,6 @@
 package dev.zenith.compute;
 
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -28,14 +29,17 @@ final class InternalConnections implements AutoCloseable {
     /** zenith's own connections, which do not keep a compute awake. */
     static final String APPLICATION = "zenith-internal";
 
+    private final Path socketsDir;
     private final String password;
     private final Map<Integer, Deque<Connection>> idle = new ConcurrentHashMap<>();
 
     /**
-     * With {@code password} null, computes are expected to trust loopback connections. Each call names the
-     * superuser to log in as: a port's compute always has the same one.
+     * Connections go through each compute's Unix socket in {@code socketsDir} (see {@link UnixSocketFactory}).
+     * With {@code password} null, computes are expected to trust them. Each call names the superuser to log
+     * in as: a port's compute always has the same one.
      */
-    InternalConnections(String password) {
+    InternalConnections(Path socketsDir, String password) {
+        this.socketsDir = socketsDir;
         this.password = password;
     }
 
@@ -70,6 +74,11 @@ final class InternalConnections implements AutoCloseable {
 
     /** A connection of its own for the caller to close (waiting for a start, where the server is not up yet). */
     Connection open(int port, String user) throws SQLException {
+        return open(port, user, password);
+    }
+
+    /** A connection of the caller's own logging in with {@code password} (null: none). */
+    Connection open(int port, String user, String password) throws SQLException {
         Properties props = new Properties();
         props.setProperty("user", user);
         if (password != null) {
@@ -78,7 +87,9 @@ final class InternalConnections implements AutoCloseable {
         props.setProperty("connectTimeout", "10");
         props.setProperty("socketTimeout", "60");
         props.setProperty("ApplicationName", APPLICATION);
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres", props);
+        props.setProperty("socketFactory", UnixSocketFactory.class.getName());
+        props.setProperty("socketFactoryArg", socketsDir.resolve(".s.PGSQL." + port).toString());
+        return DriverManager.getConnection("jdbc:postgresql://localhost:" + port + "/postgres", props);
     }
 
     /** Forgets a compute's connections: before it stops, or when it is gone. */

@@ -155,8 +155,7 @@ final class NodeLifecycle {
         checkSocketPath(paths);
         config.writeConf(paths, PostgresConfig.zenithConf(node.port(), repository.socketsDir(), node.mode(),
                 timeline.wal().archiveDir(), plan, paths.restoreDir(), wal));
-        config.writeHba(paths, repository.config().auth(),
-                PostgresConfig.startingMethod(repository.config().passwordAuth(), node.mode()));
+        config.writeHba(paths, repository.config().auth(), PostgresConfig.startingAccess(repository.config().auth(), node.mode()));
         user.own(timeline.wal().archiveDir());
         user.own(repository.socketsDir());
         touch(paths.logFile());

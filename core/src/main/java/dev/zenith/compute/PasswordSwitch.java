@@ -4,14 +4,15 @@ import dev.zenith.Deadline;
 import dev.zenith.AuthMode;
 import dev.zenith.ZenithException;
 
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
 
 /**
  * In password mode: sets the repository's password on a freshly started compute's superuser, then
- * makes the compute require it (SCRAM), and waits until it does before anyone is handed the compute.
+ * makes the compute require it (SCRAM) on its Unix socket too, and waits until it does before anyone is
+ * handed the compute. Loopback TCP asks for the password from the compute's first moment; until the
+ * switch only the socket trusts, in the repository's sockets directory, which only its owner and
+ * Postgres may enter.
  */
 final class PasswordSwitch {
 
@@ -19,20 +20,18 @@ final class PasswordSwitch {
 
     private final ComputeSql sql;
     private final PostgresConfig config;
-    private final String superuser;
     private final String password;
 
-    PasswordSwitch(ComputeSql sql, PostgresConfig config, String superuser, String password) {
+    PasswordSwitch(ComputeSql sql, PostgresConfig config, String password) {
         this.sql = sql;
         this.config = config;
-        this.superuser = superuser;
         this.password = password;
     }
 
     void apply(ComputeNode node, NodePaths paths) {
         try {
             sql.setPassword(node, password);
-            config.writeHba(paths, AuthMode.PASSWORD, PostgresConfig.HbaMethod.SCRAM);
+            config.writeHba(paths, AuthMode.PASSWORD, PostgresConfig.Access.PASSWORD);
             sql.reloadConfig(node);
         } catch (SQLException e) {
             throw ZenithException.failed("cannot set the password on " + node.name() + ": " + e.getMessage(),
@@ -61,14 +60,9 @@ final class PasswordSwitch {
     }
 
     private boolean refusesWithoutPassword(ComputeNode node, NodePaths paths) {
-        try (Connection probe = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + node.port()
-                + "/postgres?user=" + superuser + "&connectTimeout=10")) {
-            return false;
+        try {
+            return !sql.admitsWithoutPassword(node);
         } catch (SQLException e) {
-            // 08004: pgjdbc was asked for a password it does not have
-            if ("08004".equals(e.getSQLState()) || "28P01".equals(e.getSQLState())) {
-                return true;
-            }
             throw ZenithException.failed("cannot check that " + node.name() + " requires the password: " + e.getMessage(),
                     "see " + paths.logFile());
         }

@@ -20,7 +20,7 @@ final class PostgresConfig {
     static final String FILE = "zenith.conf";
 
     /** How pg_hba.conf lets clients in. */
-    enum HbaMethod {
+    private enum HbaMethod {
         TRUST("trust"),
         SCRAM("scram-sha-256");
 
@@ -41,14 +41,39 @@ final class PostgresConfig {
         this.user = user;
     }
 
+    /** Who {@code pg_hba.conf} lets in through the compute's Unix socket and through loopback TCP. */
+    enum Access {
+        /** A local Postgres's default: both trust. */
+        TRUST(HbaMethod.TRUST, HbaMethod.TRUST),
+        /** Both ask for the password (SCRAM). */
+        PASSWORD(HbaMethod.SCRAM, HbaMethod.SCRAM),
+        /**
+         * The socket trusts and loopback asks for the password: only the repository's owner and Postgres
+         * may enter the sockets directory, so only zenith gets in without the password, to set it.
+         */
+        OWNER_SOCKET(HbaMethod.TRUST, HbaMethod.SCRAM);
+
+        private final HbaMethod socket;
+        private final HbaMethod loopback;
+
+        Access(HbaMethod socket, HbaMethod loopback) {
+            this.socket = socket;
+            this.loopback = loopback;
+        }
+    }
+
     /**
-     * The method a compute starts with. In password mode a read-write compute starts trusting loopback,
-     * gets the repository's password set by the daemon, then requires it ({@link PasswordSwitch}):
-     * branches made before the switch to password have a superuser without one. A read-only view cannot
-     * be written to, so it requires the password its point in history has.
+     * What a compute starts with. In password mode no moment trusts loopback: a read-write compute trusts
+     * its owner's socket until the daemon has set the repository's password and switched it to
+     * {@link Access#PASSWORD} ({@link PasswordSwitch}; branches made before the switch to password mode
+     * have a superuser without one). A read-only view cannot be written to, so it requires the password
+     * its point in history has.
      */
-    static HbaMethod startingMethod(boolean passwordAuth, ComputeMode mode) {
-        return passwordAuth && mode.isReadOnly() ? HbaMethod.SCRAM : HbaMethod.TRUST;
+    static Access startingAccess(AuthMode auth, ComputeMode mode) {
+        if (auth != AuthMode.PASSWORD) {
+            return Access.TRUST;
+        }
+        return mode.isReadOnly() ? Access.PASSWORD : Access.OWNER_SOCKET;
     }
 
     /** {@code zenith.conf}; {@code plan} is null when the data directory has nothing left to recover. */
@@ -118,14 +143,14 @@ final class PostgresConfig {
         return "archive_library = 'basic_archive'\nbasic_archive.archive_directory = " + ComputeSql.quote(archiveDir) + "\n";
     }
 
-    /** {@code pg_hba.conf}: {@code method} for every user and database on the Unix socket and loopback. */
-    static String hba(AuthMode authSetting, HbaMethod method) {
+    /** {@code pg_hba.conf}: every user and database, on the Unix socket and on loopback, as {@code access} says. */
+    static String hba(AuthMode authSetting, Access access) {
         StringBuilder hba = new StringBuilder("# Written by zenith before every start (auth = ")
                 .append(authSetting).append(" in config.json).\n");
         for (String database : new String[] {"all", "replication"}) {
-            hba.append("local ").append(database).append(" all ").append(method.keyword).append('\n')
-                    .append("host ").append(database).append(" all 127.0.0.1/32 ").append(method.keyword).append('\n')
-                    .append("host ").append(database).append(" all ::1/128 ").append(method.keyword).append('\n');
+            hba.append("local ").append(database).append(" all ").append(access.socket.keyword).append('\n')
+                    .append("host ").append(database).append(" all 127.0.0.1/32 ").append(access.loopback.keyword).append('\n')
+                    .append("host ").append(database).append(" all ::1/128 ").append(access.loopback.keyword).append('\n');
         }
         return hba.toString();
     }
@@ -134,8 +159,8 @@ final class PostgresConfig {
         write(paths.dataDir().resolve(FILE), text);
     }
 
-    void writeHba(NodePaths paths, AuthMode authSetting, HbaMethod method) {
-        write(paths.dataDir().resolve("pg_hba.conf"), hba(authSetting, method));
+    void writeHba(NodePaths paths, AuthMode authSetting, Access access) {
+        write(paths.dataDir().resolve("pg_hba.conf"), hba(authSetting, access));
     }
 
     private void write(Path file, String text) {

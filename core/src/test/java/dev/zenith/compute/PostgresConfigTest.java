@@ -112,20 +112,22 @@ class PostgresConfigTest {
     }
 
     @Test
-    void hbaAppliesOneMethodToSocketsAndLoopbackOnly() {
-        String hba = PostgresConfig.hba(AuthMode.PASSWORD, PostgresConfig.HbaMethod.SCRAM);
+    void hbaAppliesItsMethodsToSocketsAndLoopbackOnly() {
+        String hba = PostgresConfig.hba(AuthMode.PASSWORD, PostgresConfig.Access.PASSWORD);
         assertThat(hba.lines().filter(l -> !l.startsWith("#"))).containsExactly(
                 "local all all scram-sha-256", "host all all 127.0.0.1/32 scram-sha-256", "host all all ::1/128 scram-sha-256",
                 "local replication all scram-sha-256", "host replication all 127.0.0.1/32 scram-sha-256",
                 "host replication all ::1/128 scram-sha-256");
-        assertThat(PostgresConfig.hba(AuthMode.TRUST, PostgresConfig.HbaMethod.TRUST)).contains("(auth = trust", "local all all trust");
+        assertThat(PostgresConfig.hba(AuthMode.TRUST, PostgresConfig.Access.TRUST)).contains("(auth = trust", "local all all trust");
+        assertThat(PostgresConfig.hba(AuthMode.PASSWORD, PostgresConfig.Access.OWNER_SOCKET).lines().filter(l -> !l.startsWith("#")))
+                .contains("local all all trust", "host all all 127.0.0.1/32 scram-sha-256", "host all all ::1/128 scram-sha-256");
     }
 
     @Test
-    void inPasswordModeOnlyReadOnlyViewsStartRequiringThePassword() {
-        assertThat(PostgresConfig.startingMethod(false, ComputeMode.READ_WRITE)).isEqualTo(PostgresConfig.HbaMethod.TRUST);
-        assertThat(PostgresConfig.startingMethod(false, READ_ONLY)).isEqualTo(PostgresConfig.HbaMethod.TRUST);
-        assertThat(PostgresConfig.startingMethod(true, ComputeMode.READ_WRITE)).isEqualTo(PostgresConfig.HbaMethod.TRUST);
-        assertThat(PostgresConfig.startingMethod(true, READ_ONLY)).isEqualTo(PostgresConfig.HbaMethod.SCRAM);
+    void inPasswordModeLoopbackAsksForThePasswordFromTheFirstMoment() {
+        assertThat(PostgresConfig.startingAccess(AuthMode.TRUST, ComputeMode.READ_WRITE)).isEqualTo(PostgresConfig.Access.TRUST);
+        assertThat(PostgresConfig.startingAccess(AuthMode.TRUST, READ_ONLY)).isEqualTo(PostgresConfig.Access.TRUST);
+        assertThat(PostgresConfig.startingAccess(AuthMode.PASSWORD, ComputeMode.READ_WRITE)).isEqualTo(PostgresConfig.Access.OWNER_SOCKET);
+        assertThat(PostgresConfig.startingAccess(AuthMode.PASSWORD, READ_ONLY)).isEqualTo(PostgresConfig.Access.PASSWORD);
     }
 }

@@ -88,13 +88,14 @@ class ReadmeIT {
     static List<Step> steps(String readme) {
         String part = readme.substring(readme.indexOf("\n## Install without a JDK"), readme.indexOf("\n## Commands"));
         List<Step> steps = new ArrayList<>();
-        boolean inBlock = false;
+        String fence = null; // what opened the block we are in; a block in a language (```js) is code to read, not a session
         for (String line : part.lines().toList()) {
+            boolean session = "```".equals(fence);
             if (line.startsWith("```")) {
-                inBlock = !inBlock;
-            } else if (inBlock && line.startsWith("$ ")) {
+                fence = fence == null ? line : null;
+            } else if (session && line.startsWith("$ ")) {
                 steps.add(new Step(line.substring(2), new ArrayList<>()));
-            } else if (inBlock && !steps.isEmpty() && !line.isBlank() && !line.endsWith("=#")) {
+            } else if (session && !steps.isEmpty() && !line.isBlank() && !line.endsWith("=#")) {
                 steps.get(steps.size() - 1).shown().add(line);
             }
         }

@@ -59,6 +59,42 @@ class SecurityTest {
     }
 
     @Test
+    void noClientGetsInWithoutThePasswordWhileComputesStart() throws Exception {
+        try (Zenith z = Zenith.empty()) {
+            Path file = passwordFile(z);
+            z.init("--auth", "password", "--password-file", file.toString()).ok();
+            z.cli("pageserver", "start").ok();
+            z.cli("branch", "hammered", "main").ok();
+            int port = z.start("hammered");
+            java.util.concurrent.atomic.AtomicInteger admitted = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.atomic.AtomicInteger tries = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread hammer = Thread.ofPlatform().start(() -> {
+                while (!done.get()) {
+                    tries.incrementAndGet();
+                    try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres?user="
+                            + System.getProperty("user.name") + "&connectTimeout=2")) {
+                        admitted.incrementAndGet();
+                    } catch (java.sql.SQLException refusedOrDown) {
+                        // refused (28P01, 08004) or not listening: both keep the client out
+                    }
+                }
+            });
+            try {
+                for (int i = 0; i < 50; i++) {
+                    z.cli("pg", "stop", "hammered").ok();
+                    z.cli("pg", "start", "hammered").ok();
+                }
+            } finally {
+                done.set(true);
+                hammer.join();
+            }
+            assertThat(tries.get()).as("connection attempts while 50 starts ran").isGreaterThan(50);
+            assertThat(admitted.get()).as("clients let in without the password").isZero();
+        }
+    }
+
+    @Test
     void switchingToPasswordsLaterCoversBranchesMadeBefore() throws Exception {
         try (Zenith z = Zenith.started()) {
             z.cli("branch", "older", "main").ok();

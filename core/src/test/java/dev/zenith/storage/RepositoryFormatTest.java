@@ -31,6 +31,7 @@ class RepositoryFormatTest {
         Path root = Repositories.withRoot(dir.resolve("r"), "0/1000028").root();
         // as the previous zenith left it: no format file, no pgVersion in config.json, PostgreSQL 18 images
         Files.delete(root.resolve(RepositoryFormat.FILE));
+        Files.delete(root.resolve(Repository.API_TOKEN)); // tokens came with format 4
         String oldConfig = Files.readString(root.resolve(Repository.CONFIG)).replaceAll(",\\s*\"pgVersion\"\\s*:\\s*0", "");
         Files.writeString(root.resolve(Repository.CONFIG), oldConfig);
         try (var images = Files.walk(root.resolve("timelines"), 3)) {
@@ -47,6 +48,9 @@ class RepositoryFormatTest {
         assertThat(Repository.open(root).config().pgVersion()).isEqualTo(18);
         assertThat(Files.readString(backup.resolve(Repository.CONFIG))).isEqualTo(oldConfig);
         assertThat(backup.resolve("branches.json")).exists();
+        assertThat(Repository.apiToken(root)).as("an API token made by the upgrade").hasSizeGreaterThan(40);
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(root.resolve(Repository.API_TOKEN))))
+                .isEqualTo("rw-------");
     }
 
     @Test
