@@ -41,18 +41,18 @@ public record ConnectionString(String host, int port, String user, String databa
      * HTTP queries and {@code Pool}'s WebSocket to the proxy, and the connection string the app keeps.
      */
     public String neon() {
-        return neon("http", false);
+        return neon("http");
     }
 
     /** {@link #neon()} for a proxy that offers TLS: https and wss (its certificate is self-signed). */
     public String neonOverTls() {
-        return neon("https", true);
+        return neon("https");
     }
 
-    private String neon(String scheme, boolean secureWebSocket) {
+    private String neon(String scheme) {
         return "neonConfig.fetchEndpoint = () => '" + scheme + "://" + uriHost() + ":" + port + "/sql';\n"
                 + "neonConfig.wsProxy = () => '" + uriHost() + ":" + port + "/v2';\n"
-                + "neonConfig.useSecureWebSocket = " + secureWebSocket + ";\n"
+                + "neonConfig.useSecureWebSocket = " + scheme.equals("https") + ";\n"
                 + "DATABASE_URL=" + uri();
     }
 

@@ -10,6 +10,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -19,7 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * one-time code, and the console's login page trades it for a session cookie that scripts cannot read
  * ({@code HttpOnly}) and other sites cannot send ({@code SameSite=Strict}).
  *
- * <p>Thread-safety: codes and sessions are concurrent maps; the token never changes.
+ * <p>Thread-safety: codes and sessions are concurrent collections; the token never changes.
  */
 final class Owner {
 
@@ -31,7 +32,7 @@ final class Owner {
     /** One-time codes by value, with the time (nanoTime) they stop being valid. */
     private final Map<String, Long> codes = new ConcurrentHashMap<>();
     /** Session cookies given out since the daemon started; they end with it. */
-    private final Map<String, Boolean> sessions = new ConcurrentHashMap<>();
+    private final Set<String> sessions = ConcurrentHashMap.newKeySet();
 
     Owner(String token) {
         this.token = token.getBytes(StandardCharsets.UTF_8);
@@ -44,7 +45,7 @@ final class Owner {
                 && MessageDigest.isEqual(token, authorization.substring("Bearer ".length()).trim().getBytes(StandardCharsets.UTF_8))) {
             return true;
         }
-        return cookie(exchange.getRequestHeaders().get("Cookie")).filter(sessions::containsKey).isPresent();
+        return cookie(exchange.getRequestHeaders().get("Cookie")).filter(sessions::contains).isPresent();
     }
 
     /** A code that opens one console session, valid for a short while. */
@@ -61,7 +62,7 @@ final class Owner {
             return Optional.empty();
         }
         String session = secret();
-        sessions.put(session, Boolean.TRUE);
+        sessions.add(session);
         return Optional.of(session);
     }
 

@@ -29,6 +29,11 @@ final class CancelKeys {
 
     /** What the client is told: the backend's pid and the proxy's secret for it. */
     record Issued(int pid, byte[] key) {
+
+        /** The {@code BackendKeyData} message that tells it. */
+        Wire.Message backendKeyData() {
+            return new Wire.Message('K', ByteBuffer.allocate(4 + key.length).putInt(pid).put(key).array());
+        }
     }
 
     private record Entry(byte[] secret, Target target) {

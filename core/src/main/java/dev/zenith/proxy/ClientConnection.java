@@ -234,7 +234,7 @@ final class ClientConnection implements Runnable {
                 int pid = b.getInt();
                 byte[] key = Arrays.copyOfRange(message.body(), 4, message.body().length);
                 issued = cancelKeys.issue(new CancelKeys.Target(lease.socket(), pid, key));
-                message = new Wire.Message('K', ByteBuffer.allocate(message.body().length).putInt(issued.pid()).put(issued.key()).array());
+                message = issued.backendKeyData();
             }
             OutputStream out = client.out();
             out.write(message.encode());

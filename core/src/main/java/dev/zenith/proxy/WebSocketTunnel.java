@@ -16,7 +16,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.Executor;
@@ -205,7 +204,7 @@ final class WebSocketTunnel extends ChannelInboundHandlerAdapter {
             Wire.Message shown = m;
             if (m.type() == 'K') {
                 issued = cancelKeys.issue(new CancelKeys.Target(held.socket(), session.pid(), session.key()));
-                shown = new Wire.Message('K', ByteBuffer.allocate(4 + issued.key().length).putInt(issued.pid()).put(issued.key()).array());
+                shown = issued.backendKeyData();
             }
             greeting.writeBytes(shown.encode());
         }
