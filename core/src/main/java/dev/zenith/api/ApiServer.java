@@ -64,12 +64,18 @@ public final class ApiServer implements AutoCloseable {
     private final Runnable shutdown;
     private final EventFeed feed;
     private final Owner owner;
+    private final ClientCommands commands;
     private final Routes routes = routes(this);
 
-    /** {@code apiToken}: what every request must carry to prove it comes from the repository's owner. */
-    public ApiServer(InetSocketAddress address, DaemonFacts daemon, ApiBackend backend, Runnable shutdown, String apiToken) {
+    /**
+     * {@code apiToken}: what every request must carry to prove it comes from the repository's owner;
+     * {@code commands}: what runs the commands launchers send to {@code /v1/commands}.
+     */
+    public ApiServer(InetSocketAddress address, DaemonFacts daemon, ApiBackend backend, Runnable shutdown, String apiToken,
+                     ClientCommands commands) {
         this.daemon = daemon;
         this.backend = backend;
+        this.commands = commands;
         this.shutdown = shutdown;
         this.owner = new Owner(apiToken);
         try {
@@ -123,7 +129,16 @@ public final class ApiServer implements AutoCloseable {
                         public <T> T read(Class<T> type) throws IOException {
                             return body(exchange, type);
                         }
+
+                        @Override
+                        public byte[] bytes() throws IOException {
+                            return rawBody(exchange);
+                        }
                     });
+            if (result instanceof ClientCommands.Outcome outcome) {
+                respond(exchange, outcome);
+                return;
+            }
             respond(exchange, exchange.getRequestMethod().equals("POST") && result instanceof Created ? 201 : 200,
                     result instanceof Created c ? c.body() : result);
         } catch (ZenithException | UncheckedIOException failure) {
@@ -397,6 +412,7 @@ public final class ApiServer implements AutoCloseable {
                     return Map.of("name", r.part(0), "following", false);
                 })
                 .add("POST", "/v1/imports", r -> new Created(api.backend.importDatabase(importRequest(r.body(Requests.Import.class)))))
+                .add("POST", "/v1/commands", r -> api.runForClient(r.bytes()))
                 .add("POST", "/v1/shutdown", r -> {
                     Thread.ofVirtual().start(api.shutdown);
                     return Map.of("status", "stopping");
@@ -463,7 +479,51 @@ public final class ApiServer implements AutoCloseable {
                 daemon.config().auth().text(), daemon.config().superuser(), backend.knownRemoteStates(), backend.tags());
     }
 
+    /**
+     * A launcher's command: the client's working directory, the repository it found and the command's words,
+     * each ended by a NUL (which no argument can hold), so a shell sends them with printf and no quoting.
+     */
+    private ClientCommands.Outcome runForClient(byte[] body) {
+        List<String> words = new java.util.ArrayList<>();
+        int start = 0;
+        for (int i = 0; i < body.length; i++) {
+            if (body[i] == 0) {
+                words.add(new String(body, start, i - start, StandardCharsets.UTF_8));
+                start = i + 1;
+            }
+        }
+        if (words.size() < 2 || start != body.length) {
+            throw ZenithException.badRequest("a command is its working directory, repository and words, each ended by a NUL byte");
+        }
+        return commands.run(Path.of(words.get(0)), Path.of(words.get(1)), words.subList(2, words.size()));
+    }
+
+    /** A command's outcome: what it printed as the body, its exit code and standard error (Base64) in headers. */
+    private static void respond(HttpExchange exchange, ClientCommands.Outcome outcome) throws IOException {
+        byte[] out = outcome.out().getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+        exchange.getResponseHeaders().set("Zenith-Exit-Code", Integer.toString(outcome.exitCode()));
+        if (!outcome.err().isEmpty()) {
+            exchange.getResponseHeaders().set("Zenith-Stderr",
+                    java.util.Base64.getEncoder().encodeToString(outcome.err().getBytes(StandardCharsets.UTF_8)));
+        }
+        exchange.sendResponseHeaders(200, out.length == 0 ? -1 : out.length);
+        exchange.getResponseBody().write(out);
+    }
+
     private static <T> T body(HttpExchange exchange, Class<T> type) throws IOException {
+        byte[] bytes = rawBody(exchange);
+        if (bytes.length == 0) {
+            return type == Requests.StopCompute.class ? null : Json.MAPPER.readValue("{}", type);
+        }
+        T value = Json.MAPPER.readValue(bytes, type);
+        if (value == null) {
+            throw ZenithException.badRequest("the request body must be a JSON object, not null");
+        }
+        return value;
+    }
+
+    private static byte[] rawBody(HttpExchange exchange) throws IOException {
         try (InputStream in = exchange.getRequestBody()) {
             byte[] bytes = in.readNBytes(MAX_BODY + 1);
             if (bytes.length > MAX_BODY) {
@@ -477,14 +537,7 @@ public final class ApiServer implements AutoCloseable {
                 }
                 throw ZenithException.badRequest("request body over " + MAX_BODY + " bytes");
             }
-            if (bytes.length == 0) {
-                return type == Requests.StopCompute.class ? null : Json.MAPPER.readValue("{}", type);
-            }
-            T value = Json.MAPPER.readValue(bytes, type);
-            if (value == null) {
-                throw ZenithException.badRequest("the request body must be a JSON object, not null");
-            }
-            return value;
+            return bytes;
         }
     }
 

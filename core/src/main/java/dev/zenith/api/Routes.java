@@ -16,11 +16,13 @@ import java.util.regex.Pattern;
  */
 final class Routes {
 
-    /** A request as a handler sees it: the path's parts, in order, and the body read as JSON. */
+    /** A request as a handler sees it: the path's parts, in order, and the body, read as JSON or as bytes. */
     interface Request {
         String part(int index);
 
         <T> T body(Class<T> type) throws IOException;
+
+        byte[] bytes() throws IOException;
     }
 
     /** Answers one request; the result is written as JSON. */
@@ -34,6 +36,8 @@ final class Routes {
     /** Reads a request's body; the server's, so the limits on its size live in one place. */
     interface BodyReader {
         <T> T read(Class<T> type) throws IOException;
+
+        byte[] bytes() throws IOException;
     }
 
     private final List<Route> routes = new ArrayList<>();
@@ -61,6 +65,11 @@ final class Routes {
                     @Override
                     public <T> T body(Class<T> type) throws IOException {
                         return body.read(type);
+                    }
+
+                    @Override
+                    public byte[] bytes() throws IOException {
+                        return body.bytes();
                     }
                 });
             }

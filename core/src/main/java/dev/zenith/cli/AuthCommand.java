@@ -68,7 +68,7 @@ final class AuthCommand implements Callable<Integer> {
         if (chosen == AuthMode.PASSWORD) {
             String password = choosePassword(passwordFile);
             repository.setAuth(chosen, Optional.of(password));
-            printPassword(out, repository, password, passwordFile);
+            printPassword(spec, out, repository, password, passwordFile);
         } else {
             repository.setAuth(chosen, Optional.empty());
         }
@@ -100,14 +100,14 @@ final class AuthCommand implements Callable<Integer> {
     }
 
     /** Where the password is kept; the password itself only when it was generated (nobody knows it yet). */
-    static void printPassword(PrintWriter out, Offline repository, String password, Path file) {
+    static void printPassword(CommandSpec spec, PrintWriter out, Offline repository, String password, Path file) {
         String user = repository.config().superuser();
         if (file == null && System.getenv(PASSWORD_ENV) == null) {
             out.println("generated a password for user " + user + ": " + password);
         }
-        out.println("the password of user " + user + " is kept in " + Main.display(repository.passwordFile())
+        out.println("the password of user " + user + " is kept in " + Main.display(spec, repository.passwordFile())
                 + " (readable by you only); connect with PGPASSWORD=\"$(cat "
-                + Main.display(repository.passwordFile()) + ")\" psql ...");
+                + Main.display(spec, repository.passwordFile()) + ")\" psql ...");
         out.flush();
     }
 }

@@ -123,9 +123,9 @@ final class BranchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--git names the branch after the git branch: leave out " + name);
         }
         Path root = Main.repoRoot(spec);
-        BranchName branch = GitBranches.ensure(root, Optional.ofNullable(from), spec.commandLine().getErr());
+        BranchName branch = GitBranches.ensure(root, Main.workingDirectory(spec), Optional.ofNullable(from), spec.commandLine().getErr());
         String uri = ConnstrCommand.forBranch(Offline.open(root), branch).uri();
-        boolean changed = envFile != null && EnvFile.set(envFile, "DATABASE_URL", uri);
+        boolean changed = envFile != null && EnvFile.set(Main.workingDirectory(spec).resolve(envFile), "DATABASE_URL", uri);
         if (json) {
             out.println(Json.MAPPER.writeValueAsString(Map.of("branch", branch.value(), "connectionString", uri)));
         } else {

@@ -61,7 +61,7 @@ final class CloneCommand implements Callable<Integer> {
         listen.check();
         Path root = dir == null ? Main.newRepoRoot(spec) : dir.resolve(".zenith");
         if (Offline.exists(root)) {
-            throw ZenithException.conflict("a zenith repository already exists in " + Main.display(root),
+            throw ZenithException.conflict("a zenith repository already exists in " + Main.display(spec, root),
                     "clone into another directory");
         }
         RepositoryConfig defaults = RepositoryConfig.defaults().apiPort(listen.apiPort).computePortBase(listen.computePortBase)
@@ -75,7 +75,7 @@ final class CloneCommand implements Callable<Integer> {
         } else {
             out.println("cloned " + Counts.of(cloned.branches().size(), "branch", "branches")
                     + " (" + Bytes.human(cloned.bytesFetched()) + " in " + cloned.timelinesFetched() + " timelines) from " + url
-                    + " into " + Main.display(root) + "; zenith pageserver start serves it");
+                    + " into " + Main.display(spec, root) + "; zenith pageserver start serves it");
         }
         out.flush();
         return 0;

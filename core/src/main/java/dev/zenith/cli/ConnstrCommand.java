@@ -73,7 +73,7 @@ final class ConnstrCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--git names the branch after the git branch: leave out " + branch);
         }
         if (git) {
-            return GitBranches.ensure(Main.repoRoot(spec), Optional.empty(), spec.commandLine().getErr());
+            return GitBranches.ensure(Main.repoRoot(spec), Main.workingDirectory(spec), Optional.empty(), spec.commandLine().getErr());
         }
         return branch == null ? BranchName.MAIN : branch;
     }

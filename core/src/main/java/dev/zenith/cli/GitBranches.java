@@ -20,8 +20,8 @@ final class GitBranches {
     }
 
     /** Finds the branch, or makes it (saying so on {@code err}); returns its name. */
-    static BranchName ensure(Path repoRoot, Optional<BranchName> from, PrintWriter err) {
-        GitWorkTree tree = GitWorkTree.here();
+    static BranchName ensure(Path repoRoot, Path workingDirectory, Optional<BranchName> from, PrintWriter err) {
+        GitWorkTree tree = GitWorkTree.around(workingDirectory);
         String gitBranch = tree.currentBranch();
         BranchName name = GitWorkTree.branchFor(gitBranch);
         if (Offline.open(repoRoot).hasBranch(name)) {

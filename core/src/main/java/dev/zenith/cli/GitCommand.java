@@ -37,7 +37,7 @@ final class GitCommand {
 
         @Override
         public Integer call() {
-            GitWorkTree tree = GitWorkTree.here();
+            GitWorkTree tree = GitWorkTree.around(Main.workingDirectory(spec));
             Path hook = tree.hooksDir().resolve(HOOK);
             String existing = read(hook);
             String kept = withoutOurs(existing);
@@ -70,7 +70,7 @@ final class GitCommand {
 
         @Override
         public Integer call() throws IOException {
-            Path hook = GitWorkTree.here().hooksDir().resolve(HOOK);
+            Path hook = GitWorkTree.around(Main.workingDirectory(spec)).hooksDir().resolve(HOOK);
             String existing = read(hook);
             if (!existing.contains(BEGIN)) {
                 throw ZenithException.notFound("the post-checkout hook " + hook + " has no zenith lines", "nothing to remove");

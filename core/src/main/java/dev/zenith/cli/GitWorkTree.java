@@ -25,9 +25,8 @@ final class GitWorkTree {
         this.root = root;
     }
 
-    /** The work tree around the current directory; outside one, an error saying so. */
-    static GitWorkTree here() {
-        Path cwd = Path.of("").toAbsolutePath();
+    /** The work tree around {@code cwd}; outside one, an error saying so. */
+    static GitWorkTree around(Path cwd) {
         Git top = git(cwd, "rev-parse", "--show-toplevel");
         if (top.exit() != 0) {
             throw ZenithException.badRequest("--git needs a git work tree, and " + cwd + " is not in one ("

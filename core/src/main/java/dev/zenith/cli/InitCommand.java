@@ -109,11 +109,11 @@ final class InitCommand implements Callable<Integer> {
         settings.checkExposure();
         String password = settings.passwordAuth() ? AuthCommand.choosePassword(passwordFile) : null;
         if (Offline.exists(root)) {
-            throw ZenithException.conflict("a zenith repository already exists in " + Main.display(root),
-                    "use it as it is (zenith pageserver start), or remove " + Main.display(root) + " to start over");
+            throw ZenithException.conflict("a zenith repository already exists in " + Main.display(spec, root),
+                    "use it as it is (zenith pageserver start), or remove " + Main.display(spec, root) + " to start over");
         }
         if (Files.exists(root) && !isEmptyDirectory(root)) {
-            throw ZenithException.conflict(Main.display(root) + " exists and is not an empty directory",
+            throw ZenithException.conflict(Main.display(spec, root) + " exists and is not an empty directory",
                     "choose another place with --repo, or empty it first");
         }
         Offline repository = Offline.init(root, settings, Optional.ofNullable(password), msg -> {
@@ -121,10 +121,10 @@ final class InitCommand implements Callable<Integer> {
             out.flush();
         });
         if (password != null) {
-            AuthCommand.printPassword(out, repository, password, passwordFile);
+            AuthCommand.printPassword(spec, out, repository, password, passwordFile);
         }
         out.println("created main branch");
-        out.println("new zenith repository was created in " + Main.display(root));
+        out.println("new zenith repository was created in " + Main.display(spec, root));
         out.println("file system: " + StatusCommand.describe(repository.fileSystem()));
     }
 

@@ -40,6 +40,8 @@ public final class Main {
     @Spec
     CommandSpec spec;
 
+    private final Surroundings surroundings;
+
     @Option(names = "--repo", scope = ScopeType.INHERIT, paramLabel = "DIR",
             description = "Repository directory (default: $ZENITH_REPO_DIR, else the nearest .zenith here or above, as git finds .git).")
     Path repo;
@@ -74,9 +76,25 @@ public final class Main {
         }
     }
 
+    private Main(Surroundings surroundings) {
+        this.surroundings = surroundings;
+    }
+
+    /**
+     * Where a command runs: a working directory, and the repository {@code ZENITH_REPO_DIR} names there. This
+     * process's own, or a client's when the daemon runs the client's command ({@link ServedCommands}).
+     */
+    record Surroundings(Path workingDirectory, Optional<Path> repositoryFromEnvironment) {
+        static Surroundings ofThisProcess() {
+            String env = System.getenv("ZENITH_REPO_DIR");
+            return new Surroundings(Path.of("").toAbsolutePath(),
+                    env == null || env.isBlank() ? Optional.empty() : Optional.of(Path.of(env)));
+        }
+    }
+
     /** The command line with every command, zenith's converters and error handling. */
     public static CommandLine commandLine() {
-        return withHandlers(withSubcommands(SUBCOMMANDS));
+        return withHandlers(withSubcommands(Surroundings.ofThisProcess(), SUBCOMMANDS));
     }
 
     /**
@@ -86,14 +104,23 @@ public final class Main {
      * only its own. Help, completion and a word that names no command (for its "did you mean") get them all.
      */
     public static CommandLine commandLine(String... args) {
-        return withHandlers(withSubcommands(namedSubcommand(args)
+        return commandLine(Surroundings.ofThisProcess(), args);
+    }
+
+    static CommandLine commandLine(Surroundings surroundings, String... args) {
+        return withHandlers(withSubcommands(surroundings, namedSubcommand(args)
                 .filter(named -> !NEED_ALL.contains(named))
                 .<List<Class<?>>>map(List::of)
                 .orElse(SUBCOMMANDS)));
     }
 
-    private static CommandLine withSubcommands(List<Class<?>> subcommands) {
-        CommandLine cmd = new CommandLine(new Main());
+    /** The command {@code args} name, if they name one. */
+    static Optional<String> commandName(String... args) {
+        return namedSubcommand(args).map(c -> c.getAnnotation(Command.class).name());
+    }
+
+    private static CommandLine withSubcommands(Surroundings surroundings, List<Class<?>> subcommands) {
+        CommandLine cmd = new CommandLine(new Main(surroundings));
         subcommands.forEach(cmd::addSubcommand);
         return cmd;
     }
@@ -192,22 +219,24 @@ public final class Main {
      */
     static Path repoRoot(CommandSpec spec) {
         Path named = namedRepoRoot(spec);
-        return named != null ? named : findUpward(Path.of("").toAbsolutePath()).orElse(newRepoRoot(spec));
+        return named != null ? named : findUpward(workingDirectory(spec)).orElse(newRepoRoot(spec));
     }
 
     /** Where a new repository goes ({@code init}, {@code clone}): --repo, then $ZENITH_REPO_DIR, then ./.zenith. */
     static Path newRepoRoot(CommandSpec spec) {
         Path named = namedRepoRoot(spec);
-        return named != null ? named : Path.of(".zenith").toAbsolutePath().normalize();
+        return named != null ? named : workingDirectory(spec).resolve(".zenith").normalize();
     }
 
     private static Path namedRepoRoot(CommandSpec spec) {
         Main main = (Main) spec.root().userObject();
-        if (main.repo != null) {
-            return main.repo.toAbsolutePath().normalize();
-        }
-        String env = System.getenv("ZENITH_REPO_DIR");
-        return env != null && !env.isBlank() ? Path.of(env).toAbsolutePath().normalize() : null;
+        Path dir = main.repo != null ? main.repo : main.surroundings.repositoryFromEnvironment().orElse(null);
+        return dir == null ? null : main.surroundings.workingDirectory().resolve(dir).normalize();
+    }
+
+    /** The directory the command runs in: relative paths the user gives are relative to it. */
+    static Path workingDirectory(CommandSpec spec) {
+        return ((Main) spec.root().userObject()).surroundings.workingDirectory();
     }
 
     /** The nearest {@code .zenith} holding a repository in {@code dir} or a directory above it. */
@@ -221,9 +250,9 @@ public final class Main {
         return java.util.Optional.empty();
     }
 
-    /** A path as the user would type it: relative to the current directory when inside it. */
-    static String display(Path path) {
-        Path cwd = Path.of("").toAbsolutePath();
+    /** A path as the user would type it: relative to the working directory when inside it. */
+    static String display(CommandSpec spec, Path path) {
+        Path cwd = workingDirectory(spec);
         Path abs = path.toAbsolutePath().normalize();
         return abs.startsWith(cwd) && !abs.equals(cwd) ? cwd.relativize(abs).toString() : abs.toString();
     }

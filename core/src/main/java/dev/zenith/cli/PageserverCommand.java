@@ -50,7 +50,7 @@ final class PageserverCommand {
         OptionalLong running = repository.daemonPid();
         if (running.isPresent()) {
             out.println("pageserver is already running (pid " + running.getAsLong() + ") at '127.0.0.1:" + repository.config().apiPort()
-                    + "' in " + Main.display(root));
+                    + "' in " + Main.display(spec, root));
             out.flush();
             return 0;
         }
@@ -71,7 +71,7 @@ final class PageserverCommand {
         if (foreground) {
             return runForeground(repository, tls, out);
         }
-        out.println("Starting pageserver at '127.0.0.1:" + repository.config().apiPort() + "' in " + Main.display(root));
+        out.println("Starting pageserver at '127.0.0.1:" + repository.config().apiPort() + "' in " + Main.display(spec, root));
         out.flush();
         spawn(repository, tls);
         out.println("Page server started");
@@ -103,7 +103,9 @@ final class PageserverCommand {
 
     private static int runForeground(Offline repository, boolean tls, PrintWriter out) throws InterruptedException {
         LogSetup.toFile(repository.daemonLog(), (long) repository.config().maxLogMb() << 20);
-        repository.runDaemon(tls, () -> {
+        // the daemon has no terminal: the commands it runs for clients never draw progress
+        System.setProperty("zenith.progress", "never");
+        repository.runDaemon(tls, new ServedCommands(repository.root()), () -> {
             out.println("Page server started (pid " + ProcessHandle.current().pid() + ")");
             out.flush();
         });
@@ -206,7 +208,7 @@ final class PageserverCommand {
         if (json) {
             out.println(dev.zenith.Json.MAPPER.writeValueAsString(status));
         } else {
-            out.println("pageserver is running (pid " + status.pid() + ") at '" + status.api() + "' in " + Main.display(root));
+            out.println("pageserver is running (pid " + status.pid() + ") at '" + status.api() + "' in " + Main.display(spec, root));
         }
         out.flush();
         return 0;

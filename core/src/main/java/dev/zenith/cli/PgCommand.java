@@ -151,8 +151,8 @@ final class PgCommand {
         return ApiClient.forRepository(Main.repoRoot(spec));
     }
 
-    private static void printCreated(PrintWriter out, ComputeStatus node) {
-        out.println("Extracting base backup to create postgres instance: path=" + Main.display(node.dataDir())
+    private void printCreated(PrintWriter out, ComputeStatus node) {
+        out.println("Extracting base backup to create postgres instance: path=" + Main.display(spec, node.dataDir())
                 + " port=" + node.port());
         out.flush();
     }

@@ -40,7 +40,7 @@ final class StartCommand implements Callable<Integer> {
         }
         Offline repository = Offline.open(root);
         if (repository.daemonPid().isEmpty()) {
-            out.println("Starting pageserver at '127.0.0.1:" + repository.config().apiPort() + "' in " + Main.display(root));
+            out.println("Starting pageserver at '127.0.0.1:" + repository.config().apiPort() + "' in " + Main.display(spec, root));
             out.flush();
             PageserverCommand.requireFreePorts(repository.config());
             PageserverCommand.spawn(repository, false);
@@ -65,10 +65,10 @@ final class StartCommand implements Callable<Integer> {
         List<String> given = spec.commandLine().getParseResult().matchedOptions().stream()
                 .map(CommandLine.Model.OptionSpec::longestName).filter(name -> !name.equals("--repo")).toList();
         if (!given.isEmpty()) {
-            throw new ZenithException(ZenithException.Kind.BAD_REQUEST, "the repository in " + Main.display(root)
+            throw new ZenithException(ZenithException.Kind.BAD_REQUEST, "the repository in " + Main.display(spec, root)
                     + " exists, and " + String.join(", ", given) + (given.size() == 1 ? " only applies" : " only apply")
                     + " when zenith start makes one",
-                    "leave them out, or change the setting in " + Main.display(root.resolve("config.json"))
+                    "leave them out, or change the setting in " + Main.display(spec, root.resolve("config.json"))
                             + " and restart the pageserver (for one run: zenith pageserver start --proxy-port N)");
         }
     }

@@ -52,7 +52,7 @@ final class StatusCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
-        out.println("repository:  " + Main.display(root) + " (" + Counts.of(repository.branchCount(), "branch", "branches") + ")");
+        out.println("repository:  " + Main.display(spec, root) + " (" + Counts.of(repository.branchCount(), "branch", "branches") + ")");
         out.println("file system: " + describe(repository.fileSystem()));
         if (daemon == null) {
             out.println("pageserver:  not running (zenith pageserver start)");

@@ -44,8 +44,13 @@ final class ComputeSql implements AutoCloseable {
     private static final Duration PROMOTE_WAIT = Duration.ofSeconds(60);
     private static final Duration PROMOTED_STEP_MIN = Duration.ofMillis(1);
     private static final Duration PROMOTED_STEP_MAX = Duration.ofMillis(20);
-    /** How long a request made before the pause gets to be taken before the paused loop is woken. */
-    private static final Duration WAKE_AFTER = Duration.ofMillis(50);
+    /**
+     * How long a request made before the pause gets to be taken before the paused loop is woken: a wake costs
+     * a statement, and a recovery that was not paused yet takes the request within a millisecond or two.
+     */
+    private static final Duration WAKE_AFTER = Duration.ofMillis(10);
+    /** A wake the paused loop missed (it came before the pause) is sent again after this long. */
+    private static final Duration WAKE_AGAIN = Duration.ofMillis(250);
 
     private final InternalConnections internal;
     /** Which superuser to log in as on a node: its branch's root's ({@link Superusers}). */
@@ -263,6 +268,7 @@ final class ComputeSql implements AutoCloseable {
                 }
                 if (wakeAfter.passed()) {
                     wake(node);
+                    wakeAfter = Deadline.in(WAKE_AGAIN);
                 }
             }
         } catch (SQLException e) {
@@ -300,14 +306,35 @@ final class ComputeSql implements AutoCloseable {
         return !"f".equals(value(node, "SELECT pg_is_in_recovery()"));
     }
 
-    /** Wakes a paused recovery and leaves it paused (see {@link #promote}); harmless once recovery has ended. */
+    /**
+     * Wakes a recovery paused at its target and leaves it paused (see {@link #promote}). Once the promotion
+     * has begun both calls raise "standby promotion is ongoing" (and after it, "recovery is not in progress"):
+     * an ERROR in the compute's log of a start that went well. So it wakes only a paused recovery, and an error
+     * of a promotion that begins between the check and the calls is caught in the block, where Postgres does
+     * not log it.
+     */
     private void wake(ComputeNode node) {
         try {
-            value(node, "SELECT pg_wal_replay_resume(), pg_wal_replay_pause()");
+            internal.with(node.port(), superuserOf.apply(node), c -> {
+                try (Statement s = c.createStatement()) {
+                    s.execute(WAKE);
+                }
+                return null;
+            });
         } catch (SQLException recoveryEnded) {
-            // promoted meanwhile: "recovery is not in progress"
+            // promoted before the block ran
         }
     }
+
+    private static final String WAKE = """
+            DO $$BEGIN
+              IF pg_get_wal_replay_pause_state() <> 'not paused' THEN
+                PERFORM pg_wal_replay_resume();
+                PERFORM pg_wal_replay_pause();
+              END IF;
+            EXCEPTION WHEN object_not_in_prerequisite_state THEN
+              NULL;
+            END$$""";
 
     /**
      * Makes sure the {@value #TOOLS_ROLE} superuser exists, which the Docker image, most tutorials and many

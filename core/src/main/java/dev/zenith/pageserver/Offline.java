@@ -1,5 +1,6 @@
 package dev.zenith.pageserver;
 
+import dev.zenith.api.ClientCommands;
 import dev.zenith.postgres.OsUser;
 import dev.zenith.postgres.PgDistribution;
 import dev.zenith.AuthMode;
@@ -257,8 +258,8 @@ public final class Offline {
     }
 
     /** Runs the daemon in this process until it is stopped (by the API, a signal, or the JVM's end). */
-    public void runDaemon(boolean tls, Runnable onStarted) throws InterruptedException {
-        PageServer server = PageServer.start(repository.root(), tls);
+    public void runDaemon(boolean tls, ClientCommands clientCommands, Runnable onStarted) throws InterruptedException {
+        PageServer server = PageServer.start(repository.root(), tls, clientCommands);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pageserver-shutdown"));
         onStarted.run();
         server.awaitStop();

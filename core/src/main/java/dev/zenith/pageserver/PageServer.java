@@ -10,6 +10,7 @@ import dev.zenith.RepositoryConfig;
 import dev.zenith.RotatedLog;
 import dev.zenith.ZenithException;
 import dev.zenith.api.ApiServer;
+import dev.zenith.api.ClientCommands;
 import dev.zenith.api.ComputesBackend;
 import dev.zenith.api.DaemonFacts;
 import dev.zenith.compute.ComputeMetrics;
@@ -70,7 +71,7 @@ public final class PageServer implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final java.util.concurrent.locks.ReentrantLock closeLock = new java.util.concurrent.locks.ReentrantLock();
 
-    private PageServer(Repository repository, FileChannel lockChannel, FileLock lock) {
+    private PageServer(Repository repository, FileChannel lockChannel, FileLock lock, ClientCommands clientCommands) {
         this.repository = repository;
         this.lockChannel = lockChannel;
         this.lock = lock;
@@ -103,15 +104,18 @@ public final class PageServer implements AutoCloseable {
                     new DaemonFacts(repository.root(), repository.root().resolve(Repository.CONFIG),
                             repository.daemonLog(), config, proxy.addresses(), dist.bin(),
                             dist.version(), user.name(), idleChecks::get), new ComputesBackend(computes), this::close,
-                    Repository.apiToken(repository.root()));
+                    Repository.apiToken(repository.root()), clientCommands);
         } catch (RuntimeException e) {
             proxy.close();
             throw e;
         }
     }
 
-    /** Starts the daemon for the repository; refuses when another one already runs on it. */
-    public static PageServer start(Path root, boolean tls) {
+    /**
+     * Starts the daemon for the repository; refuses when another one already runs on it. {@code clientCommands}
+     * runs the commands launchers hand to the API.
+     */
+    public static PageServer start(Path root, boolean tls, ClientCommands clientCommands) {
         Repository.open(root);
         FileChannel channel = null;
         try {
@@ -125,7 +129,7 @@ public final class PageServer implements AutoCloseable {
             RepositoryFormat.thisVersion().upgrade(root).ifPresent(backup -> log.info(
                     "upgraded the repository to format {}; its metadata as it was is in {}", RepositoryFormat.CURRENT, backup));
             Repository repository = tls ? Repository.open(root).withProxyTls() : Repository.open(root);
-            PageServer server = new PageServer(repository, channel, lock);
+            PageServer server = new PageServer(repository, channel, lock, clientCommands);
             server.run();
             return server;
         } catch (IOException e) {

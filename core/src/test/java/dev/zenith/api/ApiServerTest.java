@@ -73,7 +73,7 @@ class ApiServerTest {
         RepositoryConfig config = RepositoryConfig.defaults().apiPort(port).superuser("ann").build();
         DaemonFacts facts = new DaemonFacts(Path.of("/repo"), Path.of("/repo/config.json"), Path.of("/repo/logs/pageserver.log"),
                 config, List.of("127.0.0.1:5432"), Path.of("/usr/lib/postgresql/18/bin"), "18.1", "nobody", () -> 7);
-        server = new ApiServer(new InetSocketAddress("127.0.0.1", port), facts, backend, shutdown::countDown, TOKEN);
+        server = new ApiServer(new InetSocketAddress("127.0.0.1", port), facts, backend, shutdown::countDown, TOKEN, ClientCommands.NONE);
         server.start();
     }
 

@@ -16,6 +16,11 @@ class RoutesTest {
         public <T> T read(Class<T> type) {
             return null;
         }
+
+        @Override
+        public byte[] bytes() {
+            return new byte[0];
+        }
     };
 
     private final Routes routes = new Routes()

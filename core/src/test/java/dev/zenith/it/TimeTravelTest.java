@@ -68,6 +68,9 @@ class TimeTravelTest {
         assertThat(ids(z.start("at_twenty"), "lsn_rows")).isEqualTo(range(1, 20));
         z.cli("branch", "at_first", "main", "--at", after.get(0).toString()).ok();
         assertThat(ids(z.start("at_first"), "lsn_rows")).isEqualTo(range(1, 1));
+        // each paused at its point and then promoted, without an ERROR in its log for a start that went well
+        assertThat(List.of("at_ten", "at_twenty", "at_first")).allSatisfy(node -> assertThat(z.computeLog(node))
+                .contains("database system is ready to accept connections").doesNotContain("ERROR:"));
     }
 
     @Test

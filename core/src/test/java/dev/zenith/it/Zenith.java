@@ -259,7 +259,15 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
 
     /** The daemon's log so far. */
     public String daemonLog() {
-        Path log = repo.resolve("logs/pageserver.log");
+        return readLog(repo.resolve("logs/pageserver.log"));
+    }
+
+    /** What Postgres of a compute logged (its log in the repository), or nothing before its first start. */
+    public String computeLog(String node) {
+        return readLog(repo.resolve("logs/compute-" + node + ".log"));
+    }
+
+    private static String readLog(Path log) {
         try {
             return Files.exists(log) ? Files.readString(log) : "";
         } catch (IOException e) {
