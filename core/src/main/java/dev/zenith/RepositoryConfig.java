@@ -52,6 +52,9 @@ import java.util.stream.Collectors;
  *                        page in the user's browser cannot reach a branch
  * @param metricsPublic   serve {@code /metrics} to anyone on this machine (a Prometheus without the API
  *                        token); off by default, since branch names are in them
+ * @param spareDiskMb     on a file system that writes every copy (ext4), what the spare copies of images made
+ *                        ahead of new branches may hold, in MiB: 0 (the default) a tenth of the free space, -1 none.
+ *                        Where copies are clones, spares cost next to nothing and this does not apply
  */
 public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, String osUser, String superuser,
                                int proxyPort, String proxyAddress, List<String> proxySocketDirs,
@@ -59,7 +62,7 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
                                IdleTimeout readOnlyIdleTimeout, Interval retention,
                                int imageWalThresholdMb, int imageAtStopMb, Interval gcInterval, Interval housekeepingInterval,
                                boolean proxyTls, AuthMode auth, WalCompression walCompression, int pgVersion, int maxLogMb,
-                               List<String> proxyHttpOrigins, boolean metricsPublic) {
+                               List<String> proxyHttpOrigins, boolean metricsPublic, int spareDiskMb) {
 
     /**
      * Reads {@code config.json}, where a setting added by a later zenith is missing from an older file:
@@ -136,6 +139,10 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
         if (maxLogMb < 0) {
             throw new IllegalArgumentException("invalid maxLogMb " + maxLogMb + ": use a size in MiB, 1 or more");
         }
+        if (spareDiskMb < -1) {
+            throw new IllegalArgumentException("invalid spareDiskMb " + spareDiskMb
+                    + ": use a size in MiB, 0 (the default: a tenth of the free space) or -1 (no spares where copies are written)");
+        }
         proxyHttpOrigins = proxyHttpOrigins == null ? List.of() : List.copyOf(proxyHttpOrigins);
         for (String origin : proxyHttpOrigins) {
             if (!origin.equals("*") && !origin.matches("https?://[^/\\s]+")) {
@@ -177,6 +184,7 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
         b.maxLogMb = maxLogMb;
         b.proxyHttpOrigins = proxyHttpOrigins;
         b.metricsPublic = metricsPublic;
+        b.spareDiskMb = spareDiskMb;
         return b;
     }
 
@@ -232,6 +240,7 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
         private WalCompression walCompression;
         private int pgVersion;
         private int maxLogMb;
+        private int spareDiskMb;
         private List<String> proxyHttpOrigins;
         private boolean metricsPublic;
 
@@ -313,6 +322,11 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
             return this;
         }
 
+        public Builder spareDiskMb(int mb) {
+            this.spareDiskMb = mb;
+            return this;
+        }
+
         public Builder pgVersion(int major) {
             this.pgVersion = major;
             return this;
@@ -323,7 +337,7 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
             return new RepositoryConfig(apiPort, computePortBase, pgBin, osUser, superuser, proxyPort, proxyAddress,
                     proxySocketDirs, idleTimeout, maxComputes, proxyStartupTimeout, readOnlyIdleTimeout, retention,
                     imageWalThresholdMb, imageAtStopMb, gcInterval, housekeepingInterval, proxyTls, auth, walCompression,
-                    pgVersion, maxLogMb, proxyHttpOrigins, metricsPublic);
+                    pgVersion, maxLogMb, proxyHttpOrigins, metricsPublic, spareDiskMb);
         }
     }
 }

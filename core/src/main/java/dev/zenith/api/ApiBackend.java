@@ -10,6 +10,7 @@ import dev.zenith.compute.BranchOperations.Protection;
 import dev.zenith.compute.DiskUse;
 import dev.zenith.compute.Imports;
 import dev.zenith.compute.StopMode;
+import dev.zenith.model.SpareStatus;
 import dev.zenith.model.BranchCreated;
 import dev.zenith.model.BranchDeleted;
 import dev.zenith.model.BranchInfo;
@@ -70,6 +71,9 @@ public interface ApiBackend {
     SchemaDiff diff(BranchPoint from, BranchPoint to);
 
     List<ComputeStatus> computes();
+
+    /** The spare copies of images kept ahead of new branches. */
+    SpareStatus spares();
 
     ComputeStatus createCompute(BranchName branch, String name, Integer port, String idleTimeout);
 

@@ -469,7 +469,7 @@ public final class ApiServer implements AutoCloseable {
         return new DaemonStatus(ProcessHandle.current().pid(), daemon.repository().toString(), "127.0.0.1:" + config.apiPort(),
                 daemon.proxy(), config.proxyPort(), daemon.postgresBin().toString(), daemon.postgresVersion(), daemon.osUser(),
                 config.superuser(), daemon.idleChecks().getAsLong(),
-                backend.computes().stream().filter(s -> s.state() == ComputeState.RUNNING).toList());
+                backend.computes().stream().filter(s -> s.state() == ComputeState.RUNNING).toList(), backend.spares());
     }
 
     /** Asks each running compute for its state once: the branches show the same answers. */

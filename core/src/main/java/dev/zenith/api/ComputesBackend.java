@@ -11,6 +11,7 @@ import dev.zenith.compute.Computes;
 import dev.zenith.compute.Imports;
 import dev.zenith.compute.DiskUse;
 import dev.zenith.compute.StopMode;
+import dev.zenith.model.SpareStatus;
 import dev.zenith.model.BranchCreated;
 import dev.zenith.model.BranchDeleted;
 import dev.zenith.model.BranchInfo;
@@ -112,6 +113,11 @@ public final class ComputesBackend implements ApiBackend {
     @Override
     public List<ComputeStatus> computes() {
         return computes.list();
+    }
+
+    @Override
+    public SpareStatus spares() {
+        return computes.spares();
     }
 
     @Override

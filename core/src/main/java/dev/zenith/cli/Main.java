@@ -32,7 +32,7 @@ public final class Main {
             PageserverCommand.class, BranchCommand.class, PgCommand.class, GcCommand.class, StatusCommand.class,
             AuthCommand.class, ConnstrCommand.class, PsqlCommand.class, TagCommand.class, GitCommand.class,
             DiffCommand.class, RemoteCommand.class, PushCommand.class, PullCommand.class, CloneCommand.class,
-            ImportCommand.class, ConsoleCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class);
+            ImportCommand.class, ConsoleCommand.class, VolumeCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class);
 
     /** Commands that need every other command's model: the help and the shell completion list them all. */
     private static final Set<Class<?>> NEED_ALL = Set.of(CompletionCommand.class, CommandLine.HelpCommand.class);

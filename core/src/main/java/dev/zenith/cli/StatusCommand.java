@@ -2,6 +2,7 @@ package dev.zenith.cli;
 
 import dev.zenith.Json;
 import dev.zenith.RepositoryConfig;
+import dev.zenith.model.SpareStatus;
 import dev.zenith.model.BranchInfo;
 import dev.zenith.model.ComputeStatus;
 import dev.zenith.model.OperationInfo;
@@ -36,6 +37,16 @@ final class StatusCommand implements Callable<Integer> {
         return fs.type() + " (" + fs.branchCost(Bytes.human(fs.imageBytes())) + ")";
     }
 
+    /** The spare copies and, where each is a written copy, the budget they keep to and where it is set. */
+    static String spares(SpareStatus spares) {
+        String ready = Counts.of(spares.ready(), "copy", "copies") + " of images ready for new branches";
+        if (spares.budgetBytes() == null) {
+            return ready + " (clones: next to no disk)";
+        }
+        return ready + ", " + Bytes.human(spares.bytes()) + " of a " + Bytes.human(spares.budgetBytes())
+                + " budget (spareDiskMb in config.json: 0 is a tenth of the free space, -1 none)";
+    }
+
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
@@ -68,6 +79,7 @@ final class StatusCommand implements Callable<Integer> {
             for (ComputeStatus c : daemon.computes()) {
                 out.println("  " + c.name() + "  " + c.host() + ":" + c.port() + "  branch " + c.branch() + "  pid " + c.pid());
             }
+            out.println("spares:      " + spares(daemon.spares()));
             List<BranchInfo> followed = ApiClient.forRepository(root).get("/v1/branches",
                     new com.fasterxml.jackson.core.type.TypeReference<List<BranchInfo>>() { }).stream()
                     .filter(b -> b.following() != null).toList();

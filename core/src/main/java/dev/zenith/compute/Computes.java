@@ -12,6 +12,7 @@ import dev.zenith.IdleTimeout;
 import dev.zenith.PointInTime;
 import dev.zenith.RepositoryConfig;
 import dev.zenith.ZenithException;
+import dev.zenith.model.SpareStatus;
 import dev.zenith.model.ComputeStatus;
 import dev.zenith.model.GcResult;
 import dev.zenith.model.OperationInfo;
@@ -257,6 +258,12 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     /** Removes what no branch needs for its latest state, its retention window or its children. */
     public GcResult collectGarbage() {
         return GarbageCollection.run(repository, archive, operations);
+    }
+
+    /** The spare data directories ready now ({@link SpareDataDirs}), and their budget where copies are written. */
+    public SpareStatus spares() {
+        SpareDataDirs.State state = dataDirs.spares();
+        return new SpareStatus(state.ready(), state.bytes(), state.budgetBytes() == Long.MAX_VALUE ? null : state.budgetBytes());
     }
 
     /** Removes spare data directories unused for a while ({@link SpareDataDirs}). */

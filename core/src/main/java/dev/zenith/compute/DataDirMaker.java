@@ -65,8 +65,34 @@ final class DataDirMaker implements AutoCloseable {
     DataDirMaker(Repository repository, OsUser user, FileCopies copies, ArchiveLock archive) {
         this.repository = repository;
         this.user = user;
-        this.spares = new SpareDataDirs(copies == FileCopies.CLONE ? SPARES : 0, repository.tmpDir(),
+        this.spares = new SpareDataDirs(SPARES, spareBudget(repository, copies), repository.tmpDir(),
                 (image, name) -> archive.whileUsing(() -> readyToRecover(copyInto(image.dataDir(), name))));
+    }
+
+    /**
+     * What spares may hold: clones cost inodes; copies that are written cost the image's size each, within
+     * {@code spareDiskMb} or by default a tenth of the free space (the spares' own bytes counted as free).
+     */
+    private static SpareDataDirs.Budget spareBudget(Repository repository, FileCopies copies) {
+        if (copies == FileCopies.CLONE) {
+            return SpareDataDirs.Budget.CLONES;
+        }
+        int mb = repository.config().spareDiskMb();
+        return new SpareDataDirs.Budget(held -> mb == 0 ? (usableSpace(repository.tmpDir()) + held) / 10 : Math.max(mb, 0) * (1L << 20),
+                image -> FileTrees.sizeOf(image.dataDir()));
+    }
+
+    private static long usableSpace(Path dir) {
+        try {
+            return Files.getFileStore(dir).getUsableSpace();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** The spare copies of images ready now, and what they may hold. */
+    SpareDataDirs.State spares() {
+        return spares.state();
     }
 
     /** Runs initdb for a new repository and makes the result the root timeline's first image. */

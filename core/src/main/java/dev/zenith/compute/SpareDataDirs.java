@@ -26,27 +26,44 @@ import java.util.function.BiFunction;
  * Copies of images made ahead of need, so that a branch's first start does not wait for one. Once a
  * data directory has been made from an image, another copy of that image is made in the background for
  * the next branch made at the same point, which is what a test suite does with a branch per test (see
- * Neon's pool of computes started ahead). Kept only where copies are clones: a spare then costs inodes,
- * not the image's size again. A spare unused for {@link #IDLE} is removed, so is one whose image is gone.
+ * Neon's pool of computes started ahead). Where copies are clones a spare costs inodes; where they are
+ * written (ext4) it costs the image's size again, so the spares held stay within a {@link Budget} of bytes,
+ * the least recently used giving way. A spare unused for {@link #IDLE} is removed, so is one whose image is gone.
  *
- * <p>Locks: this object's monitor guards {@code spares}; copies are made on this object's own thread,
- * outside the monitor.
+ * <p>Locks: this object's monitor guards {@code spares}; copies are made, and their cost measured, on this
+ * object's own thread, outside the monitor.
  */
 final class SpareDataDirs implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SpareDataDirs.class);
     static final Duration IDLE = Duration.ofMinutes(10);
 
-    /** A spare of one image: being copied, or ready since a moment. */
+    /** A spare of one image: being copied, or ready since a moment; either holds {@code bytes} of the disk. */
     private sealed interface Spare {
-        record Copying() implements Spare {
+        long bytes();
+
+        record Copying(long bytes) implements Spare {
         }
 
-        record Ready(Path dir, Instant since) implements Spare {
+        record Ready(Path dir, Instant since, long bytes) implements Spare {
         }
     }
 
+    /**
+     * What the spares may hold of the disk: {@code bytes} (asked for at each new spare, so it may follow the
+     * free space, given the bytes the spares hold already) and what a spare of an image costs.
+     */
+    record Budget(java.util.function.LongUnaryOperator bytes, java.util.function.ToLongFunction<Image> costOf) {
+        /** Clones: a spare costs inodes, and only their number is bounded. */
+        static final Budget CLONES = new Budget(held -> Long.MAX_VALUE, image -> 0);
+    }
+
+    /** The spares now, for {@code zenith status}: how many are ready, the bytes they hold, the budget. */
+    record State(int ready, long bytes, long budgetBytes) {
+    }
+
     private final int capacity;
+    private final Budget budget;
     private final Path dir;
     private final BiFunction<Image, String, Path> copy;
     private final ExecutorService copier = Executors.newSingleThreadExecutor(
@@ -59,8 +76,9 @@ final class SpareDataDirs implements AutoCloseable {
      * the image in {@code dir} under the name given, ready to recover, which this object then owns. A
      * spare's name says which image it copies: {@code spare-IMAGE-ID}, once it is ready.
      */
-    SpareDataDirs(int capacity, Path dir, BiFunction<Image, String, Path> copy) {
+    SpareDataDirs(int capacity, Budget budget, Path dir, BiFunction<Image, String, Path> copy) {
         this.capacity = capacity;
+        this.budget = budget;
         this.dir = dir;
         this.copy = copy;
     }
@@ -85,11 +103,11 @@ final class SpareDataDirs implements AutoCloseable {
             if (capacity == 0 || spares.containsKey(image.dataDir())) {
                 return;
             }
-            while (spares.size() >= capacity && removeOldestReady().map(evicted::add).isPresent()) {
+            while (spares.size() >= capacity && removeOldestReady().map(r -> evicted.add(r.dir())).isPresent()) {
                 // made room
             }
             if (spares.size() < capacity) { // else every one is still being copied
-                spares.put(image.dataDir(), new Spare.Copying());
+                spares.put(image.dataDir(), new Spare.Copying(0));
                 try {
                     copier.execute(() -> make(image));
                 } catch (RejectedExecutionException closed) {
@@ -116,7 +134,21 @@ final class SpareDataDirs implements AutoCloseable {
         stale.forEach(FileTrees::deleteTree);
     }
 
+    /** The spares now; the budget as it stands with what they hold. */
+    State state() {
+        long held;
+        int ready;
+        synchronized (this) {
+            held = spares.values().stream().mapToLong(Spare::bytes).sum();
+            ready = (int) spares.values().stream().filter(s -> s instanceof Spare.Ready).count();
+        }
+        return new State(ready, held, budget.bytes().applyAsLong(held));
+    }
+
     private void make(Image image) {
+        if (!reserve(image)) {
+            return;
+        }
         String id = UUID.randomUUID().toString();
         String name = "spare-copying-" + id;
         Path copied;
@@ -131,11 +163,11 @@ final class SpareDataDirs implements AutoCloseable {
             return;
         }
         synchronized (this) {
-            if (spares.get(image.dataDir()) instanceof Spare.Copying) {
+            if (spares.get(image.dataDir()) instanceof Spare.Copying copying) {
                 Path ready = dir.resolve("spare-" + image.dataDir().getFileName() + "-" + id);
                 try {
                     Files.move(copied, ready, StandardCopyOption.ATOMIC_MOVE);
-                    spares.put(image.dataDir(), new Spare.Ready(ready, Instant.now()));
+                    spares.put(image.dataDir(), new Spare.Ready(ready, Instant.now(), copying.bytes()));
                     return;
                 } catch (IOException e) {
                     log.warn("could not keep a spare copy of image {}: {}", image.dataDir(), e.getMessage());
@@ -146,15 +178,47 @@ final class SpareDataDirs implements AutoCloseable {
         FileTrees.deleteTree(copied); // closed meanwhile, or not kept
     }
 
-    /** Forgets the least recently made ready spare; the caller deletes its directory, outside the monitor. */
-    private Optional<Path> removeOldestReady() {
-        for (var it = spares.entrySet().iterator(); it.hasNext(); ) {
-            if (it.next().getValue() instanceof Spare.Ready ready) {
-                it.remove();
-                return Optional.of(ready.dir());
+    /**
+     * Makes room in the budget for a spare of {@code image}, the least recently used ready spares giving way;
+     * false (the spare forgotten) when it cannot fit, as an image larger than the whole budget.
+     */
+    private boolean reserve(Image image) {
+        long cost = budget.costOf().applyAsLong(image);
+        List<Path> evicted = new ArrayList<>();
+        boolean fits;
+        synchronized (this) {
+            if (!(spares.get(image.dataDir()) instanceof Spare.Copying)) {
+                return false; // closed meanwhile
+            }
+            long held = spares.values().stream().mapToLong(Spare::bytes).sum();
+            while (held + cost > budget.bytes().applyAsLong(held)) {
+                Optional<Spare.Ready> oldest = removeOldestReady();
+                if (oldest.isEmpty()) {
+                    break;
+                }
+                evicted.add(oldest.get().dir());
+                held -= oldest.get().bytes();
+            }
+            fits = held + cost <= budget.bytes().applyAsLong(held);
+            if (fits) {
+                spares.put(image.dataDir(), new Spare.Copying(cost));
+            } else {
+                spares.remove(image.dataDir());
             }
         }
-        return Optional.empty();
+        evicted.forEach(FileTrees::deleteTree);
+        if (!fits) {
+            log.info("no spare copy of image {}: its {} bytes do not fit the spares' budget", image.dataDir(), cost);
+        }
+        return fits;
+    }
+
+    /** Forgets the least recently used ready spare; the caller deletes its directory, outside the monitor. */
+    private Optional<Spare.Ready> removeOldestReady() {
+        Optional<Spare.Ready> oldest = spares.values().stream().filter(s -> s instanceof Spare.Ready)
+                .map(s -> (Spare.Ready) s).findFirst();
+        oldest.ifPresent(ready -> spares.values().remove(ready));
+        return oldest;
     }
 
     /** Stops making spares; those made are left in tmp/, which the next daemon clears. */

@@ -14,6 +14,6 @@ public record FileSystemInfo(String type, boolean clones, long imageBytes) {
         return clones
                 ? "copy-on-write: a started branch costs only the blocks it changes"
                 : "no copy-on-write: a started branch copies its image (" + bytesText + " now); "
-                + "put the repository on XFS or btrfs to share them (see README)";
+                + "on XFS or btrfs branches share them: zenith volume create 20G PATH makes one in a file (see README)";
     }
 }

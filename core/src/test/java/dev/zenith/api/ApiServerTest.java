@@ -263,6 +263,11 @@ class ApiServerTest {
         }
 
         @Override
+        public dev.zenith.model.SpareStatus spares() {
+            return new dev.zenith.model.SpareStatus(0, 0, null);
+        }
+
+        @Override
         public List<BranchInfo> branches(List<ComputeStatus> computes, DiskUse disk) {
             return List.of();
         }

@@ -49,7 +49,7 @@ class SpareDataDirsTest {
     @Test
     void aSpareIsMadeInTheBackgroundThenTakenOnceAndMadeAgain() throws Exception {
         Image image = image("0000000001000028-00000001");
-        try (SpareDataDirs spares = new SpareDataDirs(4, tmp, copy)) {
+        try (SpareDataDirs spares = new SpareDataDirs(4, SpareDataDirs.Budget.CLONES, tmp, copy)) {
             assertThat(spares.take(image)).as("nothing before the first replenish").isEmpty();
             spares.replenish(image);
             Path spare = awaitSpare(spares, image);
@@ -65,7 +65,7 @@ class SpareDataDirsTest {
     @Test
     void noSparesAtCapacityZero() throws Exception {
         Image image = image("0000000001000028-00000001");
-        try (SpareDataDirs spares = new SpareDataDirs(0, tmp, copy)) {
+        try (SpareDataDirs spares = new SpareDataDirs(0, SpareDataDirs.Budget.CLONES, tmp, copy)) {
             spares.replenish(image);
             spares.replenish(image);
         }
@@ -77,7 +77,7 @@ class SpareDataDirsTest {
     void pruneRemovesSparesUnusedForAWhileAndThoseOfImagesGone() throws Exception {
         Image kept = image("0000000001000028-00000001");
         Image gone = image("0000000002000028-00000001");
-        try (SpareDataDirs spares = new SpareDataDirs(4, tmp, copy)) {
+        try (SpareDataDirs spares = new SpareDataDirs(4, SpareDataDirs.Budget.CLONES, tmp, copy)) {
             spares.replenish(kept);
             spares.replenish(gone);
             awaitReady(spares, 2);
@@ -95,7 +95,7 @@ class SpareDataDirsTest {
     void theLeastRecentlyUsedReadySpareMakesRoom() throws Exception {
         Image first = image("0000000001000028-00000001");
         Image second = image("0000000002000028-00000001");
-        try (SpareDataDirs spares = new SpareDataDirs(1, tmp, copy)) {
+        try (SpareDataDirs spares = new SpareDataDirs(1, SpareDataDirs.Budget.CLONES, tmp, copy)) {
             spares.replenish(first);
             awaitReady(spares, 1);
             spares.replenish(second);
@@ -105,11 +105,35 @@ class SpareDataDirsTest {
         }
     }
 
+    /** Written copies: each spare costs its image's bytes, and the spares held keep within the budget. */
+    @Test
+    void sparesThatCostBytesKeepWithinTheirBudget() throws Exception {
+        Image first = image("0000000001000028-00000001");
+        Image second = image("0000000002000028-00000001");
+        Image large = image("0000000003000028-00000001");
+        SpareDataDirs.Budget budget = new SpareDataDirs.Budget(held -> 150, image -> image == large ? 200 : 100);
+        try (SpareDataDirs spares = new SpareDataDirs(4, budget, tmp, copy)) {
+            spares.replenish(first);
+            awaitReady(spares, 1);
+            assertThat(spares.state()).isEqualTo(new SpareDataDirs.State(1, 100, 150));
+            spares.replenish(second);
+            Path spare = awaitSpare(spares, second);
+            assertThat(spares.take(first)).as("given way: two do not fit 150 bytes").isEmpty();
+            assertThat(listTmp()).containsExactly(spare);
+            spares.replenish(large);
+            spares.replenish(first);
+            awaitReady(spares, 2);
+            assertThat(spares.take(large)).as("larger than the whole budget").isEmpty();
+            assertThat(spares.state()).isEqualTo(new SpareDataDirs.State(1, 100, 150));
+            assertThat(copies.get()).as("the large image was never copied").isEqualTo(3);
+        }
+    }
+
     @Test
     void aFailedCopyLeavesNoSpareAndAnotherIsTriedLater() throws Exception {
         Image image = image("0000000001000028-00000001");
         Image broken = new Image(new Lsn(2), 1, dir.resolve("images").resolve("later"));
-        try (SpareDataDirs spares = new SpareDataDirs(4, tmp, copy)) {
+        try (SpareDataDirs spares = new SpareDataDirs(4, SpareDataDirs.Budget.CLONES, tmp, copy)) {
             spares.replenish(broken);
             spares.replenish(image);
             Path spare = awaitSpare(spares, image);

@@ -5,6 +5,8 @@ import dev.zenith.BranchName;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,6 +16,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -66,32 +69,61 @@ class FileSystemsTest {
 
     /**
      * A branch per test: once a branch has started from an image, a spare copy of it waits in tmp/ for the
-     * next branch made at the same point, which starts from it and sees none of the first one's writes.
+     * next branch made at the same point, which starts from it and sees none of the first one's writes. On
+     * XFS the copy is a clone; on ext4 a written copy, within the spares' budget, which status shows.
      */
-    @Test
-    void onXfsBranchesMadeInARowStartFromASpareCopy() throws Exception {
-        try (Mount mount = Mount.loop("xfs", 1024); Zenith z = Zenith.in(mount.dir())) {
-            z.init().ok();
-            z.cli("pageserver", "start").ok();
-            z.execute(z.start("main"), "CREATE TABLE orders (id int)", "INSERT INTO orders VALUES (1)");
-            z.cli("pg", "stop", "main").ok();
-            String newestImageOfMain = z.repository().requireBranch(BranchName.MAIN).newestImage().orElseThrow()
-                    .dataDir().getFileName().toString();
+    @ParameterizedTest
+    @ValueSource(strings = {"xfs", "ext4"})
+    void branchesMadeInARowStartFromASpareCopy(String type) throws Exception {
+        try (Mount mount = Mount.loop(type, 1024); Zenith z = Zenith.in(mount.dir())) {
+            String newestImageOfMain = mainWithOneRow(z);
             for (String branch : new String[] {"test-1", "test-2", "test-3"}) {
                 z.cli("branch", branch, "main").ok();
-                try (Connection c = z.connectProxy(branch); Statement s = c.createStatement()) {
-                    s.execute("INSERT INTO orders VALUES (2)");
-                    try (ResultSet rs = s.executeQuery("SELECT count(*) FROM orders")) {
-                        rs.next();
-                        assertThat(rs.getLong(1)).as("rows on " + branch).isEqualTo(2);
-                    }
-                }
+                assertThat(rowsAfterAnInsert(z, branch)).as("rows on " + branch).isEqualTo(2);
                 Zenith.waitFor(Duration.ofSeconds(30), () -> hasSpareOf(z, newestImageOfMain), "a spare copy of main's image in tmp/");
                 z.cli("branch", "delete", branch).ok();
             }
             String log = Files.readString(z.repo().resolve("logs").resolve("pageserver.log"));
             assertThat(log.lines().filter(l -> l.contains("from a spare copy of image")).count())
                     .as("starts from a spare copy: at least the second and third branch's").isGreaterThanOrEqualTo(2);
+            assertThat(z.cli("status").ok().out()).contains("spares:      1 copy of images ready for new branches")
+                    .contains(type.equals("xfs") ? "(clones: next to no disk)" : "MiB of a ");
+        }
+    }
+
+    /** A budget smaller than an image: no spare is made, and the branches start all the same. */
+    @Test
+    void onExt4SparesKeepToTheirBudget() throws Exception {
+        try (Mount mount = Mount.loop("ext4", 1024); Zenith z = Zenith.in(mount.dir())) {
+            z.init().ok();
+            z.configure(Map.of("spareDiskMb", 1));
+            z.cli("pageserver", "start").ok();
+            z.execute(z.start("main"), "CREATE TABLE orders (id int)", "INSERT INTO orders VALUES (1)");
+            z.cli("pg", "stop", "main").ok();
+            z.cli("branch", "test-1", "main").ok();
+            assertThat(rowsAfterAnInsert(z, "test-1")).isEqualTo(2);
+            z.awaitDaemon(Duration.ofSeconds(30), () -> z.daemonLog().contains("do not fit the spares' budget"),
+                    "the spare refused for its size");
+            assertThat(z.cli("status").ok().out()).contains("spares:      0 copies of images ready for new branches, 0 B of a 1.0 MiB budget");
+        }
+    }
+
+    /** Main with a table of one row, stopped; the name of its newest image. */
+    private static String mainWithOneRow(Zenith z) throws Exception {
+        z.init().ok();
+        z.cli("pageserver", "start").ok();
+        z.execute(z.start("main"), "CREATE TABLE orders (id int)", "INSERT INTO orders VALUES (1)");
+        z.cli("pg", "stop", "main").ok();
+        return z.repository().requireBranch(BranchName.MAIN).newestImage().orElseThrow().dataDir().getFileName().toString();
+    }
+
+    private static long rowsAfterAnInsert(Zenith z, String branch) throws Exception {
+        try (Connection c = z.connectProxy(branch); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO orders VALUES (2)");
+            try (ResultSet rs = s.executeQuery("SELECT count(*) FROM orders")) {
+                rs.next();
+                return rs.getLong(1);
+            }
         }
     }
 

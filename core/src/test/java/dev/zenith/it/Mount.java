@@ -27,14 +27,17 @@ final class Mount implements AutoCloseable {
         return new Mount(dir, null);
     }
 
-    /** {@code xfs} or {@code btrfs} of {@code sizeMb} in a loop file; the mkfs tools must be installed. */
+    /** {@code xfs}, {@code btrfs} or {@code ext4} of {@code sizeMb} in a loop file; the mkfs tools must be installed. */
     static Mount loop(String type, int sizeMb) throws IOException {
         Path image = Files.createTempFile(Path.of("/tmp"), "zt-" + type, ".img");
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "zt-" + type);
         try {
             run("truncate", "-s", sizeMb + "M", image.toString());
-            List<String> mkfs = new ArrayList<>(type.equals("xfs") ? List.of("mkfs.xfs", "-q", "-m", "reflink=1")
-                    : List.of("mkfs.btrfs", "-q"));
+            List<String> mkfs = new ArrayList<>(switch (type) {
+                case "xfs" -> List.of("mkfs.xfs", "-q", "-m", "reflink=1");
+                case "ext4" -> List.of("mkfs.ext4", "-q");
+                default -> List.of("mkfs." + type, "-q");
+            });
             mkfs.add(image.toString());
             run(mkfs.toArray(String[]::new));
             run("mount", "-o", "loop", image.toString(), dir.toString());

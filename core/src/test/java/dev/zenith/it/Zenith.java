@@ -262,8 +262,9 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
         return readLog(repo.resolve("logs/pageserver.log"));
     }
 
-    /** What Postgres of a compute logged (its log in the repository), or nothing before its first start. */
-    public String computeLog(String node) {
+    /** What Postgres logged for a branch's compute (its log in the repository). */
+    public String computeLog(String branchOrNode) {
+        String node = compute(branchOrNode).orElseThrow(() -> new AssertionError("no compute for " + branchOrNode)).path("name").asText();
         return readLog(repo.resolve("logs/compute-" + node + ".log"));
     }
 
