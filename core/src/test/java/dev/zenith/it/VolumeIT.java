@@ -67,9 +67,9 @@ class VolumeIT {
         assertThat(Files.getFileStore(target).type()).isEqualTo("xfs");
         assertThat(Files.size(image)).isEqualTo(400L << 20);
 
-        try (Zenith z = Zenith.in(project)) {
-            assertThat(z.init().ok().out()).contains("file system: xfs (copy-on-write");
-        }
+        assertThat(run(project, env, zenith.toString(), "init", "--api-port", Integer.toString(Zenith.freePort()),
+                "--proxy-port", Integer.toString(Zenith.freePort())).ok().out())
+                .contains("new zenith repository was created in .zenith").contains("file system: xfs (copy-on-write");
 
         Zenith.Result again = run(project, env, zenith.toString(), "volume", "create", "400M");
         assertThat(again.exit()).isEqualTo(1);
