@@ -11,6 +11,7 @@ ROUNDS=${1:-20}
 tarball=$(ls "$ROOT"/core/target/zenith-*.tar.gz 2>/dev/null | head -1)
 [ -n "$tarball" ] || { echo "bench: no tarball in core/target: run ./mvnw -DskipTests package first" >&2; exit 1; }
 UNPACKED=$(mktemp -d /tmp/zenith-cli-bench.XXXXXX)
+chmod 755 "$UNPACKED"
 tar xzf "$tarball" -C "$UNPACKED"
 home=$(echo "$UNPACKED"/zenith-*)
 ZENITH="$home/bin/zenith"
@@ -39,8 +40,9 @@ time_rounds() {
   for i in $(seq "$ROUNDS"); do
     line=("${@//\{i\}/$i}")
     t=$(now_ns)
-    cpu+=("$( { /usr/bin/time -f '%U %S' "${line[@]}" >/dev/null 2>/dev/null; } 2>&1 | tail -1 | awk '{printf "%.0f", ($1 + $2) * 1000}')")
+    /usr/bin/time -o "$UNPACKED/time" -f '%U %S' "${line[@]}" >/dev/null 2>&1 || { echo "bench: ${line[*]} failed" >&2; exit 1; }
     wall+=("$(awk -v ns=$(( $(now_ns) - t )) 'BEGIN { printf "%.1f", ns / 1e6 }')")
+    cpu+=("$(awk '{ printf "%.0f", ($1 + $2) * 1000 }' "$UNPACKED/time")")
   done
   echo "$(median "${wall[@]}") $(median "${cpu[@]}") ${wall[*]}"
 }
@@ -55,11 +57,11 @@ row() {  # row LABEL COMMAND...
 h=($(time_rounds "${hello[@]}"))
 HELLO=${h[0]}
 rows="| hello-world, same runtime and options | ${h[0]} | ${h[1]} | 1.00 | ${h[*]:2} |
-$(row '`zenith branch`' z branch)
-$(row '`zenith branch NAME main`' z branch "served{i}" main)
+$(row '`zenith branch`' "$ZENITH" --repo "$REPO" branch)
+$(row '`zenith branch NAME main`' "$ZENITH" --repo "$REPO" branch "served{i}" main)
 $(row '`zenith branch`, in a JVM' env ZENITH_IN_DAEMON=never "$ZENITH" --repo "$REPO" branch)
 $(row '`zenith branch NAME main`, in a JVM' env ZENITH_IN_DAEMON=never "$ZENITH" --repo "$REPO" branch "jvm{i}" main)
-$(row '`zenith --version` (a JVM)' z --version)"
+$(row '`zenith --version` (a JVM)' "$ZENITH" --version)"
 table="| command | median ms | median CPU ms | x hello-world | rounds (ms) |
 | --- | --- | --- | --- | --- |
 $rows

@@ -343,6 +343,15 @@ final class ComputeSql implements AutoCloseable {
      * on every other start the check is one read.
      */
     void ensureToolsRole(ComputeNode node, Path logFile) {
+        ensureRoles(node, logFile);
+    }
+
+    /** The roles {@link #ensureToolsRole} makes sure of, one a line: what a data directory's note of them must say. */
+    String ensuredRoles() {
+        return String.join("\n", new java.util.TreeSet<>(java.util.List.of(TOOLS_ROLE, repositorySuperuser))) + "\n";
+    }
+
+    private void ensureRoles(ComputeNode node, Path logFile) {
         try {
             internal.with(node.port(), superuserOf.apply(node), c -> {
                 // a query and statements rather than a DO block, which loads PL/pgSQL into the backend on every start

@@ -5,6 +5,7 @@ import dev.zenith.postgres.PgControl;
 import dev.zenith.postgres.PgCtl;
 import dev.zenith.postgres.OsUser;
 import dev.zenith.Deadline;
+import dev.zenith.AtomicFiles;
 import dev.zenith.Failpoints;
 import dev.zenith.ZenithException;
 import dev.zenith.storage.FileTrees;
@@ -133,11 +134,13 @@ final class NodeLifecycle {
 
     /** Starts a node; true when it was built from the repository (image and WAL), false when its data directory was kept. */
     private boolean startRecovering(ComputeNode node, Timeline timeline, Operations.Tracker op) {
+        StartPhases phases = new StartPhases();
         NodePaths paths = registry.paths(node);
         Path dataDir = paths.dataDir();
         if (!Files.exists(dataDir.resolve("PG_VERSION"))) {
             dataDirs.prepare(node, paths, timeline, op);
         }
+        phases.mark("data directory");
         boolean recovering = DataDirMaker.isRecovering(dataDir);
         RecoveryPlan plan = recovering ? DataDirMaker.pendingPlan(dataDir) : null;
         if (plan != null) {
@@ -162,15 +165,23 @@ final class NodeLifecycle {
         log.info("starting compute {} on port {}{}", node.name(), node.port(), node.mode() instanceof ComputeMode.ReadOnly r
                 ? " (read-only at " + r.at().lsn() + ")" : plan == null ? "" : " (recovery)");
         op.phase("starting Postgres");
+        phases.mark("settings");
         Process postgres = pgCtl.launch(dataDir, paths.logFile());
+        phases.mark("spawn");
         Failpoints.reach("compute-recovering");
         if (plan != null) {
             trackReplay(node, timeline, plan, op);
         }
         if (!node.isReadOnly()) {
-            finishRecovery(node, paths, postgres.toHandle());
-            sql.ensureToolsRole(node, paths.logFile());
+            if (recovering) {
+                finishRecovery(node, paths, postgres.toHandle(), phases);
+            } else {
+                awaitAccepting(node, paths, postgres.toHandle()); // a kept primary takes writes once it accepts
+                phases.mark("start");
+            }
+            ensureRoles(node, paths);
             passwordSwitch.ifPresent(s -> s.apply(node, paths));
+            phases.mark("roles");
         } else if (toTarget) {
             sql.awaitReady(node, ComputeSql.Readiness.PAUSED_AT_TARGET, postgres::isAlive, paths.logFile(), START_TIMEOUT);
         } else if (plan != null && plan.walEnd().isPresent()) {
@@ -188,7 +199,51 @@ final class NodeLifecycle {
             FileTrees.deleteTree(paths.restoreDir());
         }
         registry.save(node.withWantRunning(true));
+        phases.mark("bookkeeping");
+        log.info("compute {} started in {}", node.name(), phases);
         return recovering;
+    }
+
+    /**
+     * {@link ComputeSql#ensureToolsRole} once per data directory: a note in it ({@value #ROLES_FILE}) says the roles
+     * were there, and it travels into the images made of it, so a branch's start asks nothing of a Postgres whose
+     * roles are known (a query on a cold backend: 10 to 20 ms of every start). The note names the roles, so an
+     * image from a repository with another superuser (a clone) is checked again. A role dropped by hand later is
+     * not made again.
+     */
+    private void ensureRoles(ComputeNode node, NodePaths paths) {
+        Path note = paths.dataDir().resolve(ROLES_FILE);
+        String roles = sql.ensuredRoles();
+        try {
+            if (Files.exists(note) && Files.readString(note).equals(roles)) {
+                return;
+            }
+            sql.ensureToolsRole(node, paths.logFile());
+            AtomicFiles.write(note, roles.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            user.own(note);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot note the roles of " + node.name() + " in " + note, e);
+        }
+    }
+
+    static final String ROLES_FILE = "zenith-roles";
+
+    /** Where a start's time went, for its log line: each phase's milliseconds, in order. */
+    private static final class StartPhases {
+        private final long began = System.nanoTime();
+        private long last = began;
+        private final StringBuilder phases = new StringBuilder();
+
+        void mark(String phase) {
+            long now = System.nanoTime();
+            phases.append(phases.isEmpty() ? "" : ", ").append(phase).append(' ').append((now - last) / 1_000_000);
+            last = now;
+        }
+
+        @Override
+        public String toString() {
+            return (last - began) / 1_000_000 + " ms (" + phases + ")";
+        }
     }
 
     /**
@@ -199,11 +254,13 @@ final class NodeLifecycle {
      * Postgres busy starting. The request is a signal, so the first connection, which sees the end of
      * the promotion, is opened while Postgres promotes.
      */
-    private void finishRecovery(ComputeNode node, NodePaths paths, ProcessHandle postmaster) {
+    private void finishRecovery(ComputeNode node, NodePaths paths, ProcessHandle postmaster, StartPhases phases) {
         awaitAccepting(node, paths, postmaster);
+        phases.mark("recovery");
         BooleanSupplier alive = postmaster::isAlive;
         if (Files.exists(paths.dataDir().resolve(DataDirMaker.SIGNAL_FILE))) {
             pgCtl.promote(paths.dataDir(), postmaster, paths.logFile()); // Postgres removes the signal file once promoted
+            phases.mark("promotion asked");
         }
         RecoveryPlan plan = DataDirMaker.pendingPlan(paths.dataDir());
         if (plan != null && plan.stopBefore().isPresent()) {
@@ -212,6 +269,7 @@ final class NodeLifecycle {
         } else {
             sql.awaitPromoted(node, alive, paths.logFile(), START_TIMEOUT);
         }
+        phases.mark("promotion");
     }
 
     /** Waits until a starting node's postmaster takes connections: read-only ones, while it recovers. */
@@ -306,8 +364,8 @@ final class NodeLifecycle {
             states.require(node.name(), NodeState.STOPPED, NodeState.STARTING); // it runs already: counted, not admitted
             started(node, () -> {
                 if (!node.isReadOnly()) {
-                    finishRecovery(node, paths, running.get());
-                    sql.ensureToolsRole(node, paths.logFile()); // an interrupted start had not made it
+                    finishRecovery(node, paths, running.get(), new StartPhases());
+                    ensureRoles(node, paths); // an interrupted start had not made them
                     passwordSwitch.ifPresent(s -> s.ensure(node, paths)); // nor set the password
                 }
             });
