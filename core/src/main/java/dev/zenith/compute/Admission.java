@@ -90,6 +90,11 @@ final class Admission {
         return maxComputes;
     }
 
+    /** Whether one more Postgres fits under maxComputes: a standby spare runs only while one does. */
+    boolean hasRoom() {
+        return registry.all().stream().filter(n -> states.of(n.name()).isActive()).count() < maxComputes;
+    }
+
     private List<Candidate> active(ComputeNode besides) {
         return registry.all().stream().filter(n -> !n.name().equals(besides.name())).map(n -> {
             Leases.Activity activity = leases.of(n.name());

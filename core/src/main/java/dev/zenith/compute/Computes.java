@@ -59,6 +59,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     private final DerivedRoots derivedRoots;
     private final Followers followers;
     private final StatusView status;
+    private final PgCtl pgCtl;
 
     public Computes(Repository repository, PgDistributions dists, OsUser user) {
         this.repository = repository;
@@ -72,7 +73,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         this.dataDirs = new DataDirMaker(repository, user, copies, archive);
         this.images = new Images(repository, registry, locks, sql, dataDirs, operations, user, archive, copies);
         this.admission = new Admission(config.maxComputes(), repository.root().resolve(Repository.CONFIG), registry, states, leases);
-        PgCtl pgCtl = new PgCtl(dists, user);
+        this.pgCtl = new PgCtl(dists, user);
         PostgresConfig.WalSettings walSettings = new PostgresConfig.WalSettings(copies, config.walCompression());
         this.followers = new Followers(repository, new FollowedImages(repository, locks, archive, dataDirs, pgCtl, user, walSettings));
         this.lifecycle = new NodeLifecycle(repository, pgCtl, user, registry, sql, postgresConfig,
@@ -192,9 +193,21 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         Timeline timeline = repository.requireBranch(branch);
         String timeout = idleTimeout == null ? null : IdleTimeout.parse(idleTimeout).toString();
         return locks.withLock(timeline.id(), () -> {
-            ComputeNode node = registry.register(timeline, branch, name, port, timeout);
+            Optional<NodeRegistry.Reservation> standby = name == null && port == null ? lifecycle.standbyFor(timeline) : Optional.empty();
+            ComputeNode node;
             try {
-                lifecycle.create(node, timeline);
+                node = standby.isPresent() ? registry.registerOn(standby.get(), timeline, branch, timeout)
+                        : registry.register(timeline, branch, name, port, timeout);
+            } catch (RuntimeException e) {
+                standby.ifPresent(lifecycle::dropStandby);
+                throw e;
+            }
+            try {
+                if (standby.isPresent()) {
+                    lifecycle.createOnStandby(node, timeline, standby.get());
+                } else {
+                    lifecycle.create(node, timeline);
+                }
                 registry.save(node);
             } catch (RuntimeException e) {
                 registry.unregister(node);
@@ -221,7 +234,8 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         makeRoomFor(node);
         return locks.withLock(node.timeline(), () -> {
             ComputeNode current = registry.require(node.name());
-            if (!registry.paths(current).isRunning()) {
+            // a running postmaster that takes no clients yet is a standby spare the node was registered on
+            if (!states.of(current.name()).admitsClients() || !registry.paths(current).isRunning()) {
                 startStopped(current.started(StartedBy.HAND, timeout));
             } else if (timeout != null) {
                 registry.save(current.started(current.startedBy(), timeout));
@@ -269,6 +283,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     /** Removes spare data directories unused for a while ({@link SpareDataDirs}). */
     public void pruneSpares() {
         dataDirs.pruneSpares(Instant.now());
+        lifecycle.pruneStandby(Instant.now());
     }
 
     /** Makes an image of every running compute with more than {@code thresholdBytes} of WAL since its branch's image. */
@@ -291,12 +306,14 @@ public final class Computes implements ComputeLeases, AutoCloseable {
      * as they are, nodes that should run but do not are started, cleanly stopped ones have their WAL's end saved.
      */
     public void reconcile() {
+        StandbySpare.removeLeftovers(repository, pgCtl);
         forEachNode("bring back", node -> lifecycle.bringBack(node, repository.timeline(node.timeline())));
     }
 
     /** Stops every running compute cleanly: {@code zenith pageserver stop}. */
     @Override
     public void close() {
+        lifecycle.closeStandby();
         followers.close();
         dataDirs.close();
         sql.close();

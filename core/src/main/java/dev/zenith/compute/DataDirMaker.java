@@ -60,13 +60,14 @@ final class DataDirMaker implements AutoCloseable {
     private final Repository repository;
     private final OsUser user;
     private final SpareDataDirs spares;
+    private final ArchiveLock archive;
 
     /** Spares are copied under the archive's shared lock, as recoveries read: a collection never removes an image mid-copy. */
     DataDirMaker(Repository repository, OsUser user, FileCopies copies, ArchiveLock archive) {
         this.repository = repository;
         this.user = user;
-        this.spares = new SpareDataDirs(SPARES, spareBudget(repository, copies), repository.tmpDir(),
-                (image, name) -> archive.whileUsing(() -> readyToRecover(copyInto(image.dataDir(), name))));
+        this.archive = archive;
+        this.spares = new SpareDataDirs(SPARES, spareBudget(repository, copies), repository.tmpDir(), this::copyToRecover);
     }
 
     /**
@@ -166,6 +167,11 @@ final class DataDirMaker implements AutoCloseable {
         user.own(conf);
         user.own(repository.socketsDir());
         return staging;
+    }
+
+    /** A copy of {@code image} in {@code tmp/NAME}, ready to recover, made under the archive's shared lock. */
+    Path copyToRecover(Image image, String name) {
+        return archive.whileUsing(() -> readyToRecover(copyInto(image.dataDir(), name)));
     }
 
     /** Removes spare copies unused for a while, or of images that are gone. */

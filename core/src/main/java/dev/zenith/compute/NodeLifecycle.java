@@ -53,6 +53,7 @@ final class NodeLifecycle {
     private final ArchiveLock archive;
     private final Operations operations;
     private final PostgresConfig.WalSettings wal;
+    private final StandbySpare standby;
 
     NodeLifecycle(Repository repository, PgCtl pgCtl, OsUser user, NodeRegistry registry, ComputeSql sql, PostgresConfig config,
                   Optional<PasswordSwitch> passwordSwitch, DataDirMaker dataDirs, Images images, Leases leases,
@@ -73,6 +74,44 @@ final class NodeLifecycle {
         this.archive = archive;
         this.operations = operations;
         this.wal = wal;
+        this.standby = new StandbySpare(repository, registry, dataDirs, pgCtl, user, this::launchStandby, admission::hasRoom);
+    }
+
+    /**
+     * The standby spare ({@link StandbySpare}) a new node of {@code timeline} can be registered on: one started
+     * from the image its first start would copy, with the same view of the archive.
+     */
+    Optional<NodeRegistry.Reservation> standbyFor(Timeline timeline) {
+        return standby.take(RecoveryPlan.latest(repository, timeline).cutWhereWalEnds(repository, registry::livePgWal),
+                timeline.id());
+    }
+
+    /**
+     * A node registered on a standby spare: its data directory is the spare's, running, and recovers by the
+     * timeline's plan at its first start, as a made one would. A failure removes the spare.
+     */
+    void createOnStandby(ComputeNode node, Timeline timeline, NodeRegistry.Reservation spare) {
+        try {
+            DataDirMaker.savePlan(registry.paths(node).dataDir(), RecoveryPlan.latest(repository, timeline), user);
+        } catch (RuntimeException e) {
+            standby.removeTaken(spare);
+            throw e;
+        }
+    }
+
+    /** Lets a spare taken for a node go, when the node could not be registered on it. */
+    void dropStandby(NodeRegistry.Reservation spare) {
+        standby.removeTaken(spare);
+    }
+
+    /** Stops the standby spare when unused for a while, or when its image is gone. */
+    void pruneStandby(java.time.Instant now) {
+        standby.prune(now);
+    }
+
+    /** Stops the standby spare: the daemon stops. */
+    void closeStandby() {
+        standby.close();
     }
 
     /** Makes a node's data directory from the repository ({@code zenith pg create}), as an operation of its own. */
@@ -89,6 +128,9 @@ final class NodeLifecycle {
      */
     void start(ComputeNode node, Timeline timeline) {
         admission.reserve(node);
+        if (!admission.hasRoom()) {
+            standby.discard(); // its place is a compute's now
+        }
         started(node, () -> recover(node, timeline));
     }
 
@@ -155,18 +197,19 @@ final class NodeLifecycle {
             plan.writeRestoreView(repository, paths.restoreDir(), registry::livePgWal);
             user.ownTree(paths.restoreDir());
         }
-        checkSocketPath(paths);
-        config.writeConf(paths, PostgresConfig.zenithConf(node.port(), repository.socketsDir(), node.mode(),
-                timeline.wal().archiveDir(), plan, paths.restoreDir(), wal));
-        config.writeHba(paths, repository.config().auth(), PostgresConfig.startingAccess(repository.config().auth(), node.mode()));
-        user.own(timeline.wal().archiveDir());
-        user.own(repository.socketsDir());
-        touch(paths.logFile());
+        writeSettings(paths, node.port(), node.mode(), timeline.wal().archiveDir(), plan);
         log.info("starting compute {} on port {}{}", node.name(), node.port(), node.mode() instanceof ComputeMode.ReadOnly r
                 ? " (read-only at " + r.at().lsn() + ")" : plan == null ? "" : " (recovery)");
         op.phase("starting Postgres");
         phases.mark("settings");
-        Process postgres = pgCtl.launch(dataDir, paths.logFile());
+        Optional<ProcessHandle> standbySpare = paths.postmaster();
+        ProcessHandle postgres;
+        if (standbySpare.isPresent()) {
+            postgres = standbySpare.get(); // a standby spare this node took: it reads the settings for its branch
+            pgCtl.reload(postgres, paths.logFile());
+        } else {
+            postgres = pgCtl.launch(dataDir, paths.logFile()).toHandle();
+        }
         phases.mark("spawn");
         Failpoints.reach("compute-recovering");
         if (plan != null) {
@@ -174,9 +217,9 @@ final class NodeLifecycle {
         }
         if (!node.isReadOnly()) {
             if (recovering) {
-                finishRecovery(node, paths, postgres.toHandle(), phases);
+                finishRecovery(node, paths, postgres, phases);
             } else {
-                awaitAccepting(node, paths, postgres.toHandle()); // a kept primary takes writes once it accepts
+                awaitAccepting(node, paths, postgres); // a kept primary takes writes once it accepts
                 phases.mark("start");
             }
             ensureRoles(node, paths);
@@ -187,7 +230,7 @@ final class NodeLifecycle {
         } else if (plan != null && plan.walEnd().isPresent()) {
             sql.awaitReplayed(node, plan.walEnd().get(), postgres::isAlive, paths.logFile(), START_TIMEOUT);
         } else {
-            awaitAccepting(node, paths, postgres.toHandle());
+            awaitAccepting(node, paths, postgres);
         }
         leases.restartClock(node.name());
         if (plan != null && !node.isReadOnly()) {
@@ -200,7 +243,10 @@ final class NodeLifecycle {
         }
         registry.save(node.withWantRunning(true));
         phases.mark("bookkeeping");
-        log.info("compute {} started in {}", node.name(), phases);
+        log.info("compute {} started in {}{}", node.name(), phases, standbySpare.isPresent() ? " from a standby spare" : "");
+        if (plan != null && !node.isReadOnly() && !plan.image().dataDir().startsWith(timeline.dir())) {
+            standby.offer(plan, timeline.id()); // a new branch's first start: the next one at the same point may come soon
+        }
         return recovering;
     }
 
@@ -429,6 +475,35 @@ final class NodeLifecycle {
             sql.replayed(node).ifPresent(lsn -> replayed[0] = Math.max(replayed[0], lsn.value() - from));
             return replayed[0];
         });
+    }
+
+    /** The settings a start writes: zenith's own, the client authentication while it starts, and who owns what. */
+    private void writeSettings(NodePaths paths, int port, ComputeMode mode, Path archiveDir, RecoveryPlan plan) {
+        checkSocketPath(paths);
+        config.writeConf(paths, PostgresConfig.zenithConf(port, repository.socketsDir(), mode, archiveDir, plan,
+                paths.restoreDir(), wal));
+        config.writeHba(paths, repository.config().auth(), PostgresConfig.startingAccess(repository.config().auth(), mode));
+        user.own(archiveDir);
+        user.own(repository.socketsDir());
+        touch(paths.logFile());
+    }
+
+    /**
+     * Starts a standby spare: a read-write compute's settings for a name and port to come, whose archive is one
+     * of its own in tmp/ until a branch takes it (a standby archives nothing; should it ever be promoted
+     * untaken, its WAL goes nowhere that matters).
+     */
+    private ProcessHandle launchStandby(NodePaths paths, int port, RecoveryPlan plan) {
+        plan.writeRestoreView(repository, paths.restoreDir(), registry::livePgWal);
+        user.ownTree(paths.restoreDir());
+        Path archiveDir = repository.tmpDir().resolve("standby-spare-archive");
+        try {
+            Files.createDirectories(archiveDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot make " + archiveDir, e);
+        }
+        writeSettings(paths, port, ComputeMode.READ_WRITE, archiveDir, plan);
+        return pgCtl.launch(paths.dataDir(), paths.logFile()).toHandle();
     }
 
     private void checkSocketPath(NodePaths paths) {

@@ -14,9 +14,14 @@ import java.util.OptionalLong;
 record NodePaths(Path dataDir, Path restoreDir, Path logFile, Path socket, Path record) {
 
     static NodePaths of(Repository repository, ComputeNode node) {
-        return new NodePaths(repository.dataDirs().resolve(node.name()), repository.restoreDir().resolve(node.name()),
-                logFile(repository, node.name()), repository.socketsDir().resolve(".s.PGSQL." + node.port()),
-                repository.computesDir().resolve(node.name() + ".json"));
+        return of(repository, node.name(), node.port());
+    }
+
+    /** The paths of a node named {@code name} on {@code port}, registered or to come (a standby spare's). */
+    static NodePaths of(Repository repository, String name, int port) {
+        return new NodePaths(repository.dataDirs().resolve(name), repository.restoreDir().resolve(name),
+                logFile(repository, name), repository.socketsDir().resolve(".s.PGSQL." + port),
+                repository.computesDir().resolve(name + ".json"));
     }
 
     static Path logFile(Repository repository, String nodeName) {

@@ -59,6 +59,16 @@ final class NodeRegistry {
     private final Repository repository;
     private final Map<String, ComputeNode> nodes = new ConcurrentHashMap<>();
     private final ReentrantLock allocation = Locks.newLock("node allocation");
+    /** Names and ports held for a standby spare ({@link #reserve}), which binds the port only once it runs; guarded by {@code allocation}. */
+    private final Map<String, Integer> reserved = new java.util.HashMap<>();
+
+    /**
+     * A name and port held for a node to come: a standby spare runs under them, and the node of the branch that
+     * takes it is registered with them ({@link #registerOn}). The name is held by its data directory, which
+     * {@link #reserve} makes, the port by this registry until then.
+     */
+    record Reservation(String name, int port) {
+    }
 
     NodeRegistry(Repository repository) {
         this.repository = repository;
@@ -114,31 +124,74 @@ final class NodeRegistry {
         return repository.branches().nameOf(node.timeline()).orElse(null);
     }
 
+    /** A name and a port for a node to come, its data directory made empty to hold the name. */
+    Reservation reserve() {
+        allocation.lock();
+        try {
+            String name = nextName();
+            int port = allocatePort(null);
+            Files.createDirectories(repository.dataDirs().resolve(name));
+            reserved.put(name, port);
+            return new Reservation(name, port);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot hold a data directory in " + repository.dataDirs(), e);
+        } finally {
+            allocation.unlock();
+        }
+    }
+
+    /** Lets a reservation's port go; its data directory is the caller's to remove. */
+    void release(Reservation reservation) {
+        allocation.lock();
+        try {
+            reserved.remove(reservation.name());
+        } finally {
+            allocation.unlock();
+        }
+    }
+
+    /** As {@link #register}, under a reservation's name and port, which it then stops holding. */
+    ComputeNode registerOn(Reservation reservation, Timeline timeline, BranchName branch, String idleTimeout) {
+        allocation.lock();
+        try {
+            reserved.remove(reservation.name());
+            return register(timeline, branch, reservation.name(), reservation::port, idleTimeout);
+        } finally {
+            allocation.unlock();
+        }
+    }
+
     /** A new read-write node for a branch, in memory until saved; refused when the branch has one. */
     ComputeNode register(Timeline timeline, BranchName branch, String name, Integer port, String idleTimeout) {
         allocation.lock();
         try {
-            Optional<ComputeNode> existing = readWriteNodeOf(timeline.id());
-            if (existing.isPresent()) {
-                throw ZenithException.conflict("branch \"" + branch + "\" already has compute node " + existing.get().name(),
-                        "start it with zenith pg start " + existing.get().name()
-                                + " (a branch has at most one read-write compute)");
-            }
-            if (name != null && !BranchName.isSafeName(name)) {
-                throw ZenithException.badRequest("invalid node name \"" + BranchName.printable(name)
-                        + "\": use 1 to 63 letters, digits, '_' or '-', starting with a letter or digit");
-            }
-            if (name != null && nodes.containsKey(name)) {
-                throw ZenithException.conflict("compute node " + name + " already exists",
-                        "choose another --name; zenith pg list shows the nodes");
-            }
-            ComputeNode node = new ComputeNode(name != null ? name : nextName(), timeline.id(), allocatePort(port), false,
-                    idleTimeout, StartedBy.HAND, false, ComputeMode.READ_WRITE);
-            nodes.put(node.name(), node);
-            return node;
+            return register(timeline, branch, name, () -> allocatePort(port), idleTimeout);
         } finally {
             allocation.unlock();
         }
+    }
+
+    /** Registers a read-write node; the caller holds {@code allocation}. */
+    private ComputeNode register(Timeline timeline, BranchName branch, String name, java.util.function.IntSupplier port,
+                                 String idleTimeout) {
+        Optional<ComputeNode> existing = readWriteNodeOf(timeline.id());
+        if (existing.isPresent()) {
+            throw ZenithException.conflict("branch \"" + branch + "\" already has compute node " + existing.get().name(),
+                    "start it with zenith pg start " + existing.get().name()
+                            + " (a branch has at most one read-write compute)");
+        }
+        if (name != null && !BranchName.isSafeName(name)) {
+            throw ZenithException.badRequest("invalid node name \"" + BranchName.printable(name)
+                    + "\": use 1 to 63 letters, digits, '_' or '-', starting with a letter or digit");
+        }
+        if (name != null && (nodes.containsKey(name) || reserved.containsKey(name))) {
+            throw ZenithException.conflict("compute node " + name + " already exists",
+                    "choose another --name; zenith pg list shows the nodes");
+        }
+        ComputeNode node = new ComputeNode(name != null ? name : nextName(), timeline.id(), port.getAsInt(), false,
+                idleTimeout, StartedBy.HAND, false, ComputeMode.READ_WRITE);
+        nodes.put(node.name(), node);
+        return node;
     }
 
     /** The read-only node showing a point of a timeline: the one already there, or a new one. */
@@ -204,6 +257,7 @@ final class NodeRegistry {
 
     private int allocatePort(Integer requested) {
         Set<Integer> taken = nodes.values().stream().map(ComputeNode::port).collect(Collectors.toSet());
+        taken.addAll(reserved.values());
         if (requested != null) {
             if (requested < 1 || requested > 65535) {
                 throw ZenithException.badRequest("invalid port " + requested + ": use 1 to 65535");

@@ -134,6 +134,11 @@ public final class PgCtl {
         }
     }
 
+    /** Makes the postmaster read its configuration files again (SIGHUP, as {@code pg_ctl reload}). */
+    public void reload(ProcessHandle postmaster, Path log) {
+        exec(List.of("kill", "-HUP", Long.toString(postmaster.pid())), log, SIGNAL_TIMEOUT, "cannot signal Postgres");
+    }
+
     /**
      * Asks a standby to promote as {@code pg_ctl promote} does: a {@code promote} file in its data directory,
      * then SIGUSR1 to its postmaster, which hands the request to the startup process. Done here rather than
