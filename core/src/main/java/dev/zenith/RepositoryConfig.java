@@ -53,8 +53,9 @@ import java.util.stream.Collectors;
  * @param metricsPublic   serve {@code /metrics} to anyone on this machine (a Prometheus without the API
  *                        token); off by default, since branch names are in them
  * @param spareDiskMb     on a file system that writes every copy (ext4), what the spare copies of images made
- *                        ahead of new branches may hold, in MiB: 0 (the default) a tenth of the free space, -1 none.
- *                        Where copies are clones, spares cost next to nothing and this does not apply
+ *                        ahead of new branches may hold, in MiB: 0 (the default) a tenth of the free space. Where
+ *                        copies are clones, spares cost next to nothing and the size does not apply. -1: no spares
+ *                        at all, neither copies nor the standby spare, on any file system
  */
 public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, String osUser, String superuser,
                                int proxyPort, String proxyAddress, List<String> proxySocketDirs,
@@ -141,7 +142,7 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
         }
         if (spareDiskMb < -1) {
             throw new IllegalArgumentException("invalid spareDiskMb " + spareDiskMb
-                    + ": use a size in MiB, 0 (the default: a tenth of the free space) or -1 (no spares where copies are written)");
+                    + ": use a size in MiB, 0 (the default: a tenth of the free space) or -1 (no spares)");
         }
         proxyHttpOrigins = proxyHttpOrigins == null ? List.of() : List.copyOf(proxyHttpOrigins);
         for (String origin : proxyHttpOrigins) {
@@ -214,6 +215,11 @@ public record RepositoryConfig(int apiPort, int computePortBase, String pgBin, S
 
     public boolean passwordAuth() {
         return auth == AuthMode.PASSWORD;
+    }
+
+    /** Spares made ahead of new branches, copies and the standby alike; {@code spareDiskMb} -1 turns them off. */
+    public boolean keepsSpares() {
+        return spareDiskMb != -1;
     }
 
     /** Settings to change by name, then {@link #build()}; what is not set keeps its default (or the value it was built from). */

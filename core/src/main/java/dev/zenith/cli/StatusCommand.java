@@ -39,6 +39,9 @@ final class StatusCommand implements Callable<Integer> {
 
     /** The spare copies and, where each is a written copy, the budget they keep to and where it is set. */
     static String spares(SpareStatus spares) {
+        if (spares.budgetBytes() != null && spares.budgetBytes() == 0) {
+            return "none (spareDiskMb is -1 in config.json)";
+        }
         String ready = Counts.of(spares.ready(), "copy", "copies") + " of images ready for new branches";
         if (spares.budgetBytes() == null) {
             return ready + " (clones: next to no disk)";

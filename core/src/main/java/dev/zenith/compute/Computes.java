@@ -276,6 +276,9 @@ public final class Computes implements ComputeLeases, AutoCloseable {
 
     /** The spare data directories ready now ({@link SpareDataDirs}), and their budget where copies are written. */
     public SpareStatus spares() {
+        if (!repository.config().keepsSpares()) {
+            return new SpareStatus(0, 0, 0L);
+        }
         SpareDataDirs.State state = dataDirs.spares();
         return new SpareStatus(state.ready(), state.bytes(), state.budgetBytes() == Long.MAX_VALUE ? null : state.budgetBytes());
     }

@@ -67,7 +67,7 @@ final class DataDirMaker implements AutoCloseable {
         this.repository = repository;
         this.user = user;
         this.archive = archive;
-        this.spares = new SpareDataDirs(SPARES, spareBudget(repository, copies), repository.tmpDir(), this::copyToRecover);
+        this.spares = new SpareDataDirs(repository.config().keepsSpares() ? SPARES : 0, spareBudget(repository, copies), repository.tmpDir(), this::copyToRecover);
     }
 
     /**
@@ -79,7 +79,7 @@ final class DataDirMaker implements AutoCloseable {
             return SpareDataDirs.Budget.CLONES;
         }
         int mb = repository.config().spareDiskMb();
-        return new SpareDataDirs.Budget(held -> mb == 0 ? (usableSpace(repository.tmpDir()) + held) / 10 : Math.max(mb, 0) * (1L << 20),
+        return new SpareDataDirs.Budget(held -> mb == 0 ? (usableSpace(repository.tmpDir()) + held) / 10 : mb * (1L << 20),
                 image -> FileTrees.sizeOf(image.dataDir()));
     }
 

@@ -74,7 +74,8 @@ final class NodeLifecycle {
         this.archive = archive;
         this.operations = operations;
         this.wal = wal;
-        this.standby = new StandbySpare(repository, registry, dataDirs, pgCtl, user, this::launchStandby, admission::hasRoom);
+        this.standby = new StandbySpare(repository, registry, dataDirs, pgCtl, user, this::launchStandby,
+                () -> repository.config().keepsSpares() && admission.hasRoom());
     }
 
     /**

@@ -17,7 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ConveniencesTest {
 
     @RegisterExtension
-    static final Zenith z = Zenith.startedPerClass();
+    static final Zenith z = Zenith.startedPerClass().configuredWith(Map.of("spareDiskMb", -1));
 
     /** Ctrl-C ends the command, not the start: it says so, and how to stop what goes on. */
     @Test

@@ -46,7 +46,7 @@ class CrashTest {
     @Test
     void killedWhileMakingTheComputeOfANewBranch() throws Exception {
         try (Ledger ledger = firstConnectionToANewBranchKilledAt("compute-staged")) {
-            assertThat(tmpEntries()).as("staging left by the crash").isEmpty();
+            assertThat(z.leftInTmp()).as("staging left by the crash").isEmpty();
             assertThat(z.computesOf("child")).noneMatch(n -> n.path("state").asText().equals("running"));
             assertThat(ledger.lost(proxy("child"))).isZero(); // made again, from the start
             assertThat(ledger.lost(proxy("main"))).isZero();
@@ -93,7 +93,7 @@ class CrashTest {
             assertThat(stop.get().exit()).isNotZero();
             z.cli("pageserver", "start").ok();
             assertThat(images()).as("no half-made image").isEqualTo(imagesBefore);
-            assertThat(tmpEntries()).isEmpty();
+            assertThat(z.leftInTmp()).isEmpty();
             port = z.start("main");
             assertThat(ledger.lost(port)).isZero();
             z.execute(port, "INSERT INTO bulk SELECT g, repeat('y', 500) FROM generate_series(1, 5000) g");
@@ -122,7 +122,7 @@ class CrashTest {
             z.killDaemonAtFailpoint("gc-removing");
             assertThat(gc.get().exit()).isNotZero();
             z.cli("pageserver", "start").ok();
-            assertThat(tmpEntries()).isEmpty();
+            assertThat(z.leftInTmp()).isEmpty();
             assertThat(z.cli("gc").ok().out()).contains("gc: removed");
             assertThat(ledger.lost(proxy("main"))).isZero();
             z.cli("branch", "after_gc", "main").ok();
@@ -170,12 +170,6 @@ class CrashTest {
             c.isValid(1);
         } catch (SQLException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    private List<String> tmpEntries() throws Exception {
-        try (Stream<Path> s = Files.list(z.repo().resolve("tmp"))) {
-            return s.map(p -> p.getFileName().toString()).toList();
         }
     }
 

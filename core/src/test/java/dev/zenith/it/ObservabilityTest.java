@@ -25,7 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ObservabilityTest {
 
     @RegisterExtension
-    static final Zenith z = Zenith.startedPerClass();
+    static final Zenith z = Zenith.startedPerClass().configuredWith(Map.of("spareDiskMb", -1));
 
     private static final HttpClient http = HttpClient.newHttpClient();
 

@@ -86,6 +86,23 @@ class StandbySpareTest {
         }
     }
 
+    /** spareDiskMb -1: a branch's start copies its image afresh, with neither a spare copy nor a standby made. */
+    @Test
+    void noSparesWhenTurnedOff() throws Exception {
+        try (Zenith z = withStoppedMain(Map.of("imageAtStopMb", 1, "spareDiskMb", -1))) {
+            z.cli("branch", "first", "main").ok();
+            z.start("first");
+            z.cli("branch", "second", "main").ok();
+            z.start("second");
+            assertThat(z.daemonLog()).doesNotContain("standby spare").doesNotContain("a spare copy of")
+                    .containsPattern("prepared pg\\d+ for timeline \\S+ from image");
+            assertThat(z.cli("status").ok().out()).contains("spares:      none (spareDiskMb is -1 in config.json)");
+            try (var tmp = java.nio.file.Files.list(z.repo().resolve("tmp"))) {
+                assertThat(tmp.toList()).as("no spare copies either").isEmpty();
+            }
+        }
+    }
+
     private static String awaitSpare(Zenith z) {
         return awaitSpare(z, 1);
     }

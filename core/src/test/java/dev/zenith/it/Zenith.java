@@ -57,6 +57,8 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
     private final int proxyPort;
     private final int computePortBase;
     private boolean startForClass;
+    /** Settings written to config.json between {@code init} and the start, for a per-class repository. */
+    private Map<String, Object> classSettings = Map.of();
     /** The directory is the caller's (a mount point): {@link #close} empties it but leaves it. */
     private boolean keepDir;
 
@@ -97,10 +99,20 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
         return z;
     }
 
+    /**
+     * The per-class repository with these settings in config.json from its start; {@code spareDiskMb} -1 for a
+     * class whose tests watch a start copy an image, which a spare would skip.
+     */
+    public Zenith configuredWith(Map<String, Object> settings) {
+        classSettings = Map.copyOf(settings);
+        return this;
+    }
+
     @Override
     public void beforeAll(ExtensionContext context) {
         if (startForClass) {
             init().ok();
+            configure(classSettings);
             cli("pageserver", "start").ok();
         }
     }
@@ -190,6 +202,19 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
             var config = (com.fasterxml.jackson.databind.node.ObjectNode) dev.zenith.Json.MAPPER.readTree(repo.resolve("config.json").toFile());
             settings.forEach((k, v) -> config.set(k, dev.zenith.Json.MAPPER.valueToTree(v)));
             dev.zenith.Json.MAPPER.writeValue(repo.resolve("config.json").toFile(), config);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * What is in the repository's tmp/ besides the spares made ahead of new branches: staging an operation
+     * left, which a failed or interrupted one must not.
+     */
+    public List<String> leftInTmp() {
+        try (var entries = Files.list(repo.resolve("tmp"))) {
+            return entries.map(p -> p.getFileName().toString())
+                    .filter(name -> !name.startsWith("spare-") && !name.startsWith("standby-spare-")).toList();
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
