@@ -212,9 +212,16 @@ public final class Zenith implements AutoCloseable, BeforeAllCallback, AfterAllC
      * left, which a failed or interrupted one must not.
      */
     public List<String> leftInTmp() {
+        return tmpEntries().stream().map(p -> p.getFileName().toString()).filter(name -> !isSpare(name)).toList();
+    }
+
+    private static boolean isSpare(String name) {
+        return name.startsWith("spare-") || name.startsWith("standby-spare-");
+    }
+
+    private List<Path> tmpEntries() {
         try (var entries = Files.list(repo.resolve("tmp"))) {
-            return entries.map(p -> p.getFileName().toString())
-                    .filter(name -> !name.startsWith("spare-") && !name.startsWith("standby-spare-")).toList();
+            return entries.toList();
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
