@@ -193,10 +193,10 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         Timeline timeline = repository.requireBranch(branch);
         String timeout = idleTimeout == null ? null : IdleTimeout.parse(idleTimeout).toString();
         return locks.withLock(timeline.id(), () -> {
-            Optional<NodeRegistry.Reservation> standby = name == null && port == null ? lifecycle.standbyFor(timeline) : Optional.empty();
+            Optional<StandbySpare.Taken> standby = name == null && port == null ? lifecycle.standbyFor(timeline) : Optional.empty();
             ComputeNode node;
             try {
-                node = standby.isPresent() ? registry.registerOn(standby.get(), timeline, branch, timeout)
+                node = standby.isPresent() ? registry.registerOn(standby.get().at(), timeline, branch, timeout)
                         : registry.register(timeline, branch, name, port, timeout);
             } catch (RuntimeException e) {
                 standby.ifPresent(lifecycle::dropStandby);

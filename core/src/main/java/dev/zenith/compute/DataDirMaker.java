@@ -91,6 +91,14 @@ final class DataDirMaker implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether a standby spare's copy of {@code image} fits the spares' budget: free where copies are clones,
+     * the image's size where they are written.
+     */
+    boolean standbyFits(Image image) {
+        return spares.fitsBeside(image);
+    }
+
     /** The spare copies of images ready now, and what they may hold. */
     SpareDataDirs.State spares() {
         return spares.state();

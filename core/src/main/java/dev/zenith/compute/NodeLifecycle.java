@@ -82,27 +82,31 @@ final class NodeLifecycle {
      * The standby spare ({@link StandbySpare}) a new node of {@code timeline} can be registered on: one started
      * from the image its first start would copy, with the same view of the archive.
      */
-    Optional<NodeRegistry.Reservation> standbyFor(Timeline timeline) {
-        return standby.take(RecoveryPlan.latest(repository, timeline).cutWhereWalEnds(repository, registry::livePgWal),
-                timeline.id());
+    Optional<StandbySpare.Taken> standbyFor(Timeline timeline) {
+        return standby.take(RecoveryPlan.latest(repository, timeline).cutWhereWalEnds(repository, registry::livePgWal), timeline);
     }
 
     /**
      * A node registered on a standby spare: its data directory is the spare's, running, and recovers by the
-     * timeline's plan at its first start, as a made one would. A failure removes the spare.
+     * timeline's plan at its first start, as a made one would; or, promoted ahead, it is a primary already, whose
+     * WAL so far becomes the timeline's. A failure removes the spare.
      */
-    void createOnStandby(ComputeNode node, Timeline timeline, NodeRegistry.Reservation spare) {
+    void createOnStandby(ComputeNode node, Timeline timeline, StandbySpare.Taken spare) {
         try {
-            DataDirMaker.savePlan(registry.paths(node).dataDir(), RecoveryPlan.latest(repository, timeline), user);
+            if (spare.promoted()) {
+                standby.rehome(spare, timeline.wal().archiveDir());
+            } else {
+                DataDirMaker.savePlan(registry.paths(node).dataDir(), RecoveryPlan.latest(repository, timeline), user);
+            }
         } catch (RuntimeException e) {
-            standby.removeTaken(spare);
+            standby.removeTaken(spare.at());
             throw e;
         }
     }
 
     /** Lets a spare taken for a node go, when the node could not be registered on it. */
-    void dropStandby(NodeRegistry.Reservation spare) {
-        standby.removeTaken(spare);
+    void dropStandby(StandbySpare.Taken spare) {
+        standby.removeTaken(spare.at());
     }
 
     /** Stops the standby spare when unused for a while, or when its image is gone. */
@@ -244,9 +248,13 @@ final class NodeLifecycle {
         }
         registry.save(node.withWantRunning(true));
         phases.mark("bookkeeping");
-        log.info("compute {} started in {}{}", node.name(), phases, standbySpare.isPresent() ? " from a standby spare" : "");
-        if (plan != null && !node.isReadOnly() && !plan.image().dataDir().startsWith(timeline.dir())) {
-            standby.offer(plan, timeline.id()); // a new branch's first start: the next one at the same point may come soon
+        log.info("compute {} started in {}{}", node.name(), phases, standbySpare.isEmpty() ? ""
+                : recovering ? " from a standby spare" : " from a standby spare promoted ahead");
+        // a new branch's first start (from an image of its parent): the next one at the same point may come soon
+        if (standbySpare.isPresent()) {
+            standby.replenish(node.name());
+        } else if (plan != null && !node.isReadOnly() && !plan.image().dataDir().startsWith(timeline.dir())) {
+            standby.offer(plan, timeline);
         }
         return recovering;
     }
@@ -490,19 +498,12 @@ final class NodeLifecycle {
     }
 
     /**
-     * Starts a standby spare: a read-write compute's settings for a name and port to come, whose archive is one
-     * of its own in tmp/ until a branch takes it (a standby archives nothing; should it ever be promoted
-     * untaken, its WAL goes nowhere that matters).
+     * Starts a standby spare: a read-write compute's settings for a name and port to come, archiving into
+     * {@code archiveDir} (the spare's link, {@link StandbySpare#archiveLink}) once promoted.
      */
-    private ProcessHandle launchStandby(NodePaths paths, int port, RecoveryPlan plan) {
+    private ProcessHandle launchStandby(NodePaths paths, int port, RecoveryPlan plan, Path archiveDir) {
         plan.writeRestoreView(repository, paths.restoreDir(), registry::livePgWal);
         user.ownTree(paths.restoreDir());
-        Path archiveDir = repository.tmpDir().resolve("standby-spare-archive");
-        try {
-            Files.createDirectories(archiveDir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot make " + archiveDir, e);
-        }
         writeSettings(paths, port, ComputeMode.READ_WRITE, archiveDir, plan);
         return pgCtl.launch(paths.dataDir(), paths.logFile()).toHandle();
     }

@@ -134,6 +134,15 @@ final class SpareDataDirs implements AutoCloseable {
         stale.forEach(FileTrees::deleteTree);
     }
 
+    /** Whether one more copy of {@code image} fits the budget beside the spares held now (a standby spare's). */
+    boolean fitsBeside(Image image) {
+        long held;
+        synchronized (this) {
+            held = spares.values().stream().mapToLong(Spare::bytes).sum();
+        }
+        return held + budget.costOf().applyAsLong(image) <= budget.bytes().applyAsLong(held);
+    }
+
     /** The spares now; the budget as it stands with what they hold. */
     State state() {
         long held;

@@ -1,6 +1,7 @@
 package dev.zenith.compute;
 
 import dev.zenith.Deadline;
+import dev.zenith.Lsn;
 import dev.zenith.TimelineId;
 import dev.zenith.postgres.OsUser;
 import dev.zenith.postgres.PgCtl;
@@ -8,6 +9,7 @@ import dev.zenith.postgres.PostmasterStatus;
 import dev.zenith.storage.FileTrees;
 import dev.zenith.storage.RecoveryPlan;
 import dev.zenith.storage.Repository;
+import dev.zenith.storage.Timeline;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,6 +18,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -34,11 +37,17 @@ import java.util.stream.Stream;
  * registered under that name and port, and its first start only points Postgres at the branch's own archive and
  * promotes it, without the copy, the spawn and the recovery to a consistent state.
  *
+ * <p>Where the WAL it recovers can no longer grow (no compute of an ancestor runs), the spare is also promoted
+ * ahead ({@link Spare.Running#promotedFor}): the promotion's copy of the parent's last segment (30 to 45 ms,
+ * docs/ARCHITECTURE.md) is then paid before any branch asks. Its archive is a link ({@link #archiveLink}) to a
+ * directory of its own; a branch at the same point that takes it gets the files archived so far, and the link
+ * is pointed at the branch's archive first, so what the archiver writes after goes there too ({@link #rehome}).
+ *
  * <p>One at a time. Never a compute: not listed, not counted against maxComputes, and running only while one
  * more Postgres fits under it ({@code hasRoom}), stopped ({@link #discard}) when a start needs the place. A
  * spare left by a daemon that died is found by its note ({@value #NOTE}) and removed at the next start.
  *
- * <p>Locks: this object's monitor guards {@code spare}; a spare is made and stopped on this object's thread or
+ * <p>Locks: this object's monitor guards {@code spare}, {@code retiredLinks} and {@code takenFor}; a spare is made and stopped on this object's thread or
  * the caller's, outside the monitor.
  */
 final class StandbySpare implements AutoCloseable {
@@ -49,6 +58,8 @@ final class StandbySpare implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration STATUS_STEP = Duration.ofMillis(2);
+    /** How long a taken spare's archive link stays, for an archiver that has not read its new settings yet. */
+    private static final Duration LINK_KEPT = Duration.ofMinutes(1);
 
     /**
      * What a spare recovered: the image it was copied from and the archive files its restore view offers, all of
@@ -71,21 +82,36 @@ final class StandbySpare implements AutoCloseable {
                 plan.sources().stream().filter(s -> !s.timeline().equals(own)).toList(), plan.walEnd());
     }
 
-    /** The spare: being started for a key, or running under a reservation. */
+    /** What a spare is started for: the plan of a new branch's ancestors, its key, and that branch's point. */
+    private record Wanted(Key key, RecoveryPlan ancestors, Lsn point) {
+    }
+
+    /** The spare: being started, or running under a reservation. */
     private sealed interface Spare {
-        Key key();
+        Wanted wanted();
 
-        record Starting(Key key) implements Spare {
+        record Starting(Wanted wanted) implements Spare {
         }
 
-        record Running(Key key, NodeRegistry.Reservation at, java.time.Instant since) implements Spare {
+        /**
+         * Started under {@code at}; promoted ahead for branches made at {@code promotedFor} (the branch point of the
+         * branch whose start offered it), or a standby when empty.
+         */
+        record Running(Wanted wanted, NodeRegistry.Reservation at, java.time.Instant since, Optional<Lsn> promotedFor) implements Spare {
         }
+    }
+
+    /** A spare a new node takes: where it runs, and whether it was promoted ahead (then its WAL is re-homed, not recovered). */
+    record Taken(NodeRegistry.Reservation at, boolean promoted) {
     }
 
     /** How a spare is started: the settings and launch a compute's start uses, for a name and port to come. */
     interface Launcher {
-        /** Writes the settings of a standby at {@code paths} recovering by {@code plan}, on {@code port}, and starts it. */
-        ProcessHandle launch(NodePaths paths, int port, RecoveryPlan plan);
+        /**
+         * Writes the settings of a standby at {@code paths} recovering by {@code plan}, on {@code port}, archiving
+         * into {@code archiveDir} once promoted, and starts it.
+         */
+        ProcessHandle launch(NodePaths paths, int port, RecoveryPlan plan, Path archiveDir);
     }
 
     private final Repository repository;
@@ -98,6 +124,10 @@ final class StandbySpare implements AutoCloseable {
     private final ExecutorService starter = Executors.newSingleThreadExecutor(
             Thread.ofPlatform().daemon().name("standby-spare").factory());
     private Spare spare;
+    /** Archive links of taken spares, kept until surely read no more: the archiver takes its new settings when it gets to them. */
+    private final Map<String, java.time.Instant> retiredLinks = new java.util.HashMap<>();
+    /** What the spares nodes took were started for, by node name, until their first start offers it again. */
+    private final Map<String, Wanted> takenFor = new java.util.HashMap<>();
 
     StandbySpare(Repository repository, NodeRegistry registry, DataDirMaker dataDirs, PgCtl pgCtl, OsUser user,
                  Launcher launcher, BooleanSupplier hasRoom) {
@@ -115,26 +145,48 @@ final class StandbySpare implements AutoCloseable {
      * background, unless one is there for it already. A plan that stops before a target has none: a sibling's
      * target differs.
      */
-    void offer(RecoveryPlan plan, TimelineId own) {
-        if (plan.stopBefore().isPresent() || !hasRoom.getAsBoolean()) {
+    void offer(RecoveryPlan plan, Timeline own) {
+        if (plan.stopBefore().isPresent()) {
             return;
         }
-        RecoveryPlan ancestors = ancestorsOnly(plan, own);
-        Key key = Key.of(ancestors, repository, registry::livePgWal);
+        RecoveryPlan ancestors = ancestorsOnly(plan, own.id());
+        offer(new Wanted(Key.of(ancestors, repository, registry::livePgWal), ancestors, own.metadata().ancestorLsn()));
+    }
+
+    /**
+     * After the first start of the node that took a spare: the same spare again, for the branch after it. What
+     * the taken one was started for is reused as it was; the branch's plan is gone once a spare promoted ahead
+     * made it a primary.
+     */
+    void replenish(String nodeName) {
+        Wanted wanted;
+        synchronized (this) {
+            wanted = takenFor.remove(nodeName);
+        }
+        if (wanted != null) {
+            offer(wanted);
+        }
+    }
+
+    private void offer(Wanted wanted) {
+        if (!hasRoom.getAsBoolean()) {
+            return;
+        }
         Spare replaced;
         synchronized (this) {
-            if (spare != null && spare.key().equals(key)) {
+            if (spare != null && spare.wanted().key().equals(wanted.key()) && !(spare instanceof Spare.Running r
+                    && r.promotedFor().filter(p -> !p.equals(wanted.point())).isPresent())) {
                 return;
             }
             replaced = spare;
-            spare = new Spare.Starting(key);
+            spare = new Spare.Starting(wanted);
         }
         try {
             starter.execute(() -> {
                 if (replaced instanceof Spare.Running running) {
                     remove(running.at());
                 }
-                start(key, ancestors);
+                start(wanted);
             });
         } catch (RejectedExecutionException closed) {
             synchronized (this) {
@@ -143,9 +195,13 @@ final class StandbySpare implements AutoCloseable {
         }
     }
 
-    /** The spare for a new branch whose first start would recover by {@code plan}, now the caller's; empty when none fits. */
-    Optional<NodeRegistry.Reservation> take(RecoveryPlan plan, TimelineId own) {
-        RecoveryPlan ancestors = ancestorsOnly(plan, own);
+    /**
+     * The spare for a new branch whose first start would recover by {@code plan}, now the caller's; empty when none
+     * fits. One promoted ahead fits only a branch made at the same point as the one it was promoted for: the
+     * parent's WAL ended there then, and ends there still.
+     */
+    Optional<Taken> take(RecoveryPlan plan, Timeline own) {
+        RecoveryPlan ancestors = ancestorsOnly(plan, own.id());
         if (plan.stopBefore().isPresent()
                 || plan.files(repository, registry::livePgWal).size() != ancestors.files(repository, registry::livePgWal).size()) {
             return Optional.empty(); // a target to stop at, or WAL of its own: not a new branch at a spare's point
@@ -153,11 +209,13 @@ final class StandbySpare implements AutoCloseable {
         Key key = Key.of(ancestors, repository, registry::livePgWal);
         Spare.Running taken;
         synchronized (this) {
-            if (!(spare instanceof Spare.Running running) || !running.key().equals(key)) {
+            if (!(spare instanceof Spare.Running running) || !running.wanted().key().equals(key)
+                    || running.promotedFor().filter(p -> !p.equals(own.metadata().ancestorLsn())).isPresent()) {
                 return Optional.empty();
             }
             taken = running;
             spare = null;
+            takenFor.put(running.at().name(), running.wanted());
         }
         NodePaths paths = NodePaths.of(repository, taken.at().name(), taken.at().port());
         if (paths.postmaster().isEmpty()) {
@@ -171,8 +229,53 @@ final class StandbySpare implements AutoCloseable {
             remove(taken.at());
             throw new UncheckedIOException("cannot take the standby spare " + taken.at().name(), e);
         }
-        log.info("a new node takes the standby spare {} on port {}", taken.at().name(), taken.at().port());
-        return Optional.of(taken.at());
+        log.info("a new node takes the standby spare {} on port {}{}", taken.at().name(), taken.at().port(),
+                taken.promotedFor().isPresent() ? ", promoted ahead" : "");
+        return Optional.of(new Taken(taken.at(), taken.promotedFor().isPresent()));
+    }
+
+    /**
+     * Makes the WAL of a spare promoted ahead the history of the branch that took it, in {@code archiveDir}: the
+     * files archived so far (the timeline history, the parent's last segment up to the switch as
+     * {@code .partial}) are moved there, its archive link is pointed there (an atomic rename), and what was
+     * archived in between is moved after them. A copy the
+     * archiver had begun through the old link fails its rename and is made again through the new one.
+     */
+    void rehome(Taken taken, Path archiveDir) {
+        String name = taken.at().name();
+        Path link = archiveLink(repository, name);
+        Path held = heldWal(repository, name);
+        try {
+            user.own(archiveDir);
+            moveArchived(held, archiveDir); // all the promotion archived: the branch has its history before anything else
+            Path next = link.resolveSibling(link.getFileName() + ".next");
+            Files.deleteIfExists(next);
+            Files.createSymbolicLink(next, archiveDir.toAbsolutePath());
+            Files.move(next, link, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            moveArchived(held, archiveDir); // what came through the link meanwhile
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot move the WAL of the standby spare " + name + " into " + archiveDir, e);
+        }
+        synchronized (this) {
+            retiredLinks.put(name, java.time.Instant.now());
+        }
+    }
+
+    private static void moveArchived(Path from, Path to) throws IOException {
+        try (Stream<Path> files = Files.list(from)) {
+            for (Path f : files.filter(f -> !f.getFileName().toString().endsWith(".tmp")).toList()) {
+                dev.zenith.AtomicFiles.moveDurably(f, to.resolve(f.getFileName().toString()));
+            }
+        }
+    }
+
+    /** What Postgres archives into while it is a spare: a link, to {@link #heldWal} until a branch takes it. */
+    static Path archiveLink(Repository repository, String name) {
+        return repository.tmpDir().resolve("standby-spare-archive-" + name);
+    }
+
+    private static Path heldWal(Repository repository, String name) {
+        return repository.tmpDir().resolve("standby-spare-wal-" + name);
     }
 
     /** Stops the spare, if one runs or starts: a start needs its place, or its image went. */
@@ -189,10 +292,16 @@ final class StandbySpare implements AutoCloseable {
 
     /** Stops a spare unused for {@link SpareDataDirs#IDLE}, or whose image is gone: an idle Postgres holds memory. */
     void prune(java.time.Instant now) {
+        List<String> retired;
+        synchronized (this) {
+            retired = retiredLinks.entrySet().stream().filter(e -> e.getValue().plus(LINK_KEPT).isBefore(now)).map(Map.Entry::getKey).toList();
+            retired.forEach(retiredLinks::remove);
+        }
+        retired.forEach(this::removeArchive);
         Spare.Running stale;
         synchronized (this) {
             if (!(spare instanceof Spare.Running running)
-                    || (running.since().plus(SpareDataDirs.IDLE).isAfter(now) && Files.isDirectory(running.key().image()))) {
+                    || (running.since().plus(SpareDataDirs.IDLE).isAfter(now) && Files.isDirectory(running.wanted().key().image()))) {
                 return;
             }
             stale = running;
@@ -203,6 +312,9 @@ final class StandbySpare implements AutoCloseable {
 
     /** Stops and removes a spare a node took but could not use. */
     void removeTaken(NodeRegistry.Reservation reservation) {
+        synchronized (this) {
+            takenFor.remove(reservation.name());
+        }
         remove(reservation);
     }
 
@@ -228,13 +340,20 @@ final class StandbySpare implements AutoCloseable {
         }
     }
 
-    private void start(Key key, RecoveryPlan plan) {
+    private void start(Wanted wanted) {
+        RecoveryPlan plan = wanted.ancestors();
         if (!hasRoom.getAsBoolean()) {
-            forget(key);
+            forget(wanted);
+            return;
+        }
+        if (!dataDirs.standbyFits(plan.image())) {
+            log.info("no standby spare of image {}: its copy does not fit the spares' budget (spareDiskMb)", plan.image().dataDir());
+            forget(wanted);
             return;
         }
         NodeRegistry.Reservation at = registry.reserve();
         NodePaths paths = NodePaths.of(repository, at.name(), at.port());
+        Optional<Lsn> promotedFor = Optional.empty();
         try {
             Path staging = dataDirs.copyToRecover(plan.image(), "standby-spare-" + at.name());
             Files.createFile(staging.resolve(NOTE));
@@ -242,27 +361,34 @@ final class StandbySpare implements AutoCloseable {
             DataDirMaker.savePlan(staging, plan, user);
             Files.delete(paths.dataDir()); // the empty directory that held the name
             Files.move(staging, paths.dataDir());
-            ProcessHandle postmaster = launcher.launch(paths, at.port(), plan);
+            Path held = Files.createDirectories(heldWal(repository, at.name()));
+            user.own(held);
+            Files.createSymbolicLink(archiveLink(repository, at.name()), held);
+            ProcessHandle postmaster = launcher.launch(paths, at.port(), plan, archiveLink(repository, at.name()));
             awaitAccepting(paths, postmaster);
+            if (plan.walEnd().isEmpty() && plan.sources().stream().allMatch(s -> registry.livePgWal(s.timeline()).isEmpty())) {
+                promoteAhead(paths, postmaster, held);
+                promotedFor = Optional.of(wanted.point());
+            }
         } catch (IOException | RuntimeException e) {
             log.warn("could not start a standby spare of image {}: {}", plan.image().dataDir(), e.getMessage());
             remove(at);
-            forget(key);
+            forget(wanted);
             return;
         }
         synchronized (this) {
-            if (spare instanceof Spare.Starting starting && starting.key().equals(key)) {
-                spare = new Spare.Running(key, at, java.time.Instant.now());
-                log.info("standby spare {} on port {} is ready for a new branch at image {}", at.name(), at.port(),
-                        plan.image().lsn());
+            if (spare instanceof Spare.Starting starting && starting.wanted().equals(wanted)) {
+                spare = new Spare.Running(wanted, at, java.time.Instant.now(), promotedFor);
+                log.info("standby spare {} on port {} is ready for a new branch at image {}{}", at.name(), at.port(),
+                        plan.image().lsn(), promotedFor.map(p -> ", promoted ahead for branches at " + p).orElse(""));
                 return;
             }
         }
         remove(at); // discarded or replaced meanwhile
     }
 
-    private synchronized void forget(Key key) {
-        if (spare instanceof Spare.Starting starting && starting.key().equals(key)) {
+    private synchronized void forget(Wanted wanted) {
+        if (spare instanceof Spare.Starting starting && starting.wanted().equals(wanted)) {
             spare = null;
         }
     }
@@ -277,6 +403,38 @@ final class StandbySpare implements AutoCloseable {
         }
     }
 
+    /**
+     * Promotes a standby that has replayed all it can restore, and waits until it is a primary whose promotion
+     * is archived (the timeline history and the parent's last segment, in {@code held}): what a branch's own
+     * first start would have done, done before any branch asks.
+     */
+    private void promoteAhead(NodePaths paths, ProcessHandle postmaster, Path held) throws IOException {
+        pgCtl.promote(paths.dataDir(), postmaster, paths.logFile());
+        Path status = paths.dataDir().resolve("pg_wal").resolve("archive_status");
+        Deadline deadline = Deadline.in(START_TIMEOUT);
+        while (DataDirMaker.isRecovering(paths.dataDir()) || !holdsHistory(held) || hasReady(status)) {
+            if (!postmaster.isAlive() || deadline.passed()) {
+                throw new IllegalStateException("its promotion did not end (see " + paths.logFile() + ")");
+            }
+            Deadline.pause(STATUS_STEP);
+        }
+        awaitAccepting(paths, postmaster);
+        Files.deleteIfExists(paths.dataDir().resolve(DataDirMaker.PLAN_FILE)); // recovered: a branch's start has nothing to replay
+        FileTrees.deleteTree(paths.restoreDir());
+    }
+
+    private static boolean holdsHistory(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.anyMatch(f -> f.getFileName().toString().endsWith(".history"));
+        }
+    }
+
+    private static boolean hasReady(Path archiveStatus) throws IOException {
+        try (Stream<Path> files = Files.list(archiveStatus)) {
+            return files.anyMatch(f -> f.getFileName().toString().endsWith(".ready"));
+        }
+    }
+
     /** Stops a spare's Postgres and removes its files and log, then lets its name and port go. */
     private void remove(NodeRegistry.Reservation at) {
         NodePaths paths = NodePaths.of(repository, at.name(), at.port());
@@ -286,10 +444,21 @@ final class StandbySpare implements AutoCloseable {
             FileTrees.deleteTree(paths.dataDir());
             FileTrees.deleteTree(paths.restoreDir());
             Files.deleteIfExists(paths.logFile());
+            removeArchive(at.name());
         } catch (IOException | RuntimeException e) {
             log.warn("could not remove the standby spare {}: {}", at.name(), e.getMessage());
         } finally {
             registry.release(at);
         }
+    }
+
+    /** The archive link of a spare and the WAL it held (none left once a branch took it). */
+    private void removeArchive(String name) {
+        try {
+            Files.deleteIfExists(archiveLink(repository, name));
+        } catch (IOException e) {
+            log.warn("could not remove {}: {}", archiveLink(repository, name), e.getMessage());
+        }
+        FileTrees.deleteTree(heldWal(repository, name));
     }
 }

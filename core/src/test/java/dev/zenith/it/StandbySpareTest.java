@@ -41,18 +41,48 @@ class StandbySpareTest {
 
             z.cli("branch", "second", "main").ok();
             z.execute(z.start("second"), "INSERT INTO visits VALUES ('second')");
-            assertThat(z.daemonLog()).contains("a new node takes the standby spare " + spare)
-                    .containsPattern("compute " + spare + " started in .* from a standby spare");
+            assertThat(z.daemonLog()).as("main runs no more: its WAL cannot grow, so the spare is a primary already")
+                    .contains("a new node takes the standby spare " + spare + " on port")
+                    .containsPattern("standby spare " + spare + " on port \\d+ is ready .*, promoted ahead for branches at")
+                    .containsPattern("compute " + spare + " started in .* from a standby spare promoted ahead");
             assertThat(z.computes()).filteredOn(n -> n.path("branch").asText().equals("second"))
                     .extracting(n -> n.path("name").asText()).containsExactly(spare);
             assertThat(z.queryText("second", "SELECT string_agg(who, ',' ORDER BY who) FROM visits")).isEqualTo("main,second");
             assertThat(z.queryText("first", "SELECT string_agg(who, ',' ORDER BY who) FROM visits")).isEqualTo("first,main");
+
+            // the spare after it is started again, for the next branch at the same point
+            String next = awaitSpare(z, 2);
+            z.cli("branch", "third", "main").ok();
+            assertThat(z.queryText("third", "SELECT string_agg(who, ',' ORDER BY who) FROM visits")).isEqualTo("main");
+            assertThat(z.computes()).filteredOn(n -> n.path("branch").asText().equals("third"))
+                    .extracting(n -> n.path("name").asText()).containsExactly(next);
 
             // its WAL went to its own archive: a branch of it sees what it wrote
             z.cli("pg", "stop", "second").ok();
             z.cli("branch", "second-child", "second").ok();
             assertThat(z.queryText("second-child", "SELECT string_agg(who, ',' ORDER BY who) FROM visits")).isEqualTo("main,second");
             assertThat(z.computeLog("second")).doesNotContain("ERROR:");
+            try (var archived = java.nio.file.Files.list(z.repo().resolve("timelines").resolve(z.branches().get("second")).resolve("wal"))) {
+                assertThat(archived.map(f -> f.getFileName().toString()).toList()).as("the promotion's history, moved into the branch's archive")
+                        .anyMatch(f -> f.endsWith(".history"));
+            }
+        }
+    }
+
+    /** While the parent runs, its WAL may grow: the spare stays a standby, and the branch that takes it replays and promotes. */
+    @Test
+    void aSpareOfARunningParentStaysAStandby() throws Exception {
+        try (Zenith z = withStoppedMain(Map.of("imageAtStopMb", 1))) {
+            z.cli("branch", "first", "main").ok();
+            z.cli("branch", "second", "main").ok();
+            z.start("main");
+            z.start("first");
+            String spare = awaitSpare(z);
+            z.execute(z.start("second"), "INSERT INTO visits VALUES ('second')");
+            assertThat(z.daemonLog()).contains("a new node takes the standby spare " + spare + " on port")
+                    .doesNotContain("promoted ahead")
+                    .containsPattern("compute " + spare + " started in .* from a standby spare\\R");
+            assertThat(z.queryText("second", "SELECT string_agg(who, ',' ORDER BY who) FROM visits")).isEqualTo("main,second");
         }
     }
 
