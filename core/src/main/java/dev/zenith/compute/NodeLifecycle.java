@@ -99,14 +99,14 @@ final class NodeLifecycle {
                 DataDirMaker.savePlan(registry.paths(node).dataDir(), RecoveryPlan.latest(repository, timeline), user);
             }
         } catch (RuntimeException e) {
-            standby.removeTaken(spare.at());
+            standby.removeTaken(spare);
             throw e;
         }
     }
 
     /** Lets a spare taken for a node go, when the node could not be registered on it. */
     void dropStandby(StandbySpare.Taken spare) {
-        standby.removeTaken(spare.at());
+        standby.removeTaken(spare);
     }
 
     /** Stops the standby spare when unused for a while, or when its image is gone. */
@@ -499,7 +499,7 @@ final class NodeLifecycle {
 
     /**
      * Starts a standby spare: a read-write compute's settings for a name and port to come, archiving into
-     * {@code archiveDir} (the spare's link, {@link StandbySpare#archiveLink}) once promoted.
+     * {@code archiveDir} (the spare's link, {@link StandbySpare.SpareWal}) once promoted.
      */
     private ProcessHandle launchStandby(NodePaths paths, int port, RecoveryPlan plan, Path archiveDir) {
         plan.writeRestoreView(repository, paths.restoreDir(), registry::livePgWal);

@@ -39,7 +39,7 @@ import java.util.stream.Stream;
  *
  * <p>Where the WAL it recovers can no longer grow (no compute of an ancestor runs), the spare is also promoted
  * ahead ({@link Spare.Running#promotedFor}): the promotion's copy of the parent's last segment (30 to 45 ms,
- * docs/ARCHITECTURE.md) is then paid before any branch asks. Its archive is a link ({@link #archiveLink}) to a
+ * docs/ARCHITECTURE.md) is then paid before any branch asks. Its archive is a link ({@link SpareWal}) to a
  * directory of its own; a branch at the same point that takes it gets the files archived so far, and the link
  * is pointed at the branch's archive first, so what the archiver writes after goes there too ({@link #rehome}).
  *
@@ -97,12 +97,33 @@ final class StandbySpare implements AutoCloseable {
          * Started under {@code at}; promoted ahead for branches made at {@code promotedFor} (the branch point of the
          * branch whose start offered it), or a standby when empty.
          */
-        record Running(Wanted wanted, NodeRegistry.Reservation at, java.time.Instant since, Optional<Lsn> promotedFor) implements Spare {
+        record Running(Wanted wanted, NodeRegistry.Reservation at, SpareWal wal, java.time.Instant since, Optional<Lsn> promotedFor) implements Spare {
         }
     }
 
-    /** A spare a new node takes: where it runs, and whether it was promoted ahead (then its WAL is re-homed, not recovered). */
-    record Taken(NodeRegistry.Reservation at, boolean promoted) {
+    /** A spare a new node takes: where it runs, its WAL, and whether it was promoted ahead (then its WAL is re-homed, not recovered). */
+    record Taken(NodeRegistry.Reservation at, SpareWal wal, boolean promoted) {
+    }
+
+    /**
+     * What a spare archives into: {@code link}, pointing at {@code held} until a branch takes it. Named for one
+     * spare, not its node name: a taken spare's link outlives its node ({@link #LINK_KEPT}), whose name a later
+     * spare may hold.
+     */
+    record SpareWal(Path link, Path held) {
+        static SpareWal of(Repository repository, String name, long serial) {
+            String id = name + "-" + serial;
+            return new SpareWal(repository.tmpDir().resolve("standby-spare-archive-" + id), repository.tmpDir().resolve("standby-spare-wal-" + id));
+        }
+
+        void remove() {
+            try {
+                Files.deleteIfExists(link);
+            } catch (IOException e) {
+                log.warn("could not remove {}: {}", link, e.getMessage());
+            }
+            FileTrees.deleteTree(held);
+        }
     }
 
     /** How a spare is started: the settings and launch a compute's start uses, for a name and port to come. */
@@ -125,7 +146,8 @@ final class StandbySpare implements AutoCloseable {
             Thread.ofPlatform().daemon().name("standby-spare").factory());
     private Spare spare;
     /** Archive links of taken spares, kept until surely read no more: the archiver takes its new settings when it gets to them. */
-    private final Map<String, java.time.Instant> retiredLinks = new java.util.HashMap<>();
+    private final Map<SpareWal, java.time.Instant> retiredLinks = new java.util.HashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong spares = new java.util.concurrent.atomic.AtomicLong();
     /** What the spares nodes took were started for, by node name, until their first start offers it again. */
     private final Map<String, Wanted> takenFor = new java.util.HashMap<>();
 
@@ -184,7 +206,7 @@ final class StandbySpare implements AutoCloseable {
         try {
             starter.execute(() -> {
                 if (replaced instanceof Spare.Running running) {
-                    remove(running.at());
+                    remove(running.at(), running.wal());
                 }
                 start(wanted);
             });
@@ -220,18 +242,18 @@ final class StandbySpare implements AutoCloseable {
         NodePaths paths = NodePaths.of(repository, taken.at().name(), taken.at().port());
         if (paths.postmaster().isEmpty()) {
             log.warn("the standby spare {} had stopped; it is removed", taken.at().name());
-            remove(taken.at());
+            remove(taken.at(), taken.wal());
             return Optional.empty();
         }
         try {
             Files.delete(paths.dataDir().resolve(NOTE));
         } catch (IOException e) {
-            remove(taken.at());
+            remove(taken.at(), taken.wal());
             throw new UncheckedIOException("cannot take the standby spare " + taken.at().name(), e);
         }
         log.info("a new node takes the standby spare {} on port {}{}", taken.at().name(), taken.at().port(),
                 taken.promotedFor().isPresent() ? ", promoted ahead" : "");
-        return Optional.of(new Taken(taken.at(), taken.promotedFor().isPresent()));
+        return Optional.of(new Taken(taken.at(), taken.wal(), taken.promotedFor().isPresent()));
     }
 
     /**
@@ -243,8 +265,8 @@ final class StandbySpare implements AutoCloseable {
      */
     void rehome(Taken taken, Path archiveDir) {
         String name = taken.at().name();
-        Path link = archiveLink(repository, name);
-        Path held = heldWal(repository, name);
+        Path link = taken.wal().link();
+        Path held = taken.wal().held();
         try {
             user.own(archiveDir);
             moveArchived(held, archiveDir); // all the promotion archived: the branch has its history before anything else
@@ -257,7 +279,7 @@ final class StandbySpare implements AutoCloseable {
             throw new UncheckedIOException("cannot move the WAL of the standby spare " + name + " into " + archiveDir, e);
         }
         synchronized (this) {
-            retiredLinks.put(name, java.time.Instant.now());
+            retiredLinks.put(taken.wal(), java.time.Instant.now());
         }
     }
 
@@ -269,15 +291,6 @@ final class StandbySpare implements AutoCloseable {
         }
     }
 
-    /** What Postgres archives into while it is a spare: a link, to {@link #heldWal} until a branch takes it. */
-    static Path archiveLink(Repository repository, String name) {
-        return repository.tmpDir().resolve("standby-spare-archive-" + name);
-    }
-
-    private static Path heldWal(Repository repository, String name) {
-        return repository.tmpDir().resolve("standby-spare-wal-" + name);
-    }
-
     /** Stops the spare, if one runs or starts: a start needs its place, or its image went. */
     void discard() {
         Spare gone;
@@ -286,18 +299,18 @@ final class StandbySpare implements AutoCloseable {
             spare = null;
         }
         if (gone instanceof Spare.Running running) {
-            remove(running.at());
+            remove(running.at(), running.wal());
         }
     }
 
     /** Stops a spare unused for {@link SpareDataDirs#IDLE}, or whose image is gone: an idle Postgres holds memory. */
     void prune(java.time.Instant now) {
-        List<String> retired;
+        List<SpareWal> retired;
         synchronized (this) {
             retired = retiredLinks.entrySet().stream().filter(e -> e.getValue().plus(LINK_KEPT).isBefore(now)).map(Map.Entry::getKey).toList();
             retired.forEach(retiredLinks::remove);
         }
-        retired.forEach(this::removeArchive);
+        retired.forEach(SpareWal::remove);
         Spare.Running stale;
         synchronized (this) {
             if (!(spare instanceof Spare.Running running)
@@ -307,15 +320,15 @@ final class StandbySpare implements AutoCloseable {
             stale = running;
             spare = null;
         }
-        remove(stale.at());
+        remove(stale.at(), stale.wal());
     }
 
     /** Stops and removes a spare a node took but could not use. */
-    void removeTaken(NodeRegistry.Reservation reservation) {
+    void removeTaken(Taken taken) {
         synchronized (this) {
-            takenFor.remove(reservation.name());
+            takenFor.remove(taken.at().name());
         }
-        remove(reservation);
+        remove(taken.at(), taken.wal());
     }
 
     @Override
@@ -353,6 +366,7 @@ final class StandbySpare implements AutoCloseable {
         }
         NodeRegistry.Reservation at = registry.reserve();
         NodePaths paths = NodePaths.of(repository, at.name(), at.port());
+        SpareWal wal = SpareWal.of(repository, at.name(), spares.incrementAndGet());
         Optional<Lsn> promotedFor = Optional.empty();
         try {
             Path staging = dataDirs.copyToRecover(plan.image(), "standby-spare-" + at.name());
@@ -361,10 +375,10 @@ final class StandbySpare implements AutoCloseable {
             DataDirMaker.savePlan(staging, plan, user);
             Files.delete(paths.dataDir()); // the empty directory that held the name
             Files.move(staging, paths.dataDir());
-            Path held = Files.createDirectories(heldWal(repository, at.name()));
+            Path held = Files.createDirectories(wal.held());
             user.own(held);
-            Files.createSymbolicLink(archiveLink(repository, at.name()), held);
-            ProcessHandle postmaster = launcher.launch(paths, at.port(), plan, archiveLink(repository, at.name()));
+            Files.createSymbolicLink(wal.link(), held);
+            ProcessHandle postmaster = launcher.launch(paths, at.port(), plan, wal.link());
             awaitAccepting(paths, postmaster);
             if (plan.walEnd().isEmpty() && plan.sources().stream().allMatch(s -> registry.livePgWal(s.timeline()).isEmpty())) {
                 promoteAhead(paths, postmaster, held);
@@ -372,19 +386,19 @@ final class StandbySpare implements AutoCloseable {
             }
         } catch (IOException | RuntimeException e) {
             log.warn("could not start a standby spare of image {}: {}", plan.image().dataDir(), e.getMessage());
-            remove(at);
+            remove(at, wal);
             forget(wanted);
             return;
         }
         synchronized (this) {
             if (spare instanceof Spare.Starting starting && starting.wanted().equals(wanted)) {
-                spare = new Spare.Running(wanted, at, java.time.Instant.now(), promotedFor);
+                spare = new Spare.Running(wanted, at, wal, java.time.Instant.now(), promotedFor);
                 log.info("standby spare {} on port {} is ready for a new branch at image {}{}", at.name(), at.port(),
                         plan.image().lsn(), promotedFor.map(p -> ", promoted ahead for branches at " + p).orElse(""));
                 return;
             }
         }
-        remove(at); // discarded or replaced meanwhile
+        remove(at, wal); // discarded or replaced meanwhile
     }
 
     private synchronized void forget(Wanted wanted) {
@@ -436,7 +450,7 @@ final class StandbySpare implements AutoCloseable {
     }
 
     /** Stops a spare's Postgres and removes its files and log, then lets its name and port go. */
-    private void remove(NodeRegistry.Reservation at) {
+    private void remove(NodeRegistry.Reservation at, SpareWal wal) {
         NodePaths paths = NodePaths.of(repository, at.name(), at.port());
         log.info("stopping the standby spare {}", at.name());
         try {
@@ -444,21 +458,11 @@ final class StandbySpare implements AutoCloseable {
             FileTrees.deleteTree(paths.dataDir());
             FileTrees.deleteTree(paths.restoreDir());
             Files.deleteIfExists(paths.logFile());
-            removeArchive(at.name());
+            wal.remove();
         } catch (IOException | RuntimeException e) {
             log.warn("could not remove the standby spare {}: {}", at.name(), e.getMessage());
         } finally {
             registry.release(at);
         }
-    }
-
-    /** The archive link of a spare and the WAL it held (none left once a branch took it). */
-    private void removeArchive(String name) {
-        try {
-            Files.deleteIfExists(archiveLink(repository, name));
-        } catch (IOException e) {
-            log.warn("could not remove {}: {}", archiveLink(repository, name), e.getMessage());
-        }
-        FileTrees.deleteTree(heldWal(repository, name));
     }
 }

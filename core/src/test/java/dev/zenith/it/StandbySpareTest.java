@@ -57,6 +57,16 @@ class StandbySpareTest {
             assertThat(z.computes()).filteredOn(n -> n.path("branch").asText().equals("third"))
                     .extracting(n -> n.path("name").asText()).containsExactly(next);
 
+            // a spare may take the name of a deleted branch's node, whose archive link is still kept
+            String afterThird = awaitSpare(z, 3);
+            z.cli("branch", "delete", "third").ok();
+            z.cli("branch", "fourth", "main").ok();
+            assertThat(z.queryText("fourth", "SELECT string_agg(who, ',' ORDER BY who) FROM visits")).isEqualTo("main");
+            assertThat(z.computes()).filteredOn(n -> n.path("branch").asText().equals("fourth"))
+                    .extracting(n -> n.path("name").asText()).containsExactly(afterThird);
+            assertThat(awaitSpare(z, 4)).as("the name third's node had").isEqualTo(next);
+            assertThat(z.daemonLog()).doesNotContain("could not start a standby spare");
+
             // its WAL went to its own archive: a branch of it sees what it wrote
             z.cli("pg", "stop", "second").ok();
             z.cli("branch", "second-child", "second").ok();
