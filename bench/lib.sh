@@ -45,6 +45,8 @@ start_repo() {
 
 stop_repo() {
   [ -n "${REPO:-}" ] && "$ZENITH" --repo "$REPO" pageserver stop >/dev/null 2>&1 || true
+  # BENCH_KEEP_LOG=FILE keeps the daemon's log, to see where a run's time went
+  [ -n "${BENCH_KEEP_LOG:-}" ] && [ -n "${REPO:-}" ] && cp "$REPO/logs/pageserver.log" "$BENCH_KEEP_LOG" 2>/dev/null
   [ -n "${BENCH_TMP:-}" ] && rm -rf "$BENCH_TMP"
 }
 

@@ -25,7 +25,7 @@ measure() (
   python3 - "$REPO/config.json" "$1" <<'PY'
 import json, sys
 path, mb = sys.argv[1], int(sys.argv[2])
-config = json.load(open(path)); config["spareDiskMb"] = mb
+config = json.load(open(path)); config["spareDiskMb"] = mb; config["imageAtStopMb"] = 1  # main stops at an image: a branch of it has a spare
 json.dump(config, open(path, "w"), indent=2)
 PY
   z pageserver start >/dev/null
