@@ -138,9 +138,14 @@ final class SpareDataDirs implements AutoCloseable {
     boolean fitsBeside(Image image) {
         long held;
         synchronized (this) {
-            held = spares.values().stream().mapToLong(Spare::bytes).sum();
+            held = heldBytes();
         }
         return held + budget.costOf().applyAsLong(image) <= budget.bytes().applyAsLong(held);
+    }
+
+    /** What the spares hold or are being copied to hold; called under this object's monitor. */
+    private long heldBytes() {
+        return spares.values().stream().mapToLong(Spare::bytes).sum();
     }
 
     /** The spares now; the budget as it stands with what they hold. */
@@ -148,7 +153,7 @@ final class SpareDataDirs implements AutoCloseable {
         long held;
         int ready;
         synchronized (this) {
-            held = spares.values().stream().mapToLong(Spare::bytes).sum();
+            held = heldBytes();
             ready = (int) spares.values().stream().filter(s -> s instanceof Spare.Ready).count();
         }
         return new State(ready, held, budget.bytes().applyAsLong(held));
@@ -199,7 +204,7 @@ final class SpareDataDirs implements AutoCloseable {
             if (!(spares.get(image.dataDir()) instanceof Spare.Copying)) {
                 return false; // closed meanwhile
             }
-            long held = spares.values().stream().mapToLong(Spare::bytes).sum();
+            long held = heldBytes();
             while (held + cost > budget.bytes().applyAsLong(held)) {
                 Optional<Spare.Ready> oldest = removeOldestReady();
                 if (oldest.isEmpty()) {

@@ -1,5 +1,6 @@
 package dev.zenith.compute;
 
+import dev.zenith.AtomicFiles;
 import dev.zenith.Deadline;
 import dev.zenith.Lsn;
 import dev.zenith.TimelineId;
@@ -17,7 +18,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -25,6 +29,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -47,8 +52,8 @@ import java.util.stream.Stream;
  * more Postgres fits under it ({@code hasRoom}), stopped ({@link #discard}) when a start needs the place. A
  * spare left by a daemon that died is found by its note ({@value #NOTE}) and removed at the next start.
  *
- * <p>Locks: this object's monitor guards {@code spare}, {@code retiredLinks} and {@code takenFor}; a spare is made and stopped on this object's thread or
- * the caller's, outside the monitor.
+ * <p>Locks: this object's monitor guards {@code spare}, {@code retiredLinks} and {@code takenFor}; a spare is made
+ * and stopped on this object's thread or the caller's, outside the monitor.
  */
 final class StandbySpare implements AutoCloseable {
 
@@ -97,7 +102,7 @@ final class StandbySpare implements AutoCloseable {
          * Started under {@code at}; promoted ahead for branches made at {@code promotedFor} (the branch point of the
          * branch whose start offered it), or a standby when empty.
          */
-        record Running(Wanted wanted, NodeRegistry.Reservation at, SpareWal wal, java.time.Instant since, Optional<Lsn> promotedFor) implements Spare {
+        record Running(Wanted wanted, NodeRegistry.Reservation at, SpareWal wal, Instant since, Optional<Lsn> promotedFor) implements Spare {
         }
     }
 
@@ -146,10 +151,11 @@ final class StandbySpare implements AutoCloseable {
             Thread.ofPlatform().daemon().name("standby-spare").factory());
     private Spare spare;
     /** Archive links of taken spares, kept until surely read no more: the archiver takes its new settings when it gets to them. */
-    private final Map<SpareWal, java.time.Instant> retiredLinks = new java.util.HashMap<>();
-    private final java.util.concurrent.atomic.AtomicLong spares = new java.util.concurrent.atomic.AtomicLong();
+    private final Map<SpareWal, Instant> retiredLinks = new HashMap<>();
+    /** Numbers the spares started, so that each one's WAL has names of its own ({@link SpareWal}). */
+    private final AtomicLong sparesStarted = new AtomicLong();
     /** What the spares nodes took were started for, by node name, until their first start offers it again. */
-    private final Map<String, Wanted> takenFor = new java.util.HashMap<>();
+    private final Map<String, Wanted> takenFor = new HashMap<>();
 
     StandbySpare(Repository repository, NodeRegistry registry, DataDirMaker dataDirs, PgCtl pgCtl, OsUser user,
                  Launcher launcher, BooleanSupplier hasRoom) {
@@ -273,20 +279,20 @@ final class StandbySpare implements AutoCloseable {
             Path next = link.resolveSibling(link.getFileName() + ".next");
             Files.deleteIfExists(next);
             Files.createSymbolicLink(next, archiveDir.toAbsolutePath());
-            Files.move(next, link, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.move(next, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             moveArchived(held, archiveDir); // what came through the link meanwhile
         } catch (IOException e) {
             throw new UncheckedIOException("cannot move the WAL of the standby spare " + name + " into " + archiveDir, e);
         }
         synchronized (this) {
-            retiredLinks.put(taken.wal(), java.time.Instant.now());
+            retiredLinks.put(taken.wal(), Instant.now());
         }
     }
 
     private static void moveArchived(Path from, Path to) throws IOException {
         try (Stream<Path> files = Files.list(from)) {
             for (Path f : files.filter(f -> !f.getFileName().toString().endsWith(".tmp")).toList()) {
-                dev.zenith.AtomicFiles.moveDurably(f, to.resolve(f.getFileName().toString()));
+                AtomicFiles.moveDurably(f, to.resolve(f.getFileName().toString()));
             }
         }
     }
@@ -304,7 +310,7 @@ final class StandbySpare implements AutoCloseable {
     }
 
     /** Stops a spare unused for {@link SpareDataDirs#IDLE}, or whose image is gone: an idle Postgres holds memory. */
-    void prune(java.time.Instant now) {
+    void prune(Instant now) {
         List<SpareWal> retired;
         synchronized (this) {
             retired = retiredLinks.entrySet().stream().filter(e -> e.getValue().plus(LINK_KEPT).isBefore(now)).map(Map.Entry::getKey).toList();
@@ -366,7 +372,7 @@ final class StandbySpare implements AutoCloseable {
         }
         NodeRegistry.Reservation at = registry.reserve();
         NodePaths paths = NodePaths.of(repository, at.name(), at.port());
-        SpareWal wal = SpareWal.of(repository, at.name(), spares.incrementAndGet());
+        SpareWal wal = SpareWal.of(repository, at.name(), sparesStarted.incrementAndGet());
         Optional<Lsn> promotedFor = Optional.empty();
         try {
             Path staging = dataDirs.copyToRecover(plan.image(), "standby-spare-" + at.name());
@@ -392,7 +398,7 @@ final class StandbySpare implements AutoCloseable {
         }
         synchronized (this) {
             if (spare instanceof Spare.Starting starting && starting.wanted().equals(wanted)) {
-                spare = new Spare.Running(wanted, at, wal, java.time.Instant.now(), promotedFor);
+                spare = new Spare.Running(wanted, at, wal, Instant.now(), promotedFor);
                 log.info("standby spare {} on port {} is ready for a new branch at image {}{}", at.name(), at.port(),
                         plan.image().lsn(), promotedFor.map(p -> ", promoted ahead for branches at " + p).orElse(""));
                 return;
@@ -426,7 +432,7 @@ final class StandbySpare implements AutoCloseable {
         pgCtl.promote(paths.dataDir(), postmaster, paths.logFile());
         Path status = paths.dataDir().resolve("pg_wal").resolve("archive_status");
         Deadline deadline = Deadline.in(START_TIMEOUT);
-        while (DataDirMaker.isRecovering(paths.dataDir()) || !holdsHistory(held) || hasReady(status)) {
+        while (DataDirMaker.isRecovering(paths.dataDir()) || !holdsFileEndingIn(held, ".history") || holdsFileEndingIn(status, ".ready")) {
             if (!postmaster.isAlive() || deadline.passed()) {
                 throw new IllegalStateException("its promotion did not end (see " + paths.logFile() + ")");
             }
@@ -437,15 +443,9 @@ final class StandbySpare implements AutoCloseable {
         FileTrees.deleteTree(paths.restoreDir());
     }
 
-    private static boolean holdsHistory(Path dir) throws IOException {
+    private static boolean holdsFileEndingIn(Path dir, String suffix) throws IOException {
         try (Stream<Path> files = Files.list(dir)) {
-            return files.anyMatch(f -> f.getFileName().toString().endsWith(".history"));
-        }
-    }
-
-    private static boolean hasReady(Path archiveStatus) throws IOException {
-        try (Stream<Path> files = Files.list(archiveStatus)) {
-            return files.anyMatch(f -> f.getFileName().toString().endsWith(".ready"));
+            return files.anyMatch(f -> f.getFileName().toString().endsWith(suffix));
         }
     }
 
