@@ -70,6 +70,10 @@ public interface ApiBackend {
 
     SchemaDiff diff(BranchPoint from, BranchPoint to);
 
+    /** {@code zenith log}: the branch's transactions newest first, each handed to {@code out} as soon as it is known. */
+    void log(BranchName branch, PointInTime since, PointInTime until, java.util.Set<String> tables, Integer limit,
+             java.util.function.Consumer<dev.zenith.model.LogEntry> out);
+
     List<ComputeStatus> computes();
 
     /** The spare copies of images kept ahead of new branches. */

@@ -135,6 +135,10 @@ public final class ApiServer implements AutoCloseable {
                             return rawBody(exchange);
                         }
                     });
+            if (result instanceof JsonLines lines) {
+                writeLines(exchange, lines);
+                return;
+            }
             if (result instanceof ClientCommands.Outcome outcome) {
                 respond(exchange, outcome);
                 return;
@@ -171,6 +175,55 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private record Created(Object body) {
+    }
+
+    /** An answer of JSON lines written as {@code work} produces them ({@code zenith log}), so the first arrive at once. */
+    private record JsonLines(Work work) {
+        interface Work {
+            void run(java.util.function.Consumer<Object> line);
+        }
+    }
+
+    /** Lines written in the first moments go out one by one; after that they go out as the buffer fills. */
+    private static final int LINES_SENT_AT_ONCE = 100;
+
+    /**
+     * Writes {@code lines}. A failure before the first line is answered as any other; after it, the headers
+     * are gone, so a last line carries the error. A client that goes away ends the work at its next line.
+     */
+    private void writeLines(HttpExchange exchange, JsonLines lines) throws IOException {
+        int[] written = {0};
+        OutputStream out = new java.io.BufferedOutputStream(exchange.getResponseBody(), 64 * 1024);
+        java.util.function.Consumer<Object> line = entry -> {
+            try {
+                if (written[0] == 0) {
+                    exchange.getResponseHeaders().set("Content-Type", "application/x-ndjson");
+                    exchange.sendResponseHeaders(200, 0);
+                }
+                out.write(Json.MAPPER.writeValueAsBytes(entry));
+                out.write('\n');
+                if (++written[0] <= LINES_SENT_AT_ONCE) {
+                    out.flush();
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        };
+        try {
+            lines.work().run(line);
+        } catch (ZenithException e) {
+            if (written[0] == 0) {
+                throw e;
+            }
+            line.accept(new ApiError(e.getMessage(), e.hint()));
+        } catch (UncheckedIOException clientWentAway) {
+            log.debug("a JSON lines answer ended: {}", clientWentAway.getMessage());
+            return;
+        }
+        if (written[0] == 0) {
+            exchange.sendResponseHeaders(200, 0);
+        }
+        out.flush();
     }
 
     /** Where {@code zenith console}'s link leads: a one-time code in, a session cookie out. */
@@ -376,6 +429,15 @@ public final class ApiServer implements AutoCloseable {
                     return new Created(api.backend.createTag(TagName.of(req.name()), BranchName.of(req.branch()), at));
                 })
                 .add("DELETE", "/v1/tags/{name}", r -> api.backend.deleteTag(TagName.of(r.part(0))))
+                .add("POST", "/v1/log", r -> {
+                    Requests.Log req = r.body(Requests.Log.class);
+                    Instant now = Instant.now();
+                    BranchName branch = BranchName.of(req.branch());
+                    PointInTime since = req.since() == null ? null : PointInTime.parse(req.since(), now);
+                    PointInTime until = req.until() == null ? null : PointInTime.parse(req.until(), now);
+                    java.util.Set<String> tables = req.tables() == null ? java.util.Set.of() : java.util.Set.copyOf(req.tables());
+                    return new JsonLines(line -> api.backend.log(branch, since, until, tables, req.limit(), line::accept));
+                })
                 .add("POST", "/v1/diff", r -> {
                     Requests.Diff req = r.body(Requests.Diff.class);
                     Instant now = Instant.now();

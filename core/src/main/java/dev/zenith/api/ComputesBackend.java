@@ -111,6 +111,12 @@ public final class ComputesBackend implements ApiBackend {
     }
 
     @Override
+    public void log(BranchName branch, PointInTime since, PointInTime until, java.util.Set<String> tables, Integer limit,
+                    java.util.function.Consumer<dev.zenith.model.LogEntry> out) {
+        computes.log(branch, since, until, tables, limit, out);
+    }
+
+    @Override
     public List<ComputeStatus> computes() {
         return computes.list();
     }

@@ -94,6 +94,29 @@ final class ApiClient {
     }
 
     private <T> T send(String method, String path, Object body, TypeReference<T> type, int readTimeoutMs) {
+        return exchange(method, path, body, readTimeoutMs, in -> Json.MAPPER.readValue(in, type));
+    }
+
+    /** Reads an answer of JSON lines ({@code zenith log}), each handed to {@code each} as it arrives; no time limit. */
+    <T> void postLines(String path, Object body, Class<T> type, java.util.function.Consumer<T> each) {
+        exchange("POST", path, body, 0, in -> {
+            java.io.BufferedReader lines = new java.io.BufferedReader(new java.io.InputStreamReader(in, java.nio.charset.StandardCharsets.UTF_8));
+            for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                JsonNode node = Json.MAPPER.readTree(line);
+                if (node.has("error")) {
+                    throw ZenithException.failed(node.path("error").asText(), node.path("hint").isTextual() ? node.path("hint").asText() : null);
+                }
+                each.accept(Json.MAPPER.treeToValue(node, type));
+            }
+            return null;
+        });
+    }
+
+    private interface Answer<T> {
+        T read(InputStream in) throws IOException;
+    }
+
+    private <T> T exchange(String method, String path, Object body, int readTimeoutMs, Answer<T> answer) {
         try {
             HttpURLConnection c = open(method, path, readTimeoutMs);
             if (body != null) {
@@ -106,7 +129,7 @@ final class ApiClient {
             int status = c.getResponseCode();
             if (status / 100 == 2) {
                 try (InputStream in = c.getInputStream()) {
-                    return Json.MAPPER.readValue(in, type);
+                    return answer.read(in);
                 }
             }
             JsonNode error;

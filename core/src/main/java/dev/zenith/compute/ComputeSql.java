@@ -1,5 +1,6 @@
 package dev.zenith.compute;
 
+import dev.zenith.history.Catalog;
 import dev.zenith.schema.SchemaSnapshot;
 import dev.zenith.postgres.PgCtl;
 import dev.zenith.Deadline;
@@ -13,7 +14,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -97,6 +102,37 @@ final class ComputeSql implements AutoCloseable {
             return internal.with(node.port(), superuserOf.apply(node), SchemaSnapshot::read);
         } catch (SQLException e) {
             throw ZenithException.failed("cannot read the schema of compute " + node.name() + ": " + e.getMessage(), "see " + logFile);
+        }
+    }
+
+    /** The tables of every database of a running compute (and Postgres's own catalogs), for {@code zenith log}. */
+    Catalog catalog(ComputeNode node, Path logFile) {
+        String user = superuserOf.apply(node);
+        try {
+            Map<Long, String> databases = internal.with(node.port(), user, c -> {
+                Map<Long, String> found = new TreeMap<>();
+                try (Statement s = c.createStatement();
+                     ResultSet rs = s.executeQuery("SELECT oid, datname FROM pg_database WHERE datallowconn AND NOT datistemplate")) {
+                    while (rs.next()) {
+                        found.put(rs.getLong(1), rs.getString(2));
+                    }
+                }
+                return found;
+            });
+            List<Catalog.Relation> relations = new ArrayList<>();
+            for (Map.Entry<Long, String> db : databases.entrySet()) {
+                try (Connection c = internal.openDatabase(node.port(), user, db.getValue()); Statement s = c.createStatement();
+                     ResultSet rs = s.executeQuery("SELECT c.oid, coalesce(pg_relation_filenode(c.oid), 0), n.nspname, c.relname, c.relkind"
+                             + " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'm')")) {
+                    while (rs.next()) {
+                        relations.add(new Catalog.Relation(db.getKey(), db.getValue(), rs.getLong(1), rs.getLong(2), rs.getString(3),
+                                rs.getString(4), rs.getString(5).charAt(0)));
+                    }
+                }
+            }
+            return new Catalog(List.copyOf(relations));
+        } catch (SQLException e) {
+            throw ZenithException.failed("cannot read the catalog of compute " + node.name() + ": " + e.getMessage(), "see " + logFile);
         }
     }
 

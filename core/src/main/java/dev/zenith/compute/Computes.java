@@ -52,6 +52,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     private final Admission admission;
     private final Suspender suspender;
     private final ReadOnlyViews readOnlyViews;
+    private final BranchLog branchLog;
     private final BranchOperations branches;
     private final TagOperations tags;
     private final BranchSync sync;
@@ -83,6 +84,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         BranchComputes branchComputes = new BranchComputes(registry, lifecycle, leases, locks);
         BranchPoints points = new BranchPoints(repository, branchComputes, sql, followers);
         this.readOnlyViews = new ReadOnlyViews(repository, registry, locks, points);
+        this.branchLog = new BranchLog(repository, registry::livePgWal, this::catalogOf);
         this.derivedRoots = new DerivedRoots(repository, locks, archive, points, dataDirs, pgCtl, user, walSettings, superusers,
                 operations, registry::livePgWal);
         this.branches = new BranchOperations(repository, locks, archive, points, branchComputes, followers, derivedRoots);
@@ -170,6 +172,23 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         SchemaSnapshot before = schemaOf(from);
         SchemaSnapshot after = schemaOf(to);
         return SchemaComparison.of(from.toString(), before, to.toString(), after);
+    }
+
+    /**
+     * {@code zenith log}: the branch's transactions newest first, each handed to {@code out} as soon as it is
+     * known. The branch's compute starts if needed (and read-only views, for tables dropped since), for names.
+     */
+    public void log(BranchName branch, PointInTime since, PointInTime until, java.util.Set<String> tables, Integer limit,
+                    java.util.function.Consumer<dev.zenith.model.LogEntry> out) {
+        branchLog.write(branch, since, until, tables, limit, out);
+    }
+
+    private dev.zenith.history.Catalog catalogOf(BranchPoint side) {
+        ComputeNode node = side.at() == null ? nodeForBranch(side.branch()) : readOnlyViews.node(side.branch(), side.at());
+        try (Lease held = leaseOf(node)) {
+            ComputeNode running = registry.require(node.name());
+            return sql.catalog(running, registry.paths(running).logFile());
+        }
     }
 
     private SchemaSnapshot schemaOf(BranchPoint side) {

@@ -79,6 +79,15 @@ final class InternalConnections implements AutoCloseable {
 
     /** A connection of the caller's own logging in with {@code password} (null: none). */
     Connection open(int port, String user, String password) throws SQLException {
+        return open(port, user, password, "postgres");
+    }
+
+    /** A connection of the caller's own to {@code database}, not kept: the pool holds connections to {@code postgres} only. */
+    Connection openDatabase(int port, String user, String database) throws SQLException {
+        return open(port, user, password, database);
+    }
+
+    private Connection open(int port, String user, String password, String database) throws SQLException {
         Properties props = new Properties();
         props.setProperty("user", user);
         if (password != null) {
@@ -89,7 +98,8 @@ final class InternalConnections implements AutoCloseable {
         props.setProperty("ApplicationName", APPLICATION);
         props.setProperty("socketFactory", UnixSocketFactory.class.getName());
         props.setProperty("socketFactoryArg", socketsDir.resolve(".s.PGSQL." + port).toString());
-        return DriverManager.getConnection("jdbc:postgresql://localhost:" + port + "/postgres", props);
+        props.setProperty("PGDBNAME", database);
+        return DriverManager.getConnection("jdbc:postgresql://localhost:" + port + "/", props);
     }
 
     /** Forgets a compute's connections: before it stops, or when it is gone. */

@@ -62,4 +62,8 @@ public final class Requests {
 
     private Requests() {
     }
+
+    /** {@code zenith log}: points as {@code --at} takes them (null: no bound), table names, at most {@code limit} transactions (null: all). */
+    public record Log(String branch, String since, String until, java.util.List<String> tables, Integer limit) {
+    }
 }

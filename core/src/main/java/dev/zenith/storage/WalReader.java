@@ -16,10 +16,10 @@ import java.util.Optional;
 import java.util.zip.CRC32C;
 
 /**
- * Reads WAL records from the archive to find commit times: "the state at time T" is every transaction
- * that committed by T, so its LSN is where the first commit or abort after T starts. Written by hand:
- * no Java library reads Postgres WAL, and only page headers, record headers and the commit timestamp are
- * needed. The end of valid WAL is found as Postgres finds it: a page whose address does not match, a
+ * Reads WAL records from the archive: to find commit times ("the state at time T" is every transaction
+ * that committed by T, so its LSN is where the first commit or abort after T starts), where valid WAL
+ * ends, and every record of a segment for {@code zenith log}. Written by hand: no Java library reads
+ * Postgres WAL, and only page headers, record headers and block references are needed ({@link WalRecord}). The end of valid WAL is found as Postgres finds it: a page whose address does not match, a
  * zero length, a broken back link or a CRC that does not match.
  */
 public final class WalReader {
@@ -46,6 +46,7 @@ public final class WalReader {
     private final Map<WalFileName, Path> files;
     private final TimelineHistory history;
     private long loadedSegment = -1;
+    private int pageMagic;
     private ByteBuffer segment;
 
     /** {@code files}: the WAL a timeline may read (see {@link RecoveryPlan#files}); {@code history}: its current Postgres timeline. */
@@ -57,27 +58,16 @@ public final class WalReader {
     /** The start of the first commit or abort record in [{@code from}, {@code to}) that happened after {@code time}. */
     public Optional<Lsn> firstCommitAfter(Instant time, Lsn from, Lsn to) {
         long segno = Math.max(segmentOf(from.value()), firstSegmentTouchedAfter(time, segmentOf(from.value())));
-        if (!load(segno)) {
-            return Optional.empty();
-        }
-        long pos = firstRecordIn(segno);
-        long prev = -1;
-        while (pos >= 0) {
-            long start = skipPageHeader(pos); // a record that would start at a page boundary starts after its header
-            if (start < 0 || Long.compareUnsigned(start, to.value()) >= 0) {
-                return Optional.empty();
+        Lsn[] found = {null};
+        scan(segno, to, Long.MAX_VALUE, r -> {
+            Instant commitTime = commitTime(r);
+            if (r.lsn().compareTo(from) >= 0 && commitTime != null && commitTime.isAfter(time)) {
+                found[0] = r.lsn();
+                return false;
             }
-            Record r = readRecord(start, prev);
-            if (r == null) {
-                return Optional.empty();
-            }
-            if (Long.compareUnsigned(start, from.value()) >= 0 && r.commitTime() != null && r.commitTime().isAfter(time)) {
-                return Optional.of(new Lsn(start));
-            }
-            prev = start;
-            pos = r.isSwitch() ? (segmentOf(start) + 1) * WalFileName.SEGMENT_SIZE : align(r.end());
-        }
-        return Optional.empty();
+            return true;
+        });
+        return Optional.ofNullable(found[0]);
     }
 
     /**
@@ -85,31 +75,18 @@ public final class WalReader {
      * zenith's own (the restore point it writes when branching from a running compute commits one).
      */
     public boolean hasTransactionsAfter(Lsn from, Lsn to) {
-        long segno = segmentOf(from.value());
-        if (!load(segno)) {
-            return false;
-        }
         java.util.Set<Integer> zenithXids = new java.util.HashSet<>();
-        long pos = firstRecordIn(segno);
-        long prev = -1;
-        while (pos >= 0) {
-            long start = skipPageHeader(pos);
-            if (start < 0 || Long.compareUnsigned(start, to.value()) >= 0) {
-                return false;
-            }
-            Record r = readRecord(start, prev);
-            if (r == null) {
-                return false;
-            }
-            if (r.zenithRestorePoint()) {
+        boolean[] found = {false};
+        scan(segmentOf(from.value()), to, Long.MAX_VALUE, r -> {
+            if (isZenithRestorePoint(r)) {
                 zenithXids.add(r.xid());
-            } else if (Long.compareUnsigned(start, from.value()) >= 0 && r.commitTime() != null && !zenithXids.contains(r.xid())) {
-                return true;
+            } else if (r.lsn().compareTo(from) >= 0 && commitTime(r) != null && !zenithXids.contains(r.xid())) {
+                found[0] = true;
+                return false;
             }
-            prev = start;
-            pos = r.isSwitch() ? (segmentOf(start) + 1) * WalFileName.SEGMENT_SIZE : align(r.end());
-        }
-        return false;
+            return true;
+        });
+        return found[0];
     }
 
     /**
@@ -122,30 +99,93 @@ public final class WalReader {
         if (!load(segno)) {
             return Optional.empty();
         }
-        long end = from.value();
+        long[] end = {from.value()};
+        scan(segno, null, Long.MAX_VALUE, r -> {
+            end[0] = align(r.end().value());
+            return true;
+        });
+        return Optional.of(new Lsn(Math.max(end[0], from.value())));
+    }
+
+    /**
+     * Every valid record that starts in segment {@code segno}, in order, stopping before {@code to} (null:
+     * no bound). True when the WAL goes on past the segment; false when it ends within (or the segment
+     * is not there).
+     */
+    public boolean forEachIn(long segno, Lsn to, java.util.function.Consumer<WalRecord> each) {
+        return scan(segno, to, segno, r -> {
+            each.accept(r);
+            return true;
+        });
+    }
+
+    /** The last segment number there is a file for: where reading newest first starts. */
+    public Optional<Long> lastSegment() {
+        return files.keySet().stream().filter(f -> !f.history()).map(WalFileName::segmentNumber).max(Long::compare);
+    }
+
+    /**
+     * Reads records from the first that starts in {@code segno} while {@code visit} says to go on, up to
+     * the last segment {@code lastSegno}, and before {@code to}. True when it stopped at the end of
+     * {@code lastSegno} with valid WAL after.
+     */
+    private boolean scan(long segno, Lsn to, long lastSegno, java.util.function.Predicate<WalRecord> visit) {
+        if (!load(segno)) {
+            return false;
+        }
         long pos = firstRecordIn(segno);
         long prev = -1;
         while (pos >= 0) {
-            long start = skipPageHeader(pos);
-            if (start < 0) {
-                break;
+            long start = skipPageHeader(pos); // a record that would start at a page boundary starts after its header
+            if (start < 0 || (to != null && Long.compareUnsigned(start, to.value()) >= 0)) {
+                return false;
             }
-            Record r = readRecord(start, prev);
-            if (r == null) {
-                break;
+            if (segmentOf(start) > lastSegno) {
+                return true;
             }
-            end = align(r.end());
+            WalRecord r = readRecord(start, prev);
+            if (r == null || !visit.test(r)) {
+                return false;
+            }
             prev = start;
-            pos = r.isSwitch() ? (segmentOf(start) + 1) * WalFileName.SEGMENT_SIZE : align(r.end());
+            pos = isSwitch(r) ? (segmentOf(start) + 1) * WalFileName.SEGMENT_SIZE : align(r.end().value());
         }
-        return Optional.of(new Lsn(Math.max(end, from.value())));
+        return false;
     }
 
-    private record Record(long end, boolean isSwitch, Instant commitTime, int xid, boolean zenithRestorePoint) {
+    private static boolean isSwitch(WalRecord r) {
+        return r.rmid() == RM_XLOG_ID && (r.info() & 0xf0) == XLOG_SWITCH;
+    }
+
+    private static boolean isZenithRestorePoint(WalRecord r) {
+        if (r.rmid() != RM_XLOG_ID || (r.info() & 0xf0) != XLOG_RESTORE_POINT || r.mainLength() <= 8) {
+            return false;
+        }
+        byte[] name = new byte[Math.min(r.mainLength() - 8, ZENITH_RESTORE_POINT.length())];
+        r.mainData().get(8, name);
+        return new String(name, java.nio.charset.StandardCharsets.US_ASCII).equals(ZENITH_RESTORE_POINT);
+    }
+
+    /** When a commit or abort record's transaction ended; null for any other record. */
+    public static Instant commitTime(WalRecord r) {
+        if (r.rmid() != RM_XACT_ID || r.mainLength() < 8) {
+            return null;
+        }
+        int op = r.info() & XLOG_XACT_OPMASK;
+        if (op != XLOG_XACT_COMMIT && op != XLOG_XACT_ABORT && op != XLOG_XACT_COMMIT_PREPARED && op != XLOG_XACT_ABORT_PREPARED) {
+            return null;
+        }
+        return postgresTime(r.mainData().getLong(0));
+    }
+
+    /** A Postgres timestamp: microseconds since 2000-01-01 00:00 UTC. */
+    public static Instant postgresTime(long micros) {
+        long epochMicros = micros + POSTGRES_EPOCH_MICROS;
+        return Instant.ofEpochSecond(Math.floorDiv(epochMicros, 1_000_000L), Math.floorMod(epochMicros, 1_000_000L) * 1000L);
     }
 
     /** The record starting at {@code pos} (not a page boundary), or null at the end of valid WAL. */
-    private Record readRecord(long pos, long prev) {
+    private WalRecord readRecord(long pos, long prev) {
         if (PAGE - pageOffset(pos) < 4) {
             return null;
         }
@@ -153,6 +193,7 @@ public final class WalReader {
         if (totLen < RECORD_HEADER || totLen > 1L << 30) {
             return null;
         }
+        int magic = pageMagic;
         byte[] record = new byte[(int) totLen];
         long end = copy(pos, record);
         if (end < 0) {
@@ -168,68 +209,7 @@ public final class WalReader {
         if ((int) crc.getValue() != r.getInt(20)) {
             return null;
         }
-        int info = record[16] & 0xff;
-        int rmid = record[17] & 0xff;
-        boolean isSwitch = rmid == RM_XLOG_ID && (info & 0xf0) == XLOG_SWITCH;
-        boolean zenithPoint = false;
-        if (rmid == RM_XLOG_ID && (info & 0xf0) == XLOG_RESTORE_POINT) {
-            int mainData = mainDataLength(r);
-            if (mainData > 8) {
-                byte[] name = new byte[Math.min(mainData - 8, ZENITH_RESTORE_POINT.length())];
-                System.arraycopy(record, record.length - mainData + 8, name, 0, name.length);
-                zenithPoint = new String(name, java.nio.charset.StandardCharsets.US_ASCII).equals(ZENITH_RESTORE_POINT);
-            }
-        }
-        Instant commitTime = null;
-        if (rmid == RM_XACT_ID) {
-            int op = info & XLOG_XACT_OPMASK;
-            if (op == XLOG_XACT_COMMIT || op == XLOG_XACT_ABORT || op == XLOG_XACT_COMMIT_PREPARED
-                    || op == XLOG_XACT_ABORT_PREPARED) {
-                int mainData = mainDataLength(r);
-                if (mainData >= 8) {
-                    long micros = r.getLong(record.length - mainData);
-                    long epochMicros = micros + POSTGRES_EPOCH_MICROS;
-                    commitTime = Instant.ofEpochSecond(Math.floorDiv(epochMicros, 1_000_000L),
-                            Math.floorMod(epochMicros, 1_000_000L) * 1000L);
-                }
-            }
-        }
-        return new Record(end, isSwitch, commitTime, r.getInt(4), zenithPoint);
-    }
-
-    /** Walks the record's data headers (as DecodeXLogRecord does) to find the length of its main data, which comes last. */
-    private static int mainDataLength(ByteBuffer r) {
-        int p = RECORD_HEADER;
-        int limit = r.capacity();
-        while (p < limit) {
-            int id = r.get(p) & 0xff;
-            if (id == 255) {
-                return r.get(p + 1) & 0xff;
-            } else if (id == 254) {
-                return r.getInt(p + 1);
-            } else if (id == 253) {
-                p += 3;
-            } else if (id == 252) {
-                p += 5;
-            } else if (id <= 32) {
-                int forkFlags = r.get(p + 1) & 0xff;
-                p += 4;
-                if ((forkFlags & 0x10) != 0) {
-                    int bimgInfo = r.get(p + 4) & 0xff;
-                    p += 5;
-                    if ((bimgInfo & 0x01) != 0 && (bimgInfo & 0x1c) != 0) {
-                        p += 2;
-                    }
-                }
-                if ((forkFlags & 0x80) == 0) {
-                    p += 12;
-                }
-                p += 4;
-            } else {
-                return 0;
-            }
-        }
-        return 0;
+        return WalRecord.decode(new Lsn(pos), new Lsn(end), record, magic);
     }
 
     /** The first segment, from {@code from} on, whose file was last written after {@code time}: earlier ones hold only older commits. */
@@ -323,6 +303,7 @@ public final class WalReader {
             throw new UncheckedIOException("cannot read " + file.get(), e);
         }
         loadedSegment = segno;
+        pageMagic = Short.toUnsignedInt(segment.getShort(0));
         return true;
     }
 

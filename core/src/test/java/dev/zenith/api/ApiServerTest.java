@@ -200,6 +200,16 @@ class ApiServerTest {
         final Map<String, BranchName> branches = new ConcurrentHashMap<>(Map.of("main", BranchName.MAIN));
 
         @Override
+        public void log(BranchName branch, PointInTime since, PointInTime until, java.util.Set<String> tables, Integer limit,
+                        java.util.function.Consumer<dev.zenith.model.LogEntry> out) {
+            if (!branches.containsKey(branch.value())) {
+                throw ZenithException.notFound("branch \"" + branch + "\" does not exist", "zenith branch");
+            }
+            out.accept(new dev.zenith.model.LogEntry(dev.zenith.model.LogEntry.TRANSACTION, branch.value(), "0/2000100", "0/20000C8",
+                    700L, "2026-12-04T10:00:00Z", java.util.List.of(), null, null));
+        }
+
+        @Override
         public BranchCreated createBranch(BranchName name, BranchName parent, PointInTime at, String retention, String expires) {
             branches.put(name.value(), parent);
             return new BranchCreated(name, TimelineId.generate(), parent, Lsn.parse("0/1000000"));
