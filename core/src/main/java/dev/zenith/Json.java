@@ -21,6 +21,9 @@ public final class Json {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES));
 
+    /** One JSON value on one line: for answers of JSON lines ({@code zenith log}). */
+    public static final com.fasterxml.jackson.databind.ObjectWriter LINE = MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT);
+
     /** A number where a name belongs, or "yes" where a boolean does, is a mistake to report, not to guess at. */
     private static ObjectMapper strict(ObjectMapper mapper) {
         for (CoercionInputShape shape : new CoercionInputShape[] {CoercionInputShape.Integer, CoercionInputShape.Float,

@@ -200,7 +200,7 @@ public final class ApiServer implements AutoCloseable {
                     exchange.getResponseHeaders().set("Content-Type", "application/x-ndjson");
                     exchange.sendResponseHeaders(200, 0);
                 }
-                out.write(Json.MAPPER.writeValueAsBytes(entry));
+                out.write(Json.LINE.writeValueAsBytes(entry));
                 out.write('\n');
                 if (++written[0] <= LINES_SENT_AT_ONCE) {
                     out.flush();

@@ -69,7 +69,7 @@ final class LogCommand implements Callable<Integer> {
                 LogEntry.class, entry -> {
                     if (json) {
                         try {
-                            out.println(Json.MAPPER.writeValueAsString(entry));
+                            out.println(Json.LINE.writeValueAsString(entry));
                         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                             throw new UncheckedIOException(e);
                         }

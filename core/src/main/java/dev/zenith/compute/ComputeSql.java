@@ -105,7 +105,10 @@ final class ComputeSql implements AutoCloseable {
         }
     }
 
-    /** The tables of every database of a running compute (and Postgres's own catalogs), for {@code zenith log}. */
+    /**
+     * The relations of every database of a running compute, for {@code zenith log}: all kinds, since a DDL
+     * transaction names its indexes and TOAST tables too, and one the catalog does not know is looked up further back.
+     */
     Catalog catalog(ComputeNode node, Path logFile) {
         String user = superuserOf.apply(node);
         try {
@@ -123,7 +126,7 @@ final class ComputeSql implements AutoCloseable {
             for (Map.Entry<Long, String> db : databases.entrySet()) {
                 try (Connection c = internal.openDatabase(node.port(), user, db.getValue()); Statement s = c.createStatement();
                      ResultSet rs = s.executeQuery("SELECT c.oid, coalesce(pg_relation_filenode(c.oid), 0), n.nspname, c.relname, c.relkind"
-                             + " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'm')")) {
+                             + " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace")) {
                     while (rs.next()) {
                         relations.add(new Catalog.Relation(db.getKey(), db.getValue(), rs.getLong(1), rs.getLong(2), rs.getString(3),
                                 rs.getString(4), rs.getString(5).charAt(0)));

@@ -104,7 +104,7 @@ public final class TableHistory {
         t.rows().forEach((file, counts) -> index.ofFile(file).filter(Relation::isUserTable).ifPresent(r -> {
             if (!copiedInto.contains(new RelationId(file.database(), file.relNumber()))) {
                 rows.merge(r.id(), counts, RowCounts::plus);
-                tables.put(r.id(), r);
+                tables.put(r.id(), index.ofOid(r.id()).orElse(r)); // its newest name
             }
         }));
         ddl.keySet().forEach(id -> tables.put(id, index.ofOid(id).orElseThrow()));

@@ -32,11 +32,9 @@ import java.util.TreeMap;
  */
 public final class TransactionReader {
 
-    private static final int XLOG_FPI_FOR_HINT = 0xa0;
     private static final int XLOG_FPI = 0xb0;
     private static final int XACT_OPMASK = 0x70;
     private static final int XACT_COMMIT = 0x00;
-    private static final int XACT_ABORT = 0x20;
     private static final int XACT_HAS_INFO = 0x80;
     private static final int XINFO_HAS_DBINFO = 1;
     private static final int XINFO_HAS_SUBXACTS = 1 << 1;
@@ -124,7 +122,6 @@ public final class TransactionReader {
             return;
         }
         Map<Integer, Changes> changes = new HashMap<>();
-        Set<Integer> rolledBack = new HashSet<>();
         Integer[] firstBarrier = {null};
         List<WalRecord> records = new ArrayList<>();
         boolean goesOn = wal.forEachIn(segno, to, records::add);
@@ -140,7 +137,7 @@ public final class TransactionReader {
                 case WalRecord.RM_HEAP, WalRecord.RM_HEAP2 -> heap(r, changes);
                 case WalRecord.RM_XLOG -> {
                     int op = r.info() & 0xf0;
-                    if ((op == XLOG_FPI || op == XLOG_FPI_FOR_HINT) && r.xid() != 0) {
+                    if (op == XLOG_FPI && r.xid() != 0) { // pages a rewrite copied (VACUUM FULL, CLUSTER)
                         r.blocks().forEach(b -> changes.computeIfAbsent(r.xid(), x -> new Changes()).written.add(b.rel()));
                     }
                 }
@@ -155,14 +152,15 @@ public final class TransactionReader {
                         firstBarrier[0] = r.mainData().getInt(12);
                     }
                 }
-                case WalRecord.RM_XACT -> xact(r, rolledBack);
+                case WalRecord.RM_XACT -> xact(r);
                 default -> {
                 }
             }
         }
+        // changes of an id no commit names are rolled back (a commit lists only its committed subtransactions)
         changes.forEach((xid, c) -> {
             Building t = byXid.get(xid);
-            if (t != null && !rolledBack.contains(xid)) {
+            if (t != null) {
                 t.add(c);
             }
         });
@@ -199,9 +197,8 @@ public final class TransactionReader {
         c.written.add(rel);
     }
 
-    private void xact(WalRecord r, Set<Integer> rolledBack) {
-        int op = r.info() & XACT_OPMASK;
-        if (op != XACT_COMMIT && op != XACT_ABORT) {
+    private void xact(WalRecord r) {
+        if ((r.info() & XACT_OPMASK) != XACT_COMMIT) {
             return;
         }
         ByteBuffer m = r.mainData();
@@ -222,10 +219,6 @@ public final class TransactionReader {
                 xids.add(m.getInt(p + 4 + 4 * i));
             }
             p += 4 + 4 * n;
-        }
-        if (op == XACT_ABORT) {
-            rolledBack.addAll(xids);
-            return;
         }
         Set<RelFile> dropped = new HashSet<>();
         if ((xinfo & XINFO_HAS_RELFILELOCATORS) != 0) {

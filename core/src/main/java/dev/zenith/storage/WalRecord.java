@@ -54,27 +54,34 @@ public record WalRecord(Lsn lsn, Lsn end, int xid, int rmid, int info, List<Bloc
 
     /** Decodes a whole record (header included) that starts at {@code lsn}; null when its headers do not add up. */
     static WalRecord decode(Lsn lsn, Lsn end, byte[] bytes, int magic) {
+        try {
+            return decodeChecked(lsn, end, bytes, magic);
+        } catch (IndexOutOfBoundsException e) {
+            return null;
+        }
+    }
+
+    private static WalRecord decodeChecked(Lsn lsn, Lsn end, byte[] bytes, int magic) {
         ByteBuffer r = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         List<Block> blocks = new ArrayList<>(2);
         int p = HEADER;
         int payload = 0; // images and block data, which follow the headers in order
         int mainLength = 0;
         RelFile rel = null;
-        while (p < bytes.length) {
+        // headers go on while more bytes remain than the data they announced, as in DecodeXLogRecord
+        while (bytes.length - p > payload + mainLength) {
             int id = bytes[p] & 0xff;
             if (id == BLOCK_ID_DATA_SHORT) {
                 mainLength = bytes[p + 1] & 0xff;
                 p += 2;
-                break;
             } else if (id == BLOCK_ID_DATA_LONG) {
                 mainLength = r.getInt(p + 1);
                 p += 5;
-                break;
             } else if (id == BLOCK_ID_ORIGIN) {
                 p += 3;
             } else if (id == BLOCK_ID_TOPLEVEL_XID) {
                 p += 5;
-            } else if (id <= MAX_BLOCK_ID) {
+            } else if (id <= MAX_BLOCK_ID && mainLength == 0) {
                 int forkFlags = bytes[p + 1] & 0xff;
                 payload += Short.toUnsignedInt(r.getShort(p + 2));
                 p += 4;
