@@ -70,6 +70,10 @@ public interface ApiBackend {
 
     SchemaDiff diff(BranchPoint from, BranchPoint to);
 
+    /** {@code zenith bisect}: the search's steps, each handed to {@code out} as it is taken. */
+    void bisect(BranchName branch, String query, PointInTime good, PointInTime bad, String expect,
+                java.util.function.Consumer<dev.zenith.model.BisectStep> out);
+
     /** {@code zenith log}: the branch's transactions newest first, each handed to {@code out} as soon as it is known. */
     void log(BranchName branch, PointInTime since, PointInTime until, java.util.Set<String> tables, Integer limit,
              java.util.function.Consumer<dev.zenith.model.LogEntry> out);

@@ -438,6 +438,14 @@ public final class ApiServer implements AutoCloseable {
                     java.util.Set<String> tables = req.tables() == null ? java.util.Set.of() : java.util.Set.copyOf(req.tables());
                     return new JsonLines(line -> api.backend.log(branch, since, until, tables, req.limit(), line::accept));
                 })
+                .add("POST", "/v1/bisect", r -> {
+                    Requests.Bisect req = r.body(Requests.Bisect.class);
+                    Instant now = Instant.now();
+                    BranchName branch = BranchName.of(req.branch());
+                    PointInTime good = req.good() == null ? null : PointInTime.parse(req.good(), now);
+                    PointInTime bad = req.bad() == null ? null : PointInTime.parse(req.bad(), now);
+                    return new JsonLines(line -> api.backend.bisect(branch, req.query(), good, bad, req.expect(), line::accept));
+                })
                 .add("POST", "/v1/diff", r -> {
                     Requests.Diff req = r.body(Requests.Diff.class);
                     Instant now = Instant.now();

@@ -117,6 +117,12 @@ public final class ComputesBackend implements ApiBackend {
     }
 
     @Override
+    public void bisect(BranchName branch, String query, PointInTime good, PointInTime bad, String expect,
+                       java.util.function.Consumer<dev.zenith.model.BisectStep> out) {
+        computes.bisect(branch, query, good, bad, expect, out);
+    }
+
+    @Override
     public List<ComputeStatus> computes() {
         return computes.list();
     }

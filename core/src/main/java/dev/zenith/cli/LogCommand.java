@@ -81,7 +81,7 @@ final class LogCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static void print(PrintWriter out, LogEntry e) {
+    static void print(PrintWriter out, LogEntry e) {
         if (e.kind().equals(LogEntry.BRANCH_POINT)) {
             out.println("--- " + (e.branch() == null ? "a deleted branch" : e.branch()) + " begins at " + e.lsn() + ", branched from "
                     + (e.parent() == null ? "a deleted branch" : e.parent()) + " ---");

@@ -31,7 +31,7 @@ public final class Main {
     private static final List<Class<?>> SUBCOMMANDS = List.of(StartCommand.class, InitCommand.class,
             PageserverCommand.class, BranchCommand.class, PgCommand.class, GcCommand.class, StatusCommand.class,
             AuthCommand.class, ConnstrCommand.class, PsqlCommand.class, TagCommand.class, GitCommand.class,
-            LogCommand.class, DiffCommand.class, RemoteCommand.class, PushCommand.class, PullCommand.class, CloneCommand.class,
+            LogCommand.class, BisectCommand.class, DiffCommand.class, RemoteCommand.class, PushCommand.class, PullCommand.class, CloneCommand.class,
             ImportCommand.class, ConsoleCommand.class, VolumeCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class);
 
     /** Commands that need every other command's model: the help and the shell completion list them all. */

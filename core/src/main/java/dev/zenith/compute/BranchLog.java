@@ -131,6 +131,34 @@ final class BranchLog {
         }
     }
 
+    /**
+     * The transactions that committed in [{@code from}, {@code to}) of the branch's history, oldest first,
+     * without names: those that changed data or definitions ({@code zenith bisect}'s candidates).
+     */
+    List<Transaction> transactions(Timeline timeline, Lsn from, Lsn to) {
+        TransactionReader reader = new TransactionReader(reader(timeline), to, from);
+        List<Transaction> found = new ArrayList<>();
+        for (Optional<Transaction> t = reader.next(); t.isPresent(); t = reader.next()) {
+            Transaction tx = t.get();
+            if (!tx.rows().isEmpty() || !tx.dropped().isEmpty() || !tx.invalidated().isEmpty()) {
+                found.add(tx);
+            }
+        }
+        Collections.reverse(found);
+        return found;
+    }
+
+    /** One transaction as the log shows it (the log read down to it), if it touched a table. */
+    Optional<LogEntry> entryOf(BranchName branch, Transaction t) {
+        List<LogEntry> entries = new ArrayList<>();
+        write(branch, new PointInTime.AtLsn(t.commitLsn()), null, Set.of(), null, e -> {
+            if (t.commitLsn().toString().equals(e.before())) {
+                entries.add(e);
+            }
+        });
+        return entries.stream().findFirst();
+    }
+
     private static boolean matches(Catalog.Relation table, Set<String> names) {
         return names.contains(table.name()) || names.contains(table.schema() + "." + table.name()) || names.contains(table.displayName());
     }

@@ -139,6 +139,44 @@ final class ComputeSql implements AutoCloseable {
         }
     }
 
+    /**
+     * A user's query on a compute, its result as text: rows on lines, columns split by {@code |}, NULL as
+     * {@code NULL}. An error is a result too ({@code error SQLSTATE: message}): a table that does not
+     * exist yet at a point is a state of the data like any other.
+     */
+    String resultOf(ComputeNode node, String query) {
+        try {
+            return internal.with(node.port(), superuserOf.apply(node), c -> {
+                try (Statement s = c.createStatement()) {
+                    if (!s.execute(query)) {
+                        return "(no rows)";
+                    }
+                    try (ResultSet rs = s.getResultSet()) {
+                        StringBuilder text = new StringBuilder();
+                        int columns = rs.getMetaData().getColumnCount();
+                        while (rs.next()) {
+                            if (!text.isEmpty()) {
+                                text.append('\n');
+                            }
+                            for (int i = 1; i <= columns; i++) {
+                                String v = rs.getString(i);
+                                text.append(i > 1 ? "|" : "").append(v == null ? "NULL" : v);
+                            }
+                        }
+                        return text.toString();
+                    }
+                } catch (SQLException e) {
+                    if (e.getSQLState() != null && !e.getSQLState().startsWith("08")) {
+                        return "error " + e.getSQLState() + ": " + e.getMessage();
+                    }
+                    throw e;
+                }
+            });
+        } catch (SQLException e) {
+            throw ZenithException.failed("cannot run the query on compute " + node.name() + ": " + e.getMessage(), null);
+        }
+    }
+
     /** Where a running compute's WAL stands (replayed, for a standby); empty while it does not answer yet. */
     Optional<Lsn> position(ComputeNode node) {
         try {

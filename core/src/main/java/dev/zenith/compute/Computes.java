@@ -53,6 +53,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     private final Suspender suspender;
     private final ReadOnlyViews readOnlyViews;
     private final BranchLog branchLog;
+    private final Bisect bisect;
     private final BranchOperations branches;
     private final TagOperations tags;
     private final BranchSync sync;
@@ -85,6 +86,9 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         BranchPoints points = new BranchPoints(repository, branchComputes, sql, followers);
         this.readOnlyViews = new ReadOnlyViews(repository, registry, locks, points);
         this.branchLog = new BranchLog(repository, registry::livePgWal, this::catalogOf);
+        this.bisect = new Bisect(repository, branchLog,
+                (timeline, branch, at) -> locks.withLock(timeline.id(), () -> points.resolve(timeline, branch, "zenith bisect", at)).lsn(),
+                this::resultAt);
         this.derivedRoots = new DerivedRoots(repository, locks, archive, points, dataDirs, pgCtl, user, walSettings, superusers,
                 operations, registry::livePgWal);
         this.branches = new BranchOperations(repository, locks, archive, points, branchComputes, followers, derivedRoots);
@@ -181,6 +185,33 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     public void log(BranchName branch, PointInTime since, PointInTime until, java.util.Set<String> tables, Integer limit,
                     java.util.function.Consumer<dev.zenith.model.LogEntry> out) {
         branchLog.write(branch, since, until, tables, limit, out);
+    }
+
+    /**
+     * {@code zenith bisect}: the first transaction of the branch between {@code good} (null: its start) and
+     * {@code bad} (null: now) after which {@code query}'s result changed (or stopped being {@code expect}).
+     */
+    public void bisect(BranchName branch, String query, PointInTime good, PointInTime bad, String expect,
+                       java.util.function.Consumer<dev.zenith.model.BisectStep> out) {
+        bisect.run(branch, query, good, bad, expect, out);
+    }
+
+    /** A probe of bisect: the query on a read-only view of the point, removed after unless a client holds it. */
+    private String resultAt(BranchName branch, dev.zenith.Lsn at, String query) {
+        ComputeNode node = readOnlyViews.node(branch, new PointInTime.AtLsn(at));
+        String result;
+        try (Lease held = leaseOf(node)) {
+            ComputeNode running = registry.require(node.name());
+            result = sql.resultOf(running, query);
+        }
+        if (leases.of(node.name()).leases() == 0) {
+            try {
+                stop(node.name(), StopMode.DESTROY);
+            } catch (ZenithException gone) {
+                // removed meanwhile by its idle timeout
+            }
+        }
+        return result;
     }
 
     private dev.zenith.history.Catalog catalogOf(BranchPoint side) {

@@ -66,4 +66,8 @@ public final class Requests {
     /** {@code zenith log}: points as {@code --at} takes them (null: no bound), table names, at most {@code limit} transactions (null: all). */
     public record Log(String branch, String since, String until, java.util.List<String> tables, Integer limit) {
     }
+
+    /** {@code zenith bisect}: points as {@code --at} takes them (null: the branch's start, its end now). */
+    public record Bisect(String branch, String query, String good, String bad, String expect) {
+    }
 }

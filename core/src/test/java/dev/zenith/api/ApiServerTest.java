@@ -210,6 +210,12 @@ class ApiServerTest {
         }
 
         @Override
+        public void bisect(BranchName branch, String query, PointInTime good, PointInTime bad, String expect,
+                           java.util.function.Consumer<dev.zenith.model.BisectStep> out) {
+            out.accept(new dev.zenith.model.BisectStep(dev.zenith.model.BisectStep.UNCHANGED, "0/2000100", null, "1", 1, 0, null, null, null));
+        }
+
+        @Override
         public BranchCreated createBranch(BranchName name, BranchName parent, PointInTime at, String retention, String expires) {
             branches.put(name.value(), parent);
             return new BranchCreated(name, TimelineId.generate(), parent, Lsn.parse("0/1000000"));
