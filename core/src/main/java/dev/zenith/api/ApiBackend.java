@@ -70,6 +70,8 @@ public interface ApiBackend {
 
     SchemaDiff diff(BranchPoint from, BranchPoint to);
 
+    dev.zenith.model.DataDiff diffData(BranchPoint from, BranchPoint to, java.util.Set<String> tables, int limit);
+
     /** {@code zenith bisect}: the search's steps, each handed to {@code out} as it is taken. */
     void bisect(BranchName branch, String query, PointInTime good, PointInTime bad, String expect,
                 java.util.function.Consumer<dev.zenith.model.BisectStep> out);

@@ -184,6 +184,9 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
+    /** How many differing rows {@code zenith diff --data} lists per table unless asked for another number. */
+    private static final int DEFAULT_ROWS_LISTED = 20;
+
     /** Lines written in the first moments go out one by one; after that they go out as the buffer fills. */
     private static final int LINES_SENT_AT_ONCE = 100;
 
@@ -445,6 +448,16 @@ public final class ApiServer implements AutoCloseable {
                     PointInTime good = req.good() == null ? null : PointInTime.parse(req.good(), now);
                     PointInTime bad = req.bad() == null ? null : PointInTime.parse(req.bad(), now);
                     return new JsonLines(line -> api.backend.bisect(branch, req.query(), good, bad, req.expect(), line::accept));
+                })
+                .add("POST", "/v1/diff/data", r -> {
+                    Requests.DataDiff req = r.body(Requests.DataDiff.class);
+                    Instant now = Instant.now();
+                    if (req.limit() != null && req.limit() < 0) {
+                        throw ZenithException.badRequest("the row limit must be 0 or more, not " + req.limit());
+                    }
+                    return api.backend.diffData(BranchPoint.parse(req.from(), now), BranchPoint.parse(req.to(), now),
+                            req.tables() == null ? java.util.Set.of() : java.util.Set.copyOf(req.tables()),
+                            req.limit() == null ? DEFAULT_ROWS_LISTED : req.limit());
                 })
                 .add("POST", "/v1/diff", r -> {
                     Requests.Diff req = r.body(Requests.Diff.class);

@@ -123,6 +123,11 @@ public final class ComputesBackend implements ApiBackend {
     }
 
     @Override
+    public dev.zenith.model.DataDiff diffData(BranchPoint from, BranchPoint to, java.util.Set<String> tables, int limit) {
+        return computes.diffData(from, to, tables, limit);
+    }
+
+    @Override
     public List<ComputeStatus> computes() {
         return computes.list();
     }

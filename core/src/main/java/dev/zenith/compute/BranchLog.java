@@ -10,6 +10,7 @@ import dev.zenith.history.TableHistory;
 import dev.zenith.history.Transaction;
 import dev.zenith.history.TransactionReader;
 import dev.zenith.model.LogEntry;
+import dev.zenith.schema.DataComparison;
 import dev.zenith.storage.RecoveryPlan;
 import dev.zenith.storage.Repository;
 import dev.zenith.storage.Tag;
@@ -44,6 +45,8 @@ final class BranchLog {
     /** Read-only views a single log may start for names; past that, tables dropped earlier go unnamed. */
     private static final int MAX_VIEWS = 32;
     private static final int KEPT_CATALOGS = 256;
+    /** Where two sides that are one branch now part: nowhere, so neither has changes of its own. */
+    private static final Lsn BOTH_AT_THE_END = new Lsn(Long.MAX_VALUE);
 
     /** One branch's stretch of the history: from {@code start} up to where its child begins. */
     private record Section(Timeline timeline, Optional<BranchName> name, Lsn start) {
@@ -146,6 +149,67 @@ final class BranchLog {
         }
         Collections.reverse(found);
         return found;
+    }
+
+    /**
+     * What {@code zenith diff --data} may skip: a table neither side changed since their common history,
+     * as the WAL of each side since that point shows (any row, any DDL). Sides are a timeline and a
+     * point ({@code null}: its end now). Branches of different roots share no history: nothing is skipped.
+     */
+    DataComparison.UnchangedCheck unchangedCheck(Timeline a, Lsn pointA, Timeline b, Lsn pointB) {
+        Optional<Lsn> common = commonPoint(a, pointA, b, pointB);
+        if (common.isEmpty()) {
+            return (fromOid, fromFile, toOid, toFile) -> Optional.empty();
+        }
+        Touched left = touched(a, common.get(), pointA);
+        Touched right = touched(b, common.get(), pointB);
+        String why = "unchanged since their common history at " + common.get() + ": the WAL shows no change on either side";
+        return (fromOid, fromFile, toOid, toFile) -> fromOid == toOid && !left.touches(fromOid, fromFile) && !right.touches(toOid, toFile)
+                ? Optional.of(why) : Optional.empty();
+    }
+
+    /** Relations (by oid) and files (by number) that transactions changed, in any database. */
+    private record Touched(Set<Long> oids, Set<Long> files) {
+        boolean touches(long oid, long file) {
+            return oids.contains(oid) || files.contains(file);
+        }
+    }
+
+    private Touched touched(Timeline timeline, Lsn from, Lsn to) {
+        Set<Long> oids = new java.util.HashSet<>();
+        Set<Long> files = new java.util.HashSet<>();
+        for (Transaction t : transactions(timeline, from, to)) {
+            t.invalidated().forEach(id -> oids.add(id.oid()));
+            t.rows().keySet().forEach(f -> files.add(f.relNumber()));
+            t.dropped().forEach(f -> files.add(f.relNumber()));
+        }
+        return new Touched(oids, files);
+    }
+
+    /** Where two sides' histories part: the first timeline both descend through, up to the earlier of their points there. */
+    private Optional<Lsn> commonPoint(Timeline a, Lsn pointA, Timeline b, Lsn pointB) {
+        Map<dev.zenith.TimelineId, Optional<Lsn>> reachA = reach(a, pointA);
+        for (Map.Entry<dev.zenith.TimelineId, Optional<Lsn>> link : reach(b, pointB).entrySet()) {
+            Optional<Lsn> upToA = reachA.get(link.getKey());
+            if (upToA != null) {
+                Optional<Lsn> upToB = link.getValue();
+                if (upToA.isEmpty()) {
+                    return upToB.isPresent() ? upToB : Optional.of(BOTH_AT_THE_END);
+                }
+                return Optional.of(upToB.isEmpty() || upToA.get().isBefore(upToB.get()) ? upToA.get() : upToB.get());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The timelines a side's history runs through, the side's own first, each with how far it goes (empty: to its end). */
+    private Map<dev.zenith.TimelineId, Optional<Lsn>> reach(Timeline timeline, Lsn point) {
+        Map<dev.zenith.TimelineId, Optional<Lsn>> reach = new LinkedHashMap<>();
+        reach.put(timeline.id(), Optional.ofNullable(point));
+        for (Timeline t = timeline; t.metadata().ancestor() != null; t = repository.timeline(t.metadata().ancestor())) {
+            reach.put(t.metadata().ancestor(), Optional.of(t.metadata().ancestorLsn()));
+        }
+        return reach;
     }
 
     /** One transaction as the log shows it (the log read down to it), if it touched a table. */

@@ -70,4 +70,8 @@ public final class Requests {
     /** {@code zenith bisect}: points as {@code --at} takes them (null: the branch's start, its end now). */
     public record Bisect(String branch, String query, String good, String bad, String expect) {
     }
+
+    /** {@code zenith diff --data}: the tables to compare (none: all), at most {@code limit} rows listed each (null: 20). */
+    public record DataDiff(String from, String to, java.util.List<String> tables, Integer limit) {
+    }
 }

@@ -216,6 +216,11 @@ class ApiServerTest {
         }
 
         @Override
+        public dev.zenith.model.DataDiff diffData(BranchPoint from, BranchPoint to, java.util.Set<String> tables, int limit) {
+            return new dev.zenith.model.DataDiff(from.toString(), to.toString(), true, java.util.List.of());
+        }
+
+        @Override
         public BranchCreated createBranch(BranchName name, BranchName parent, PointInTime at, String retention, String expires) {
             branches.put(name.value(), parent);
             return new BranchCreated(name, TimelineId.generate(), parent, Lsn.parse("0/1000000"));
