@@ -443,8 +443,15 @@ final class NodeLifecycle {
         }
     }
 
-    /** Stops a node and removes it with its data directory; returns the bytes freed. */
+    /**
+     * Stops a node and removes it with its data directory; returns the bytes freed. A read-only view
+     * quits at once: it holds nothing to keep, and a clean stop of a standby waits about a second for
+     * its restartpoint, which every probe of {@code zenith bisect} paid.
+     */
     long destroy(ComputeNode node, Timeline timeline) {
+        if (node.isReadOnly()) {
+            return discard(node);
+        }
         stop(node, timeline);
         return remove(node);
     }
