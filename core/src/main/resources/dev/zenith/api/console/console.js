@@ -267,7 +267,7 @@ function createRow(name) {
   actions.setAttribute('role', 'group');
   actions.setAttribute('aria-label', `Actions for ${name}`);
   actions.append(button('Start', 'start'), button('Suspend', 'suspend'), button('Branch from here', 'branch'),
-    button('Schema diff', 'diff'), button('Reset', 'reset'), button('Rename', 'rename'), button('Delete', 'delete', 'danger'));
+    button('History', 'history'), button('Diff with parent', 'diff'), button('Reset', 'reset'), button('Rename', 'rename'), button('Delete', 'delete', 'danger'));
   for (const b of actions.querySelectorAll('button')) {
     b.setAttribute('aria-label', `${b.textContent} ${b.dataset.action === 'branch' ? 'a new branch from' : ''} ${name}`
       .replace(/\s+/g, ' '));
@@ -525,6 +525,9 @@ function onBranchAction(event) {
     case 'diff':
       openDiff(name);
       break;
+    case 'history':
+      openHistory(name);
+      break;
     case 'reset':
       openConfirm(`Reset ${name}?`, `${name} becomes its parent's latest state again. Connected clients are `
         + 'disconnected; the next connection sees the new state.', 'Reset', true,
@@ -561,6 +564,110 @@ async function openDiff(name) {
   } catch (e) {
     $('#diff-summary').textContent = `Cannot compare: ${e.message}`;
   }
+  $('#diff-data-summary').textContent = 'Comparing rows (tables the WAL shows unchanged are not read)…';
+  $('#diff-data').replaceChildren();
+  try {
+    const data = await api('POST', '/v1/diff/data', { from: parent, to: name, limit: 10 });
+    $('#diff-data-summary').textContent = data.equal ? 'The same rows.' : 'Rows differ:';
+    for (const t of data.tables) {
+      const head = document.createElement('span');
+      head.textContent = t.unchanged ? `${t.table}: the same (${t.unchanged})\n`
+        : `${t.table}: ${t.added} added, ${t.removed} removed, ${t.changed} changed (${t.key ? `by ${t.key.join(', ')}` : t.matchedBy})\n`;
+      $('#diff-data').append(head);
+      for (const r of t.rows) {
+        const line = document.createElement('span');
+        const key = r.key ? Object.entries(r.key).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ') : '';
+        line.textContent = r.columns
+          ? `  ~ ${key}: ${Object.entries(r.columns).map(([c, v]) => `${c} ${JSON.stringify(v.from)} → ${JSON.stringify(v.to)}`).join(', ')}\n`
+          : `  ${r.change === 'added' ? '+' : '-'} ${key ? `${key}: ` : ''}${JSON.stringify(r.row)}\n`;
+        line.className = r.change === 'added' ? 'add' : r.change === 'removed' ? 'del' : '';
+        $('#diff-data').append(line);
+      }
+      const more = t.added + t.removed + t.changed - t.rows.length;
+      if (more > 0) $('#diff-data').append(`  … and ${more} more (zenith diff ${parent} ${name} --data ${t.table} --json)\n`);
+    }
+  } catch (e) {
+    $('#diff-data-summary').textContent = `Cannot compare rows: ${e.message}`;
+  }
+}
+
+/** Transactions shown in the History view at a time: zenith log -n. */
+const HISTORY_PAGE = 100;
+
+/**
+ * A branch's history as zenith log shows it, newest first, read as the daemon sends it (JSON lines). Each
+ * transaction offers a branch there and a read-only view there, at the point just after it.
+ */
+async function openHistory(name) {
+  $('#history-title').textContent = `History of ${name}`;
+  $('#history-summary').textContent = 'Reading the WAL…';
+  const list = $('#history-list');
+  list.replaceChildren();
+  $('#history-dialog').showModal();
+  try {
+    const response = await fetch('/v1/log', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ branch: name, limit: HISTORY_PAGE }),
+    });
+    if (!response.ok) {
+      const answer = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
+      throw new Error(answer.error);
+    }
+    const lines = (await response.text()).split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+    const failed = lines.find((l) => l.error);
+    if (failed) throw new Error(failed.error);
+    for (const entry of lines) list.append(historyItem(name, entry));
+    const shown = lines.filter((l) => l.kind === 'transaction').length;
+    $('#history-summary').textContent = shown === 0 ? 'No transactions that changed a table yet.'
+      : `The newest ${shown} transactions${shown === HISTORY_PAGE ? ` (zenith log ${name} shows them all)` : ''}.`;
+  } catch (e) {
+    $('#history-summary').textContent = `Cannot read the history: ${e.message}`;
+  }
+}
+
+function historyItem(name, entry) {
+  const li = document.createElement('li');
+  if (entry.kind === 'branch-point') {
+    li.className = 'branch-point';
+    li.textContent = `${entry.branch ?? 'a deleted branch'} begins here (${entry.lsn}), branched from ${entry.parent ?? 'a deleted branch'}`;
+    return li;
+  }
+  const head = document.createElement('div');
+  head.textContent = `${entry.lsn} · ${time(entry.time)} · xid ${entry.xid}${entry.refs ? ` · ${entry.refs.join(', ')}` : ''}`;
+  const tables = document.createElement('ul');
+  for (const t of entry.tables) {
+    const item = document.createElement('li');
+    const rows = [t.inserted ? `+${t.inserted}` : '', t.updated ? `~${t.updated}` : '', t.deleted ? `-${t.deleted}` : '']
+      .filter((x) => x).join(' ');
+    item.textContent = `${t.table} ${rows}${t.ddl ? ` ${t.ddl}` : ''}`;
+    tables.append(item);
+  }
+  const branchHere = button('Branch here', 'branch-here');
+  branchHere.addEventListener('click', () => {
+    $('#history-dialog').close();
+    openCreate(entry.branch ?? name);
+    $('#create-form input[name=when][value=past]').checked = true;
+    $('#create-at').disabled = false;
+    $('#create-at').value = entry.lsn;
+  });
+  const readOnly = button('Open read-only here', 'read-only-here');
+  readOnly.addEventListener('click', async () => {
+    const branch = entry.branch ?? name;
+    try {
+      await api('POST', `/v1/computes/${encodeURIComponent(branch)}/start`, { at: entry.lsn });
+      const info = state.branches.find((b) => b.name === branch);
+      const text = info ? info.connectionString.replace(`branch=${branch}`, `branch=${branch}@${entry.lsn}`)
+        .replace(`branch%3D${branch}`, `branch%3D${branch}%40${encodeURIComponent(entry.lsn)}`) : `${branch}@${entry.lsn}`;
+      copyText(text, readOnly);
+      toast(`A read-only view of ${branch} at ${entry.lsn} runs; its connection string is copied: ${text}`);
+    } catch (e) {
+      toast(e.message + (e.hint ? ` (${e.hint})` : ''));
+    }
+  });
+  const actions = document.createElement('div');
+  actions.className = 'actions';
+  actions.append(branchHere, readOnly);
+  li.append(head, tables, actions);
+  return li;
 }
 
 function init() {
