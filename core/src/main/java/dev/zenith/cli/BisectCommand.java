@@ -1,8 +1,6 @@
 package dev.zenith.cli;
 
 import dev.zenith.BranchName;
-import dev.zenith.Json;
-import dev.zenith.PointInTime;
 import dev.zenith.model.BisectStep;
 import dev.zenith.model.Requests;
 import picocli.CommandLine.Command;
@@ -12,8 +10,6 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
-import java.time.Instant;
 import java.util.concurrent.Callable;
 
 @Command(name = "bisect", mixinStandardHelpOptions = true,
@@ -51,13 +47,7 @@ final class BisectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Instant now = Instant.now();
-        if (good != null) {
-            PointInTime.parse(good, now); // a typo is a usage error, before any call
-        }
-        if (bad != null) {
-            PointInTime.parse(bad, now);
-        }
+        LogCommand.checkPoints(good, bad);
         PrintWriter out = spec.commandLine().getOut();
         BranchName name = branch == null ? BranchName.MAIN : branch;
         boolean[] found = {false};
@@ -65,11 +55,7 @@ final class BisectCommand implements Callable<Integer> {
                 BisectStep.class, step -> {
                     found[0] |= step.kind().equals(BisectStep.FOUND);
                     if (json) {
-                        try {
-                            out.println(Json.LINE.writeValueAsString(step));
-                        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                            throw new UncheckedIOException(e);
-                        }
+                        LogCommand.printLine(out, step);
                     } else {
                         print(out, name, step);
                     }

@@ -53,13 +53,7 @@ final class LogCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Instant now = Instant.now();
-        if (since != null) {
-            PointInTime.parse(since, now); // a typo is a usage error, before any call
-        }
-        if (until != null) {
-            PointInTime.parse(until, now);
-        }
+        checkPoints(since, until);
         if (limit != null && limit < 0) {
             throw new IllegalArgumentException("-n must be 0 or more, not " + limit);
         }
@@ -68,17 +62,32 @@ final class LogCommand implements Callable<Integer> {
         ApiClient.forRepository(Main.repoRoot(spec)).postLines("/v1/log", new Requests.Log(name.value(), since, until, tables, limit),
                 LogEntry.class, entry -> {
                     if (json) {
-                        try {
-                            out.println(Json.LINE.writeValueAsString(entry));
-                        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                            throw new UncheckedIOException(e);
-                        }
+                        printLine(out, entry);
                     } else {
                         print(out, entry);
                     }
                     out.flush();
                 });
         return 0;
+    }
+
+    /** Points as the options give them (null: none), checked before any call: a typo is a usage error. */
+    static void checkPoints(String... points) {
+        Instant now = Instant.now();
+        for (String point : points) {
+            if (point != null) {
+                PointInTime.parse(point, now);
+            }
+        }
+    }
+
+    /** One JSON object on one line, as {@code --json} prints each entry of a stream. */
+    static void printLine(PrintWriter out, Object value) {
+        try {
+            out.println(Json.LINE.writeValueAsString(value));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     static void print(PrintWriter out, LogEntry e) {

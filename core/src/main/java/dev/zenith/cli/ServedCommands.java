@@ -26,7 +26,12 @@ import java.util.Set;
 final class ServedCommands implements ClientCommands {
 
     private static final Logger log = LoggerFactory.getLogger(ServedCommands.class);
-    private static final Set<String> SERVED = Set.of("branch", "status", "connstr", "tag");
+    private static final Set<String> SERVED = Set.of("branch", "status", "connstr", "tag", "log");
+    /**
+     * Commands served only when bounded: the answer goes back whole, so {@code zenith log} is run here only
+     * with {@code -n} (its first page, asked for at once); a whole history streams from a JVM of its own.
+     */
+    private static final Set<String> BOUNDED_ONLY = Set.of("log");
     /** Options that make a served command long: a new root, copied or masked, whose progress the client should see. */
     private static final Set<String> LONG = Set.of("--schema-only", "--mask");
 
@@ -42,6 +47,9 @@ final class ServedCommands implements ClientCommands {
         Optional<String> command = Main.commandName(argv);
         if (command.isEmpty() || !SERVED.contains(command.get())) {
             throw ZenithException.conflict("the daemon runs only " + SERVED + " for clients, not " + args, "run it in a JVM");
+        }
+        if (BOUNDED_ONLY.contains(command.get()) && args.stream().noneMatch(a -> a.startsWith("-n") || a.startsWith("--max-count"))) {
+            throw ZenithException.conflict("the daemon runs `zenith " + command.get() + "` for clients only with -n", "run it in a JVM");
         }
         if (args.stream().anyMatch(a -> LONG.contains(a.contains("=") ? a.substring(0, a.indexOf('=')) : a))) {
             throw ZenithException.conflict("the daemon does not run commands that take long for clients", "run it in a JVM");

@@ -16,6 +16,8 @@ public record Catalog(List<Relation> relations) {
 
     /** Catalogs of Postgres's own have oids below this (FirstNormalObjectId). */
     static final long FIRST_USER_OID = 16384;
+    /** {@code pg_class}: a transaction that inserts into it makes relations. */
+    static final long PG_CLASS = 1259;
     /** Where ANALYZE writes: a transaction that wrote no other catalog changed no definitions. */
     static final long PG_STATISTIC = 2619;
 

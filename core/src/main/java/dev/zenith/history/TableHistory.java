@@ -22,7 +22,8 @@ import java.util.function.Function;
  *
  * <p>Names come from the catalog at the newest point. A file that is gone there was dropped by a later
  * transaction (read already, going back): the catalog just before that transaction names it, asked of
- * {@code catalogBefore} (a read-only view) only then. Which file a table had after each transaction
+ * {@code catalogBefore} (a read-only view) only when rows in that file, or a table dropped, are to be
+ * shown: a view replays WAL, seconds on a large database. Which file a table had after each transaction
  * is followed back from the newest: a transaction that dropped a table's file gave it that file before.
  * Not thread-safe: one per request.
  */
@@ -44,6 +45,10 @@ public final class TableHistory {
     private final Catalog.Index index = new Catalog.Index();
     /** Each table's file after the transaction being named; absent: the table did not exist then. */
     private final Map<RelationId, Long> fileAfter = new HashMap<>();
+    /** A file a table had that is not known without a catalog of the past (see {@link #name}). */
+    private static final long UNKNOWN_FILE = -1;
+    /** The transaction that dropped each file, by database and file number, for the files read so far. */
+    private final Map<RelationId, Transaction> droppedBy = new HashMap<>();
 
     public TableHistory(TransactionReader reader, Catalog newest, Function<Transaction, Optional<Catalog>> catalogBefore) {
         this.reader = reader;
@@ -57,17 +62,32 @@ public final class TableHistory {
     }
 
     private Entry name(Transaction t) {
-        boolean unknown = t.dropped().stream().anyMatch(f -> index.ofFile(f).isEmpty())
-                || t.invalidated().stream().anyMatch(id -> id.oid() >= Catalog.FIRST_USER_OID && index.ofOid(id).isEmpty());
-        if (unknown) {
+        // rows in a file gone by the newest point: the catalog just before the transaction that dropped it names it
+        for (RelFile f : t.rows().keySet()) {
+            Transaction dropper = droppedBy.get(fileKey(f));
+            if (dropper != null && f.relNumber() >= Catalog.FIRST_USER_OID && index.ofFile(f).isEmpty()) {
+                catalogBefore.apply(dropper).ifPresent(index::add);
+            }
+        }
+        // a table dropped here, not in the newest catalog: the catalog just before names it
+        if (!t.dropped().isEmpty() && t.invalidated().stream().anyMatch(id -> id.oid() >= Catalog.FIRST_USER_OID && index.ofOid(id).isEmpty())) {
+            catalogBefore.apply(t).ifPresent(index::add);
+        }
+        t.dropped().forEach(f -> droppedBy.put(fileKey(f), t));
+        boolean definitions = t.written().stream().map(index::ofFile).flatMap(Optional::stream)
+                .anyMatch(r -> r.oid() < Catalog.FIRST_USER_OID && r.oid() != Catalog.PG_STATISTIC);
+        boolean madeRelations = t.rows().entrySet().stream().anyMatch(e -> e.getValue().inserted() > 0
+                && index.ofFile(e.getKey()).filter(r -> r.oid() == Catalog.PG_CLASS).isPresent());
+        // files dropped by a transaction that also made relations: a rewrite (its new heap is made as a relation
+        // of its own first) or a new table beside a dropped one; only the catalog before tells them apart
+        if (madeRelations && t.dropped().stream().anyMatch(f -> index.ofFile(f).isEmpty())
+                && t.invalidated().stream().anyMatch(id -> gotFile(t, id))) {
             catalogBefore.apply(t).ifPresent(index::add);
         }
         Map<RelationId, Long> droppedFile = new HashMap<>();
         for (RelFile f : t.dropped()) {
             index.ofFile(f).ifPresent(r -> droppedFile.put(r.id(), f.relNumber()));
         }
-        boolean definitions = t.written().stream().map(index::ofFile).flatMap(Optional::stream)
-                .anyMatch(r -> r.oid() < Catalog.FIRST_USER_OID && r.oid() != Catalog.PG_STATISTIC);
         Map<RelationId, Ddl> ddl = new HashMap<>();
         Set<RelationId> copiedInto = new HashSet<>();
         Set<RelationId> touched = new HashSet<>(t.invalidated());
@@ -79,8 +99,15 @@ public final class TableHistory {
             }
             Long after = fileAfter.get(id);
             Long before = droppedFile.get(id);
+            boolean newFile = gotFile(t, id);
+            if (before == null && newFile && !t.dropped().isEmpty() && !madeRelations) {
+                // it got a new file and dropped files while making no relation: a TRUNCATE or a rewrite, its old file
+                // one of those dropped; which one is asked of a catalog only if older rows need it
+                before = UNKNOWN_FILE;
+            }
             if (before != null && after != null) {
-                boolean filled = t.written().stream().anyMatch(f -> f.database() == id.database() && f.relNumber() == after);
+                boolean filled = after != UNKNOWN_FILE && t.written().stream()
+                        .anyMatch(f -> f.database() == id.database() && f.relNumber() == after);
                 ddl.put(id, filled ? Ddl.REWRITTEN : Ddl.TRUNCATED);
                 if (filled) {
                     copiedInto.add(new RelationId(id.database(), after));
@@ -92,8 +119,8 @@ public final class TableHistory {
             } else if (after == null) {
                 ddl.put(id, Ddl.DROPPED); // a table without a file of its own: partitioned
                 fileAfter.put(id, 0L);
-            } else if (after != 0 && reader.gotFileIn(t.commitLsn(), id, after)) {
-                ddl.put(id, Ddl.CREATED);
+            } else if (newFile || (after == UNKNOWN_FILE && reader.gotFileIn(t.commitLsn(), id, id.oid()))) {
+                ddl.put(id, Ddl.CREATED); // a new table's first file is numbered as its oid
                 fileAfter.remove(id);
             } else if (definitions) {
                 ddl.put(id, Ddl.ALTERED);
@@ -117,5 +144,16 @@ public final class TableHistory {
         });
         changes.sort(Comparator.comparing(c -> c.table().displayName()));
         return new Entry(t, List.copyOf(changes));
+    }
+
+    /** Whether the table got the file it has after {@code t} in {@code t}. */
+    private boolean gotFile(Transaction t, RelationId id) {
+        Long after = fileAfter.get(id);
+        return after != null && after != UNKNOWN_FILE && after != 0 && reader.gotFileIn(t.commitLsn(), id, after);
+    }
+
+    /** A file by database and number, as the catalog knows it (a relation id's shape: the two share their space). */
+    private static RelationId fileKey(RelFile f) {
+        return new RelationId(f.database(), f.relNumber());
     }
 }

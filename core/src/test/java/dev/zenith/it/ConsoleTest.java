@@ -278,6 +278,7 @@ class ConsoleTest {
         z.cli("tag", "console-tag", "migrating").ok();
         try (Connection c = z.connectProxy("migrating"); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE added_here (id int)");
+            s.execute("INSERT INTO added_here VALUES (1), (2)");
         }
         browser.get(z.consoleLink()); // logs in, then lands on the console
         row("migrating");
@@ -291,8 +292,31 @@ class ConsoleTest {
         waitFor(ExpectedConditions.textToBePresentInElementLocated(By.id("diff-text"), "+CREATE TABLE public.added_here ("));
         assertThat(browser.findElement(By.id("diff-title")).getText()).isEqualTo("Schema: main → migrating");
         assertThat(browser.findElement(By.id("diff-summary")).getText()).startsWith("1 object differs.");
+        waitFor(ExpectedConditions.textToBePresentInElementLocated(By.id("diff-data"),
+                "public.added_here: 2 added, 0 removed, 0 changed (only in TO)"));
+        assertThat(browser.findElement(By.id("diff-data")).getText()).contains("+ {\"id\":1}");
         browser.findElement(By.cssSelector("#diff-dialog [data-close]")).click();
         waitFor(ExpectedConditions.invisibilityOfElementLocated(By.id("diff-dialog")));
+
+        // the history: each transaction with its tables, and a branch at the point just after it
+        button("migrating", "history").click();
+        waitFor(ExpectedConditions.textToBePresentInElementLocated(By.id("history-list"), "public.added_here +2"));
+        assertThat(browser.findElement(By.id("history-list")).getText()).contains("public.added_here created")
+                .contains("migrating begins here");
+        WebElement newest = browser.findElement(By.cssSelector("#history-list > li"));
+        String lsn = newest.getText().substring(0, newest.getText().indexOf(' '));
+        newest.findElement(By.cssSelector("button[data-action=branch-here]")).click();
+        waitFor(ExpectedConditions.visibilityOfElementLocated(By.id("create-dialog")));
+        assertThat(browser.findElement(By.id("create-at")).getAttribute("value")).isEqualTo(lsn);
+        assertThat(browser.findElement(By.id("create-parent")).getAttribute("value")).isEqualTo("migrating");
+        browser.findElement(By.id("create-name")).sendKeys("from_history");
+        browser.findElement(By.cssSelector("#create-form button[type=submit]")).click();
+        waitFor(ExpectedConditions.invisibilityOfElementLocated(By.id("create-dialog")));
+        try (Connection c = z.connectProxy("from_history"); Statement s = c.createStatement();
+             java.sql.ResultSet rs = s.executeQuery("SELECT count(*) FROM added_here")) {
+            rs.next();
+            assertThat(rs.getLong(1)).as("the state just after the newest transaction").isEqualTo(2);
+        }
     }
 
     private static WebElement row(String branch) {

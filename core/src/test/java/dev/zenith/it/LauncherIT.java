@@ -80,6 +80,12 @@ class LauncherIT {
         assertThat(zenith(dir, Map.of(), "--repo", "project/.zenith", "status").ok().out()).contains("repository:  project/.zenith");
         assertThat(zenith(dir, Map.of("ZENITH_REPO_DIR", "project/.zenith"), "tag").exit()).isZero();
         assertThat(daemonLog()).contains("ran `zenith --repo project/.zenith status` for a client", "ran `zenith tag` for a client");
+        // a log's first page is served; a whole log streams from a JVM
+        assertThat(zenith(below, Map.of(), "log", "main", "-n", "5", "--json").ok().out())
+                .isEqualTo(zenith(below, inAJvm(), "log", "main", "-n", "5", "--json").ok().out());
+        assertThat(daemonLog()).contains("ran `zenith log main -n 5 --json` for a client");
+        zenith(below, Map.of(), "log", "main").ok();
+        assertThat(daemonLog()).doesNotContain("ran `zenith log main` for a client");
     }
 
     @Test
