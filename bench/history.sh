@@ -41,7 +41,7 @@ segs=$(mktemp -d "$BENCH_TMP/segs.XXXXXX")
 for f in "$REPO/timelines/$timeline/wal/"0000000* "$REPO/timelines/$timeline/wal-partial/"0000000*; do
   [ -e "$f" ] && [ ! -e "$segs/$(basename "$f")" ] && ln "$f" "$segs/$(basename "$f")"
 done
-first=$(ls "$segs" | grep -v history | head -1)
+first=$(ls "$segs" | grep -E '^[0-9A-F]{24}$' | head -1)  # a whole segment, not a .partial or .history
 start_lsn=$(python3 -c "s=(int('$first'[16:24],16)+int('$first'[8:16],16)*256)*16*1048576; print('%X/%X' % (s>>32, s&0xffffffff))")
 dumps=()
 for i in 1 2; do

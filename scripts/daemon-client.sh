@@ -1,6 +1,6 @@
 # Sourced by ./zenith and the installed bin/zenith.
 #
-# zenith_run_in_daemon ARGS...: a command that only talks to the daemon (branch, status, connstr, tag, log -n) is run by
+# zenith_run_in_daemon ARGS...: a command that only talks to the daemon (branch, status, connstr, tag, log -n, diff) is run by
 # the daemon itself, sent over its API with curl, so no JVM starts for it: milliseconds where a JVM takes a third
 # of a second or more (Bazel's and Nailgun's client and server split; docs/ARCHITECTURE.md weighs it). The
 # daemon runs the same code the JVM would, in the client's working directory (ServedCommands).
@@ -21,7 +21,7 @@ zenith_run_in_daemon() {
       *) [ -n "$word" ] || word=$arg ;;
     esac
   done
-  case "$word" in branch|status|connstr|tag|log) ;; *) return 1 ;; esac
+  case "$word" in branch|status|connstr|tag|log|diff) ;; *) return 1 ;; esac
   # the repository as the command line finds it: --repo, $ZENITH_REPO_DIR, else the nearest .zenith upward
   [ -n "$repo" ] || repo=${ZENITH_REPO_DIR:-}
   if [ -n "$repo" ]; then

@@ -26,7 +26,7 @@ import java.util.Set;
 final class ServedCommands implements ClientCommands {
 
     private static final Logger log = LoggerFactory.getLogger(ServedCommands.class);
-    private static final Set<String> SERVED = Set.of("branch", "status", "connstr", "tag", "log");
+    private static final Set<String> SERVED = Set.of("branch", "status", "connstr", "tag", "log", "diff");
     /**
      * Commands served only when bounded: the answer goes back whole, so {@code zenith log} is run here only
      * with {@code -n} (its first page, asked for at once); a whole history streams from a JVM of its own.

@@ -16,7 +16,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -56,12 +55,7 @@ public final class DataComparison {
         }
     }
 
-    /** One row of the stream: its key (or for whole-row matching, its hash) and the hash of the row with its count. */
-    private record KeyHash(String[] key, String hash, long count) {
-    }
-
     private static final int BATCH = 10_000;
-    private static final KeyHash[] END = new KeyHash[0];
 
     private static final String TABLES = "SELECT c.oid, coalesce(pg_relation_filenode(c.oid), 0), format('%I.%I', n.nspname, c.relname)"
             + " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'm')"
@@ -112,6 +106,11 @@ public final class DataComparison {
         return tables;
     }
 
+    /** How a key column is read and ordered: integers and other numbers as numbers, anything else as text in bytes. */
+    private enum KeyKind { INTEGER, NUMERIC, TEXT }
+
+    private static final Set<String> INTEGER_TYPES = Set.of("smallint", "integer", "bigint");
+
     private static DataDiff.Table compareTable(Connection from, Connection to, String name, Shape a, Shape b, int limit) throws SQLException {
         List<Column> common = a.columns().stream().filter(c -> b.column(c.name()) != null).toList();
         List<String> onlyFrom = a.columns().stream().map(Column::name).filter(n -> b.column(n) == null).toList();
@@ -119,17 +118,23 @@ public final class DataComparison {
         boolean keyed = !a.primaryKey().isEmpty() && a.primaryKey().equals(b.primaryKey())
                 && a.primaryKey().stream().allMatch(k -> b.column(k) != null);
         List<String> key = keyed ? a.primaryKey() : List.of();
-        boolean[] numeric = new boolean[keyed ? key.size() : 1];
+        KeyKind[] kinds = new KeyKind[keyed ? key.size() : 1];
+        kinds[0] = KeyKind.INTEGER; // whole-row matching: the key is the row's hash
         for (int i = 0; i < key.size(); i++) {
-            numeric[i] = a.column(key.get(i)).numeric() && b.column(key.get(i)).numeric();
+            Column x = a.column(key.get(i));
+            Column y = b.column(key.get(i));
+            kinds[i] = INTEGER_TYPES.contains(x.type()) && INTEGER_TYPES.contains(y.type()) ? KeyKind.INTEGER
+                    : x.numeric() && y.numeric() ? KeyKind.NUMERIC : KeyKind.TEXT;
         }
-        String hash = "md5(ROW(" + String.join(", ", common.stream().map(c -> "t." + quote(c.name())).toList()) + ")::text)";
+        // 64 bits of a hash of the row's text: a changed row goes unseen once in 2^64
+        String hash = "hashtextextended(ROW(" + String.join(", ", common.stream().map(c -> "t." + quote(c.name())).toList()) + ")::text, 0)";
+        List<String> selected = new ArrayList<>();
+        for (int i = 0; i < key.size(); i++) {
+            selected.add("t." + quote(key.get(i)) + (kinds[i] == KeyKind.TEXT ? "::text" : ""));
+        }
         String stream = keyed
-                ? "SELECT " + String.join(", ", key.stream().map(k -> quote(k) + "::text").toList()) + ", " + hash + ", 1 FROM "
-                        + name + " t ORDER BY " + String.join(", ", orderBy(key, numeric))
-                : "SELECT h, h, n FROM (SELECT " + hash + " AS h, count(*) AS n FROM " + name + " t GROUP BY 1) g ORDER BY h COLLATE \"C\"";
-        int keyColumns = keyed ? key.size() : 1;
-        Comparator<String[]> order = keyOrder(numeric);
+                ? "SELECT " + String.join(", ", selected) + ", " + hash + ", 1 FROM " + name + " t ORDER BY " + String.join(", ", orderBy(key, kinds))
+                : "SELECT h, h, n FROM (SELECT " + hash + " AS h, count(*) AS n FROM " + name + " t GROUP BY 1) g ORDER BY h";
 
         long added = 0;
         long removed = 0;
@@ -137,31 +142,31 @@ public final class DataComparison {
         List<String[]> addedKeys = new ArrayList<>();
         List<String[]> removedKeys = new ArrayList<>();
         List<String[]> changedKeys = new ArrayList<>();
-        try (Side left = new Side(from, stream, keyColumns); Side right = new Side(to, stream, keyColumns)) {
-            KeyHash l = left.next();
-            KeyHash r = right.next();
-            while (l != null || r != null) {
-                int c = l == null ? 1 : r == null ? -1 : order.compare(l.key(), r.key());
-                if (c == 0 && keyed && !l.hash().equals(r.hash())) {
+        try (Side left = new Side(from, stream, kinds); Side right = new Side(to, stream, kinds)) {
+            boolean l = left.advance();
+            boolean r = right.advance();
+            while (l || r) {
+                int c = !l ? 1 : !r ? -1 : left.compareKey(right);
+                if (c == 0 && keyed && left.hash() != right.hash()) {
                     changed++;
-                    keep(changedKeys, l.key(), limit);
-                } else if (c == 0 && !keyed && l.count() != r.count()) {
-                    long more = r.count() - l.count();
+                    keep(changedKeys, left, limit);
+                } else if (c == 0 && !keyed && left.count() != right.count()) {
+                    long more = right.count() - left.count();
                     added += Math.max(more, 0);
                     removed += Math.max(-more, 0);
-                    keep(more > 0 ? addedKeys : removedKeys, l.key(), limit);
+                    keep(more > 0 ? addedKeys : removedKeys, left, limit);
                 } else if (c < 0) {
-                    removed += l.count();
-                    keep(removedKeys, l.key(), limit);
+                    removed += left.count();
+                    keep(removedKeys, left, limit);
                 } else if (c > 0) {
-                    added += r.count();
-                    keep(addedKeys, r.key(), limit);
+                    added += right.count();
+                    keep(addedKeys, right, limit);
                 }
                 if (c <= 0) {
-                    l = left.next();
+                    l = left.advance();
                 }
                 if (c >= 0) {
-                    r = right.next();
+                    r = right.advance();
                 }
             }
         }
@@ -186,9 +191,9 @@ public final class DataComparison {
                 onlyFrom.isEmpty() ? null : onlyFrom, onlyTo.isEmpty() ? null : onlyTo, rows, added + removed + changed > rows.size());
     }
 
-    private static void keep(List<String[]> keys, String[] key, int limit) {
+    private static void keep(List<String[]> keys, Side side, int limit) {
         if (keys.size() < limit) {
-            keys.add(key);
+            keys.add(side.keyText());
         }
     }
 
@@ -236,7 +241,7 @@ public final class DataComparison {
         }
         String sql;
         if (key.isEmpty()) {
-            sql = "SELECT DISTINCT ON (1) " + hash + ", row_to_json(t)::text FROM " + table + " t WHERE " + hash + " = ANY(?::text[])";
+            sql = "SELECT DISTINCT ON (1) " + hash + "::text, row_to_json(t)::text FROM " + table + " t WHERE " + hash + " = ANY(?::text[]::bigint[])";
         } else {
             List<String> arrays = key.stream().map(k -> "?::text[]::" + shape.column(k).type() + "[]").toList();
             sql = "SELECT " + String.join(", ", key.stream().map(k -> quote(k) + "::text").toList()) + ", row_to_json(t)::text FROM "
@@ -286,28 +291,14 @@ public final class DataComparison {
                 null, null, rows, count > rows.size());
     }
 
-    /** Qualified: a bare name in ORDER BY would mean the output column of that name, the key as text. */
-    private static List<String> orderBy(List<String> key, boolean[] numeric) {
+    /** Qualified: a bare name in ORDER BY would mean the output column of that name (for a text key, the key as text). */
+    private static List<String> orderBy(List<String> key, KeyKind[] kinds) {
         List<String> order = new ArrayList<>();
         for (int i = 0; i < key.size(); i++) {
             String column = "t." + quote(key.get(i));
-            order.add(numeric[i] ? column : column + "::text COLLATE \"C\"");
+            order.add(kinds[i] == KeyKind.TEXT ? column + "::text COLLATE \"C\"" : column);
         }
         return order;
-    }
-
-    /** The order the stream's SQL sorts keys in: numbers as numbers, anything else as text in bytes (COLLATE "C"). */
-    private static Comparator<String[]> keyOrder(boolean[] numeric) {
-        return (x, y) -> {
-            for (int i = 0; i < x.length; i++) {
-                int c = numeric[i] ? new BigDecimal(x[i]).compareTo(new BigDecimal(y[i]))
-                        : Arrays.compareUnsigned(x[i].getBytes(StandardCharsets.UTF_8), y[i].getBytes(StandardCharsets.UTF_8));
-                if (c != 0) {
-                    return c;
-                }
-            }
-            return 0;
-        };
     }
 
     private static Map<String, Shape> shapes(Connection c) throws SQLException {
@@ -348,6 +339,24 @@ public final class DataComparison {
         return "\"" + identifier.replace("\"", "\"\"") + "\"";
     }
 
+    /** Rows of one side's stream, read on its reader thread: each row's key as it compares, its hash and count. */
+    private static final class Batch {
+        /** A single integer key, unboxed: the common case, and the one a 1 GB table is read fastest in. */
+        final long[] ints;
+        /** Other keys: per row, per column a Long, a BigDecimal or the text's UTF-8 bytes. */
+        final Object[][] keys;
+        final long[] hashes = new long[BATCH];
+        final long[] counts = new long[BATCH];
+        int size;
+
+        Batch(boolean singleInteger) {
+            ints = singleInteger ? new long[BATCH] : null;
+            keys = singleInteger ? null : new Object[BATCH][];
+        }
+    }
+
+    private static final Batch END = new Batch(true);
+
     /**
      * One side's stream, read ahead on a thread of its own into a few batches, so both servers scan at
      * once and the merge waits on the slower only.
@@ -355,51 +364,67 @@ public final class DataComparison {
     private static final class Side implements AutoCloseable {
         private final BlockingQueue<Object> batches = new ArrayBlockingQueue<>(4);
         private final Thread reader;
-        private KeyHash[] batch = new KeyHash[0];
-        private int next;
+        private final KeyKind[] kinds;
+        private final boolean singleInteger;
+        private Batch batch = new Batch(true);
+        private int row = -1;
         private volatile boolean closed;
 
-        Side(Connection c, String sql, int keyColumns) {
-            reader = Thread.ofVirtual().name("data-diff").start(() -> {
-                boolean autoCommit = true;
-                try {
-                    autoCommit = c.getAutoCommit();
-                    c.setAutoCommit(false); // a cursor: rows come in batches, not all at once
-                    try (Statement s = c.createStatement()) {
-                        s.setFetchSize(BATCH);
-                        try (ResultSet rs = s.executeQuery(sql)) {
-                            List<KeyHash> rows = new ArrayList<>(BATCH);
-                            while (!closed && rs.next()) {
-                                String[] key = new String[keyColumns];
-                                for (int i = 0; i < keyColumns; i++) {
-                                    key[i] = rs.getString(i + 1);
-                                }
-                                rows.add(new KeyHash(key, rs.getString(keyColumns + 1), rs.getLong(keyColumns + 2)));
-                                if (rows.size() == BATCH) {
-                                    batches.put(rows.toArray(KeyHash[]::new));
-                                    rows.clear();
-                                }
-                            }
-                            batches.put(rows.toArray(KeyHash[]::new));
-                            batches.put(END);
-                        }
-                    } finally {
-                        c.rollback();
-                        c.setAutoCommit(autoCommit);
-                    }
-                } catch (SQLException e) {
-                    batches.offer(e);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
+        Side(Connection c, String sql, KeyKind[] kinds) {
+            this.kinds = kinds;
+            this.singleInteger = kinds.length == 1 && kinds[0] == KeyKind.INTEGER;
+            reader = Thread.ofVirtual().name("data-diff").start(() -> read(c, sql));
         }
 
-        /** The next row, null at the end. */
-        KeyHash next() throws SQLException {
-            while (next == batch.length) {
+        private void read(Connection c, String sql) {
+            try {
+                boolean autoCommit = c.getAutoCommit();
+                c.setAutoCommit(false); // a cursor: rows come in batches, not all at once
+                try (Statement s = c.createStatement()) {
+                    s.setFetchSize(BATCH);
+                    try (ResultSet rs = s.executeQuery(sql)) {
+                        Batch filling = new Batch(singleInteger);
+                        while (!closed && rs.next()) {
+                            int i = filling.size++;
+                            if (singleInteger) {
+                                filling.ints[i] = rs.getLong(1);
+                            } else {
+                                Object[] key = new Object[kinds.length];
+                                for (int k = 0; k < kinds.length; k++) {
+                                    key[k] = switch (kinds[k]) {
+                                        case INTEGER -> rs.getLong(k + 1);
+                                        case NUMERIC -> rs.getBigDecimal(k + 1);
+                                        case TEXT -> rs.getString(k + 1).getBytes(StandardCharsets.UTF_8);
+                                    };
+                                }
+                                filling.keys[i] = key;
+                            }
+                            filling.hashes[i] = rs.getLong(kinds.length + 1);
+                            filling.counts[i] = rs.getLong(kinds.length + 2);
+                            if (filling.size == BATCH) {
+                                batches.put(filling);
+                                filling = new Batch(singleInteger);
+                            }
+                        }
+                        batches.put(filling);
+                        batches.put(END);
+                    }
+                } finally {
+                    c.rollback();
+                    c.setAutoCommit(autoCommit);
+                }
+            } catch (SQLException e) {
+                batches.offer(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        /** Moves to the next row; false at the end. */
+        boolean advance() throws SQLException {
+            while (++row >= batch.size) {
                 if (batch == END) {
-                    return null;
+                    return false;
                 }
                 Object taken;
                 try {
@@ -411,10 +436,52 @@ public final class DataComparison {
                 if (taken instanceof SQLException e) {
                     throw e;
                 }
-                batch = (KeyHash[]) taken;
-                next = 0;
+                batch = (Batch) taken;
+                row = -1;
             }
-            return batch[next++];
+            return true;
+        }
+
+        long hash() {
+            return batch.hashes[row];
+        }
+
+        long count() {
+            return batch.counts[row];
+        }
+
+        /** This row's key against the other side's, in the order the stream's SQL sorts them. */
+        int compareKey(Side other) {
+            if (singleInteger) {
+                return Long.compare(batch.ints[row], other.batch.ints[other.row]);
+            }
+            Object[] x = batch.keys[row];
+            Object[] y = other.batch.keys[other.row];
+            for (int k = 0; k < kinds.length; k++) {
+                int c = switch (kinds[k]) {
+                    case INTEGER -> Long.compare((Long) x[k], (Long) y[k]);
+                    case NUMERIC -> ((BigDecimal) x[k]).compareTo((BigDecimal) y[k]);
+                    case TEXT -> Arrays.compareUnsigned((byte[]) x[k], (byte[]) y[k]);
+                };
+                if (c != 0) {
+                    return c;
+                }
+            }
+            return 0;
+        }
+
+        /** This row's key as the server writes it as text, to look the row up by. */
+        String[] keyText() {
+            if (singleInteger) {
+                return new String[] {Long.toString(batch.ints[row])};
+            }
+            Object[] key = batch.keys[row];
+            String[] text = new String[key.length];
+            for (int k = 0; k < key.length; k++) {
+                text[k] = key[k] instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8)
+                        : key[k] instanceof BigDecimal d ? d.toPlainString() : key[k].toString();
+            }
+            return text;
         }
 
         /**

@@ -86,6 +86,10 @@ class LauncherIT {
         assertThat(daemonLog()).contains("ran `zenith log main -n 5 --json` for a client");
         zenith(below, Map.of(), "log", "main").ok();
         assertThat(daemonLog()).doesNotContain("ran `zenith log main` for a client");
+        Zenith.Result diff = zenith(below, Map.of(), "diff", "main", "served", "--data");
+        assertThat(diff.exit()).as(diff.err()).isZero();
+        assertThat(diff.out()).isEqualTo(zenith(below, inAJvm(), "diff", "main", "served", "--data").out());
+        assertThat(daemonLog()).contains("ran `zenith diff main served --data` for a client");
     }
 
     @Test
