@@ -41,12 +41,15 @@ segs=$(mktemp -d "$BENCH_TMP/segs.XXXXXX")
 for f in "$REPO/timelines/$timeline/wal/"0000000* "$REPO/timelines/$timeline/wal-partial/"0000000*; do
   [ -e "$f" ] && [ ! -e "$segs/$(basename "$f")" ] && ln "$f" "$segs/$(basename "$f")"
 done
-first=$(ls "$segs" | grep -E '^[0-9A-F]{24}$' | head -1)  # a whole segment, not a .partial or .history
-start_lsn=$(python3 -c "s=(int('$first'[16:24],16)+int('$first'[8:16],16)*256)*16*1048576; print('%X/%X' % (s>>32, s&0xffffffff))")
+# pg_waldump reads one Postgres timeline's files at a time (each start of main promotes to a new one): every
+# timeline's range of whole segments, one after the other
 dumps=()
 for i in 1 2; do
   t=$(now_ns)
-  "$WALDUMP" -p "$segs" -s "$start_lsn" >/dev/null 2>&1 || true  # it ends with an error where valid WAL ends
+  for tli in $(ls "$segs" | grep -E '^[0-9A-F]{24}$' | cut -c1-8 | sort -u); do
+    files=$(ls "$segs" | grep -E "^${tli}[0-9A-F]{16}\$")
+    "$WALDUMP" -p "$segs" "$(echo "$files" | head -1)" "$(echo "$files" | tail -1)" >/dev/null 2>&1 || true  # ends with an error where valid WAL ends
+  done
   dumps+=("$(ms_since "$t")")
 done
 dump_ms=$(median "${dumps[@]}")
