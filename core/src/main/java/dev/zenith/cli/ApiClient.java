@@ -97,16 +97,25 @@ final class ApiClient {
         return exchange(method, path, body, readTimeoutMs, in -> Json.MAPPER.readValue(in, type));
     }
 
-    /** Reads an answer of JSON lines ({@code zenith log}), each handed to {@code each} as it arrives; no time limit. */
-    <T> void postLines(String path, Object body, Class<T> type, java.util.function.Consumer<T> each) {
+    /** One line of an answer of JSON lines, and whether more have arrived already (flush only when not). */
+    interface LineHandler {
+        void line(String json, boolean moreArrived) throws IOException;
+    }
+
+    /**
+     * Reads an answer of JSON lines ({@code zenith log}), each handed over as it arrives, as text: a command
+     * printing {@code --json} passes it on unparsed. A last line carrying {@code error} is thrown. No time limit.
+     */
+    void postLines(String path, Object body, LineHandler each) {
         exchange("POST", path, body, 0, in -> {
-            java.io.BufferedReader lines = new java.io.BufferedReader(new java.io.InputStreamReader(in, java.nio.charset.StandardCharsets.UTF_8));
+            java.io.BufferedReader lines = new java.io.BufferedReader(new java.io.InputStreamReader(in, java.nio.charset.StandardCharsets.UTF_8),
+                    1 << 16);
             for (String line = lines.readLine(); line != null; line = lines.readLine()) {
-                JsonNode node = Json.MAPPER.readTree(line);
-                if (node.has("error")) {
+                if (line.startsWith("{\"error\"")) {
+                    JsonNode node = Json.MAPPER.readTree(line);
                     throw ZenithException.failed(node.path("error").asText(), node.path("hint").isTextual() ? node.path("hint").asText() : null);
                 }
-                each.accept(Json.MAPPER.treeToValue(node, type));
+                each.line(line, lines.ready());
             }
             return null;
         });

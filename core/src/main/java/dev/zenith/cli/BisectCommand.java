@@ -1,6 +1,7 @@
 package dev.zenith.cli;
 
 import dev.zenith.BranchName;
+import dev.zenith.Json;
 import dev.zenith.model.BisectStep;
 import dev.zenith.model.Requests;
 import picocli.CommandLine.Command;
@@ -52,10 +53,11 @@ final class BisectCommand implements Callable<Integer> {
         BranchName name = branch == null ? BranchName.MAIN : branch;
         boolean[] found = {false};
         ApiClient.forRepository(Main.repoRoot(spec)).postLines("/v1/bisect", new Requests.Bisect(name.value(), query, good, bad, expect),
-                BisectStep.class, step -> {
+                (line, moreArrived) -> {
+                    BisectStep step = Json.MAPPER.readValue(line, BisectStep.class);
                     found[0] |= step.kind().equals(BisectStep.FOUND);
                     if (json) {
-                        LogCommand.printLine(out, step);
+                        out.println(line);
                     } else {
                         print(out, name, step);
                     }

@@ -12,7 +12,6 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
@@ -60,14 +59,17 @@ final class LogCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         BranchName name = branch == null ? BranchName.MAIN : branch;
         ApiClient.forRepository(Main.repoRoot(spec)).postLines("/v1/log", new Requests.Log(name.value(), since, until, tables, limit),
-                LogEntry.class, entry -> {
+                (line, moreArrived) -> {
                     if (json) {
-                        printLine(out, entry);
+                        out.println(line);
                     } else {
-                        print(out, entry);
+                        print(out, Json.MAPPER.readValue(line, LogEntry.class));
                     }
-                    out.flush();
+                    if (!moreArrived) {
+                        out.flush();
+                    }
                 });
+        out.flush();
         return 0;
     }
 
@@ -81,14 +83,7 @@ final class LogCommand implements Callable<Integer> {
         }
     }
 
-    /** One JSON object on one line, as {@code --json} prints each entry of a stream. */
-    static void printLine(PrintWriter out, Object value) {
-        try {
-            out.println(Json.LINE.writeValueAsString(value));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
+
 
     static void print(PrintWriter out, LogEntry e) {
         if (e.kind().equals(LogEntry.BRANCH_POINT)) {
