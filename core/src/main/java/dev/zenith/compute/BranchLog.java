@@ -4,6 +4,7 @@ import dev.zenith.BranchName;
 import dev.zenith.BranchPoint;
 import dev.zenith.Lsn;
 import dev.zenith.PointInTime;
+import dev.zenith.TimelineId;
 import dev.zenith.ZenithException;
 import dev.zenith.history.Catalog;
 import dev.zenith.history.TableHistory;
@@ -20,12 +21,13 @@ import dev.zenith.storage.WalFileName;
 import dev.zenith.storage.WalReader;
 
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -57,7 +59,7 @@ final class BranchLog {
     }
 
     private final Repository repository;
-    private final Function<dev.zenith.TimelineId, Optional<Path>> livePgWal;
+    private final Function<TimelineId, Optional<Path>> livePgWal;
     private final Function<BranchPoint, Catalog> catalogs;
     private final Map<String, Catalog> kept = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
         @Override
@@ -67,7 +69,7 @@ final class BranchLog {
     });
 
     /** {@code catalogs}: the catalog of a branch now ({@code at} null) or at a point, from a compute or a view. */
-    BranchLog(Repository repository, Function<dev.zenith.TimelineId, Optional<Path>> livePgWal, Function<BranchPoint, Catalog> catalogs) {
+    BranchLog(Repository repository, Function<TimelineId, Optional<Path>> livePgWal, Function<BranchPoint, Catalog> catalogs) {
         this.repository = repository;
         this.livePgWal = livePgWal;
         this.catalogs = catalogs;
@@ -121,7 +123,7 @@ final class BranchLog {
             List<LogEntry.TableChange> changes = next.get().tables().stream()
                     .filter(c -> tables.isEmpty() || matches(c.table(), tables))
                     .map(c -> new LogEntry.TableChange(c.table().displayName(), c.rows().inserted(), c.rows().updated(),
-                            c.rows().deleted(), c.ddl() == null ? null : c.ddl().name().toLowerCase(java.util.Locale.ROOT)))
+                            c.rows().deleted(), c.ddl() == null ? null : c.ddl().name().toLowerCase(Locale.ROOT)))
                     .toList();
             if (changes.isEmpty() || (until instanceof PointInTime.AtTime at && t.time().isAfter(at.time()))) {
                 continue;
@@ -176,8 +178,8 @@ final class BranchLog {
     }
 
     private Touched touched(Timeline timeline, Lsn from, Lsn to) {
-        Set<Long> oids = new java.util.HashSet<>();
-        Set<Long> files = new java.util.HashSet<>();
+        Set<Long> oids = new HashSet<>();
+        Set<Long> files = new HashSet<>();
         for (Transaction t : transactions(timeline, from, to)) {
             t.invalidated().forEach(id -> oids.add(id.oid()));
             t.rows().keySet().forEach(f -> files.add(f.relNumber()));
@@ -188,8 +190,8 @@ final class BranchLog {
 
     /** Where two sides' histories part: the first timeline both descend through, up to the earlier of their points there. */
     private Optional<Lsn> commonPoint(Timeline a, Lsn pointA, Timeline b, Lsn pointB) {
-        Map<dev.zenith.TimelineId, Optional<Lsn>> reachA = reach(a, pointA);
-        for (Map.Entry<dev.zenith.TimelineId, Optional<Lsn>> link : reach(b, pointB).entrySet()) {
+        Map<TimelineId, Optional<Lsn>> reachA = reach(a, pointA);
+        for (Map.Entry<TimelineId, Optional<Lsn>> link : reach(b, pointB).entrySet()) {
             Optional<Lsn> upToA = reachA.get(link.getKey());
             if (upToA != null) {
                 Optional<Lsn> upToB = link.getValue();
@@ -203,8 +205,8 @@ final class BranchLog {
     }
 
     /** The timelines a side's history runs through, the side's own first, each with how far it goes (empty: to its end). */
-    private Map<dev.zenith.TimelineId, Optional<Lsn>> reach(Timeline timeline, Lsn point) {
-        Map<dev.zenith.TimelineId, Optional<Lsn>> reach = new LinkedHashMap<>();
+    private Map<TimelineId, Optional<Lsn>> reach(Timeline timeline, Lsn point) {
+        Map<TimelineId, Optional<Lsn>> reach = new LinkedHashMap<>();
         reach.put(timeline.id(), Optional.ofNullable(point));
         for (Timeline t = timeline; t.metadata().ancestor() != null; t = repository.timeline(t.metadata().ancestor())) {
             reach.put(t.metadata().ancestor(), Optional.of(t.metadata().ancestorLsn()));

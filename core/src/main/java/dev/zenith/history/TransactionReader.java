@@ -9,6 +9,7 @@ import dev.zenith.storage.WalRecord;
 import dev.zenith.storage.WalRecord.RelFile;
 
 import java.nio.ByteBuffer;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -264,14 +265,14 @@ public final class TransactionReader {
         final int xid;
         final Lsn commitLsn;
         final Lsn end;
-        final java.time.Instant time;
+        final Instant time;
         final List<Integer> xids;
         final Set<RelFile> dropped;
         final Set<RelationId> invalidated;
         final Map<RelFile, RowCounts> rows = new LinkedHashMap<>();
         final Set<RelFile> written = new HashSet<>();
 
-        Building(int xid, Lsn commitLsn, Lsn end, java.time.Instant time, List<Integer> xids, Set<RelFile> dropped,
+        Building(int xid, Lsn commitLsn, Lsn end, Instant time, List<Integer> xids, Set<RelFile> dropped,
                  Set<RelationId> invalidated) {
             this.xid = xid;
             this.commitLsn = commitLsn;

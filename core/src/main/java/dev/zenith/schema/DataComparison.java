@@ -453,8 +453,10 @@ public final class DataComparison {
                     }
                     batches.put(filling);
                     batches.put(END);
-                    while (!closed && in.read() >= 0) {
-                        // past the trailer: read to the end, so the COPY completes and the connection is free again
+                    // past the trailer: read to the end, so the COPY completes and the connection is free again. Whatever
+                    // close() says: the merge may be done already, and a COPY cancelled now would cancel the next query
+                    while (in.read() >= 0) {
+                        continue;
                     }
                 } finally {
                     if (copy.isActive()) {

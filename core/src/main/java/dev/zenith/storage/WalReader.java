@@ -6,13 +6,18 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.zip.CRC32C;
 
 /**
@@ -75,7 +80,7 @@ public final class WalReader {
      * zenith's own (the restore point it writes when branching from a running compute commits one).
      */
     public boolean hasTransactionsAfter(Lsn from, Lsn to) {
-        java.util.Set<Integer> zenithXids = new java.util.HashSet<>();
+        Set<Integer> zenithXids = new HashSet<>();
         boolean[] found = {false};
         scan(segmentOf(from.value()), to, Long.MAX_VALUE, r -> {
             if (isZenithRestorePoint(r)) {
@@ -112,7 +117,7 @@ public final class WalReader {
      * no bound). True when the WAL goes on past the segment; false when it ends within (or the segment
      * is not there).
      */
-    public boolean forEachIn(long segno, Lsn to, java.util.function.Consumer<WalRecord> each) {
+    public boolean forEachIn(long segno, Lsn to, Consumer<WalRecord> each) {
         return scan(segno, to, segno, r -> {
             each.accept(r);
             return true;
@@ -129,7 +134,7 @@ public final class WalReader {
      * the last segment {@code lastSegno}, and before {@code to}. True when it stopped at the end of
      * {@code lastSegno} with valid WAL after.
      */
-    private boolean scan(long segno, Lsn to, long lastSegno, java.util.function.Predicate<WalRecord> visit) {
+    private boolean scan(long segno, Lsn to, long lastSegno, Predicate<WalRecord> visit) {
         if (!load(segno)) {
             return false;
         }
@@ -163,7 +168,7 @@ public final class WalReader {
         }
         byte[] name = new byte[Math.min(r.mainLength() - 8, ZENITH_RESTORE_POINT.length())];
         r.mainData().get(8, name);
-        return new String(name, java.nio.charset.StandardCharsets.US_ASCII).equals(ZENITH_RESTORE_POINT);
+        return new String(name, StandardCharsets.US_ASCII).equals(ZENITH_RESTORE_POINT);
     }
 
     /** When a commit or abort record's transaction ended; null for any other record. */
