@@ -29,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <p>What only exists in the README's world stands for the real thing here: ports 5432, 55432 and 64000 are
  * free ones (and the first {@code zenith init} gets them), LSN 0/16B5A50 is main's end, the time
  * 2026-11-24T10:15:00Z and the relative times -5m and -10m a second ago; in the lines shown, LSNs, timeline
- * ids, times, backup names' stamps, pids, users and diff hunk positions match any value.
+ * ids, times, transaction ids, bisect's probe count, backup names' stamps, pids, users and diff hunk positions match any value.
  */
 class ReadmeIT {
 
@@ -128,6 +128,9 @@ class ReadmeIT {
         String[][] wild = {
                 {"@@ -\\d+,\\d+ \\+\\d+,\\d+ @@", "@@ -\\d+,\\d+ \\+\\d+,\\d+ @@"},
                 {"\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z", "\\S+"},
+                {"\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3} [+-]\\d\\d:\\d\\d", "\\S+ \\S+ \\S+"},
+                {"xid \\d+", "xid \\d+"},
+                {"\\(\\d+ probes\\)", "\\(\\d+ probes\\)"},
                 {"_old_\\d{14}", "_old_\\d{14}"},
                 {"\\b[0-9a-f]{32}\\b", "[0-9a-f]{32}"},
                 {"\\b[0-9A-F]{1,8}/[0-9A-F]{1,8}\\b", "[0-9A-F]+/[0-9A-F]+"},
