@@ -378,7 +378,7 @@ public final class ApiServer implements AutoCloseable {
                 .add("POST", "/v1/branches", r -> {
                     Requests.CreateBranch req = r.body(Requests.CreateBranch.class);
                     BranchName parent = req.parent() == null ? BranchName.MAIN : BranchName.of(req.parent());
-                    PointInTime at = req.at() == null ? null : PointInTime.parse(req.at(), Instant.now());
+                    PointInTime at = point(req.at(), Instant.now());
                     BranchData data = req.data() == null ? BranchData.HISTORY : req.data();
                     if (data != BranchData.HISTORY && (req.retention() != null || req.expires() != null)) {
                         throw ZenithException.badRequest("a " + (data == BranchData.MASKED ? "masked" : "schema-only")
@@ -428,7 +428,7 @@ public final class ApiServer implements AutoCloseable {
                 .add("GET", "/v1/tags", r -> api.backend.tags())
                 .add("POST", "/v1/tags", r -> {
                     Requests.CreateTag req = r.body(Requests.CreateTag.class);
-                    PointInTime at = req.at() == null ? null : PointInTime.parse(req.at(), Instant.now());
+                    PointInTime at = point(req.at(), Instant.now());
                     return new Created(api.backend.createTag(TagName.of(req.name()), BranchName.of(req.branch()), at));
                 })
                 .add("DELETE", "/v1/tags/{name}", r -> api.backend.deleteTag(TagName.of(r.part(0))))
@@ -436,17 +436,17 @@ public final class ApiServer implements AutoCloseable {
                     Requests.Log req = r.body(Requests.Log.class);
                     Instant now = Instant.now();
                     BranchName branch = BranchName.of(req.branch());
-                    PointInTime since = req.since() == null ? null : PointInTime.parse(req.since(), now);
-                    PointInTime until = req.until() == null ? null : PointInTime.parse(req.until(), now);
-                    java.util.Set<String> tables = req.tables() == null ? java.util.Set.of() : java.util.Set.copyOf(req.tables());
+                    PointInTime since = point(req.since(), now);
+                    PointInTime until = point(req.until(), now);
+                    java.util.Set<String> tables = tableNames(req.tables());
                     return new JsonLines(line -> api.backend.log(branch, since, until, tables, req.limit(), line::accept));
                 })
                 .add("POST", "/v1/bisect", r -> {
                     Requests.Bisect req = r.body(Requests.Bisect.class);
                     Instant now = Instant.now();
                     BranchName branch = BranchName.of(req.branch());
-                    PointInTime good = req.good() == null ? null : PointInTime.parse(req.good(), now);
-                    PointInTime bad = req.bad() == null ? null : PointInTime.parse(req.bad(), now);
+                    PointInTime good = point(req.good(), now);
+                    PointInTime bad = point(req.bad(), now);
                     return new JsonLines(line -> api.backend.bisect(branch, req.query(), good, bad, req.expect(), line::accept));
                 })
                 .add("POST", "/v1/diff/data", r -> {
@@ -456,7 +456,7 @@ public final class ApiServer implements AutoCloseable {
                         throw ZenithException.badRequest("the row limit must be 0 or more, not " + req.limit());
                     }
                     return api.backend.diffData(BranchPoint.parse(req.from(), now), BranchPoint.parse(req.to(), now),
-                            req.tables() == null ? java.util.Set.of() : java.util.Set.copyOf(req.tables()),
+                            tableNames(req.tables()),
                             req.limit() == null ? DEFAULT_ROWS_LISTED : req.limit());
                 })
                 .add("POST", "/v1/diff", r -> {
@@ -500,6 +500,16 @@ public final class ApiServer implements AutoCloseable {
                     Thread.ofVirtual().start(api.shutdown);
                     return Map.of("status", "stopping");
                 });
+    }
+
+    /** A point a request may name (null: none). */
+    private static PointInTime point(String text, Instant now) {
+        return text == null ? null : PointInTime.parse(text, now);
+    }
+
+    /** Table names a request may list (null: none, meaning all). */
+    private static java.util.Set<String> tableNames(List<String> names) {
+        return names == null ? java.util.Set.of() : java.util.Set.copyOf(names);
     }
 
     /** Masking rules as the request carries them (the YAML the user wrote): a malformed one is a bad request. */

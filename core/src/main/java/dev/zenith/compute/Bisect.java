@@ -10,9 +10,7 @@ import dev.zenith.model.LogEntry;
 import dev.zenith.storage.Repository;
 import dev.zenith.storage.Timeline;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.function.Consumer;
 
 /**

@@ -81,7 +81,7 @@ final class BranchLog {
         Lsn to = until == null ? ownEnd(timeline) : pointLsn(until, sections);
         Lsn from = since instanceof PointInTime.AtTime || since == null ? null : pointLsn(since, sections);
         WalReader wal = reader(timeline);
-        Catalog newest = until == null ? catalogs.apply(new BranchPoint(branch, null)) : catalogs.apply(new BranchPoint(branch, until));
+        Catalog newest = catalogs.apply(new BranchPoint(branch, until)); // until null: the branch now
         int[] views = {0};
         TableHistory history = new TableHistory(new TransactionReader(wal, to, from), newest, t -> {
             Section s = sectionOf(sections, t.commitLsn());

@@ -88,7 +88,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         this.readOnlyViews = new ReadOnlyViews(repository, registry, locks, points);
         this.branchLog = new BranchLog(repository, registry::livePgWal, this::catalogOf);
         this.bisect = new Bisect(repository, branchLog,
-                (timeline, branch, at) -> locks.withLock(timeline.id(), () -> points.resolve(timeline, branch, "zenith bisect", at)).lsn(),
+                (timeline, branch, at) -> lsnOf(timeline, branch, "zenith bisect", at),
                 this::resultAt);
         this.derivedRoots = new DerivedRoots(repository, locks, archive, points, dataDirs, pgCtl, user, walSettings, superusers,
                 operations, registry::livePgWal);
@@ -196,8 +196,8 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     public dev.zenith.model.DataDiff diffData(BranchPoint from, BranchPoint to, java.util.Set<String> tables, int limit) {
         dev.zenith.schema.DataComparison.UnchangedCheck unchanged = branchLog.unchangedCheck(
                 repository.requireBranch(from.branch()), pointOf(from), repository.requireBranch(to.branch()), pointOf(to));
-        ComputeNode a = from.at() == null ? nodeForBranch(from.branch()) : readOnlyViews.node(from.branch(), from.at());
-        ComputeNode b = to.at() == null ? nodeForBranch(to.branch()) : readOnlyViews.node(to.branch(), to.at());
+        ComputeNode a = nodeOf(from);
+        ComputeNode b = nodeOf(to);
         try (Lease heldA = leaseOf(a); Lease heldB = leaseOf(b);
              java.sql.Connection ca = sql.connect(registry.require(a.name()));
              java.sql.Connection cb = sql.connect(registry.require(b.name()))) {
@@ -215,8 +215,17 @@ public final class Computes implements ComputeLeases, AutoCloseable {
         if (side.at() == null) {
             return null;
         }
-        Timeline timeline = repository.requireBranch(side.branch());
-        return locks.withLock(timeline.id(), () -> points.resolve(timeline, side.branch(), side.toString(), side.at())).lsn();
+        return lsnOf(repository.requireBranch(side.branch()), side.branch(), side.toString(), side.at());
+    }
+
+    /** Where {@code at} (null: the end now, marked {@code markName}) lies in a branch's history, under its timeline's lock. */
+    private dev.zenith.Lsn lsnOf(Timeline timeline, BranchName branch, String markName, PointInTime at) {
+        return locks.withLock(timeline.id(), () -> points.resolve(timeline, branch, markName, at)).lsn();
+    }
+
+    /** The node showing a side: the branch's read-write node now, or a read-only view of its point. */
+    private ComputeNode nodeOf(BranchPoint side) {
+        return side.at() == null ? nodeForBranch(side.branch()) : readOnlyViews.node(side.branch(), side.at());
     }
 
     /**
@@ -247,7 +256,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     }
 
     private dev.zenith.history.Catalog catalogOf(BranchPoint side) {
-        ComputeNode node = side.at() == null ? nodeForBranch(side.branch()) : readOnlyViews.node(side.branch(), side.at());
+        ComputeNode node = nodeOf(side);
         try (Lease held = leaseOf(node)) {
             ComputeNode running = registry.require(node.name());
             return sql.catalog(running, registry.paths(running).logFile());
@@ -255,7 +264,7 @@ public final class Computes implements ComputeLeases, AutoCloseable {
     }
 
     private SchemaSnapshot schemaOf(BranchPoint side) {
-        ComputeNode node = side.at() == null ? nodeForBranch(side.branch()) : readOnlyViews.node(side.branch(), side.at());
+        ComputeNode node = nodeOf(side);
         try (Lease held = leaseOf(node)) {
             ComputeNode running = registry.require(node.name());
             return sql.schema(running, registry.paths(running).logFile());

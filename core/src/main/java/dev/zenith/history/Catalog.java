@@ -1,5 +1,6 @@
 package dev.zenith.history;
 
+import dev.zenith.history.Transaction.FileId;
 import dev.zenith.history.Transaction.RelationId;
 import dev.zenith.storage.WalRecord.RelFile;
 
@@ -47,19 +48,19 @@ public record Catalog(List<Relation> relations) {
     /** Lookups over relations, the ones added first winning: a newer catalog is added before older ones. */
     public static final class Index {
         private final Map<RelationId, Relation> byOid = new HashMap<>();
-        private final Map<RelationId, Relation> byFile = new HashMap<>();
+        private final Map<FileId, Relation> byFile = new HashMap<>();
 
         public void add(Catalog catalog) {
             for (Relation r : catalog.relations()) {
                 byOid.putIfAbsent(r.id(), r);
                 if (r.relNumber() != 0) {
-                    byFile.putIfAbsent(new RelationId(r.database(), r.relNumber()), r);
+                    byFile.putIfAbsent(new FileId(r.database(), r.relNumber()), r);
                 }
             }
         }
 
         public Optional<Relation> ofFile(RelFile file) {
-            return Optional.ofNullable(byFile.get(new RelationId(file.database(), file.relNumber())));
+            return Optional.ofNullable(byFile.get(FileId.of(file)));
         }
 
         public Optional<Relation> ofOid(RelationId id) {

@@ -1,6 +1,7 @@
 package dev.zenith.history;
 
 import dev.zenith.history.Catalog.Relation;
+import dev.zenith.history.Transaction.FileId;
 import dev.zenith.history.Transaction.RelationId;
 import dev.zenith.history.Transaction.RowCounts;
 import dev.zenith.storage.WalRecord.RelFile;
@@ -47,8 +48,8 @@ public final class TableHistory {
     private final Map<RelationId, Long> fileAfter = new HashMap<>();
     /** A file a table had that is not known without a catalog of the past (see {@link #name}). */
     private static final long UNKNOWN_FILE = -1;
-    /** The transaction that dropped each file, by database and file number, for the files read so far. */
-    private final Map<RelationId, Transaction> droppedBy = new HashMap<>();
+    /** The transaction that dropped each file, for the files read so far. */
+    private final Map<FileId, Transaction> droppedBy = new HashMap<>();
 
     public TableHistory(TransactionReader reader, Catalog newest, Function<Transaction, Optional<Catalog>> catalogBefore) {
         this.reader = reader;
@@ -64,7 +65,7 @@ public final class TableHistory {
     private Entry name(Transaction t) {
         // rows in a file gone by the newest point: the catalog just before the transaction that dropped it names it
         for (RelFile f : t.rows().keySet()) {
-            Transaction dropper = droppedBy.get(fileKey(f));
+            Transaction dropper = droppedBy.get(FileId.of(f));
             if (dropper != null && f.relNumber() >= Catalog.FIRST_USER_OID && index.ofFile(f).isEmpty()) {
                 catalogBefore.apply(dropper).ifPresent(index::add);
             }
@@ -73,7 +74,7 @@ public final class TableHistory {
         if (!t.dropped().isEmpty() && t.invalidated().stream().anyMatch(id -> id.oid() >= Catalog.FIRST_USER_OID && index.ofOid(id).isEmpty())) {
             catalogBefore.apply(t).ifPresent(index::add);
         }
-        t.dropped().forEach(f -> droppedBy.put(fileKey(f), t));
+        t.dropped().forEach(f -> droppedBy.put(FileId.of(f), t));
         boolean definitions = t.written().stream().map(index::ofFile).flatMap(Optional::stream)
                 .anyMatch(r -> r.oid() < Catalog.FIRST_USER_OID && r.oid() != Catalog.PG_STATISTIC);
         boolean madeRelations = t.rows().entrySet().stream().anyMatch(e -> e.getValue().inserted() > 0
@@ -89,7 +90,7 @@ public final class TableHistory {
             index.ofFile(f).ifPresent(r -> droppedFile.put(r.id(), f.relNumber()));
         }
         Map<RelationId, Ddl> ddl = new HashMap<>();
-        Set<RelationId> copiedInto = new HashSet<>();
+        Set<FileId> copiedInto = new HashSet<>();
         Set<RelationId> touched = new HashSet<>(t.invalidated());
         touched.addAll(droppedFile.keySet());
         for (RelationId id : touched) {
@@ -110,7 +111,7 @@ public final class TableHistory {
                         .anyMatch(f -> f.database() == id.database() && f.relNumber() == after);
                 ddl.put(id, filled ? Ddl.REWRITTEN : Ddl.TRUNCATED);
                 if (filled) {
-                    copiedInto.add(new RelationId(id.database(), after));
+                    copiedInto.add(new FileId(id.database(), after));
                 }
                 fileAfter.put(id, before);
             } else if (before != null) {
@@ -129,7 +130,7 @@ public final class TableHistory {
         Map<RelationId, RowCounts> rows = new HashMap<>();
         Map<RelationId, Relation> tables = new HashMap<>();
         t.rows().forEach((file, counts) -> index.ofFile(file).filter(Relation::isUserTable).ifPresent(r -> {
-            if (!copiedInto.contains(new RelationId(file.database(), file.relNumber()))) {
+            if (!copiedInto.contains(FileId.of(file))) {
                 rows.merge(r.id(), counts, RowCounts::plus);
                 tables.put(r.id(), index.ofOid(r.id()).orElse(r)); // its newest name
             }
@@ -150,10 +151,5 @@ public final class TableHistory {
     private boolean gotFile(Transaction t, RelationId id) {
         Long after = fileAfter.get(id);
         return after != null && after != UNKNOWN_FILE && after != 0 && reader.gotFileIn(t.commitLsn(), id, after);
-    }
-
-    /** A file by database and number, as the catalog knows it (a relation id's shape: the two share their space). */
-    private static RelationId fileKey(RelFile f) {
-        return new RelationId(f.database(), f.relNumber());
     }
 }

@@ -25,6 +25,17 @@ public record Transaction(int xid, Lsn commitLsn, Lsn end, Instant time, Map<Rel
     public record RelationId(long database, long oid) {
     }
 
+    /**
+     * A relation file by database and number, as the catalog knows it ({@code pg_relation_filenode}); the WAL's
+     * {@link RelFile} also names its tablespace.
+     */
+    public record FileId(long database, long relNumber) {
+
+        public static FileId of(RelFile file) {
+            return new FileId(file.database(), file.relNumber());
+        }
+    }
+
     /** Rows a transaction changed in one relation file. */
     public record RowCounts(long inserted, long updated, long deleted) {
 

@@ -1,6 +1,7 @@
 package dev.zenith.history;
 
 import dev.zenith.Lsn;
+import dev.zenith.history.Transaction.FileId;
 import dev.zenith.history.Transaction.RelationId;
 import dev.zenith.history.Transaction.RowCounts;
 import dev.zenith.storage.WalFileName;
@@ -34,8 +35,6 @@ import java.util.TreeMap;
 public final class TransactionReader {
 
     private static final int XLOG_FPI = 0xb0;
-    private static final int XACT_OPMASK = 0x70;
-    private static final int XACT_COMMIT = 0x00;
     private static final int XACT_HAS_INFO = 0x80;
     private static final int XINFO_HAS_DBINFO = 1;
     private static final int XINFO_HAS_SUBXACTS = 1 << 1;
@@ -54,7 +53,6 @@ public final class TransactionReader {
     private static final int HEAP_UPDATE = 0x20;
     private static final int HEAP_HOT_UPDATE = 0x40;
     private static final int HEAP2_MULTI_INSERT = 0x50;
-    private static final int INSERT_IS_SPECULATIVE = 1 << 3;
     private static final int DELETE_IS_SUPER = 1 << 3;
     private static final int FORK_MAIN = 0;
 
@@ -68,8 +66,8 @@ public final class TransactionReader {
     private final TreeMap<Lsn, Building> waiting = new TreeMap<>();
     /** The same, by every transaction id that counts for them (subtransactions too). */
     private final Map<Integer, Building> byXid = new HashMap<>();
-    /** Where each relation file read so far was created, by database and file number. */
-    private final Map<RelationId, Lsn> createdAt = new HashMap<>();
+    /** Where each relation file read so far was created. */
+    private final Map<FileId, Lsn> createdAt = new HashMap<>();
     /** The relations each commit read so far invalidated, by commit LSN. */
     private final TreeMap<Lsn, Set<RelationId>> invalidations = new TreeMap<>();
     /** The next transaction id of the oldest running-transactions record read: ids from it on began after it. */
@@ -112,7 +110,7 @@ public final class TransactionReader {
      * where it lies. Asked of a transaction handed out, whose records have all been read.
      */
     public boolean gotFileIn(Lsn commit, RelationId relation, long relNumber) {
-        Lsn created = createdAt.get(new RelationId(relation.database(), relNumber));
+        Lsn created = createdAt.get(new FileId(relation.database(), relNumber));
         return created != null && created.compareTo(commit) < 0
                 && invalidations.subMap(created, false, commit, false).values().stream().noneMatch(s -> s.contains(relation));
     }
@@ -124,16 +122,9 @@ public final class TransactionReader {
         }
         Map<Integer, Changes> changes = new HashMap<>();
         Integer[] firstBarrier = {null};
-        List<WalRecord> records = new ArrayList<>();
-        boolean goesOn = wal.forEachIn(segno, to, records::add);
-        if (records.isEmpty() && !goesOn) {
-            // nothing here: where the WAL starts, unless no segment has had records yet (the newest file of
-            // a running compute may be one made ready for the future)
-            exhausted = anyRead;
-            return;
-        }
-        anyRead = true;
-        for (WalRecord r : records) {
+        boolean[] any = {false};
+        boolean goesOn = wal.forEachIn(segno, to, r -> {
+            any[0] = true;
             switch (r.rmid()) {
                 case WalRecord.RM_HEAP, WalRecord.RM_HEAP2 -> heap(r, changes);
                 case WalRecord.RM_XLOG -> {
@@ -144,8 +135,7 @@ public final class TransactionReader {
                 }
                 case WalRecord.RM_SMGR -> {
                     if ((r.info() & 0xf0) == SMGR_CREATE && r.mainData().getInt(12) == FORK_MAIN) {
-                        RelFile file = RelFile.read(r.mainData(), 0);
-                        createdAt.put(new RelationId(file.database(), file.relNumber()), r.lsn());
+                        createdAt.put(FileId.of(RelFile.read(r.mainData(), 0)), r.lsn());
                     }
                 }
                 case WalRecord.RM_STANDBY -> {
@@ -157,7 +147,14 @@ public final class TransactionReader {
                 default -> {
                 }
             }
+        });
+        if (!any[0] && !goesOn) {
+            // nothing here: where the WAL starts, unless no segment has had records yet (the newest file of
+            // a running compute may be one made ready for the future)
+            exhausted = anyRead;
+            return;
         }
+        anyRead = true;
         // changes of an id no commit names are rolled back (a commit lists only its committed subtransactions)
         changes.forEach((xid, c) -> {
             Building t = byXid.get(xid);
@@ -199,7 +196,7 @@ public final class TransactionReader {
     }
 
     private void xact(WalRecord r) {
-        if ((r.info() & XACT_OPMASK) != XACT_COMMIT) {
+        if ((r.info() & WalRecord.XACT_OPMASK) != WalRecord.XACT_COMMIT) {
             return;
         }
         ByteBuffer m = r.mainData();

@@ -32,16 +32,11 @@ public final class WalReader {
     private static final int PAGE = 8192;
     private static final int SHORT_PAGE_HEADER = 24;
     private static final int LONG_PAGE_HEADER = 40;
-    private static final int RECORD_HEADER = 24;
     private static final int XLP_FIRST_IS_CONTRECORD = 0x0001;
-    private static final int RM_XLOG_ID = 0;
-    private static final int RM_XACT_ID = 1;
     private static final int XLOG_SWITCH = 0x40;
     private static final int XLOG_RESTORE_POINT = 0x70;
     /** How zenith names the restore points it writes when it branches from a running compute. */
     public static final String ZENITH_RESTORE_POINT = "zenith branch ";
-    private static final int XLOG_XACT_OPMASK = 0x70;
-    private static final int XLOG_XACT_COMMIT = 0x00;
     private static final int XLOG_XACT_ABORT = 0x20;
     private static final int XLOG_XACT_COMMIT_PREPARED = 0x30;
     private static final int XLOG_XACT_ABORT_PREPARED = 0x40;
@@ -159,11 +154,11 @@ public final class WalReader {
     }
 
     private static boolean isSwitch(WalRecord r) {
-        return r.rmid() == RM_XLOG_ID && (r.info() & 0xf0) == XLOG_SWITCH;
+        return r.rmid() == WalRecord.RM_XLOG && (r.info() & 0xf0) == XLOG_SWITCH;
     }
 
     private static boolean isZenithRestorePoint(WalRecord r) {
-        if (r.rmid() != RM_XLOG_ID || (r.info() & 0xf0) != XLOG_RESTORE_POINT || r.mainLength() <= 8) {
+        if (r.rmid() != WalRecord.RM_XLOG || (r.info() & 0xf0) != XLOG_RESTORE_POINT || r.mainLength() <= 8) {
             return false;
         }
         byte[] name = new byte[Math.min(r.mainLength() - 8, ZENITH_RESTORE_POINT.length())];
@@ -173,11 +168,11 @@ public final class WalReader {
 
     /** When a commit or abort record's transaction ended; null for any other record. */
     public static Instant commitTime(WalRecord r) {
-        if (r.rmid() != RM_XACT_ID || r.mainLength() < 8) {
+        if (r.rmid() != WalRecord.RM_XACT || r.mainLength() < 8) {
             return null;
         }
-        int op = r.info() & XLOG_XACT_OPMASK;
-        if (op != XLOG_XACT_COMMIT && op != XLOG_XACT_ABORT && op != XLOG_XACT_COMMIT_PREPARED && op != XLOG_XACT_ABORT_PREPARED) {
+        int op = r.info() & WalRecord.XACT_OPMASK;
+        if (op != WalRecord.XACT_COMMIT && op != XLOG_XACT_ABORT && op != XLOG_XACT_COMMIT_PREPARED && op != XLOG_XACT_ABORT_PREPARED) {
             return null;
         }
         return postgresTime(r.mainData().getLong(0));
@@ -195,7 +190,7 @@ public final class WalReader {
             return null;
         }
         long totLen = Integer.toUnsignedLong(intAt(pos));
-        if (totLen < RECORD_HEADER || totLen > 1L << 30) {
+        if (totLen < WalRecord.HEADER || totLen > 1L << 30) {
             return null;
         }
         int magic = pageMagic;
@@ -209,7 +204,7 @@ public final class WalReader {
             return null;
         }
         CRC32C crc = new CRC32C();
-        crc.update(record, RECORD_HEADER, record.length - RECORD_HEADER);
+        crc.update(record, WalRecord.HEADER, record.length - WalRecord.HEADER);
         crc.update(record, 0, 20);
         if ((int) crc.getValue() != r.getInt(20)) {
             return null;

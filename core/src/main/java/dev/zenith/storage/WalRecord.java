@@ -39,6 +39,9 @@ public record WalRecord(Lsn lsn, Lsn end, int xid, int rmid, int info, List<Bloc
     public static final int RM_STANDBY = 8;
     public static final int RM_HEAP2 = 9;
     public static final int RM_HEAP = 10;
+    /** The kind of a transaction record ({@link #RM_XACT}): its info bits under this mask. */
+    public static final int XACT_OPMASK = 0x70;
+    public static final int XACT_COMMIT = 0x00;
 
     static final int HEADER = 24;
     private static final int BLOCK_ID_DATA_SHORT = 255;
